@@ -1,0 +1,330 @@
+// One cluster's Kubernetes objects, kept as a multi-version store like etcd: every write gets the
+// next resourceVersion, and old versions are kept until compaction. That is what lets a paginated
+// list (`limit` + `continue`) serve one consistent snapshot while writers carry on, and what makes
+// an old `continue` token fail with 410 Gone once its revision has been compacted away.
+import { randomUUID } from 'node:crypto';
+
+export const KUBE_RESOURCES = {
+  namespaces: { kind: 'Namespace', group: '', version: 'v1', namespaced: false, shortNames: ['ns'] },
+  serviceaccounts: { kind: 'ServiceAccount', group: '', version: 'v1', namespaced: true, shortNames: ['sa'] },
+  configmaps: { kind: 'ConfigMap', group: '', version: 'v1', namespaced: true, shortNames: ['cm'] },
+  clusterroles: { kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [] },
+  roles: { kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [] },
+  clusterrolebindings: {
+    kind: 'ClusterRoleBinding',
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    namespaced: false,
+    shortNames: [],
+  },
+  rolebindings: { kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [] },
+} as const;
+
+export type KubeResource = keyof typeof KUBE_RESOURCES;
+
+export function isKubeResource(name: string): name is KubeResource {
+  return Object.hasOwn(KUBE_RESOURCES, name);
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** What callers hand to create/update: metadata without the server-assigned fields. */
+export interface KubeObjectInput {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export type StoreErrorReason = 'AlreadyExists' | 'NotFound' | 'Conflict' | 'Expired';
+
+export class KubeStoreError extends Error {
+  constructor(
+    readonly reason: StoreErrorReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeStoreError';
+  }
+}
+
+interface Version {
+  rv: number;
+  /** null marks a deletion at `rv`. */
+  obj: KubeObject | null;
+}
+
+class ResourceTable {
+  readonly versions = new Map<string, Version[]>();
+  keys: string[] = [];
+  sorted = true;
+
+  sortedKeys(): string[] {
+    if (!this.sorted) {
+      this.keys.sort();
+      this.sorted = true;
+    }
+    return this.keys;
+  }
+
+  addKey(key: string): void {
+    const last = this.keys[this.keys.length - 1];
+    if (this.sorted && last !== undefined && key < last) this.sorted = false;
+    this.keys.push(key);
+  }
+}
+
+export interface ListOptions {
+  namespace?: string;
+  /** Serve the list as of this revision (a continued list); defaults to the latest. */
+  atRevision?: number;
+  /** Continue after this key (exclusive). */
+  afterKey?: string;
+  limit?: number;
+  /** Keep only objects this predicate accepts (label and field selectors). */
+  filter?: (obj: KubeObject) => boolean;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  /** The revision the list was served at. */
+  revision: number;
+  /** Set when more items remain: the key of the last item returned. */
+  lastKey?: string;
+  /** How many matching items remain after this page (Kubernetes' remainingItemCount). */
+  remaining?: number;
+}
+
+export function objectKey(namespace: string | undefined, name: string): string {
+  return namespace === undefined ? name : `${namespace}/${name}`;
+}
+
+function latest(versions: Version[]): Version | undefined {
+  return versions[versions.length - 1];
+}
+
+function asOf(versions: Version[], rv: number): KubeObject | null {
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const v = versions[i]!;
+    if (v.rv <= rv) return v.obj;
+  }
+  return null;
+}
+
+export class KubeStore {
+  private revision = 1;
+  private compacted = 0;
+  private readonly tables = new Map<KubeResource, ResourceTable>();
+
+  /** The current resourceVersion of the whole store. */
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /** Continue tokens at revisions below this fail with 410 Gone. */
+  get compactedRevision(): number {
+    return this.compacted;
+  }
+
+  private table(resource: KubeResource): ResourceTable {
+    let t = this.tables.get(resource);
+    if (!t) {
+      t = new ResourceTable();
+      this.tables.set(resource, t);
+    }
+    return t;
+  }
+
+  get(resource: KubeResource, namespace: string | undefined, name: string): KubeObject | undefined {
+    const versions = this.tables.get(resource)?.versions.get(objectKey(namespace, name));
+    return versions ? (latest(versions)?.obj ?? undefined) : undefined;
+  }
+
+  create(resource: KubeResource, input: KubeObjectInput, now = new Date()): KubeObject {
+    const info = KUBE_RESOURCES[resource];
+    const namespace = info.namespaced ? input.metadata.namespace : undefined;
+    const key = objectKey(namespace, input.metadata.name);
+    const table = this.table(resource);
+    const versions = table.versions.get(key);
+    if (versions && latest(versions)?.obj) {
+      throw new KubeStoreError('AlreadyExists', `${resource} "${input.metadata.name}" already exists`);
+    }
+    const rv = ++this.revision;
+    const { resourceVersion: _ignored, ...meta } = input.metadata;
+    const obj: KubeObject = {
+      ...input,
+      apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+      kind: info.kind,
+      metadata: {
+        ...meta,
+        name: input.metadata.name,
+        ...(namespace === undefined ? {} : { namespace }),
+        uid: randomUUID(),
+        resourceVersion: String(rv),
+        creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    };
+    if (versions) versions.push({ rv, obj });
+    else {
+      table.versions.set(key, [{ rv, obj }]);
+      table.addKey(key);
+    }
+    return obj;
+  }
+
+  /**
+   * Replaces an object. When the input carries a resourceVersion it must equal the stored one
+   * (optimistic concurrency, as the API server does); uid and creationTimestamp are preserved.
+   */
+  update(resource: KubeResource, input: KubeObjectInput): KubeObject {
+    const info = KUBE_RESOURCES[resource];
+    const namespace = info.namespaced ? input.metadata.namespace : undefined;
+    const key = objectKey(namespace, input.metadata.name);
+    const versions = this.tables.get(resource)?.versions.get(key);
+    const current = versions ? latest(versions)?.obj : undefined;
+    if (!versions || !current) {
+      throw new KubeStoreError('NotFound', `${resource} "${input.metadata.name}" not found`);
+    }
+    const expected = input.metadata.resourceVersion;
+    if (expected !== undefined && expected !== '' && expected !== current.metadata.resourceVersion) {
+      throw new KubeStoreError(
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${input.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    const rv = ++this.revision;
+    const obj: KubeObject = {
+      ...input,
+      apiVersion: current.apiVersion,
+      kind: current.kind,
+      metadata: {
+        ...input.metadata,
+        name: current.metadata.name,
+        ...(namespace === undefined ? {} : { namespace }),
+        uid: current.metadata.uid,
+        creationTimestamp: current.metadata.creationTimestamp,
+        resourceVersion: String(rv),
+      },
+    };
+    versions.push({ rv, obj });
+    return obj;
+  }
+
+  delete(resource: KubeResource, namespace: string | undefined, name: string): KubeObject {
+    const info = KUBE_RESOURCES[resource];
+    const key = objectKey(info.namespaced ? namespace : undefined, name);
+    const versions = this.tables.get(resource)?.versions.get(key);
+    const current = versions ? latest(versions)?.obj : undefined;
+    if (!versions || !current) throw new KubeStoreError('NotFound', `${resource} "${name}" not found`);
+    versions.push({ rv: ++this.revision, obj: null });
+    return current;
+  }
+
+  /** Deletes every namespaced object in `namespace` (what namespace deletion ends in). */
+  deleteNamespaceContents(namespace: string): number {
+    let n = 0;
+    for (const [resource, info] of Object.entries(KUBE_RESOURCES) as [KubeResource, (typeof KUBE_RESOURCES)[KubeResource]][]) {
+      if (!info.namespaced) continue;
+      for (const obj of this.list(resource, { namespace }).items) {
+        this.delete(resource, namespace, obj.metadata.name);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Lists objects in key order (namespace/name), as of `atRevision`, starting after `afterKey`.
+   * Throws Expired when the revision has been compacted (the caller answers 410 Gone).
+   */
+  list(resource: KubeResource, options: ListOptions = {}): ListResult {
+    const revision = options.atRevision ?? this.revision;
+    if (revision < this.compacted) {
+      throw new KubeStoreError(
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
+    }
+    const table = this.tables.get(resource);
+    if (!table) return { items: [], revision };
+    const keys = table.sortedKeys();
+    const prefix = options.namespace === undefined ? undefined : `${options.namespace}/`;
+    let start = 0;
+    const from = options.afterKey ?? prefix;
+    if (from !== undefined) {
+      // first key strictly greater than afterKey, or >= prefix
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const k = keys[mid]!;
+        if (options.afterKey !== undefined ? k <= from : k < from) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let remaining = 0;
+    for (let i = start; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (prefix !== undefined && !key.startsWith(prefix)) break;
+      const obj = asOf(table.versions.get(key)!, revision);
+      if (!obj) continue;
+      if (options.filter && !options.filter(obj)) continue;
+      if (items.length < limit) {
+        items.push(obj);
+        lastKey = key;
+      } else remaining++;
+    }
+    return remaining > 0 && lastKey !== undefined ? { items, revision, lastKey, remaining } : { items, revision };
+  }
+
+  /**
+   * Drops history older than the current revision, so every outstanding continue token expires
+   * (the etcd compaction that turns old tokens into 410 Gone).
+   */
+  compact(): void {
+    this.compacted = this.revision;
+    for (const table of this.tables.values()) {
+      const live: string[] = [];
+      for (const key of table.keys) {
+        const versions = table.versions.get(key)!;
+        const last = latest(versions)!;
+        if (last.obj) {
+          table.versions.set(key, [last]);
+          live.push(key);
+        } else table.versions.delete(key);
+      }
+      table.keys = live;
+    }
+  }
+
+  /** Counts live objects per resource (for the sim's ready line and the admin API). */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [resource, table] of this.tables) {
+      let n = 0;
+      for (const versions of table.versions.values()) if (latest(versions)?.obj) n++;
+      out[resource] = n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,147 @@
+// The simulated world: AWS accounts, IAM principals, credentials and EKS clusters. Every server of
+// the simulator (AWS endpoint, per-cluster Kubernetes endpoints, admin API) reads and writes this
+// one structure, so a change made through one API is seen by the others at once, as on AWS.
+import type { KubeStore } from '../kube/store.js';
+
+export const AUTHENTICATION_MODES = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'] as const;
+export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
+
+export const ACCESS_ENTRY_TYPES = [
+  'STANDARD',
+  'EC2_LINUX',
+  'EC2_WINDOWS',
+  'FARGATE_LINUX',
+  'EC2',
+  'HYBRID_LINUX',
+  'HYPERPOD_LINUX',
+] as const;
+export type AccessEntryType = (typeof ACCESS_ENTRY_TYPES)[number];
+
+export type PolicyValue = string | string[];
+
+/** One statement of an IAM policy document (trust policies use Principal; identity policies do not). */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | Record<string, PolicyValue>;
+  NotPrincipal?: '*' | Record<string, PolicyValue>;
+  Action?: PolicyValue;
+  NotAction?: PolicyValue;
+  Resource?: PolicyValue;
+  Condition?: Record<string, Record<string, PolicyValue>>;
+}
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: PolicyStatement[];
+}
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface Account {
+  id: string;
+  alias?: string;
+}
+
+export interface IamUser {
+  accountId: string;
+  userName: string;
+  userId: string;
+  path: string;
+  arn: string;
+  createDate: Date;
+  tags: Tag[];
+}
+
+export interface IamRole {
+  accountId: string;
+  roleName: string;
+  roleId: string;
+  path: string;
+  arn: string;
+  createDate: Date;
+  description?: string;
+  maxSessionDuration: number;
+  assumeRolePolicyDocument: PolicyDocument;
+  tags: Tag[];
+}
+
+/**
+ * Who a set of credentials acts as. For an assumed role `arn` is the STS session ARN
+ * (`arn:aws:sts::<acct>:assumed-role/<name>/<session>`) and `roleArn` the IAM role ARN with its path.
+ */
+export interface CallerIdentity {
+  kind: 'user' | 'assumed-role' | 'root';
+  accountId: string;
+  arn: string;
+  userId: string;
+  roleArn?: string;
+  sessionName?: string;
+}
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** Temporary credentials stop working at this instant. */
+  expiresAt?: Date;
+  identity: CallerIdentity;
+}
+
+export interface AccessScope {
+  type: 'cluster' | 'namespace';
+  namespaces: string[];
+}
+
+export interface PolicyAssociation {
+  policyArn: string;
+  accessScope: AccessScope;
+  associatedAt: Date;
+  modifiedAt: Date;
+}
+
+export interface AccessEntry {
+  clusterName: string;
+  principalArn: string;
+  type: AccessEntryType;
+  username: string;
+  kubernetesGroups: string[];
+  accessEntryArn: string;
+  createdAt: Date;
+  modifiedAt: Date;
+  tags: Record<string, string>;
+  /** Keyed by policy ARN. */
+  associations: Map<string, PolicyAssociation>;
+}
+
+/** TLS material of one cluster's Kubernetes endpoint; `caPem` is what DescribeCluster reports. */
+export interface ClusterTls {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface Cluster {
+  name: string;
+  region: string;
+  accountId: string;
+  arn: string;
+  version: string;
+  authenticationMode: AuthenticationMode;
+  createdAt: Date;
+  tags: Record<string, string>;
+  /** Keyed by principal ARN exactly as given to CreateAccessEntry (path included). */
+  accessEntries: Map<string, AccessEntry>;
+  kube: KubeStore;
+  /** Set when the simulator serves the cluster. */
+  endpoint?: string;
+  tls?: ClusterTls;
+}
+
+/** Key of a cluster in the world: clusters are unique per account and region, as in AWS. */
+export function clusterKey(accountId: string, region: string, name: string): string {
+  return `${accountId}/${region}/${name}`;
+}

@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { KubeStore } from '../kube/store.js';
+import {
+  clusterKey,
+  type Account,
+  type AccessEntry,
+  type AccessEntryType,
+  type AuthenticationMode,
+  type CallerIdentity,
+  type Cluster,
+  type Credential,
+  type IamRole,
+  type IamUser,
+  type PolicyDocument,
+  type Tag,
+} from './types.js';
+
+export interface NewUser {
+  accountId: string;
+  userName: string;
+  path?: string;
+  tags?: Tag[];
+  createDate?: Date;
+}
+
+export interface NewRole {
+  accountId: string;
+  roleName: string;
+  path?: string;
+  assumeRolePolicyDocument: PolicyDocument;
+  description?: string;
+  maxSessionDuration?: number;
+  tags?: Tag[];
+  createDate?: Date;
+}
+
+export interface NewCluster {
+  accountId: string;
+  region: string;
+  name: string;
+  version?: string;
+  authenticationMode: AuthenticationMode;
+  tags?: Record<string, string>;
+  createdAt?: Date;
+}
+
+export interface NewAccessEntry {
+  principalArn: string;
+  type?: AccessEntryType;
+  username?: string;
+  kubernetesGroups?: string[];
+  tags?: Record<string, string>;
+  now?: Date;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** Normalises an IAM path: always starts and ends with `/`. */
+export function normalizePath(path: string | undefined): string {
+  if (!path || path === '/') return '/';
+  return `${path.startsWith('/') ? '' : '/'}${path}${path.endsWith('/') ? '' : '/'}`;
+}
+
+/** The username EKS gives an access entry when none is supplied (as AWS documents it). */
+export function defaultAccessEntryUsername(principalArn: string): string {
+  const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(principalArn);
+  if (m) return `arn:${m[1]}:sts::${m[2]}:assumed-role/${m[3]}/{{SessionName}}`;
+  return principalArn;
+}
+
+/**
+ * The simulated world. IDs are generated from counters so that a world built twice from the same
+ * input is identical (tests and benchmarks depend on that).
+ */
+export class World {
+  readonly accounts = new Map<string, Account>();
+  readonly users = new Map<string, IamUser>();
+  readonly roles = new Map<string, IamRole>();
+  readonly credentials = new Map<string, Credential>();
+  readonly clusters = new Map<string, Cluster>();
+  private counter = 0;
+  private sortedRoles = new Map<string, IamRole[]>();
+  private sortedUsers = new Map<string, IamUser[]>();
+
+  /** A deterministic 16-character IAM unique-id suffix. */
+  nextId(prefix: string): string {
+    let n = ++this.counter;
+    let s = '';
+    for (let i = 0; i < 16; i++) {
+      s = ID_ALPHABET[n % 32] + s;
+      n = Math.floor(n / 32);
+    }
+    return `${prefix}${s}`;
+  }
+
+  addAccount(id: string, alias?: string): Account {
+    if (!/^\d{12}$/.test(id)) throw new Error(`account id "${id}" must be 12 digits`);
+    const existing = this.accounts.get(id);
+    if (existing) return existing;
+    const account: Account = alias === undefined ? { id } : { id, alias };
+    this.accounts.set(id, account);
+    return account;
+  }
+
+  addUser(input: NewUser): IamUser {
+    this.addAccount(input.accountId);
+    const path = normalizePath(input.path);
+    const arn = `arn:aws:iam::${input.accountId}:user${path}${input.userName}`;
+    if (this.users.has(arn)) throw new Error(`IAM user ${arn} already exists`);
+    const user: IamUser = {
+      accountId: input.accountId,
+      userName: input.userName,
+      userId: this.nextId('AIDA'),
+      path,
+      arn,
+      createDate: input.createDate ?? new Date('2024-01-01T00:00:00Z'),
+      tags: input.tags ?? [],
+    };
+    this.users.set(arn, user);
+    this.sortedUsers.delete(input.accountId);
+    return user;
+  }
+
+  addRole(input: NewRole): IamRole {
+    this.addAccount(input.accountId);
+    const path = normalizePath(input.path);
+    const arn = `arn:aws:iam::${input.accountId}:role${path}${input.roleName}`;
+    if (this.findRoleByName(input.accountId, input.roleName)) {
+      throw new Error(`IAM role ${input.roleName} already exists in account ${input.accountId}`);
+    }
+    const role: IamRole = {
+      accountId: input.accountId,
+      roleName: input.roleName,
+      roleId: this.nextId('AROA'),
+      path,
+      arn,
+      createDate: input.createDate ?? new Date('2024-01-01T00:00:00Z'),
+      maxSessionDuration: input.maxSessionDuration ?? 3600,
+      assumeRolePolicyDocument: input.assumeRolePolicyDocument,
+      tags: input.tags ?? [],
+      ...(input.description === undefined ? {} : { description: input.description }),
+    };
+    this.roles.set(arn, role);
+    this.sortedRoles.delete(input.accountId);
+    return role;
+  }
+
+  /** Role names are unique per account regardless of path, as in IAM. */
+  findRoleByName(accountId: string, roleName: string): IamRole | undefined {
+    return this.rolesInAccount(accountId).find((r) => r.roleName === roleName);
+  }
+
+  findUserByName(accountId: string, userName: string): IamUser | undefined {
+    return this.usersInAccount(accountId).find((u) => u.userName === userName);
+  }
+
+  /** Roles of one account in the order ListRoles returns them (by path, then name). */
+  rolesInAccount(accountId: string): IamRole[] {
+    let list = this.sortedRoles.get(accountId);
+    if (!list) {
+      list = [...this.roles.values()]
+        .filter((r) => r.accountId === accountId)
+        .sort((a, b) => (a.path + a.roleName < b.path + b.roleName ? -1 : 1));
+      this.sortedRoles.set(accountId, list);
+    }
+    return list;
+  }
+
+  usersInAccount(accountId: string): IamUser[] {
+    let list = this.sortedUsers.get(accountId);
+    if (!list) {
+      list = [...this.users.values()]
+        .filter((u) => u.accountId === accountId)
+        .sort((a, b) => (a.path + a.userName < b.path + b.userName ? -1 : 1));
+      this.sortedUsers.set(accountId, list);
+    }
+    return list;
+  }
+
+  /** Registers a long-lived access key for an IAM user (or the account root when `userArn` is a root ARN). */
+  addAccessKey(principalArn: string, accessKeyId?: string, secretAccessKey?: string): Credential {
+    const identity = this.identityOf(principalArn);
+    const credential: Credential = {
+      accessKeyId: accessKeyId ?? this.nextId('AKIA'),
+      secretAccessKey: secretAccessKey ?? randomBytes(30).toString('base64').slice(0, 40),
+      identity,
+    };
+    if (this.credentials.has(credential.accessKeyId)) {
+      throw new Error(`access key ${credential.accessKeyId} already exists`);
+    }
+    this.credentials.set(credential.accessKeyId, credential);
+    return credential;
+  }
+
+  /** Issues temporary credentials (what AssumeRole returns); they stop working at `expiresAt`. */
+  issueTemporaryCredentials(identity: CallerIdentity, expiresAt: Date): Credential {
+    const credential: Credential = {
+      accessKeyId: this.nextId('ASIA'),
+      secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
+      sessionToken: randomBytes(96).toString('base64'),
+      expiresAt,
+      identity,
+    };
+    this.credentials.set(credential.accessKeyId, credential);
+    return credential;
+  }
+
+  private identityOf(principalArn: string): CallerIdentity {
+    const root = /^arn:aws:iam::(\d{12}):root$/.exec(principalArn);
+    if (root?.[1]) {
+      this.addAccount(root[1]);
+      return { kind: 'root', accountId: root[1], arn: principalArn, userId: root[1] };
+    }
+    const user = this.users.get(principalArn);
+    if (!user) throw new Error(`access keys belong to an IAM user or an account root; ${principalArn} is neither`);
+    return { kind: 'user', accountId: user.accountId, arn: user.arn, userId: user.userId };
+  }
+
+  addCluster(input: NewCluster): Cluster {
+    this.addAccount(input.accountId);
+    const key = clusterKey(input.accountId, input.region, input.name);
+    if (this.clusters.has(key)) throw new Error(`cluster ${input.name} already exists in ${input.accountId}/${input.region}`);
+    const cluster: Cluster = {
+      name: input.name,
+      region: input.region,
+      accountId: input.accountId,
+      arn: `arn:aws:eks:${input.region}:${input.accountId}:cluster/${input.name}`,
+      version: input.version ?? '1.31',
+      authenticationMode: input.authenticationMode,
+      createdAt: input.createdAt ?? new Date('2024-01-01T00:00:00Z'),
+      tags: input.tags ?? {},
+      accessEntries: new Map(),
+      kube: new KubeStore(),
+    };
+    this.clusters.set(key, cluster);
+    return cluster;
+  }
+
+  getCluster(accountId: string, region: string, name: string): Cluster | undefined {
+    return this.clusters.get(clusterKey(accountId, region, name));
+  }
+
+  clustersIn(accountId: string, region: string): Cluster[] {
+    return [...this.clusters.values()]
+      .filter((c) => c.accountId === accountId && c.region === region)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Adds an access entry directly (world building and out-of-band changes; the EKS API validates first). */
+  addAccessEntry(cluster: Cluster, input: NewAccessEntry): AccessEntry {
+    if (cluster.accessEntries.has(input.principalArn)) {
+      throw new Error(`access entry for ${input.principalArn} already exists on ${cluster.name}`);
+    }
+    const now = input.now ?? new Date('2024-01-01T00:00:00Z');
+    const type = input.type ?? 'STANDARD';
+    const principalName = input.principalArn.split(':').slice(5).join(':');
+    const entry: AccessEntry = {
+      clusterName: cluster.name,
+      principalArn: input.principalArn,
+      type,
+      username: input.username ?? defaultAccessEntryUsername(input.principalArn),
+      kubernetesGroups: input.kubernetesGroups ?? [],
+      accessEntryArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:access-entry/${cluster.name}/${principalName}/${this.nextId('').toLowerCase()}`,
+      createdAt: now,
+      modifiedAt: now,
+      tags: input.tags ?? {},
+      associations: new Map(),
+    };
+    cluster.accessEntries.set(input.principalArn, entry);
+    return entry;
+  }
+}

@@ -1,5 +1,6 @@
 // Shared Vitest settings: resolve workspace packages to their TypeScript sources (the "source"
-// export condition) so tests never need a build, and keep the AWS SDK from probing EC2 metadata.
+// export condition) so tests never need a build, keep the AWS SDK from probing EC2 metadata, and
+// write a JSON report that tooling/scripts/test-summary.mjs adds up across packages.
 import { defineConfig } from 'vitest/config';
 
 /** Returns the Vitest config every package uses, with per-package overrides merged on top. */
@@ -12,6 +13,8 @@ export function createVitestConfig(overrides = {}) {
       environment: 'node',
       testTimeout: 30_000,
       hookTimeout: 60_000,
+      reporters: ['default', 'json'],
+      outputFile: { json: '.vitest-results.json' },
       env: {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         AWS_EC2_METADATA_DISABLED: 'true',

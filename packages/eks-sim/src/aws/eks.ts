@@ -1,4 +1,61 @@
-// Placeholder: the eks API is being written. Routes nothing yet, so every call is an unknown operation.
-import type { AwsService } from './server.js';
+// The EKS API (REST-JSON, 2017-11-01): clusters, access entries and access policies, routed from
+// the method and decoded path segments. Principal and policy ARNs arrive URL-encoded inside one
+// segment, so `/` in them never splits the path. Routes name their cluster so per-cluster fault
+// rules apply to them.
+import {
+  createAccessEntry,
+  deleteAccessEntry,
+  describeAccessEntry,
+  listAccessEntries,
+  updateAccessEntry,
+} from './eks-access-entries.js';
+import { describeCluster, listClusters } from './eks-clusters.js';
+import {
+  associateAccessPolicy,
+  disassociateAccessPolicy,
+  listAccessPolicies,
+  listAssociatedAccessPolicies,
+} from './eks-policy-associations.js';
+import type { AwsCall, AwsReply, AwsRequest, AwsRoute, AwsService } from './server.js';
 
-export const eksService: AwsService = { name: 'eks', route: () => undefined };
+function on(operation: string, cluster: string | undefined, handle: (call: AwsCall) => AwsReply): AwsRoute {
+  return cluster === undefined ? { operation, handle } : { operation, cluster, handle };
+}
+
+function routeEks(req: AwsRequest): AwsRoute | undefined {
+  const { method } = req;
+  const [root, cluster, sub, principal, policies, policy, ...extra] = req.segments;
+  if (extra.length > 0) return undefined;
+
+  if (root === 'access-policies') {
+    return cluster === undefined && method === 'GET' ? on('ListAccessPolicies', undefined, listAccessPolicies) : undefined;
+  }
+  if (root !== 'clusters') return undefined;
+  if (cluster === undefined) return method === 'GET' ? on('ListClusters', undefined, listClusters) : undefined;
+  if (sub === undefined) return method === 'GET' ? on('DescribeCluster', cluster, (c) => describeCluster(c, cluster)) : undefined;
+  if (sub !== 'access-entries') return undefined;
+
+  if (principal === undefined) {
+    if (method === 'GET') return on('ListAccessEntries', cluster, (c) => listAccessEntries(c, cluster));
+    if (method === 'POST') return on('CreateAccessEntry', cluster, (c) => createAccessEntry(c, cluster));
+    return undefined;
+  }
+  if (policies === undefined) {
+    if (method === 'GET') return on('DescribeAccessEntry', cluster, (c) => describeAccessEntry(c, cluster, principal));
+    if (method === 'POST') return on('UpdateAccessEntry', cluster, (c) => updateAccessEntry(c, cluster, principal));
+    if (method === 'DELETE') return on('DeleteAccessEntry', cluster, (c) => deleteAccessEntry(c, cluster, principal));
+    return undefined;
+  }
+  if (policies !== 'access-policies') return undefined;
+  if (policy === undefined) {
+    if (method === 'GET') return on('ListAssociatedAccessPolicies', cluster, (c) => listAssociatedAccessPolicies(c, cluster, principal));
+    if (method === 'POST') return on('AssociateAccessPolicy', cluster, (c) => associateAccessPolicy(c, cluster, principal));
+    return undefined;
+  }
+  return method === 'DELETE'
+    ? on('DisassociateAccessPolicy', cluster, (c) => disassociateAccessPolicy(c, cluster, principal, policy))
+    : undefined;
+}
+
+/** The EKS service of the AWS endpoint. */
+export const eksService: AwsService = { name: 'eks', route: routeEks };

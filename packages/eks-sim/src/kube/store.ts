@@ -111,6 +111,17 @@ export interface ListResult {
   remaining?: number;
 }
 
+/** One committed write, as change listeners see it (`previous`/`current` null for create/delete). */
+export interface StoreChange {
+  resource: KubeResource;
+  key: string;
+  revision: number;
+  previous: KubeObject | null;
+  current: KubeObject | null;
+}
+
+export type StoreListener = (change: StoreChange) => void;
+
 export function objectKey(namespace: string | undefined, name: string): string {
   return namespace === undefined ? name : `${namespace}/${name}`;
 }
@@ -131,6 +142,7 @@ export class KubeStore {
   private revision = 1;
   private compacted = 0;
   private readonly tables = new Map<KubeResource, ResourceTable>();
+  private readonly listeners = new Set<StoreListener>();
 
   /** The current resourceVersion of the whole store. */
   get currentRevision(): number {
@@ -140,6 +152,19 @@ export class KubeStore {
   /** Continue tokens at revisions below this fail with 410 Gone. */
   get compactedRevision(): number {
     return this.compacted;
+  }
+
+  /**
+   * Calls `listener` after every committed write, so indexes kept beside the store (the RBAC
+   * subject index) follow it incrementally instead of rescanning. Returns the unsubscribe function.
+   */
+  onChange(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(resource: KubeResource, key: string, revision: number, previous: KubeObject | null, current: KubeObject | null): void {
+    for (const listener of this.listeners) listener({ resource, key, revision, previous, current });
   }
 
   private table(resource: KubeResource): ResourceTable {
@@ -185,6 +210,7 @@ export class KubeStore {
       table.versions.set(key, [{ rv, obj }]);
       table.addKey(key);
     }
+    this.emit(resource, key, rv, null, obj);
     return obj;
   }
 
@@ -223,6 +249,7 @@ export class KubeStore {
       },
     };
     versions.push({ rv, obj });
+    this.emit(resource, key, rv, current, obj);
     return obj;
   }
 
@@ -232,7 +259,9 @@ export class KubeStore {
     const versions = this.tables.get(resource)?.versions.get(key);
     const current = versions ? latest(versions)?.obj : undefined;
     if (!versions || !current) throw new KubeStoreError('NotFound', `${resource} "${name}" not found`);
-    versions.push({ rv: ++this.revision, obj: null });
+    const rv = ++this.revision;
+    versions.push({ rv, obj: null });
+    this.emit(resource, key, rv, current, null);
     return current;
   }
 

@@ -81,6 +81,12 @@ export class World {
   private counter = 0;
   private sortedRoles = new Map<string, IamRole[]>();
   private sortedUsers = new Map<string, IamUser[]>();
+  /**
+   * `${accountId}/${roleName}` → role, so the duplicate check in addRole stays O(1) when thousands
+   * of roles are generated. Rebuilt from `roles` whenever the two disagree in size, so code that
+   * edits `roles` directly still gets right answers.
+   */
+  private roleNameIndex = new Map<string, IamRole>();
 
   /** A deterministic 16-character IAM unique-id suffix. */
   nextId(prefix: string): string {
@@ -141,13 +147,22 @@ export class World {
       ...(input.description === undefined ? {} : { description: input.description }),
     };
     this.roles.set(arn, role);
+    this.roleNameIndex.set(`${input.accountId}/${input.roleName}`, role);
     this.sortedRoles.delete(input.accountId);
     return role;
   }
 
   /** Role names are unique per account regardless of path, as in IAM. */
   findRoleByName(accountId: string, roleName: string): IamRole | undefined {
-    return this.rolesInAccount(accountId).find((r) => r.roleName === roleName);
+    if (this.roleNameIndex.size !== this.roles.size) {
+      this.roleNameIndex = new Map([...this.roles.values()].map((r) => [`${r.accountId}/${r.roleName}`, r]));
+    }
+    const role = this.roleNameIndex.get(`${accountId}/${roleName}`);
+    // A role replaced or removed behind the index's back: fall back to the authoritative map.
+    if (role && this.roles.get(role.arn) !== role) {
+      return [...this.roles.values()].find((r) => r.accountId === accountId && r.roleName === roleName);
+    }
+    return role;
   }
 
   findUserByName(accountId: string, userName: string): IamUser | undefined {

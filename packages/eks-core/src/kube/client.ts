@@ -1,0 +1,154 @@
+// The Kubernetes side of one cluster, through @kubernetes/client-node: HTTPS pinned to the CA that
+// DescribeCluster reported (keep-alive agent shared by every call), the EKS bearer token applied
+// per request (re-minted before expiry, and once more after a 401), and every call run under the
+// call policy (rate limit per cluster, retries, counts).
+import { Agent } from 'node:https';
+import {
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  ServerConfiguration,
+  createConfiguration,
+  type RequestContext,
+  type SecurityAuthentication,
+  type V1ConfigMap,
+} from '@kubernetes/client-node';
+import { EksAccessError, classifyKubeError } from '../errors.js';
+import { callWithPolicy, type CallPolicy } from '../limits/call-policy.js';
+import type { EksTokenSource } from './eks-token.js';
+
+export interface KubeTarget {
+  clusterName: string;
+  /** Rate limits and locks are keyed by the cluster ARN (unique across accounts and regions). */
+  clusterArn: string;
+  endpoint: string;
+  /** Base64 of the cluster CA PEM (DescribeCluster's certificateAuthority.data). */
+  caData: string;
+}
+
+export const LISTABLE = ['namespaces', 'serviceaccounts', 'clusterroles', 'roles', 'clusterrolebindings', 'rolebindings'] as const;
+export type ListableResource = (typeof LISTABLE)[number];
+
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string; resourceVersion?: string };
+}
+
+export interface ListResult<T> {
+  items: T[];
+  pages: number;
+  /** How often an expired continue token forced the list to start again. */
+  restarts: number;
+}
+
+const MAX_LIST_RESTARTS = 3;
+
+export class KubeClient {
+  readonly core: CoreV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
+  private readonly agent: Agent;
+
+  constructor(
+    readonly target: KubeTarget,
+    private readonly tokens: EksTokenSource,
+    private readonly policy: CallPolicy,
+  ) {
+    this.agent = new Agent({ ca: Buffer.from(target.caData, 'base64').toString('utf8'), keepAlive: true, maxSockets: 16 });
+    const agent = this.agent;
+    const auth: SecurityAuthentication = {
+      getName: () => 'eks-bearer-token',
+      applySecurityAuthentication: async (context: RequestContext) => {
+        context.setHeaderParam('Authorization', `Bearer ${await tokens.get()}`);
+        context.setAgent(agent);
+      },
+    };
+    const config = createConfiguration({ baseServer: new ServerConfiguration(target.endpoint, {}), authMethods: { default: auth } });
+    this.core = new CoreV1Api(config);
+    this.rbac = new RbacAuthorizationV1Api(config);
+  }
+
+  /** Runs one Kubernetes call under the policy; `operation` is `kube:<verb>:<resource>`. */
+  async call<T>(operation: string, target: string | undefined, fn: () => Promise<T>, retryWhen?: (err: EksAccessError) => boolean): Promise<T> {
+    let reauthenticated = false;
+    return callWithPolicy(
+      this.policy,
+      {
+        operation,
+        limiterKey: `kube:${this.target.clusterArn}`,
+        classify: (err) => {
+          const classified = classifyKubeError(err, { operation, cluster: this.target.clusterName, ...(target ? { target } : {}) });
+          // A token can be rejected near its expiry (clock skew): mint a new one and retry once.
+          if (classified.code === 'KUBE_UNAUTHORIZED' && !reauthenticated) {
+            reauthenticated = true;
+            this.tokens.invalidate();
+            return new EksAccessError(classified.code, classified.message, { cause: classified.cause, operation, retryable: true });
+          }
+          return classified;
+        },
+        ...(retryWhen ? { retryWhen } : {}),
+      },
+      fn,
+    );
+  }
+
+  private page(resource: ListableResource, limit: number, cont: string | undefined): Promise<ListPage<unknown>> {
+    const args = { limit, ...(cont ? { _continue: cont } : {}) };
+    switch (resource) {
+      case 'namespaces':
+        return this.core.listNamespace(args);
+      case 'serviceaccounts':
+        return this.core.listServiceAccountForAllNamespaces(args);
+      case 'clusterroles':
+        return this.rbac.listClusterRole(args);
+      case 'roles':
+        return this.rbac.listRoleForAllNamespaces(args);
+      case 'clusterrolebindings':
+        return this.rbac.listClusterRoleBinding(args);
+      case 'rolebindings':
+        return this.rbac.listRoleBindingForAllNamespaces(args);
+    }
+  }
+
+  /**
+   * Lists every object of a kind, page by page. An expired continue token (410) restarts the list
+   * from the beginning, so the result is always one consistent snapshot.
+   */
+  async listAll<T>(resource: ListableResource, pageSize = 500): Promise<ListResult<T>> {
+    const operation = `kube:list:${resource}`;
+    let restarts = 0;
+    let pages = 0;
+    for (;;) {
+      const items: T[] = [];
+      let cont: string | undefined;
+      try {
+        do {
+          const current = cont;
+          const page = await this.call(operation, undefined, () => this.page(resource, pageSize, current), (err) => err.code !== 'KUBE_CONTINUE_EXPIRED');
+          pages++;
+          items.push(...(page.items as T[]));
+          cont = page.metadata?._continue || undefined;
+        } while (cont);
+        return { items, pages, restarts };
+      } catch (err) {
+        if ((err as EksAccessError).code === 'KUBE_CONTINUE_EXPIRED' && restarts < MAX_LIST_RESTARTS) {
+          restarts++;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Reads one ConfigMap; undefined when it does not exist. */
+  async getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.call('kube:get:configmaps', `${namespace}/${name}`, () => this.core.readNamespacedConfigMap({ namespace, name }));
+    } catch (err) {
+      if ((err as EksAccessError).code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -22,7 +22,16 @@ import {
   validateTags,
 } from './eks-request.js';
 
-const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'];
+const PARTITIONS = [
+  'aws',
+  'aws-cn',
+  'aws-us-gov',
+  'aws-iso',
+  'aws-iso-b',
+  'aws-iso-e',
+  'aws-iso-f',
+  'aws-eusc',
+];
 const PRINCIPAL_ARN = /^arn:([a-z-]+):iam::(\d{12}):(user|role)\/(.+)$/;
 const RESERVED_USERNAME_PREFIXES = ['system:', 'eks:', 'aws:', 'amazon:', 'iam:'];
 const SESSION_NAME_PLACEHOLDER = /\{\{SessionName(Raw)?\}\}/;
@@ -47,7 +56,8 @@ export function acceptsAccessPolicies(entry: AccessEntry): boolean {
   return entry.type === 'STANDARD' || entry.type === 'EC2';
 }
 
-export const STANDARD_ONLY_MESSAGE = 'This operation can only be performed on Access Entries with a type of "STANDARD".';
+export const STANDARD_ONLY_MESSAGE =
+  'This operation can only be performed on Access Entries with a type of "STANDARD".';
 
 /** ListAccessEntries: principal ARNs of a cluster's entries, optionally only those holding one policy. */
 export function listAccessEntries(call: AwsCall, clusterName: string): AwsReply {
@@ -55,10 +65,21 @@ export function listAccessEntries(call: AwsCall, clusterName: string): AwsReply 
   const cluster = findCluster(call, clusterName);
   requireAccessEntryApi(cluster);
   const policyArn = queryString(call, 'associatedPolicyArn');
-  const entries = [...cluster.accessEntries.values()].filter((e) => policyArn === undefined || e.associations.has(policyArn));
-  const page = paginate(call, entries, (e) => e.principalArn, `ListAccessEntries/${cluster.arn}/${policyArn ?? ''}`, maxResults);
+  const entries = [...cluster.accessEntries.values()].filter(
+    (e) => policyArn === undefined || e.associations.has(policyArn),
+  );
+  const page = paginate(
+    call,
+    entries,
+    (e) => e.principalArn,
+    `ListAccessEntries/${cluster.arn}/${policyArn ?? ''}`,
+    maxResults,
+  );
   return {
-    body: { accessEntries: page.items.map((e) => e.principalArn), ...(page.nextToken ? { nextToken: page.nextToken } : {}) },
+    body: {
+      accessEntries: page.items.map((e) => e.principalArn),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    },
   };
 }
 
@@ -77,11 +98,17 @@ export function createAccessEntry(call: AwsCall, clusterName: string): AwsReply 
   if (username !== undefined) validateUsername(username);
   if (groups !== undefined) validateGroups(groups);
   if (type !== 'STANDARD' && (username !== undefined || (groups !== undefined && groups.length > 0))) {
-    throw invalidParameter(`kubernetesGroups and username can only be set on access entries of type STANDARD; this one is ${type}.`);
+    throw invalidParameter(
+      `kubernetesGroups and username can only be set on access entries of type STANDARD; this one is ${type}.`,
+    );
   }
   validateTags(tags);
   if (cluster.accessEntries.has(principalArn)) {
-    throw new AwsError('ResourceInUseException', 'The specified access entry resource is already in use on this cluster.', 409);
+    throw new AwsError(
+      'ResourceInUseException',
+      'The specified access entry resource is already in use on this cluster.',
+      409,
+    );
   }
   const entry = call.world.addAccessEntry(cluster, {
     principalArn,
@@ -111,8 +138,10 @@ export function updateAccessEntry(call: AwsCall, clusterName: string, principalA
   const groups = bodyStringList(body, 'kubernetesGroups');
   if (username !== undefined) validateUsername(username);
   if (groups !== undefined) validateGroups(groups);
-  if (entry.type !== 'STANDARD' && (username !== undefined || groups !== undefined)) throw invalidParameter(STANDARD_ONLY_MESSAGE);
-  if (username === undefined && groups === undefined) return { body: { accessEntry: accessEntryJson(entry) } };
+  if (entry.type !== 'STANDARD' && (username !== undefined || groups !== undefined))
+    throw invalidParameter(STANDARD_ONLY_MESSAGE);
+  if (username === undefined && groups === undefined)
+    return { body: { accessEntry: accessEntryJson(entry) } };
   if (username !== undefined) entry.username = username;
   if (groups !== undefined) entry.kubernetesGroups = unique(groups);
   entry.modifiedAt = call.now;
@@ -139,19 +168,29 @@ function readType(raw: string | undefined): AccessEntryType {
  * An access entry names one existing IAM user or role by its full ARN, path included. STS session
  * ARNs, service-linked roles and principals that do not exist are refused, as EKS refuses them.
  */
-function validatePrincipal(world: World, cluster: Cluster, principalArn: string, type: AccessEntryType): void {
+function validatePrincipal(
+  world: World,
+  cluster: Cluster,
+  principalArn: string,
+  type: AccessEntryType,
+): void {
   const m = PRINCIPAL_ARN.exec(principalArn);
-  if (!m || !PARTITIONS.includes(m[1] ?? '')) throw invalidParameter('The principalArn parameter format is not valid');
+  if (!m || !PARTITIONS.includes(m[1] ?? ''))
+    throw invalidParameter('The principalArn parameter format is not valid');
   const [, , accountId, kind, rest] = m;
   if (kind === 'role' && rest?.startsWith('aws-service-role/')) {
-    throw invalidParameter('The specified principalArn is invalid: access entries do not support service-linked roles.');
+    throw invalidParameter(
+      'The specified principalArn is invalid: access entries do not support service-linked roles.',
+    );
   }
   const exists = kind === 'role' ? world.roles.has(principalArn) : world.users.has(principalArn);
   if (!exists) throw invalidParameter('The specified principalArn is invalid: invalid principal.');
   if (type !== 'STANDARD') {
     if (kind !== 'role') throw invalidParameter(`An access entry of type ${type} must name an IAM role.`);
     if (accountId !== cluster.accountId) {
-      throw invalidParameter(`The principal of an access entry of type ${type} must be in the cluster's account.`);
+      throw invalidParameter(
+        `The principal of an access entry of type ${type} must be in the cluster's account.`,
+      );
     }
   }
 }
@@ -163,14 +202,17 @@ function validateUsername(username: string): void {
   // The session name is substituted at login; EKS insists on a separator before it.
   const placeholder = SESSION_NAME_PLACEHOLDER.exec(username);
   if (placeholder && !username.slice(0, placeholder.index).includes(':')) {
-    throw invalidParameter(`The username ${username} is invalid: a colon must come before ${placeholder[0]}.`);
+    throw invalidParameter(
+      `The username ${username} is invalid: a colon must come before ${placeholder[0]}.`,
+    );
   }
 }
 
 function validateGroups(groups: string[]): void {
   for (const group of groups) {
     if (group === '') throw invalidParameter('A kubernetes group name must not be empty.');
-    if (group.startsWith('system:')) throw invalidParameter(`The kubernetes group name ${group} is invalid, it cannot start with system:`);
+    if (group.startsWith('system:'))
+      throw invalidParameter(`The kubernetes group name ${group} is invalid, it cannot start with system:`);
   }
 }
 

@@ -40,7 +40,12 @@ const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const ALL_OBJECT_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
-function rule(apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule {
+function rule(
+  apiGroups: string[],
+  resources: string[],
+  verbs: string[],
+  resourceNames?: string[],
+): PolicyRule {
   return resourceNames ? { apiGroups, resources, verbs, resourceNames } : { apiGroups, resources, verbs };
 }
 
@@ -125,7 +130,16 @@ const EDIT_RULES: PolicyRule[] = [
   ...VIEW_RULES,
   rule(
     ['apps'],
-    ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'],
+    [
+      'daemonsets',
+      'deployments',
+      'deployments/rollback',
+      'deployments/scale',
+      'replicasets',
+      'replicasets/scale',
+      'statefulsets',
+      'statefulsets/scale',
+    ],
     WRITE,
   ),
   rule(['autoscaling'], ['horizontalpodautoscalers'], WRITE),
@@ -147,7 +161,11 @@ const EDIT_RULES: PolicyRule[] = [
   ),
   rule(['networking.k8s.io'], ['ingresses', 'networkpolicies'], WRITE),
   rule(['policy'], ['poddisruptionbudgets'], WRITE),
-  rule([''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], READ),
+  rule(
+    [''],
+    ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'],
+    READ,
+  ),
   rule([''], ['serviceaccounts'], ['impersonate']),
   rule([''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], WRITE),
   rule(
@@ -170,7 +188,11 @@ const EDIT_RULES: PolicyRule[] = [
 const ADMIN_RULES: PolicyRule[] = [
   ...EDIT_RULES,
   rule(['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']),
-  rule(['rbac.authorization.k8s.io'], ['rolebindings', 'roles'], ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']),
+  rule(
+    ['rbac.authorization.k8s.io'],
+    ['rolebindings', 'roles'],
+    ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+  ),
 ];
 
 // Leader-election policies of EKS Auto Mode: AWS says they are limited to the component's own
@@ -198,7 +220,11 @@ const CATALOGUE: Record<string, Entry> = {
   AmazonEKSViewPolicy: { rulesFrom: 'guide-table', rules: VIEW_RULES },
   AmazonEKSAdminViewPolicy: { rulesFrom: 'guide-table', rules: [rule(['*'], ['*'], READ)] },
   AmazonEKSSecretReaderPolicy: { rulesFrom: 'guide-table', rules: [rule([''], ['secrets'], READ)] },
-  AmazonEKSHybridPolicy: { rulesFrom: 'guide-table', serviceLinkedOnly: true, rules: [rule(['*'], ['nodes'], ['list'])] },
+  AmazonEKSHybridPolicy: {
+    rulesFrom: 'guide-table',
+    serviceLinkedOnly: true,
+    rules: [rule(['*'], ['nodes'], ['list'])],
+  },
   AmazonARCRegionSwitchScalingPolicy: {
     rulesFrom: 'guide-table',
     rules: [
@@ -210,12 +236,28 @@ const CATALOGUE: Record<string, Entry> = {
   AmazonEKSClusterInsightsPolicy: {
     rulesFrom: 'guide-prose',
     serviceLinkedOnly: true,
-    rules: [rule([''], ['nodes'], READ), rule([''], ['nodes/status'], ['get']), rule(['apps'], ['daemonsets'], ['get'], ['kube-proxy'])],
+    rules: [
+      rule([''], ['nodes'], READ),
+      rule([''], ['nodes/status'], ['get']),
+      rule(['apps'], ['daemonsets'], ['get'], ['kube-proxy']),
+    ],
   },
   AmazonEKSAutoNodePolicy: {
     rulesFrom: 'guide-prose',
     rules: [
-      rule([''], ['nodes', 'pods', 'services', 'endpoints', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims'], READ),
+      rule(
+        [''],
+        [
+          'nodes',
+          'pods',
+          'services',
+          'endpoints',
+          'namespaces',
+          'persistentvolumes',
+          'persistentvolumeclaims',
+        ],
+        READ,
+      ),
       rule(['discovery.k8s.io'], ['endpointslices'], READ),
       rule(['storage.k8s.io'], ['csinodes', 'storageclasses', 'volumeattachments'], READ),
       EVENT_WRITE,
@@ -240,7 +282,13 @@ const CATALOGUE: Record<string, Entry> = {
       rule(['storage.k8s.io'], ['volumeattachments/status'], ['patch']),
       rule(
         ['snapshot.storage.k8s.io'],
-        ['volumesnapshots', 'volumesnapshots/status', 'volumesnapshotcontents', 'volumesnapshotcontents/status', 'volumesnapshotclasses'],
+        [
+          'volumesnapshots',
+          'volumesnapshots/status',
+          'volumesnapshotcontents',
+          'volumesnapshotcontents/status',
+          'volumesnapshotclasses',
+        ],
         ALL_OBJECT_VERBS,
       ),
       rule(
@@ -260,9 +308,24 @@ const CATALOGUE: Record<string, Entry> = {
     rulesFrom: 'guide-prose',
     serviceLinkedOnly: true,
     rules: [
-      rule(['karpenter.sh'], ['nodepools', 'nodepools/status', 'nodeclaims', 'nodeclaims/status'], ALL_OBJECT_VERBS),
+      rule(
+        ['karpenter.sh'],
+        ['nodepools', 'nodepools/status', 'nodeclaims', 'nodeclaims/status'],
+        ALL_OBJECT_VERBS,
+      ),
       rule(['eks.amazonaws.com'], ['nodeclasses', 'nodeclasses/status'], ALL_OBJECT_VERBS),
-      rule([''], ['pods', 'nodes', 'persistentvolumes', 'persistentvolumeclaims', 'replicationcontrollers', 'namespaces'], READ),
+      rule(
+        [''],
+        [
+          'pods',
+          'nodes',
+          'persistentvolumes',
+          'persistentvolumeclaims',
+          'replicationcontrollers',
+          'namespaces',
+        ],
+        READ,
+      ),
       rule(['storage.k8s.io'], ['storageclasses', 'csinodes', 'volumeattachments'], READ),
       rule(['apps'], ['deployments', 'daemonsets', 'replicasets', 'statefulsets'], ['list', 'watch']),
       rule(['policy'], ['poddisruptionbudgets'], READ),
@@ -275,7 +338,12 @@ const CATALOGUE: Record<string, Entry> = {
         ['apiextensions.k8s.io'],
         ['customresourcedefinitions'],
         ['get', 'list', 'watch', 'update', 'patch', 'delete'],
-        ['nodeclasses.eks.amazonaws.com', 'nodepools.karpenter.sh', 'nodeclaims.karpenter.sh', 'nodediagnostics.eks.amazonaws.com'],
+        [
+          'nodeclasses.eks.amazonaws.com',
+          'nodepools.karpenter.sh',
+          'nodeclaims.karpenter.sh',
+          'nodediagnostics.eks.amazonaws.com',
+        ],
       ),
     ],
   },
@@ -289,7 +357,11 @@ const CATALOGUE: Record<string, Entry> = {
       rule(['networking.k8s.io'], ['ingresses', 'ingresses/status'], ALL_OBJECT_VERBS),
       rule(['discovery.k8s.io'], ['endpointslices'], READ),
       rule(['networking.k8s.io'], ['ingressclasses'], READ),
-      rule(['eks.amazonaws.com'], ['targetgroupbindings', 'targetgroupbindings/status'], ['get', 'list', 'watch', 'create', 'update', 'patch']),
+      rule(
+        ['eks.amazonaws.com'],
+        ['targetgroupbindings', 'targetgroupbindings/status'],
+        ['get', 'list', 'watch', 'create', 'update', 'patch'],
+      ),
       rule(['eks.amazonaws.com'], ['ingressclassparams'], READ),
       rule(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['create', 'get', 'list', 'watch']),
       rule(
@@ -298,7 +370,11 @@ const CATALOGUE: Record<string, Entry> = {
         ['update', 'patch', 'delete'],
         ['targetgroupbindings.eks.amazonaws.com', 'ingressclassparams.eks.amazonaws.com'],
       ),
-      rule(['admissionregistration.k8s.io'], ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], ['create', 'get', 'list', 'watch']),
+      rule(
+        ['admissionregistration.k8s.io'],
+        ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+        ['create', 'get', 'list', 'watch'],
+      ),
       rule(
         ['admissionregistration.k8s.io'],
         ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
@@ -315,7 +391,12 @@ const CATALOGUE: Record<string, Entry> = {
       rule([''], ['pods'], READ),
       rule(['eks.amazonaws.com'], ['cninodes', 'cninodes/status'], ALL_OBJECT_VERBS),
       rule(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['create', 'get', 'list', 'watch']),
-      rule(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['update', 'patch', 'delete'], ['cninodes.eks.amazonaws.com']),
+      rule(
+        ['apiextensions.k8s.io'],
+        ['customresourcedefinitions'],
+        ['update', 'patch', 'delete'],
+        ['cninodes.eks.amazonaws.com'],
+      ),
       rule(['', 'events.k8s.io'], ['events'], ['create', 'patch']),
     ],
   },
@@ -340,7 +421,11 @@ const CATALOGUE: Record<string, Entry> = {
   AmazonEKSACKPolicy: {
     rulesFrom: 'assumed',
     rules: [
-      rule(['services.k8s.aws'], ['adoptedresources', 'adoptedresources/status', 'fieldexports', 'fieldexports/status'], ALL_OBJECT_VERBS),
+      rule(
+        ['services.k8s.aws'],
+        ['adoptedresources', 'adoptedresources/status', 'fieldexports', 'fieldexports/status'],
+        ALL_OBJECT_VERBS,
+      ),
       rule([''], ['namespaces', 'configmaps'], READ),
       EVENT_WRITE,
       ...LEASE_RULES,
@@ -355,26 +440,62 @@ const CATALOGUE: Record<string, Entry> = {
     ],
   },
   AmazonEKSEventPolicy: { rulesFrom: 'assumed', rules: [rule(['', 'events.k8s.io'], ['events'], READ)] },
-  AmazonEKSPodIdentityPolicy: { rulesFrom: 'assumed', serviceLinkedOnly: true, rules: [rule([''], ['serviceaccounts', 'pods'], READ)] },
+  AmazonEKSPodIdentityPolicy: {
+    rulesFrom: 'assumed',
+    serviceLinkedOnly: true,
+    rules: [rule([''], ['serviceaccounts', 'pods'], READ)],
+  },
   AmazonEMRJobPolicy: {
     rulesFrom: 'assumed',
     rules: [
-      rule([''], ['pods', 'pods/log', 'services', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events'], ALL_OBJECT_VERBS),
+      rule(
+        [''],
+        [
+          'pods',
+          'pods/log',
+          'services',
+          'configmaps',
+          'secrets',
+          'serviceaccounts',
+          'persistentvolumeclaims',
+          'events',
+        ],
+        ALL_OBJECT_VERBS,
+      ),
       rule(['batch'], ['jobs'], ALL_OBJECT_VERBS),
       rule(['rbac.authorization.k8s.io'], ['roles', 'rolebindings'], READ),
     ],
   },
   AmazonAIOpsAssistantPolicy: { rulesFrom: 'assumed', rules: [...VIEW_RULES, rule([''], ['nodes'], READ)] },
   AIDevOpsAgentAccessPolicy: { rulesFrom: 'assumed', rules: [...VIEW_RULES, rule([''], ['nodes'], READ)] },
-  AmazonSagemakerHyperpodClusterPolicy: { rulesFrom: 'assumed', rules: [rule([''], ['nodes', 'pods', 'namespaces'], READ)] },
+  AmazonSagemakerHyperpodClusterPolicy: {
+    rulesFrom: 'assumed',
+    rules: [rule([''], ['nodes', 'pods', 'namespaces'], READ)],
+  },
   AmazonSagemakerHyperpodControllerPolicy: {
     rulesFrom: 'assumed',
-    rules: [rule([''], ['nodes', 'pods', 'namespaces'], READ), rule([''], ['nodes'], ['patch', 'update']), EVENT_WRITE],
+    rules: [
+      rule([''], ['nodes', 'pods', 'namespaces'], READ),
+      rule([''], ['nodes'], ['patch', 'update']),
+      EVENT_WRITE,
+    ],
   },
-  AmazonSagemakerHyperpodSpacePolicy: { rulesFrom: 'assumed', rules: [rule([''], ['pods', 'services', 'persistentvolumeclaims'], READ)] },
-  AmazonSagemakerHyperpodSpaceTemplatePolicy: { rulesFrom: 'assumed', rules: [rule([''], ['configmaps'], READ)] },
-  AmazonSagemakerHyperpodSystemNamespacePolicy: { rulesFrom: 'assumed', rules: [rule([''], ['pods', 'services', 'configmaps', 'events'], READ)] },
-  AmazonSagemakerHyperpodUserClusterPolicy: { rulesFrom: 'assumed', rules: [rule([''], ['nodes', 'namespaces'], READ)] },
+  AmazonSagemakerHyperpodSpacePolicy: {
+    rulesFrom: 'assumed',
+    rules: [rule([''], ['pods', 'services', 'persistentvolumeclaims'], READ)],
+  },
+  AmazonSagemakerHyperpodSpaceTemplatePolicy: {
+    rulesFrom: 'assumed',
+    rules: [rule([''], ['configmaps'], READ)],
+  },
+  AmazonSagemakerHyperpodSystemNamespacePolicy: {
+    rulesFrom: 'assumed',
+    rules: [rule([''], ['pods', 'services', 'configmaps', 'events'], READ)],
+  },
+  AmazonSagemakerHyperpodUserClusterPolicy: {
+    rulesFrom: 'assumed',
+    rules: [rule([''], ['nodes', 'namespaces'], READ)],
+  },
 };
 
 function deepFreeze<T>(value: T): T {

@@ -10,8 +10,19 @@ export function listClusters(call: AwsCall): AwsReply {
   const maxResults = readMaxResults(call);
   const accountId = call.caller.identity.accountId;
   const clusters = call.world.clustersIn(accountId, call.region);
-  const page = paginate(call, clusters, (c) => c.name, `ListClusters/${accountId}/${call.region}`, maxResults);
-  return { body: { clusters: page.items.map((c) => c.name), ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
+  const page = paginate(
+    call,
+    clusters,
+    (c) => c.name,
+    `ListClusters/${accountId}/${call.region}`,
+    maxResults,
+  );
+  return {
+    body: {
+      clusters: page.items.map((c) => c.name),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    },
+  };
 }
 
 /** DescribeCluster: the fields clients read (endpoint, CA, authentication mode) plus plausible rest. */
@@ -39,9 +50,15 @@ function clusterJson(cluster: Cluster): Record<string, unknown> {
       publicAccessCidrs: ['0.0.0.0/0'],
     },
     kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
-    identity: { oidc: { issuer: `https://oidc.eks.${cluster.region}.amazonaws.com/id/${digest.slice(0, 32).toUpperCase()}` } },
+    identity: {
+      oidc: {
+        issuer: `https://oidc.eks.${cluster.region}.amazonaws.com/id/${digest.slice(0, 32).toUpperCase()}`,
+      },
+    },
     status: 'ACTIVE',
-    ...(cluster.tls ? { certificateAuthority: { data: Buffer.from(cluster.tls.caPem, 'utf8').toString('base64') } } : {}),
+    ...(cluster.tls
+      ? { certificateAuthority: { data: Buffer.from(cluster.tls.caPem, 'utf8').toString('base64') } }
+      : {}),
     platformVersion: 'eks.1',
     tags: { ...cluster.tags },
     accessConfig: { authenticationMode: cluster.authenticationMode },

@@ -36,7 +36,11 @@ function associationJson(a: PolicyAssociation): Record<string, unknown> {
 }
 
 /** The entry whose policies an association call works on. */
-function associationTarget(call: AwsCall, clusterName: string, principalArn: string): { cluster: Cluster; entry: AccessEntry } {
+function associationTarget(
+  call: AwsCall,
+  clusterName: string,
+  principalArn: string,
+): { cluster: Cluster; entry: AccessEntry } {
   const cluster = findCluster(call, clusterName);
   requireAccessEntryApi(cluster);
   return { cluster, entry: findAccessEntry(cluster, principalArn) };
@@ -55,7 +59,11 @@ export function listAccessPolicies(call: AwsCall): AwsReply {
 }
 
 /** ListAssociatedAccessPolicies: one entry's associations with their scopes. */
-export function listAssociatedAccessPolicies(call: AwsCall, clusterName: string, principalArn: string): AwsReply {
+export function listAssociatedAccessPolicies(
+  call: AwsCall,
+  clusterName: string,
+  principalArn: string,
+): AwsReply {
   const maxResults = readMaxResults(call);
   const { cluster, entry } = associationTarget(call, clusterName, principalArn);
   const page = paginate(
@@ -82,7 +90,8 @@ export function associateAccessPolicy(call: AwsCall, clusterName: string, princi
   const policyArn = requiredBodyString(body, 'policyArn');
   const scope = readScope(body);
   if (!POLICY_ARN.test(policyArn)) throw invalidParameter('The policyArn parameter format is not valid');
-  if (!findAccessPolicy(policyArn)) throw resourceNotFound(`The specified access policy ${policyArn} is not found.`);
+  if (!findAccessPolicy(policyArn))
+    throw resourceNotFound(`The specified access policy ${policyArn} is not found.`);
   if (!acceptsAccessPolicies(entry)) throw invalidParameter(STANDARD_ONLY_MESSAGE);
 
   const existing = entry.associations.get(policyArn);
@@ -93,11 +102,22 @@ export function associateAccessPolicy(call: AwsCall, clusterName: string, princi
     modifiedAt: call.now,
   };
   entry.associations.set(policyArn, association);
-  return { body: { clusterName: cluster.name, principalArn: entry.principalArn, associatedAccessPolicy: associationJson(association) } };
+  return {
+    body: {
+      clusterName: cluster.name,
+      principalArn: entry.principalArn,
+      associatedAccessPolicy: associationJson(association),
+    },
+  };
 }
 
 /** DisassociateAccessPolicy. */
-export function disassociateAccessPolicy(call: AwsCall, clusterName: string, principalArn: string, policyArn: string): AwsReply {
+export function disassociateAccessPolicy(
+  call: AwsCall,
+  clusterName: string,
+  principalArn: string,
+  policyArn: string,
+): AwsReply {
   const { entry } = associationTarget(call, clusterName, principalArn);
   if (!entry.associations.delete(policyArn)) {
     throw resourceNotFound(`The access policy ${policyArn} is not associated with the access entry.`);
@@ -111,13 +131,18 @@ function readScope(body: Record<string, unknown>): AccessScope {
   const type = bodyString(raw, 'type');
   const namespaces = bodyStringList(raw, 'namespaces') ?? [];
   if (type === 'cluster') {
-    if (namespaces.length > 0) throw invalidParameter('namespaces cannot be specified for an access scope of type cluster.');
+    if (namespaces.length > 0)
+      throw invalidParameter('namespaces cannot be specified for an access scope of type cluster.');
     return { type, namespaces: [] };
   }
   if (type === 'namespace') {
-    if (namespaces.length === 0) throw invalidParameter('At least one namespace must be specified for an access scope of type namespace.');
+    if (namespaces.length === 0)
+      throw invalidParameter(
+        'At least one namespace must be specified for an access scope of type namespace.',
+      );
     const bad = namespaces.find((n) => !NAMESPACE.test(n));
-    if (bad !== undefined) throw invalidParameter(`The namespace ${bad} is not a valid Kubernetes namespace name.`);
+    if (bad !== undefined)
+      throw invalidParameter(`The namespace ${bad} is not a valid Kubernetes namespace name.`);
     return { type, namespaces: [...new Set(namespaces)] };
   }
   throw invalidParameter(`accessScope type must be one of [cluster, namespace]; got ${type ?? 'nothing'}.`);

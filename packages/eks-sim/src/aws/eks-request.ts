@@ -116,7 +116,11 @@ export function bodyStringList(body: JsonObject, name: string): string[] | undef
 export function bodyStringMap(body: JsonObject, name: string): Record<string, string> | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+  if (
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === 'string')
+  ) {
     throw wrongType(name, 'a map of strings');
   }
   return { ...(value as Record<string, string>) };
@@ -136,8 +140,10 @@ export function validateTags(tags: Record<string, string> | undefined): void {
   const entries = Object.entries(tags);
   if (entries.length > 50) throw invalidParameter('A resource can have at most 50 tags.');
   for (const [k, v] of entries) {
-    if (k.length < 1 || k.length > 128) throw invalidParameter(`Tag key "${k}" must be 1 to 128 characters long.`);
-    if (v.length > 256) throw invalidParameter(`The value of tag "${k}" must be at most 256 characters long.`);
+    if (k.length < 1 || k.length > 128)
+      throw invalidParameter(`Tag key "${k}" must be 1 to 128 characters long.`);
+    if (v.length > 256)
+      throw invalidParameter(`The value of tag "${k}" must be at most 256 characters long.`);
     if (/^aws:/i.test(k)) throw invalidParameter(`Tag key "${k}" uses the reserved prefix aws:.`);
   }
 }
@@ -158,7 +164,13 @@ interface TokenBody {
  * One page of `items` (sorted by `keyOf`), continuing from the call's `nextToken`. `scope` names
  * the listing; a token from another listing, or one not issued by us, is refused.
  */
-export function paginate<T>(call: AwsCall, items: T[], keyOf: (item: T) => string, scope: string, maxResults: number): Page<T> {
+export function paginate<T>(
+  call: AwsCall,
+  items: T[],
+  keyOf: (item: T) => string,
+  scope: string,
+  maxResults: number,
+): Page<T> {
   const token = queryString(call, 'nextToken');
   let after: string | undefined;
   if (token !== undefined) {

@@ -28,11 +28,15 @@ function routeEks(req: AwsRequest): AwsRoute | undefined {
   if (extra.length > 0) return undefined;
 
   if (root === 'access-policies') {
-    return cluster === undefined && method === 'GET' ? on('ListAccessPolicies', undefined, listAccessPolicies) : undefined;
+    return cluster === undefined && method === 'GET'
+      ? on('ListAccessPolicies', undefined, listAccessPolicies)
+      : undefined;
   }
   if (root !== 'clusters') return undefined;
-  if (cluster === undefined) return method === 'GET' ? on('ListClusters', undefined, listClusters) : undefined;
-  if (sub === undefined) return method === 'GET' ? on('DescribeCluster', cluster, (c) => describeCluster(c, cluster)) : undefined;
+  if (cluster === undefined)
+    return method === 'GET' ? on('ListClusters', undefined, listClusters) : undefined;
+  if (sub === undefined)
+    return method === 'GET' ? on('DescribeCluster', cluster, (c) => describeCluster(c, cluster)) : undefined;
   if (sub !== 'access-entries') return undefined;
 
   if (principal === undefined) {
@@ -41,15 +45,22 @@ function routeEks(req: AwsRequest): AwsRoute | undefined {
     return undefined;
   }
   if (policies === undefined) {
-    if (method === 'GET') return on('DescribeAccessEntry', cluster, (c) => describeAccessEntry(c, cluster, principal));
-    if (method === 'POST') return on('UpdateAccessEntry', cluster, (c) => updateAccessEntry(c, cluster, principal));
-    if (method === 'DELETE') return on('DeleteAccessEntry', cluster, (c) => deleteAccessEntry(c, cluster, principal));
+    if (method === 'GET')
+      return on('DescribeAccessEntry', cluster, (c) => describeAccessEntry(c, cluster, principal));
+    if (method === 'POST')
+      return on('UpdateAccessEntry', cluster, (c) => updateAccessEntry(c, cluster, principal));
+    if (method === 'DELETE')
+      return on('DeleteAccessEntry', cluster, (c) => deleteAccessEntry(c, cluster, principal));
     return undefined;
   }
   if (policies !== 'access-policies') return undefined;
   if (policy === undefined) {
-    if (method === 'GET') return on('ListAssociatedAccessPolicies', cluster, (c) => listAssociatedAccessPolicies(c, cluster, principal));
-    if (method === 'POST') return on('AssociateAccessPolicy', cluster, (c) => associateAccessPolicy(c, cluster, principal));
+    if (method === 'GET')
+      return on('ListAssociatedAccessPolicies', cluster, (c) =>
+        listAssociatedAccessPolicies(c, cluster, principal),
+      );
+    if (method === 'POST')
+      return on('AssociateAccessPolicy', cluster, (c) => associateAccessPolicy(c, cluster, principal));
     return undefined;
   }
   return method === 'DELETE'

@@ -9,7 +9,12 @@ import { AwsError, type AwsCall, type AwsReply, type AwsService } from './server
 
 const VERSION = '2010-05-08';
 
-const PATH_PREFIX_RULE = { min: 1, max: 512, pattern: /^\/[\x21-\x7f]*$/, patternText: '\\u002F[\\u0021-\\u007F]*' };
+const PATH_PREFIX_RULE = {
+  min: 1,
+  max: 512,
+  pattern: /^\/[\x21-\x7f]*$/,
+  patternText: '\\u002F[\\u0021-\\u007F]*',
+};
 const MARKER_RULE = { min: 1, pattern: /^[\x20-\xff]+$/, patternText: '[\\u0020-\\u00FF]+' };
 const MAX_ITEMS_RULE = { min: 1, max: 1000 };
 const DEFAULT_MAX_ITEMS = 100;
@@ -73,13 +78,16 @@ function markerScope(call: AwsCall, operation: string): string {
 
 function listRoles(call: AwsCall): AwsReply {
   const { pathPrefix, after, maxItems } = readListInput(call, 'ListRoles');
-  const roles = call.world.rolesInAccount(call.caller.identity.accountId).filter((r) => r.path.startsWith(pathPrefix));
+  const roles = call.world
+    .rolesInAccount(call.caller.identity.accountId)
+    .filter((r) => r.path.startsWith(pathPrefix));
   // Path plus name is unique (paths end in "/", names hold none) and is the world's listing order.
   const page = pageAfter(roles, (r) => r.path + r.roleName, after, maxItems);
   return queryReply('iam', 'ListRoles', call.requestId, {
     Roles: page.items.map((r) => roleXml(r, false)),
     IsTruncated: page.nextKey !== undefined,
-    Marker: page.nextKey === undefined ? undefined : encodeMarker(markerScope(call, 'ListRoles'), page.nextKey),
+    Marker:
+      page.nextKey === undefined ? undefined : encodeMarker(markerScope(call, 'ListRoles'), page.nextKey),
   });
 }
 
@@ -94,12 +102,15 @@ function getRole(call: AwsCall): AwsReply {
 
 function listUsers(call: AwsCall): AwsReply {
   const { pathPrefix, after, maxItems } = readListInput(call, 'ListUsers');
-  const users = call.world.usersInAccount(call.caller.identity.accountId).filter((u) => u.path.startsWith(pathPrefix));
+  const users = call.world
+    .usersInAccount(call.caller.identity.accountId)
+    .filter((u) => u.path.startsWith(pathPrefix));
   const page = pageAfter(users, (u) => u.path + u.userName, after, maxItems);
   return queryReply('iam', 'ListUsers', call.requestId, {
     Users: page.items.map((u) => userXml(u, false)),
     IsTruncated: page.nextKey !== undefined,
-    Marker: page.nextKey === undefined ? undefined : encodeMarker(markerScope(call, 'ListUsers'), page.nextKey),
+    Marker:
+      page.nextKey === undefined ? undefined : encodeMarker(markerScope(call, 'ListUsers'), page.nextKey),
   });
 }
 

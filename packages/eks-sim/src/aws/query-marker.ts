@@ -49,7 +49,12 @@ export interface Page<T> {
  * One page of `items` (sorted ascending by `keyOf`, keys unique) starting after the key `after`.
  * Keys compare as JavaScript strings, the order the world sorts its listings in.
  */
-export function pageAfter<T>(items: readonly T[], keyOf: (item: T) => string, after: string | undefined, maxItems: number): Page<T> {
+export function pageAfter<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  after: string | undefined,
+  maxItems: number,
+): Page<T> {
   let lo = 0;
   if (after !== undefined) {
     let hi = items.length;
@@ -61,5 +66,7 @@ export function pageAfter<T>(items: readonly T[], keyOf: (item: T) => string, af
   }
   const page = items.slice(lo, lo + maxItems);
   const last = page.at(-1);
-  return lo + page.length < items.length && last !== undefined ? { items: page, nextKey: keyOf(last) } : { items: page };
+  return lo + page.length < items.length && last !== undefined
+    ? { items: page, nextKey: keyOf(last) }
+    : { items: page };
 }

@@ -28,7 +28,9 @@ export class QueryParams {
 
   private fail(param: string, value: string | undefined, constraint: string): void {
     const shown = value === undefined ? 'null' : `'${value}'`;
-    this.problems.push(`Value ${shown} at '${memberName(param)}' failed to satisfy constraint: Member ${constraint}`);
+    this.problems.push(
+      `Value ${shown} at '${memberName(param)}' failed to satisfy constraint: Member ${constraint}`,
+    );
   }
 
   optionalString(param: string, rule: StringRule = {}): string | undefined {
@@ -41,7 +43,11 @@ export class QueryParams {
     } else if (rule.max !== undefined && length > rule.max) {
       this.fail(param, value, `must have length less than or equal to ${rule.max}`);
     } else if (rule.pattern && !rule.pattern.test(value)) {
-      this.fail(param, value, `must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`);
+      this.fail(
+        param,
+        value,
+        `must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`,
+      );
     }
     return value;
   }
@@ -61,8 +67,10 @@ export class QueryParams {
       return undefined;
     }
     const value = Number(raw);
-    if (rule.min !== undefined && value < rule.min) this.fail(param, raw, `must have value greater than or equal to ${rule.min}`);
-    else if (rule.max !== undefined && value > rule.max) this.fail(param, raw, `must have value less than or equal to ${rule.max}`);
+    if (rule.min !== undefined && value < rule.min)
+      this.fail(param, raw, `must have value greater than or equal to ${rule.min}`);
+    else if (rule.max !== undefined && value > rule.max)
+      this.fail(param, raw, `must have value less than or equal to ${rule.max}`);
     return value;
   }
 
@@ -70,7 +78,11 @@ export class QueryParams {
   validate(): void {
     const n = this.problems.length;
     if (n === 0) return;
-    throw new AwsError('ValidationError', `${n} validation error${n === 1 ? '' : 's'} detected: ${this.problems.join('; ')}`, 400);
+    throw new AwsError(
+      'ValidationError',
+      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.problems.join('; ')}`,
+      400,
+    );
   }
 }
 

@@ -6,7 +6,11 @@ import type { AwsCall, AwsReply, AwsService } from './server.js';
 export type QueryHandler = (call: AwsCall) => AwsReply | Promise<AwsReply>;
 
 /** Builds an awsQuery service answering `handlers` (keyed by action name) for one API version. */
-export function createQueryService(name: 'sts' | 'iam', version: string, handlers: Record<string, QueryHandler>): AwsService {
+export function createQueryService(
+  name: 'sts' | 'iam',
+  version: string,
+  handlers: Record<string, QueryHandler>,
+): AwsService {
   // A Map so that action names such as "constructor" never reach Object.prototype.
   const byAction = new Map(Object.entries(handlers));
   return {

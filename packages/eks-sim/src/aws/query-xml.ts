@@ -38,7 +38,12 @@ export function renderFields(fields: XmlFields): string {
 }
 
 /** The complete awsQuery reply of one action; `result` undefined means the action has no Result element. */
-export function queryReply(service: 'sts' | 'iam', action: string, requestId: string, result?: XmlFields): AwsReply {
+export function queryReply(
+  service: 'sts' | 'iam',
+  action: string,
+  requestId: string,
+  result?: XmlFields,
+): AwsReply {
   const resultXml = result === undefined ? '' : `<${action}Result>${renderFields(result)}</${action}Result>`;
   return {
     body:

@@ -1,4 +1,9 @@
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+  type AssumeRoleCommandInput,
+} from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAws, type TestAws } from '../testing.js';
 import type { PolicyDocument, PolicyStatement } from '../world/types.js';
@@ -33,10 +38,17 @@ function sts(credentials: Keys): STSClient {
   return new STSClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 }
 
-async function assume(as: Keys, input: Omit<AssumeRoleCommandInput, 'RoleSessionName'> & { RoleSessionName?: string }) {
+async function assume(
+  as: Keys,
+  input: Omit<AssumeRoleCommandInput, 'RoleSessionName'> & { RoleSessionName?: string },
+) {
   const out = await sts(as).send(new AssumeRoleCommand({ RoleSessionName: 'test-session', ...input }));
   const c = out.Credentials!;
-  const session: Keys = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+  const session: Keys = {
+    accessKeyId: c.AccessKeyId!,
+    secretAccessKey: c.SecretAccessKey!,
+    sessionToken: c.SessionToken!,
+  };
   return { out, session };
 }
 
@@ -60,15 +72,26 @@ beforeAll(async () => {
   keys.carol = world.addAccessKey(userArn('carol', '/', VENDOR_ACCOUNT));
   keys.root = world.addAccessKey(`arn:aws:iam::${ACCOUNT}:root`);
 
-  world.addRole({ accountId: ACCOUNT, roleName: 'app-deployer', path: '/apps/', assumeRolePolicyDocument: trust(allowAws(userArn('alice'))) });
+  world.addRole({
+    accountId: ACCOUNT,
+    roleName: 'app-deployer',
+    path: '/apps/',
+    assumeRolePolicyDocument: trust(allowAws(userArn('alice'))),
+  });
   world.addRole({
     accountId: ACCOUNT,
     roleName: 'vendor-access',
     assumeRolePolicyDocument: trust(
-      allowAws(`arn:aws:iam::${VENDOR_ACCOUNT}:root`, { Condition: { StringEquals: { 'sts:ExternalId': 'vendor-secret-42' } } }),
+      allowAws(`arn:aws:iam::${VENDOR_ACCOUNT}:root`, {
+        Condition: { StringEquals: { 'sts:ExternalId': 'vendor-secret-42' } },
+      }),
     ),
   });
-  world.addRole({ accountId: ACCOUNT, roleName: 'account-wide', assumeRolePolicyDocument: trust(allowAws(ACCOUNT)) });
+  world.addRole({
+    accountId: ACCOUNT,
+    roleName: 'account-wide',
+    assumeRolePolicyDocument: trust(allowAws(ACCOUNT)),
+  });
   world.addRole({
     accountId: ACCOUNT,
     roleName: 'engineers',
@@ -93,7 +116,11 @@ beforeAll(async () => {
     roleName: 'ec2-only',
     assumeRolePolicyDocument: trust(
       { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-      { Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:saml-provider/corp` }, Action: 'sts:AssumeRole' },
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${ACCOUNT}:saml-provider/corp` },
+        Action: 'sts:AssumeRole',
+      },
     ),
   });
   world.addRole({
@@ -109,19 +136,27 @@ beforeAll(async () => {
     maxSessionDuration: 43200,
     assumeRolePolicyDocument: trust(allowAws(roleArn('chain-entry'))),
   });
-  const sourceIdentityRequired = { Condition: { StringEquals: { 'aws:SourceIdentity': 'alice@example.com' } } };
+  const sourceIdentityRequired = {
+    Condition: { StringEquals: { 'aws:SourceIdentity': 'alice@example.com' } },
+  };
   world.addRole({
     accountId: ACCOUNT,
     roleName: 'audited',
     assumeRolePolicyDocument: trust(
-      allowAws(userArn('alice'), { Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], ...sourceIdentityRequired }),
+      allowAws(userArn('alice'), {
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        ...sourceIdentityRequired,
+      }),
     ),
   });
   world.addRole({
     accountId: ACCOUNT,
     roleName: 'audited-next',
     assumeRolePolicyDocument: trust(
-      allowAws(roleArn('audited'), { Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], ...sourceIdentityRequired }),
+      allowAws(roleArn('audited'), {
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        ...sourceIdentityRequired,
+      }),
     ),
   });
   aws = await startTestAws(world, [stsService, iamService]);
@@ -140,7 +175,10 @@ describe('GetCallerIdentity', () => {
   });
 
   it('reports an assumed-role session by its STS ARN (no path) and <roleId>:<session>', async () => {
-    const { session } = await assume(keys.alice!, { RoleArn: roleArn('app-deployer', '/apps/'), RoleSessionName: 'deploy-42' });
+    const { session } = await assume(keys.alice!, {
+      RoleArn: roleArn('app-deployer', '/apps/'),
+      RoleSessionName: 'deploy-42',
+    });
     const me = await sts(session).send(new GetCallerIdentityCommand({}));
     const role = aws.world.roles.get(roleArn('app-deployer', '/apps/'))!;
     expect(me).toMatchObject({
@@ -179,7 +217,9 @@ describe('AssumeRole', () => {
 
   it('refuses an unknown role, or a known one named without its path, like an untrusted one', async () => {
     for (const arn of [roleArn('no-such-role'), roleArn('app-deployer')]) {
-      await expect(assume(keys.alice!, { RoleArn: arn })).rejects.toMatchObject(denied(userArn('alice'), arn));
+      await expect(assume(keys.alice!, { RoleArn: arn })).rejects.toMatchObject(
+        denied(userArn('alice'), arn),
+      );
     }
   });
 
@@ -187,7 +227,9 @@ describe('AssumeRole', () => {
     const arn = roleArn('vendor-access');
     const carol = userArn('carol', '/', VENDOR_ACCOUNT);
     await expect(assume(keys.carol!, { RoleArn: arn })).rejects.toMatchObject(denied(carol, arn));
-    await expect(assume(keys.carol!, { RoleArn: arn, ExternalId: 'vendor-secret-43' })).rejects.toMatchObject(denied(carol, arn));
+    await expect(assume(keys.carol!, { RoleArn: arn, ExternalId: 'vendor-secret-43' })).rejects.toMatchObject(
+      denied(carol, arn),
+    );
     const { session } = await assume(keys.carol!, { RoleArn: arn, ExternalId: 'vendor-secret-42' });
     const me = await sts(session).send(new GetCallerIdentityCommand({}));
     // The session belongs to the role's account, not the vendor's.
@@ -198,7 +240,9 @@ describe('AssumeRole', () => {
     const arn = roleArn('account-wide');
     await expect(assume(keys.alice!, { RoleArn: arn })).resolves.toBeDefined();
     await expect(assume(keys.bob!, { RoleArn: arn })).resolves.toBeDefined();
-    await expect(assume(keys.carol!, { RoleArn: arn })).rejects.toMatchObject(denied(userArn('carol', '/', VENDOR_ACCOUNT), arn));
+    await expect(assume(keys.carol!, { RoleArn: arn })).rejects.toMatchObject(
+      denied(userArn('carol', '/', VENDOR_ACCOUNT), arn),
+    );
   });
 
   it('admits a wildcard principal only where its condition holds', async () => {
@@ -226,17 +270,23 @@ describe('AssumeRole', () => {
   });
 
   it('chains from one role session into a role that trusts the first role, capped at one hour', async () => {
-    const { session: entry } = await assume(keys.alice!, { RoleArn: roleArn('chain-entry'), DurationSeconds: 7200 });
+    const { session: entry } = await assume(keys.alice!, {
+      RoleArn: roleArn('chain-entry'),
+      DurationSeconds: 7200,
+    });
     const target = roleArn('chain-target', '/team/');
     await expect(assume(entry, { RoleArn: target, DurationSeconds: 7200 })).rejects.toMatchObject({
       name: 'ValidationError',
-      message: 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      message:
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
     });
     const { session } = await assume(entry, { RoleArn: target, RoleSessionName: 'hop-2' });
     const me = await sts(session).send(new GetCallerIdentityCommand({}));
     expect(me.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/chain-target/hop-2`);
     // The target trusts the role, not its users.
-    await expect(assume(keys.alice!, { RoleArn: target })).rejects.toMatchObject(denied(userArn('alice'), target));
+    await expect(assume(keys.alice!, { RoleArn: target })).rejects.toMatchObject(
+      denied(userArn('alice'), target),
+    );
   });
 
   it('rejects a malformed session name or an out-of-range duration with ValidationError', async () => {
@@ -247,7 +297,9 @@ describe('AssumeRole', () => {
         "1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2",
       $metadata: expect.objectContaining({ httpStatusCode: 400 }),
     });
-    await expect(assume(keys.alice!, { RoleArn: arn, RoleSessionName: 'has space', DurationSeconds: 60 })).rejects.toMatchObject({
+    await expect(
+      assume(keys.alice!, { RoleArn: arn, RoleSessionName: 'has space', DurationSeconds: 60 }),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
       message:
         "2 validation errors detected: Value 'has space' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; " +
@@ -261,8 +313,13 @@ describe('AssumeRole', () => {
 
   it('requires the source identity a trust policy asks for and keeps it through chained sessions', async () => {
     const audited = roleArn('audited');
-    await expect(assume(keys.alice!, { RoleArn: audited })).rejects.toMatchObject(denied(userArn('alice'), audited));
-    const { out, session } = await assume(keys.alice!, { RoleArn: audited, SourceIdentity: 'alice@example.com' });
+    await expect(assume(keys.alice!, { RoleArn: audited })).rejects.toMatchObject(
+      denied(userArn('alice'), audited),
+    );
+    const { out, session } = await assume(keys.alice!, {
+      RoleArn: audited,
+      SourceIdentity: 'alice@example.com',
+    });
     expect(out.SourceIdentity).toBe('alice@example.com');
     const next = await assume(session, { RoleArn: roleArn('audited-next') });
     expect(next.out.SourceIdentity).toBe('alice@example.com');

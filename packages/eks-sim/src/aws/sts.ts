@@ -45,7 +45,11 @@ function principalType(caller: CallerIdentity): string {
 }
 
 function notAuthorized(caller: CallerIdentity, action: string, resource: string): AwsError {
-  return new AwsError('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource}`, 403);
+  return new AwsError(
+    'AccessDenied',
+    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource}`,
+    403,
+  );
 }
 
 function assumeRole(call: AwsCall): AwsReply {
@@ -77,10 +81,15 @@ function assumeRole(call: AwsCall): AwsReply {
   }
 
   const caller = call.caller.identity;
-  if (caller.kind === 'root') throw new AwsError('AccessDenied', 'Roles may not be assumed by root accounts.', 403);
+  if (caller.kind === 'root')
+    throw new AwsError('AccessDenied', 'Roles may not be assumed by root accounts.', 403);
 
   const inheritedSourceIdentity = sourceIdentities.get(call.caller);
-  if (inheritedSourceIdentity !== undefined && requestedSourceIdentity !== undefined && requestedSourceIdentity !== inheritedSourceIdentity) {
+  if (
+    inheritedSourceIdentity !== undefined &&
+    requestedSourceIdentity !== undefined &&
+    requestedSourceIdentity !== inheritedSourceIdentity
+  ) {
     // Once set, a source identity stays with every session chained from it.
     throw notAuthorized(caller, 'sts:SetSourceIdentity', roleArn);
   }
@@ -112,10 +121,14 @@ function assumeRole(call: AwsCall): AwsReply {
   const chained = caller.kind === 'assumed-role';
   if (requestedDuration !== undefined) {
     if (chained && requestedDuration > CHAINED_MAX_SECONDS) {
-      throw validationError('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      throw validationError(
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      );
     }
     if (requestedDuration > role.maxSessionDuration) {
-      throw validationError('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      throw validationError(
+        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+      );
     }
   }
   const duration = requestedDuration ?? Math.min(DEFAULT_DURATION_SECONDS, role.maxSessionDuration);

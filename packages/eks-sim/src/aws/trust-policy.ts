@@ -27,7 +27,9 @@ export function globMatches(pattern: string, value: string, ignoreCase = false):
   const cacheKey = `${ignoreCase ? 'i' : 's'}${pattern}`;
   let re = globCache.get(cacheKey);
   if (!re) {
-    const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
+    const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) =>
+      c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`,
+    );
     re = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
     if (globCache.size > 1000) globCache.clear();
     globCache.set(cacheKey, re);
@@ -70,7 +72,12 @@ function toList(value: unknown): string[] {
   return (Array.isArray(value) ? (value as unknown[]) : [value]).map((v) => String(v));
 }
 
-function conditionHolds(operatorName: string, key: string, policyValues: unknown, context: TrustRequest['context']): boolean {
+function conditionHolds(
+  operatorName: string,
+  key: string,
+  policyValues: unknown,
+  context: TrustRequest['context'],
+): boolean {
   const m = /^(ForAnyValue:|ForAllValues:)?(.+?)(IfExists)?$/.exec(operatorName);
   if (!m) return false;
   const setOperator = m[1];
@@ -124,7 +131,8 @@ function principalMatches(principal: PolicyStatement['Principal'], caller: Calle
 
 function statementApplies(statement: PolicyStatement, request: TrustRequest): boolean {
   // Action names are case-insensitive in IAM (`sts:assumerole` grants sts:AssumeRole).
-  const actionMatches = (patterns: unknown) => toList(patterns).some((p) => globMatches(p, request.action, true));
+  const actionMatches = (patterns: unknown) =>
+    toList(patterns).some((p) => globMatches(p, request.action, true));
   if (statement.Action !== undefined) {
     if (!actionMatches(statement.Action)) return false;
   } else if (statement.NotAction === undefined || actionMatches(statement.NotAction)) {
@@ -132,7 +140,10 @@ function statementApplies(statement: PolicyStatement, request: TrustRequest): bo
   }
   if (statement.Principal !== undefined) {
     if (!principalMatches(statement.Principal, request.caller)) return false;
-  } else if (statement.NotPrincipal === undefined || principalMatches(statement.NotPrincipal, request.caller)) {
+  } else if (
+    statement.NotPrincipal === undefined ||
+    principalMatches(statement.NotPrincipal, request.caller)
+  ) {
     return false;
   }
   return conditionsHold(statement.Condition, request.context);

@@ -1,0 +1,90 @@
+// Syncs one cluster: collect the inventory (all API calls happen here), then hand back the snapshot
+// streams and a report of what was read, how, and what could not be.
+import type { CredentialCache, CredentialsConfig } from '../aws/credentials.js';
+import type { AwsEndpoints } from '../aws/clients.js';
+import type { RetryPolicy, OperationStats } from '../limits/call-policy.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { ClusterSession, type ClusterDescription, type ClusterRef } from '../session.js';
+import { collectInventory, type CollectOptions } from './collect.js';
+import type { ClusterInventory, SourceName, SourceStatus } from './inventory.js';
+import { buildSnapshot, type Snapshot, type SnapshotCounts } from './snapshot.js';
+
+export interface SyncClusterOptions extends CollectOptions {
+  cluster: ClusterRef;
+  credentials: CredentialsConfig;
+  endpoints?: AwsEndpoints;
+  limiter?: RateLimiter;
+  retry?: RetryPolicy;
+  credentialCache?: CredentialCache;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export interface SyncReport {
+  cluster: Omit<ClusterDescription, 'caData'>;
+  status: 'complete' | 'partial';
+  startedAt: string;
+  /** Set by finish() once the streams have been consumed. */
+  finishedAt?: string;
+  durationMs?: number;
+  sources: Record<SourceName, SourceStatus>;
+  counts: SnapshotCounts;
+  apiCalls: Record<string, OperationStats>;
+  totalApiCalls: number;
+  warnings: string[];
+  /** Kubernetes user names bound in RBAC that no IAM principal maps to, with how often. */
+  unmappedUsers: Record<string, number>;
+}
+
+export interface ClusterSync extends Snapshot {
+  inventory: ClusterInventory;
+  report: SyncReport;
+  /** Completes the report (counts, duration) after the streams were drained. */
+  finish(): SyncReport;
+}
+
+/** Reads one cluster and returns its snapshot streams and report. Throws if the cluster cannot be reached at all. */
+export async function syncCluster(options: SyncClusterOptions): Promise<ClusterSync> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const session = new ClusterSession({
+    cluster: options.cluster,
+    credentials: options.credentials,
+    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.credentialCache ? { credentialCache: options.credentialCache } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let inventory: ClusterInventory;
+  try {
+    inventory = await collectInventory(session, options);
+  } finally {
+    session.close();
+  }
+  const snapshot = buildSnapshot(inventory);
+  const failed = Object.values(inventory.sources).some((s) => s.state === 'failed');
+  const report: SyncReport = {
+    cluster: inventory.cluster,
+    status: failed ? 'partial' : 'complete',
+    startedAt: started.toISOString(),
+    sources: inventory.sources,
+    counts: snapshot.counts,
+    apiCalls: session.stats.snapshot(),
+    totalApiCalls: session.stats.total(),
+    warnings: snapshot.warnings,
+    unmappedUsers: {},
+  };
+  return {
+    ...snapshot,
+    inventory,
+    report,
+    finish() {
+      const end = now();
+      report.finishedAt = end.toISOString();
+      report.durationMs = end.getTime() - started.getTime();
+      report.unmappedUsers = Object.fromEntries([...snapshot.unmappedUsers].sort(([a], [b]) => (a < b ? -1 : 1)));
+      return report;
+    },
+  };
+}

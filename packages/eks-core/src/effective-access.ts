@@ -92,7 +92,10 @@ export async function computeEffectiveAccess(input: EffectiveAccessInput): Promi
   const actsAs = new Map<string, Map<string, ResourceRef>>();
   const addActsAs = (entitlementId: string, ref: ResourceRef): void => {
     let targets = actsAs.get(entitlementId);
-    if (!targets) actsAs.set(entitlementId, (targets = new Map()));
+    if (!targets) {
+      targets = new Map<string, ResourceRef>();
+      actsAs.set(entitlementId, targets);
+    }
     targets.set(refKey(ref), ref);
   };
 

@@ -355,16 +355,10 @@ export interface ParsedGrantId {
 const PRINCIPAL_TYPES: readonly ResourceTypeId[] = ['iam_user', 'role', 'service_account', 'k8s_group'];
 
 function isValidPrincipal(type: ResourceTypeId, id: string): boolean {
-  switch (type) {
-    case 'iam_user':
-      return parseIamPrincipalArn(id)?.kind === 'user';
-    case 'role':
-      return parseIamPrincipalArn(id)?.kind === 'role';
-    case 'service_account':
-      return splitNamespaced(id) !== undefined;
-    default:
-      return id !== '';
-  }
+  if (type === 'iam_user') return parseIamPrincipalArn(id)?.kind === 'user';
+  if (type === 'role') return parseIamPrincipalArn(id)?.kind === 'role';
+  if (type === 'service_account') return splitNamespaced(id) !== undefined;
+  return id !== '';
 }
 
 /**

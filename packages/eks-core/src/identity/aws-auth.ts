@@ -73,7 +73,7 @@ function field(entry: Record<string, unknown>, name: string): unknown {
 
 // The failsafe schema reads every scalar as a string, so an explicit null arrives as text.
 function isNullText(value: unknown): boolean {
-  return value === undefined || value === '' || value === '~' || /^null$/i.test(String(value));
+  return value === undefined || value === '' || value === '~' || (typeof value === 'string' && /^null$/i.test(value));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -199,12 +199,12 @@ function parseConditions(block: unknown, index: number, problems: TrustProblem[]
     return [];
   }
   const out: TrustCondition[] = [];
-  for (const [operator, keys] of Object.entries(block)) {
+  for (const [operator, keys] of Object.entries(block as Record<string, unknown>)) {
     if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
       problems.push({ statementIndex: index, message: `Condition.${operator} is not an object` });
       continue;
     }
-    for (const [key, raw] of Object.entries(keys)) {
+    for (const [key, raw] of Object.entries(keys as Record<string, unknown>)) {
       const condition: TrustCondition = { operator, key };
       if (key.toLowerCase() !== 'sts:externalid') condition.values = toList(raw).map((v) => String(v));
       out.push(condition);
@@ -260,7 +260,7 @@ function parseStatement(raw: unknown, index: number, problems: TrustProblem[]): 
     problems.push({ statementIndex: index, message: 'Action holds a non-string value' });
     return undefined;
   }
-  const matchesAny = (action: string): boolean => patterns.some((p) => globMatches(p as string, action));
+  const matchesAny = (action: string): boolean => patterns.some((p) => typeof p === 'string' && globMatches(p, action));
   const hasPrincipal = s.Principal !== undefined;
   const hasNotPrincipal = s.NotPrincipal !== undefined;
   if (hasPrincipal === hasNotPrincipal) {
@@ -291,17 +291,11 @@ function decodeDocument(document: unknown): unknown {
 }
 
 function principalAccount(p: TrustPrincipal): string | undefined {
-  switch (p.kind) {
-    case 'account':
-      return p.accountId;
-    case 'iam_user':
-    case 'role':
-    case 'role-session':
-    case 'federated-user':
-      return parseIamPrincipalArn(p.arn)?.accountId;
-    default:
-      return undefined;
+  if (p.kind === 'account') return p.accountId;
+  if (p.kind === 'iam_user' || p.kind === 'role' || p.kind === 'role-session' || p.kind === 'federated-user') {
+    return parseIamPrincipalArn(p.arn)?.accountId;
   }
+  return undefined;
 }
 
 function principalKey(p: TrustPrincipal): string {

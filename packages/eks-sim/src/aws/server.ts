@@ -25,7 +25,7 @@ export class AwsError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
-    readonly extra: { type?: 'Sender' | 'Receiver'; headers?: Record<string, string> } = {},
+    readonly extra: { type?: 'Sender' | 'Receiver'; headers?: Record<string, string>; body?: Record<string, unknown> } = {},
   ) {
     super(message);
     this.name = 'AwsError';
@@ -134,7 +134,7 @@ function renderError(res: ServerResponse, service: AwsServiceName, err: AwsError
         'x-amzn-errortype': err.code,
         ...err.extra.headers,
       },
-      JSON.stringify({ message: err.message }),
+      JSON.stringify({ ...err.extra.body, message: err.message }),
     );
   }
 }

@@ -1,18 +1,285 @@
-// Placeholder: the Kubernetes API is being written.
+// One EKS cluster's Kubernetes API endpoint, in the order the API server's filter chain runs:
+// authenticate the EKS bearer token → apply injected faults (delay, 429, 5xx) → authorize (RBAC
+// and access policies) → read the body (≤ 3 MiB) → serve. Every failure is a Kubernetes Status.
+// Watches are not implemented and answer 405.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Faults } from '../faults.js';
+import { sleep, type Faults } from '../faults.js';
 import type { Cluster } from '../world/types.js';
 import type { World } from '../world/world.js';
+import { authenticate, type KubeUser } from './authn.js';
+import { authorize, forbidden, type RequestAttributes } from './authz.js';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { OBJECT_HANDLERS, PATCH_TYPES, type ObjectVerb, type Reply } from './handlers.js';
+import { handleReview } from './reviews.js';
+import { matchRoute, type Route } from './routes.js';
+import { KubeError, kubeErrors } from './status.js';
+import { KUBE_RESOURCES } from './store.js';
 
 export interface KubeHandlerDeps {
   cluster: () => Cluster | undefined;
   world: () => World;
   faults: Faults;
   now?: () => Date;
+  /** Told about unexpected failures (answered as a 500 that hides the detail). */
+  onError?: (err: unknown, auditId: string) => void;
 }
 
-export function createKubeRequestHandler(_deps: KubeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  return (_req, res) => {
-    res.writeHead(501).end();
+/** The API server's default request body limit. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+type Verb = ObjectVerb | 'watch' | 'deletecollection';
+
+function objectVerb(method: string, hasName: boolean, query: URLSearchParams): Verb | undefined {
+  switch (method) {
+    case 'GET': {
+      const watch = query.get('watch');
+      if (watch === 'true' || watch === '1') return 'watch';
+      return hasName ? 'get' : 'list';
+    }
+    case 'POST':
+      return hasName ? undefined : 'create';
+    case 'PUT':
+      return hasName ? 'update' : undefined;
+    case 'PATCH':
+      return hasName ? 'patch' : undefined;
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
+  }
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > MAX_BODY_BYTES) return Promise.reject(kubeErrors.tooLarge(MAX_BODY_BYTES));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        chunks.length = 0;
+        reject(kubeErrors.tooLarge(MAX_BODY_BYTES));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+function parseJsonBody(raw: Buffer, what: 'object' | 'patch'): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : 'invalid JSON';
+    throw kubeErrors.badRequest(what === 'patch' ? `error decoding patch: ${detail}` : `couldn't get version/kind; json parse error: ${detail}`);
+  }
+}
+
+function send(res: ServerResponse, auditId: string, reply: Reply): void {
+  if (res.headersSent) return;
+  res.writeHead(reply.status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': auditId,
+    ...reply.headers,
+  });
+  res.end(reply.body);
+}
+
+function sendError(res: ServerResponse, auditId: string, err: KubeError): void {
+  send(res, auditId, {
+    status: err.code,
+    body: JSON.stringify(err.toStatus()),
+    headers: { ...err.headers, ...(err.code === 413 ? { Connection: 'close' } : {}) },
+  });
+}
+
+function faultOperation(route: Route, verb: Verb | undefined): string | undefined {
+  switch (route.type) {
+    case 'object':
+      return `kube:${verb ?? 'unknown'}:${route.resource}`;
+    case 'review':
+      return `kube:create:${route.resource}`;
+    case 'discovery':
+    case 'version':
+    case 'health':
+      return 'kube:discovery';
+    case 'unknown':
+      return undefined;
+  }
+}
+
+function attributesOf(route: Route, verb: Verb | undefined, path: string): RequestAttributes {
+  switch (route.type) {
+    case 'object': {
+      const { group } = KUBE_RESOURCES[route.resource];
+      // For the namespaces resource the object's own name is the request namespace, as in RequestInfo.
+      const namespace = route.namespace ?? (route.resource === 'namespaces' && route.name ? route.name : '');
+      return {
+        kind: 'resource',
+        verb: verb ?? 'unknown',
+        group,
+        resource: route.resource,
+        ...(route.subresource === undefined ? {} : { subresource: route.subresource }),
+        namespace,
+        name: route.name ?? '',
+      };
+    }
+    case 'review':
+      return { kind: 'resource', verb: 'create', group: route.group, resource: route.resource, namespace: '', name: '' };
+    case 'discovery':
+    case 'version':
+    case 'health':
+    case 'unknown':
+      return { kind: 'nonResource', verb: 'get', path };
+  }
+}
+
+function serveDiscovery(route: Extract<Route, { type: 'discovery' | 'version' | 'health' }>, cluster: Cluster, host: string): Reply {
+  const json = (value: unknown): Reply => ({ status: 200, body: JSON.stringify(value) });
+  switch (route.type) {
+    case 'version':
+      return json(versionInfo(cluster));
+    case 'health':
+      return { status: 200, body: 'ok' };
+    case 'discovery': {
+      const doc =
+        route.path === 'api'
+          ? apiVersions(host)
+          : route.path === 'apis'
+            ? apiGroupList()
+            : route.path === 'group'
+              ? apiGroupDocument(route.group)
+              : apiResourceList(route.group, route.version);
+      if (!doc) throw kubeErrors.noRoute();
+      return json(doc);
+    }
+  }
+}
+
+interface Context {
+  deps: KubeHandlerDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  auditId: string;
+}
+
+async function serve({ deps, req, res, auditId }: Context): Promise<void> {
+  const cluster = deps.cluster();
+  if (!cluster) throw kubeErrors.serverError(503);
+  const now = deps.now?.() ?? new Date();
+  const method = (req.method ?? 'GET').toUpperCase();
+  const rawUrl = req.url ?? '/';
+  const queryStart = rawUrl.indexOf('?');
+  const path = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
+  const query = new URLSearchParams(queryStart < 0 ? '' : rawUrl.slice(queryStart + 1));
+  const route = matchRoute(path);
+  const isPublic = route.type === 'version' || route.type === 'health';
+
+  let user: KubeUser | undefined;
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined || !isPublic) {
+    const result = authenticate(authorization, { cluster, world: deps.world(), now });
+    if (!result.ok) throw kubeErrors.unauthorized();
+    user = result.user;
+  }
+
+  const verb = route.type === 'object' ? objectVerb(method, route.name !== undefined, query) : undefined;
+  if (route.type === 'object' && (verb === undefined || verb === 'watch' || verb === 'deletecollection' || route.subresource)) {
+    if (route.subresource) throw kubeErrors.noRoute();
+    throw kubeErrors.methodNotAllowed();
+  }
+  if (route.type === 'review' && method !== 'POST') throw kubeErrors.methodNotAllowed();
+  if ((route.type === 'discovery' || isPublic) && method !== 'GET') throw kubeErrors.methodNotAllowed();
+
+  const op = faultOperation(route, verb);
+  if (op !== undefined) {
+    const decision = deps.faults.decide(op, cluster.name);
+    await sleep(decision.delayMs);
+    if (decision.throttle) throw kubeErrors.tooManyRequests(decision.retryAfterSeconds);
+    if (decision.errorStatus !== undefined) throw kubeErrors.serverError(decision.errorStatus);
+    if (user) {
+      const attrs = attributesOf(route, verb, path);
+      if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
+    }
+    switch (route.type) {
+      case 'version':
+      case 'health':
+      case 'discovery':
+        send(res, auditId, serveDiscovery(route, cluster, req.headers.host ?? '127.0.0.1:443'));
+        return;
+      case 'review': {
+        const body = parseJsonBody(await readBody(req), 'object');
+        send(res, auditId, handleReview(cluster, user!, route.resource, body));
+        return;
+      }
+      case 'object': {
+        const objectVerbName = verb as ObjectVerb;
+        const contentType = mediaType(req.headers['content-type']);
+        let body: unknown;
+        if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
+          const raw = await readBody(req);
+          if (method !== 'PATCH' && raw.length > 0 && contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
+            throw kubeErrors.unsupportedMediaType(contentType);
+          }
+          body = parseJsonBody(raw, method === 'PATCH' ? 'patch' : 'object');
+          if (method === 'PATCH' && !Object.values(PATCH_TYPES).includes(contentType as never)) {
+            throw kubeErrors.unsupportedMediaType(contentType);
+          }
+        }
+        const reply = OBJECT_HANDLERS[objectVerbName]({
+          cluster,
+          verb: objectVerbName,
+          resource: route.resource,
+          ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
+          ...(route.name === undefined ? {} : { name: route.name }),
+          query,
+          body,
+          contentType,
+          accept: req.headers.accept,
+          now,
+          faults: decision,
+        });
+        send(res, auditId, reply);
+        return;
+      }
+    }
+  }
+  // Unknown paths: authorize as a non-resource URL first, then 404, as the real server does.
+  if (user) {
+    const attrs = attributesOf(route, verb, path);
+    if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
+  }
+  throw kubeErrors.noRoute();
+}
+
+/** Builds the request handler for one cluster's HTTPS endpoint. */
+export function createKubeRequestHandler(deps: KubeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const auditId = randomUUID();
+    serve({ deps, req, res, auditId }).catch((err: unknown) => {
+      if (err instanceof KubeError) {
+        sendError(res, auditId, err);
+        return;
+      }
+      deps.onError?.(err, auditId);
+      sendError(res, auditId, kubeErrors.serverError(500));
+    });
   };
 }

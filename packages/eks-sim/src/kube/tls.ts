@@ -2,7 +2,7 @@
 // DescribeCluster reports as certificateAuthority.data) and a serving certificate it signs for the
 // API endpoint. ECDSA P-256 keeps generation to a few milliseconds, so starting many clusters is
 // cheap; clients verify the chain exactly as they would against EKS.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import './reflect-metadata.js';
 import * as x509 from '@peculiar/x509';
@@ -10,8 +10,8 @@ import type { ClusterTls } from '../world/types.js';
 
 x509.cryptoProvider.set(globalThis.crypto);
 
-const KEY_ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING_ALGORITHM: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A positive 128-bit serial number (the top bit cleared so DER keeps it non-negative). */
@@ -21,7 +21,7 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = await globalThis.crypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }

@@ -147,7 +147,7 @@ export const DEMO = {
 } as const;
 
 const samlTrust = (account: string, provider: string) => ({
-  Version: '2012-10-17',
+  Version: '2012-10-17' as const,
   Statement: [
     {
       Effect: 'Allow' as const,
@@ -158,11 +158,11 @@ const samlTrust = (account: string, provider: string) => ({
   ],
 });
 const awsTrust = (principal: string, condition?: Record<string, Record<string, string>>) => ({
-  Version: '2012-10-17',
+  Version: '2012-10-17' as const,
   Statement: [{ Effect: 'Allow' as const, Principal: { AWS: principal }, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }],
 });
 const serviceTrust = (service: string) => ({
-  Version: '2012-10-17',
+  Version: '2012-10-17' as const,
   Statement: [{ Effect: 'Allow' as const, Principal: { Service: service }, Action: 'sts:AssumeRole' }],
 });
 

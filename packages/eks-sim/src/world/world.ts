@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { KubeStore } from '../kube/store.js';
 import {
   clusterKey,
@@ -54,6 +54,12 @@ export interface NewAccessEntry {
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A UUID-shaped id derived from its inputs, so rebuilt worlds get the same ARNs. */
+function stableUuid(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 /** Normalises an IAM path: always starts and ends with `/`. */
 export function normalizePath(path: string | undefined): string {
@@ -268,14 +274,16 @@ export class World {
     }
     const now = input.now ?? new Date('2024-01-01T00:00:00Z');
     const type = input.type ?? 'STANDARD';
-    const principalName = input.principalArn.split(':').slice(5).join(':');
+    // Real access-entry ARNs name the principal's kind, account and name (never its path).
+    const principal = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(input.principalArn);
+    const principalPart = principal ? `${principal[2]}/${principal[1]}/${principal[3]}` : 'principal';
     const entry: AccessEntry = {
       clusterName: cluster.name,
       principalArn: input.principalArn,
       type,
       username: input.username ?? defaultAccessEntryUsername(input.principalArn),
       kubernetesGroups: input.kubernetesGroups ?? [],
-      accessEntryArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:access-entry/${cluster.name}/${principalName}/${this.nextId('').toLowerCase()}`,
+      accessEntryArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:access-entry/${cluster.name}/${principalPart}/${stableUuid(cluster.arn, input.principalArn)}`,
       createdAt: now,
       modifiedAt: now,
       tags: input.tags ?? {},

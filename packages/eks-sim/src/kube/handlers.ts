@@ -1,0 +1,431 @@
+// The object verbs: list, get, create, update, patch and delete on the stored resources, with the
+// API server's semantics for pagination (continue tokens over one snapshot, 410 once compacted),
+// selectors, optimistic concurrency, patch formats, dry runs and namespace lifecycle.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FaultDecision } from '../faults.js';
+import type { Cluster } from '../world/types.js';
+import { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
+import { matchesRequirements, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { KubeError, kubeErrors, successStatus } from './status.js';
+import {
+  KUBE_RESOURCES,
+  KubeStoreError,
+  type KubeObject,
+  type KubeObjectInput,
+  type KubeResource,
+  type ListOptions,
+} from './store.js';
+import { renderTable, tableRequest } from './table.js';
+import { asObjectInput, requireName, validateObject } from './validation.js';
+
+export type ObjectVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete';
+
+export interface ObjectRequest {
+  cluster: Cluster;
+  verb: ObjectVerb;
+  resource: KubeResource;
+  namespace?: string;
+  name?: string;
+  query: URLSearchParams;
+  /** Parsed JSON body (undefined when none was sent). */
+  body: unknown;
+  contentType: string;
+  accept: string | undefined;
+  now: Date;
+  faults: FaultDecision;
+}
+
+export interface Reply {
+  status: number;
+  /** Serialised JSON. */
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** Namespaces the API server refuses to delete. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+// Stored versions are never mutated, so their JSON can be cached against the object itself.
+const itemJson = new WeakMap<KubeObject, string>();
+const objectJson = new WeakMap<KubeObject, string>();
+
+/** An object as a list item: the API server omits apiVersion/kind on items of typed lists. */
+function serializeItem(obj: KubeObject): string {
+  let json = itemJson.get(obj);
+  if (json === undefined) {
+    const { apiVersion: _apiVersion, kind: _kind, ...rest } = obj;
+    json = JSON.stringify(rest);
+    itemJson.set(obj, json);
+  }
+  return json;
+}
+
+function serializeObject(obj: KubeObject): string {
+  let json = objectJson.get(obj);
+  if (json === undefined) {
+    json = JSON.stringify(obj);
+    objectJson.set(obj, json);
+  }
+  return json;
+}
+
+function apiVersionOf(resource: KubeResource): string {
+  const info = KUBE_RESOURCES[resource];
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
+
+function objectReply(req: ObjectRequest, obj: KubeObject, status = 200): Reply {
+  const table = tableRequest(req.accept, req.query.get('includeObject'));
+  return { status, body: table ? renderTable([obj], table, { resourceVersion: obj.metadata.resourceVersion }) : serializeObject(obj) };
+}
+
+interface ContinueToken {
+  revision: number;
+  lastKey: string;
+}
+
+/** Continue tokens are opaque to clients: base64url of `{revision, lastKey}`. */
+export function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
+}
+
+export function decodeContinue(value: string, currentRevision: number): ContinueToken {
+  let parsed: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) throw new Error('illegal base64 data');
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch (err) {
+    throw kubeErrors.badRequest(`continue key is not valid: ${err instanceof Error ? err.message : 'undecodable'}`);
+  }
+  const token = parsed as Partial<ContinueToken> | null;
+  if (
+    typeof token !== 'object' ||
+    token === null ||
+    !Number.isInteger(token.revision) ||
+    (token.revision ?? 0) < 1 ||
+    typeof token.lastKey !== 'string' ||
+    token.lastKey === ''
+  ) {
+    throw kubeErrors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+  if (token.revision! > currentRevision) throw kubeErrors.badRequest('continue key is not valid: resource version is in the future');
+  return { revision: token.revision!, lastKey: token.lastKey };
+}
+
+function parseLimit(value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw kubeErrors.badRequest(`invalid limit: ${JSON.stringify(value)}`);
+  const limit = Number(value);
+  return limit > 0 ? limit : undefined;
+}
+
+function expiredMessage(): string {
+  return 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+}
+
+function storeError(err: unknown, resource: KubeResource, name: string): never {
+  if (err instanceof KubeStoreError) {
+    switch (err.reason) {
+      case 'AlreadyExists':
+        throw kubeErrors.alreadyExists(resource, name);
+      case 'NotFound':
+        throw kubeErrors.notFound(resource, name);
+      case 'Conflict':
+        throw kubeErrors.staleObject(resource, name);
+      case 'Expired':
+        throw kubeErrors.expired(err.message);
+    }
+  }
+  throw err;
+}
+
+export function listObjects(req: ObjectRequest): Reply {
+  const store = req.cluster.kube;
+  const info = KUBE_RESOURCES[req.resource];
+  const q = req.query;
+  const limit = parseLimit(q.get('limit'));
+  const continueValue = q.get('continue') ?? '';
+  const resourceVersion = q.get('resourceVersion') ?? '';
+  const options: ListOptions = {
+    ...(req.namespace === undefined ? {} : { namespace: req.namespace }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+  if (continueValue !== '') {
+    if (resourceVersion !== '' && resourceVersion !== '0') {
+      throw kubeErrors.badRequest('specifying resource version is not allowed when using continue');
+    }
+    if (req.faults.expireContinue) throw kubeErrors.expired(expiredMessage());
+    const token = decodeContinue(continueValue, store.currentRevision);
+    if (req.namespace !== undefined && !token.lastKey.startsWith(`${req.namespace}/`)) {
+      throw kubeErrors.badRequest('continue key is not valid: the token was issued for a different list');
+    }
+    options.atRevision = token.revision;
+    options.afterKey = token.lastKey;
+  } else if (resourceVersion !== '' && resourceVersion !== '0' && q.get('resourceVersionMatch') === 'Exact') {
+    if (!/^\d+$/.test(resourceVersion)) throw kubeErrors.badRequest(`invalid resource version: ${resourceVersion}`);
+    const rv = Number(resourceVersion);
+    if (rv > store.currentRevision) throw kubeErrors.badRequest(`resource version ${rv} is in the future`);
+    if (rv < store.compactedRevision) throw kubeErrors.expired(`too old resource version: ${rv} (${store.compactedRevision})`);
+    options.atRevision = rv;
+  }
+  const labelSelector = q.get('labelSelector') ?? '';
+  const fieldSelector = q.get('fieldSelector') ?? '';
+  const requirements = parseLabelSelector(labelSelector);
+  const fieldTest = parseFieldSelector(fieldSelector, info.namespaced);
+  const filtered = requirements.length > 0 || fieldSelector.trim() !== '';
+  if (filtered) options.filter = (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
+
+  let result;
+  try {
+    result = store.list(req.resource, options);
+  } catch (err) {
+    storeError(err, req.resource, '');
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
+  if (result.lastKey !== undefined) {
+    metadata.continue = encodeContinue({ revision: result.revision, lastKey: result.lastKey });
+    // As in Kubernetes, the count is only reported when no selector narrowed the list.
+    if (!filtered && result.remaining !== undefined) metadata.remainingItemCount = result.remaining;
+  }
+  const table = tableRequest(req.accept, q.get('includeObject'));
+  if (table) return { status: 200, body: renderTable(result.items, table, metadata) };
+  let body = `{"kind":"${info.kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
+  for (let i = 0; i < result.items.length; i++) body += (i === 0 ? '' : ',') + serializeItem(result.items[i]!);
+  body += ']}';
+  return { status: 200, body };
+}
+
+function existing(req: ObjectRequest, name: string): KubeObject {
+  const obj = req.cluster.kube.get(req.resource, req.namespace, name);
+  if (!obj) throw kubeErrors.notFound(req.resource, name);
+  return obj;
+}
+
+export function getObject(req: ObjectRequest): Reply {
+  return objectReply(req, existing(req, req.name!));
+}
+
+function dryRunOf(req: ObjectRequest, bodyDryRun?: unknown): boolean {
+  const values = [...req.query.getAll('dryRun'), ...(Array.isArray(bodyDryRun) ? (bodyDryRun as unknown[]) : [])];
+  for (const v of values) {
+    if (v !== 'All') throw kubeErrors.badRequest(`Invalid dry run value: ${JSON.stringify(v)}: supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+/** Puts the request's namespace on the object, refusing a body that names another one. */
+function placeInNamespace(req: ObjectRequest, input: KubeObjectInput): void {
+  if (!KUBE_RESOURCES[req.resource].namespaced) {
+    delete input.metadata.namespace;
+    return;
+  }
+  const given = input.metadata.namespace;
+  if (given !== undefined && given !== '' && given !== req.namespace) {
+    throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  input.metadata.namespace = req.namespace!;
+}
+
+function checkName(input: KubeObjectInput, name: string): void {
+  if (input.metadata.name !== name) {
+    throw kubeErrors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+  }
+}
+
+function injectedConflict(req: ObjectRequest, name: string): void {
+  if (req.faults.conflict) throw kubeErrors.staleObject(req.resource, name);
+}
+
+/** Lower-case letters and digits without vowels or look-alikes, as generateName suffixes use. */
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+function requireBody(req: ObjectRequest): unknown {
+  if (req.body === undefined) throw kubeErrors.badRequest('the request body is empty');
+  return req.body;
+}
+
+function createFrom(req: ObjectRequest, input: KubeObjectInput, dryRun: boolean): Reply {
+  const store = req.cluster.kube;
+  const name = input.metadata.name;
+  if (KUBE_RESOURCES[req.resource].namespaced && !store.get('namespaces', undefined, req.namespace!)) {
+    throw kubeErrors.notFound('namespaces', req.namespace!);
+  }
+  validateObject(req.resource, input);
+  if (store.get(req.resource, req.namespace, name)) throw kubeErrors.alreadyExists(req.resource, name);
+  injectedConflict(req, name);
+  if (dryRun) {
+    const { resourceVersion: _rv, ...meta } = input.metadata;
+    const preview = {
+      ...input,
+      apiVersion: apiVersionOf(req.resource),
+      kind: KUBE_RESOURCES[req.resource].kind,
+      metadata: { ...meta, uid: randomUUID(), creationTimestamp: req.now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    } as KubeObject;
+    return objectReply(req, preview, 201);
+  }
+  try {
+    return objectReply(req, store.create(req.resource, input, req.now), 201);
+  } catch (err) {
+    storeError(err, req.resource, name);
+  }
+}
+
+export function createObject(req: ObjectRequest): Reply {
+  const input = asObjectInput(requireBody(req), req.resource);
+  requireName(req.resource, input, randomSuffix);
+  placeInNamespace(req, input);
+  return createFrom(req, input, dryRunOf(req));
+}
+
+function replaceWith(req: ObjectRequest, input: KubeObjectInput, previous: KubeObject, dryRun: boolean): Reply {
+  const name = previous.metadata.name;
+  validateObject(req.resource, input, previous);
+  injectedConflict(req, name);
+  const expected = input.metadata.resourceVersion;
+  if (expected !== undefined && expected !== '' && expected !== previous.metadata.resourceVersion) {
+    throw kubeErrors.staleObject(req.resource, name);
+  }
+  if (dryRun) {
+    const preview = {
+      ...input,
+      apiVersion: previous.apiVersion,
+      kind: previous.kind,
+      metadata: {
+        ...input.metadata,
+        uid: previous.metadata.uid,
+        creationTimestamp: previous.metadata.creationTimestamp,
+        resourceVersion: previous.metadata.resourceVersion,
+      },
+    } as KubeObject;
+    return objectReply(req, preview);
+  }
+  try {
+    return objectReply(req, req.cluster.kube.update(req.resource, input));
+  } catch (err) {
+    storeError(err, req.resource, name);
+  }
+}
+
+/** Kinds whose PUT creates a missing object (AllowCreateOnUpdate in the API server): the RBAC kinds. */
+function createsOnUpdate(resource: KubeResource): boolean {
+  return KUBE_RESOURCES[resource].group === 'rbac.authorization.k8s.io';
+}
+
+export function updateObject(req: ObjectRequest): Reply {
+  const name = req.name!;
+  const input = asObjectInput(requireBody(req), req.resource);
+  checkName(input, name);
+  placeInNamespace(req, input);
+  const dryRun = dryRunOf(req);
+  const previous = req.cluster.kube.get(req.resource, req.namespace, name);
+  if (!previous) {
+    if (!createsOnUpdate(req.resource)) throw kubeErrors.notFound(req.resource, name);
+    return createFrom(req, input, dryRun);
+  }
+  return replaceWith(req, input, previous, dryRun);
+}
+
+export const PATCH_TYPES = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export function patchObject(req: ObjectRequest): Reply {
+  const name = req.name!;
+  const previous = existing(req, name);
+  const patch = requireBody(req);
+  let patched: unknown;
+  try {
+    switch (req.contentType) {
+      case PATCH_TYPES.merge:
+      // Strategic merge patch is applied as a JSON merge patch. For the kinds served here that is
+      // the same result: none of their lists (RBAC rules and subjects, finalizers) declares a
+      // patch merge key, so strategic merge replaces them whole, exactly as merge patch does.
+      // The `$patch`/`$retainKeys` directives are not interpreted.
+      case PATCH_TYPES.strategic:
+        if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+          throw kubeErrors.badRequest('the merge patch is not a JSON object');
+        }
+        patched = applyMergePatch(structuredClone(previous), patch);
+        break;
+      case PATCH_TYPES.json:
+        patched = applyJsonPatch(previous, patch);
+        break;
+      default:
+        throw kubeErrors.unsupportedMediaType(req.contentType);
+    }
+  } catch (err) {
+    if (!(err instanceof PatchError)) throw err;
+    if (err.kind === 'decode') throw kubeErrors.badRequest(err.message);
+    // What the API server answers a JSON patch that does not apply (including a failed `test`).
+    throw new KubeError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+      causes: [{ reason: 'FieldValueInvalid', message: err.message }],
+    });
+  }
+  const input = asObjectInput(patched, req.resource);
+  checkName(input, name);
+  if (KUBE_RESOURCES[req.resource].namespaced && input.metadata.namespace !== req.namespace) {
+    throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  return replaceWith(req, input, previous, dryRunOf(req));
+}
+
+interface DeleteOptions {
+  preconditions?: { uid?: unknown; resourceVersion?: unknown };
+  dryRun?: unknown;
+}
+
+export function deleteObject(req: ObjectRequest): Reply {
+  const name = req.name!;
+  const store = req.cluster.kube;
+  const previous = existing(req, name);
+  const options = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as DeleteOptions;
+  const dryRun = dryRunOf(req, options.dryRun);
+  if (req.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
+    throw new KubeError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+  }
+  const pre = options.preconditions ?? {};
+  if (typeof pre.uid === 'string' && pre.uid !== '' && pre.uid !== previous.metadata.uid) {
+    throw kubeErrors.conflict(req.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${previous.metadata.uid}`);
+  }
+  if (typeof pre.resourceVersion === 'string' && pre.resourceVersion !== '' && pre.resourceVersion !== previous.metadata.resourceVersion) {
+    throw kubeErrors.conflict(
+      req.resource,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${previous.metadata.resourceVersion}`,
+    );
+  }
+  injectedConflict(req, name);
+  if (!dryRun) {
+    try {
+      store.delete(req.resource, req.namespace, name);
+    } catch (err) {
+      storeError(err, req.resource, name);
+    }
+    // Namespace deletion ends with its contents gone; the controller's work is done at once here.
+    if (req.resource === 'namespaces') store.deleteNamespaceContents(name);
+  }
+  if (req.resource === 'namespaces') {
+    const terminating = {
+      ...previous,
+      metadata: { ...previous.metadata, deletionTimestamp: req.now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      status: { phase: 'Terminating' },
+    } as KubeObject;
+    return objectReply(req, terminating);
+  }
+  return { status: 200, body: JSON.stringify(successStatus(req.resource, name, previous.metadata.uid)) };
+}
+
+export const OBJECT_HANDLERS: Record<ObjectVerb, (req: ObjectRequest) => Reply> = {
+  list: listObjects,
+  get: getObject,
+  create: createObject,
+  update: updateObject,
+  patch: patchObject,
+  delete: deleteObject,
+};

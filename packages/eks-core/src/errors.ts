@@ -206,7 +206,7 @@ function kubeStatusOf(body: unknown): KubeStatus | undefined {
       return undefined;
     }
   }
-  return body && typeof body === 'object' ? (body as KubeStatus) : undefined;
+  return body && typeof body === 'object' ? body : undefined;
 }
 
 function retryAfterMs(headers: KubeErrorLike['headers']): number | undefined {
@@ -232,7 +232,7 @@ export function classifyKubeError(err: unknown, ctx: ErrorContext & { cluster: s
   const target = ctx.target ? ` ${ctx.target}` : '';
   const base = { cause: err, operation: ctx.operation, ...(status === undefined ? {} : { status }) };
   const wait = retryAfterMs(e.headers);
-  switch (status) {
+  switch (status ?? 0) {
     case 401:
       return new EksAccessError(
         'KUBE_UNAUTHORIZED',

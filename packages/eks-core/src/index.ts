@@ -109,3 +109,32 @@ export type {
 
 export { computeEffectiveAccess } from './effective-access.js';
 export type { AccessStepKind, AccessStep, EffectiveAccess, EffectiveAccessInput } from './effective-access.js';
+
+export { EksAccessError, ERROR_CODES, THROTTLE_CODES, isEksAccessError, classifyAwsError, classifyKubeError } from './errors.js';
+export type { ErrorCode, ErrorContext } from './errors.js';
+
+export { InProcessRateLimiter, DEFAULT_RATES, unlimited } from './limits/rate-limiter.js';
+export type { RateLimiter, RateSettings, InProcessRateLimiterOptions } from './limits/rate-limiter.js';
+export { CallStats, DEFAULT_RETRY, callWithPolicy, backoffMs } from './limits/call-policy.js';
+export type { CallPolicy, RetryPolicy, OperationStats } from './limits/call-policy.js';
+export { mapWithConcurrency } from './limits/concurrency.js';
+
+export { CredentialCache, createCredentialProvider, credentialsKey, memoizeCredentials, validateCredentialsConfig } from './aws/credentials.js';
+export type { AssumeRoleStep, BaseCredentials, CredentialsConfig, CredentialOptions } from './aws/credentials.js';
+export { BATON_ENV, resolveBatonConfig } from './aws/baton-config.js';
+export type { BatonEksConfig, HostingMode, ResolvedBatonConfig } from './aws/baton-config.js';
+export { createAwsClients, iamRegionFor } from './aws/clients.js';
+export type { AwsClients, AwsEndpoints } from './aws/clients.js';
+export { EksTokenSource, mintEksToken, TOKEN_LIFETIME_MS, TOKEN_PREFIX } from './kube/eks-token.js';
+export { KubeClient, LISTABLE } from './kube/client.js';
+export type { KubeTarget, ListableResource, ListResult } from './kube/client.js';
+export { ClusterSession, validateSessionOptions } from './session.js';
+export type { ClusterDescription, ClusterRef, SessionOptions } from './session.js';
+
+export { collectInventory } from './sync/collect.js';
+export type { CollectOptions } from './sync/collect.js';
+export type * from './sync/inventory.js';
+export { buildSnapshot, MAPPERS } from './sync/snapshot.js';
+export type { Snapshot, SnapshotCounts } from './sync/snapshot.js';
+export { syncCluster } from './sync/sync-cluster.js';
+export type { ClusterSync, SyncClusterOptions, SyncReport } from './sync/sync-cluster.js';

@@ -8,11 +8,10 @@ import { CredentialCache, validateCredentialsConfig, type CredentialsConfig } fr
 import { EksAccessError, classifyAwsError } from './errors.js';
 import { KubeClient } from './kube/client.js';
 import { EksTokenSource } from './kube/eks-token.js';
+import { AUTHENTICATION_MODES, type AuthenticationMode } from './identity/identity-map.js';
 import { CallStats, DEFAULT_RETRY, callWithPolicy, type CallPolicy, type RetryPolicy } from './limits/call-policy.js';
 import { InProcessRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 
-export const AUTHENTICATION_MODES = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'] as const;
-export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
 
 export interface ClusterRef {
   name: string;
@@ -51,6 +50,10 @@ export function validateSessionOptions(options: SessionOptions): void {
   if (!CLUSTER_NAME.test(options.cluster.name)) problems.push(`cluster name "${options.cluster.name}" is not a valid EKS cluster name (BATON_EKS_CLUSTER_NAME)`);
   if (!REGION.test(options.cluster.region)) problems.push(`region "${options.cluster.region}" is not an AWS region name like eu-west-1 (BATON_EKS_REGION)`);
   if (problems.length > 0) throw new EksAccessError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
+}
+
+function isAuthenticationMode(mode: string): mode is AuthenticationMode {
+  return (AUTHENTICATION_MODES as readonly string[]).includes(mode);
 }
 
 function accountOf(arn: string | undefined): string | undefined {
@@ -118,11 +121,11 @@ export class ClusterSession {
       throw err;
     }
     const c = out.cluster;
-    const mode = c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
+    const mode: string = c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
     if (!c?.arn || !c.endpoint || !c.certificateAuthority?.data) {
       throw new EksAccessError('INTERNAL', `eks:DescribeCluster for ${name} returned no endpoint or CA (cluster status ${c?.status ?? 'unknown'})`);
     }
-    if (!(AUTHENTICATION_MODES as readonly string[]).includes(mode)) {
+    if (!isAuthenticationMode(mode)) {
       throw new EksAccessError('INTERNAL', `cluster ${name} reports an unknown authentication mode "${mode}"`);
     }
     this.accountId = accountOf(c.arn) ?? this.accountId;
@@ -134,7 +137,7 @@ export class ClusterSession {
       version: c.version ?? '',
       endpoint: c.endpoint,
       caData: c.certificateAuthority.data,
-      authenticationMode: mode as AuthenticationMode,
+      authenticationMode: mode,
       status: c.status ?? 'UNKNOWN',
     };
     return this.description;

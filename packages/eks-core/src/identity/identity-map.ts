@@ -128,11 +128,16 @@ function sourceOrder(source: IdentitySource): string {
   }
 }
 
+// Code-unit order, not localeCompare: the output must not depend on the host's locale.
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function compareMatches(a: IdentityMatch, b: IdentityMatch): number {
   return (
-    a.principalArn.localeCompare(b.principalArn) ||
-    sourceOrder(a.source).localeCompare(sourceOrder(b.source)) ||
-    JSON.stringify(a.conditions).localeCompare(JSON.stringify(b.conditions))
+    compare(a.principalArn, b.principalArn) ||
+    compare(sourceOrder(a.source), sourceOrder(b.source)) ||
+    compare(JSON.stringify(a.conditions), JSON.stringify(b.conditions))
   );
 }
 
@@ -262,7 +267,7 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
   }
 
   identities.sort(
-    (a, b) => a.principalArn.localeCompare(b.principalArn) || sourceOrder(a.source).localeCompare(sourceOrder(b.source)),
+    (a, b) => compare(a.principalArn, b.principalArn) || compare(sourceOrder(a.source), sourceOrder(b.source)),
   );
 
   const compiled: CompiledIdentity[] = identities.map((identity) => {
@@ -273,6 +278,27 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
       groups: identity.groups.map((g) => compileTemplate(g, accountId)),
     };
   });
+
+  // Most names are literal: index those so a sync resolving thousands of binding subjects does not
+  // run every template for each one; only templated names are matched by pattern.
+  const literalUsers = new Map<string, CompiledIdentity[]>();
+  const literalGroups = new Map<string, CompiledIdentity[]>();
+  const patternUsers: CompiledIdentity[] = [];
+  const patternGroups: { c: CompiledIdentity; template: CompiledTemplate }[] = [];
+  for (const c of compiled) {
+    if (c.username.literal) {
+      const list = literalUsers.get(c.username.rendered) ?? [];
+      list.push(c);
+      literalUsers.set(c.username.rendered, list);
+    } else patternUsers.push(c);
+    for (const g of c.groups) {
+      if (g.literal) {
+        const list = literalGroups.get(g.rendered) ?? [];
+        list.push(c);
+        literalGroups.set(g.rendered, list);
+      } else patternGroups.push({ c, template: g });
+    }
+  }
 
   const users = new Map<string, IdentityMatch[]>();
   const groups = new Map<string, IdentityMatch[]>();
@@ -303,7 +329,10 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
     problems,
     lookupUser(name) {
       const out: IdentityMatch[] = [];
-      for (const c of compiled) {
+      // An empty username is what a mapping without one renders to; no binding subject names it.
+      if (name === '') return out;
+      for (const c of literalUsers.get(name) ?? []) out.push({ ...matchBase(c.identity), conditions: [] });
+      for (const c of patternUsers) {
         const conditions = c.username.match(name);
         if (conditions) out.push({ ...matchBase(c.identity), conditions });
       }
@@ -313,11 +342,10 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
     },
     lookupGroup(name) {
       const out: IdentityMatch[] = [];
-      for (const c of compiled) {
-        for (const g of c.groups) {
-          const conditions = g.match(name);
-          if (conditions) out.push({ ...matchBase(c.identity), conditions });
-        }
+      for (const c of literalGroups.get(name) ?? []) out.push({ ...matchBase(c.identity), conditions: [] });
+      for (const { c, template } of patternGroups) {
+        const conditions = template.match(name);
+        if (conditions) out.push({ ...matchBase(c.identity), conditions });
       }
       if (implicitGroups.includes(name)) {
         for (const c of compiled) {

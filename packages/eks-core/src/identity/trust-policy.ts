@@ -371,7 +371,7 @@ export function parseTrustPolicy(document: unknown): TrustPolicyAnalysis {
         if (allowed.length > 0) {
           result.problems.push({
             statementIndex: s.index,
-            message: `${allowed.join(', ')} cannot be used by a ${principal.kind} principal; the statement gives it nothing`,
+            message: `${allowed.join(', ')} is not usable by a principal of kind ${principal.kind}; the statement gives it nothing`,
           });
         }
         continue;

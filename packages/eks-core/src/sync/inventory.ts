@@ -1,7 +1,8 @@
 // The raw inventory of one cluster: what the AWS and Kubernetes APIs returned, normalised into
 // plain objects (no SDK classes), with the status of every source. The mapping to C1's model is a
 // pure function of this, so it can be tested without a network and re-run without API calls.
-import type { AuthenticationMode, ClusterDescription } from '../session.js';
+import type { AuthenticationMode } from '../identity/identity-map.js';
+import type { ClusterDescription } from '../session.js';
 
 export type SourceName = 'eks:accessPolicies' | 'eks:accessEntries' | 'iam:roles' | 'kube:awsAuth' | 'kube:rbac' | 'kube:namespaces' | 'kube:serviceAccounts';
 

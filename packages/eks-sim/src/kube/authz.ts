@@ -179,9 +179,9 @@ class RbacIndex {
         if (byNamespace?.size === 0) this.grants.delete(key);
         continue;
       }
-      if (!byNamespace) this.grants.set(key, (byNamespace = new Map()));
+      if (!byNamespace) this.grants.set(key, (byNamespace = new Map<string, Map<string, Grant>>()));
       let forNs = byNamespace.get(namespace);
-      if (!forNs) byNamespace.set(namespace, (forNs = new Map()));
+      if (!forNs) byNamespace.set(namespace, (forNs = new Map<string, Grant>()));
       forNs.set(bindingKey, {
         bindingKind: resource === 'rolebindings' ? 'RoleBinding' : 'ClusterRoleBinding',
         bindingName: binding.metadata.name,
@@ -229,8 +229,10 @@ class RbacIndex {
     for (const key of keys) {
       const byNamespace = this.grants.get(key);
       if (!byNamespace) continue;
-      yield* byNamespace.get('')?.values() ?? [];
-      if (namespace !== '') yield* byNamespace.get(namespace)?.values() ?? [];
+      const clusterWide = byNamespace.get('');
+      if (clusterWide) yield* clusterWide.values();
+      const inNamespace = namespace === '' ? undefined : byNamespace.get(namespace);
+      if (inNamespace) yield* inNamespace.values();
     }
   }
 

@@ -342,11 +342,11 @@ export function patchObject(req: ObjectRequest): Reply {
   let patched: unknown;
   try {
     switch (req.contentType) {
-      case PATCH_TYPES.merge:
       // Strategic merge patch is applied as a JSON merge patch. For the kinds served here that is
       // the same result: none of their lists (RBAC rules and subjects, finalizers) declares a
       // patch merge key, so strategic merge replaces them whole, exactly as merge patch does.
       // The `$patch`/`$retainKeys` directives are not interpreted.
+      case PATCH_TYPES.merge:
       case PATCH_TYPES.strategic:
         if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
           throw kubeErrors.badRequest('the merge patch is not a JSON object');

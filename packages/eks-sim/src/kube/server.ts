@@ -110,7 +110,9 @@ function sendError(res: ServerResponse, auditId: string, err: KubeError): void {
   });
 }
 
-function faultOperation(route: Route, verb: Verb | undefined): string | undefined {
+type KnownRoute = Exclude<Route, { type: 'unknown' }>;
+
+function faultOperation(route: KnownRoute, verb: Verb | undefined): string {
   switch (route.type) {
     case 'object':
       return `kube:${verb ?? 'unknown'}:${route.resource}`;
@@ -120,8 +122,6 @@ function faultOperation(route: Route, verb: Verb | undefined): string | undefine
     case 'version':
     case 'health':
       return 'kube:discovery';
-    case 'unknown':
-      return undefined;
   }
 }
 
@@ -208,42 +208,39 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
   if (route.type === 'review' && method !== 'POST') throw kubeErrors.methodNotAllowed();
   if ((route.type === 'discovery' || isPublic) && method !== 'GET') throw kubeErrors.methodNotAllowed();
 
-  const op = faultOperation(route, verb);
-  if (op !== undefined) {
-    const decision = deps.faults.decide(op, cluster.name);
-    await sleep(decision.delayMs);
-    if (decision.throttle) throw kubeErrors.tooManyRequests(decision.retryAfterSeconds);
-    if (decision.errorStatus !== undefined) throw kubeErrors.serverError(decision.errorStatus);
-    if (user) {
-      const attrs = attributesOf(route, verb, path);
-      if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
-    }
-    switch (route.type) {
-      case 'version':
-      case 'health':
-      case 'discovery':
-        send(res, auditId, serveDiscovery(route, cluster, req.headers.host ?? '127.0.0.1:443'));
-        return;
-      case 'review': {
-        const body = parseJsonBody(await readBody(req), 'object');
-        send(res, auditId, handleReview(cluster, user!, route.resource, body));
-        return;
-      }
-      case 'object': {
-        const objectVerbName = verb as ObjectVerb;
-        const contentType = mediaType(req.headers['content-type']);
-        let body: unknown;
-        if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
-          const raw = await readBody(req);
-          if (method !== 'PATCH' && raw.length > 0 && contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
-            throw kubeErrors.unsupportedMediaType(contentType);
-          }
-          body = parseJsonBody(raw, method === 'PATCH' ? 'patch' : 'object');
-          if (method === 'PATCH' && !Object.values(PATCH_TYPES).includes(contentType as never)) {
-            throw kubeErrors.unsupportedMediaType(contentType);
-          }
-        }
-        const reply = OBJECT_HANDLERS[objectVerbName]({
+  if (route.type === 'unknown') {
+    // Unknown paths are authorized as non-resource URLs first, then 404, as the real server does.
+    const attrs = attributesOf(route, verb, path);
+    if (user && !authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
+    throw kubeErrors.noRoute();
+  }
+
+  const decision = deps.faults.decide(faultOperation(route, verb), cluster.name);
+  await sleep(decision.delayMs);
+  if (decision.throttle) throw kubeErrors.tooManyRequests(decision.retryAfterSeconds);
+  if (decision.errorStatus !== undefined) throw kubeErrors.serverError(decision.errorStatus);
+  if (user) {
+    const attrs = attributesOf(route, verb, path);
+    if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
+  }
+
+  switch (route.type) {
+    case 'version':
+    case 'health':
+    case 'discovery':
+      send(res, auditId, serveDiscovery(route, cluster, req.headers.host ?? '127.0.0.1:443'));
+      return;
+    case 'review':
+      send(res, auditId, handleReview(cluster, user!, route.resource, parseJsonBody(await readBody(req), 'object')));
+      return;
+    case 'object': {
+      const contentType = mediaType(req.headers['content-type']);
+      const body = await readObjectBody(req, method, contentType);
+      const objectVerbName = verb as ObjectVerb;
+      send(
+        res,
+        auditId,
+        OBJECT_HANDLERS[objectVerbName]({
           cluster,
           verb: objectVerbName,
           resource: route.resource,
@@ -255,18 +252,25 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
           accept: req.headers.accept,
           now,
           faults: decision,
-        });
-        send(res, auditId, reply);
-        return;
-      }
+        }),
+      );
+      return;
     }
   }
-  // Unknown paths: authorize as a non-resource URL first, then 404, as the real server does.
-  if (user) {
-    const attrs = attributesOf(route, verb, path);
-    if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
+}
+
+/** Reads and parses the body of a write; PATCH must name a patch format, other writes JSON. */
+async function readObjectBody(req: IncomingMessage, method: string, contentType: string): Promise<unknown> {
+  if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return undefined;
+  const raw = await readBody(req);
+  if (method === 'PATCH') {
+    if (!Object.values(PATCH_TYPES).includes(contentType as never)) throw kubeErrors.unsupportedMediaType(contentType);
+    return parseJsonBody(raw, 'patch');
   }
-  throw kubeErrors.noRoute();
+  if (raw.length > 0 && contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
+    throw kubeErrors.unsupportedMediaType(contentType);
+  }
+  return parseJsonBody(raw, 'object');
 }
 
 /** Builds the request handler for one cluster's HTTPS endpoint. */

@@ -221,10 +221,12 @@ export function asObjectInput(body: unknown, resource: KubeResource): KubeObject
   if (!isRecord(body)) throw kubeErrors.badRequest(`the body of the request is not a ${info.kind} object`);
   const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
-    throw kubeErrors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+    throw kubeErrors.badRequest(
+      `the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    );
   }
   if (body.kind !== undefined && body.kind !== info.kind) {
-    throw kubeErrors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
+    throw kubeErrors.badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${info.kind})`);
   }
   const metadata = body.metadata ?? {};
   if (!isRecord(metadata)) throw kubeErrors.badRequest('json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta');

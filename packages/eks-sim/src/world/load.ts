@@ -4,7 +4,7 @@
 // every problem it finds at once, each with its path in the document, in one WorldFileError.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { KUBE_RESOURCES, type KubeObjectInput, type KubeResource } from '../kube/store.js';
 import { awsAuthConfigMap } from './aws-auth.js';
@@ -60,8 +60,9 @@ function join(base: string, rest: readonly PropertyKey[]): string {
 const ARTICLE: Record<string, string> = { object: 'an object', array: 'a list', array_or_object: 'a list or an object' };
 
 function friendly(issue: z.core.$ZodIssue): string {
+  // Parsed with reportInput, so an absent input means the field itself is missing.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) return 'is required';
   if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return 'is required';
     if (issue.message.startsWith('Invalid input: expected')) {
       const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : typeof issue.input;
       return `must be ${ARTICLE[issue.expected] ?? `a ${issue.expected}`} (got ${got})`;
@@ -214,7 +215,7 @@ export function checkObjects(objects: PlannedObject[], existingNamespaces: Reado
     if (o.resource === 'clusterrolebindings') {
       const ref = o.obj.roleRef as { kind: string };
       if (ref.kind !== 'ClusterRole') problems.push({ path: `${o.path}.roleRef.kind`, message: 'a ClusterRoleBinding can only refer to a ClusterRole' });
-      (o.obj.subjects as Subject[]).forEach((s, j) => {
+      ((o.obj.subjects ?? []) as Subject[]).forEach((s, j) => {
         if (s.kind === 'ServiceAccount' && !s.namespace) {
           problems.push({ path: `${o.path}.subjects[${j}].namespace`, message: 'a ServiceAccount subject of a ClusterRoleBinding needs a namespace' });
         }
@@ -336,7 +337,7 @@ export function parseWorldDocument(input: unknown, source = 'world document'): W
 }
 
 /** Adds an IAM role from its document form. */
-export function addRoleFromDocument(world: World, r: IamRoleDocument): IamRole {
+export function addRoleFromDocument(world: World, r: IamRoleDocument, createDate = WORLD_EPOCH): IamRole {
   return world.addRole({
     accountId: r.accountId,
     roleName: r.roleName,
@@ -345,7 +346,7 @@ export function addRoleFromDocument(world: World, r: IamRoleDocument): IamRole {
     ...(r.description === undefined ? {} : { description: r.description }),
     ...(r.maxSessionDuration === undefined ? {} : { maxSessionDuration: r.maxSessionDuration }),
     tags: Object.entries(r.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-    createDate: WORLD_EPOCH,
+    createDate,
   });
 }
 
@@ -428,13 +429,14 @@ export function readWorldDocument(path: string): unknown {
       throw new WorldFileError(path, [{ path: '', message: `invalid JSON: ${(err as Error).message}` }]);
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new WorldFileError(
       path,
       doc.errors.map((e) => {
-        const at = e.linePos?.[0];
-        return { path: '', message: `${at ? `line ${at.line}, column ${at.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]}` };
+        const at = lines.linePos(e.pos[0]);
+        return { path: '', message: `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}` };
       }),
     );
   }

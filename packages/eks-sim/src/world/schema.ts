@@ -276,7 +276,7 @@ export const awsAuthSchema = z
   .strict();
 
 // Manifests keep unknown fields (status, spec, secrets…) the way the API server would store them.
-const manifestMeta = (name: z.ZodType<string>) =>
+const manifestMeta = (name: z.ZodType<string, string>) =>
   z.looseObject({
     name,
     namespace: z.string().optional(),

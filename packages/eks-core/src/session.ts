@@ -39,6 +39,8 @@ export interface SessionOptions {
   credentialCache?: CredentialCache;
   signal?: AbortSignal;
   stats?: CallStats;
+  /** Clock for EKS token lifetimes (tests move it to check renewal). */
+  now?: () => number;
 }
 
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
@@ -147,7 +149,7 @@ export class ClusterSession {
   async kube(): Promise<KubeClient> {
     if (this.kubeClient) return this.kubeClient;
     const d = await this.describe();
-    this.tokenSource = new EksTokenSource({ credentials: this.credentials, region: d.region, clusterName: d.name });
+    this.tokenSource = new EksTokenSource({ credentials: this.credentials, region: d.region, clusterName: d.name }, this.options.now);
     this.kubeClient = new KubeClient({ clusterName: d.name, clusterArn: d.arn, endpoint: d.endpoint, caData: d.caData }, this.tokenSource, this.policy);
     return this.kubeClient;
   }

@@ -7,3 +7,8 @@ export { KubeStore, KubeStoreError, KUBE_RESOURCES } from './kube/store.js';
 export type { KubeObject, KubeResource } from './kube/store.js';
 export { Faults, faultRuleSchema } from './faults.js';
 export type { FaultRule } from './faults.js';
+export { createDemoWorld, DEMO } from './world/demo.js';
+export { generateWorld, generateInto, GENERATE_DEFAULTS, GENERATOR_CONNECTOR_KEY, GENERATED_BASELINE } from './world/generate.js';
+export type { GenerateOptions } from './world/generate.js';
+export { buildWorld, loadWorldFile, WorldFileError } from './world/load.js';
+export { mintEksToken } from './kube/token.js';

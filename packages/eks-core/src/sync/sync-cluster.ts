@@ -18,6 +18,8 @@ export interface SyncClusterOptions extends CollectOptions {
   credentialCache?: CredentialCache;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Clock for EKS token lifetimes (tests). */
+  tokenClock?: () => number;
 }
 
 export interface SyncReport {
@@ -55,6 +57,7 @@ export async function syncCluster(options: SyncClusterOptions): Promise<ClusterS
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.credentialCache ? { credentialCache: options.credentialCache } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.tokenClock ? { now: options.tokenClock } : {}),
   });
   let inventory: ClusterInventory;
   try {

@@ -62,8 +62,9 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
   try {
     info = await createSimAdminClient(adminUrl).info();
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
-    throw new CliError(`cannot reach the simulator at ${adminUrl} (${cause}); is "eks-sim serve" running? (--admin URL)`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new CliError(`cannot reach the simulator at ${adminUrl} (${why}); is "eks-sim serve" running? (--admin URL)`);
   }
   const matches = info.clusters.filter((c) => c.name === name && (flags.region === undefined || c.region === flags.region));
   if (matches.length === 0) {

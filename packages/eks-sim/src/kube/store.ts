@@ -122,6 +122,39 @@ export interface StoreChange {
 
 export type StoreListener = (change: StoreChange) => void;
 
+// `__proto__` (which JSON.parse yields as an ordinary key) is dropped so assignment cannot set a prototype.
+const SERVER_META_KEYS = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', '__proto__']);
+
+const TOP_LEVEL_KEYS = new Set(['apiVersion', 'kind', 'metadata', '__proto__']);
+
+/**
+ * Builds a stored object: server-set fields first, then the caller's other fields in their order.
+ * Built this way (rather than spreading the input into a literal and adding keys after it) every
+ * object of one shape shares a V8 hidden class; the spread form gives each object a class of its
+ * own, which made reading metadata across 20,000 objects (selectors, RBAC indexing) ~20x slower.
+ */
+function assemble(
+  apiVersion: string,
+  kind: string,
+  input: KubeObjectInput,
+  server: { name: string; namespace: string | undefined; uid: string; resourceVersion: string; creationTimestamp: string },
+): KubeObject {
+  const metadata: ObjectMeta =
+    server.namespace === undefined
+      ? { name: server.name, uid: server.uid, resourceVersion: server.resourceVersion, creationTimestamp: server.creationTimestamp }
+      : {
+          name: server.name,
+          namespace: server.namespace,
+          uid: server.uid,
+          resourceVersion: server.resourceVersion,
+          creationTimestamp: server.creationTimestamp,
+        };
+  for (const key of Object.keys(input.metadata)) if (!SERVER_META_KEYS.has(key)) metadata[key] = input.metadata[key];
+  const obj: KubeObject = { apiVersion, kind, metadata };
+  for (const key of Object.keys(input)) if (!TOP_LEVEL_KEYS.has(key)) obj[key] = input[key];
+  return obj;
+}
+
 export function objectKey(namespace: string | undefined, name: string): string {
   return namespace === undefined ? name : `${namespace}/${name}`;
 }
@@ -191,20 +224,13 @@ export class KubeStore {
       throw new KubeStoreError('AlreadyExists', `${resource} "${input.metadata.name}" already exists`);
     }
     const rv = ++this.revision;
-    const { resourceVersion: _ignored, ...meta } = input.metadata;
-    const obj: KubeObject = {
-      ...input,
-      apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
-      kind: info.kind,
-      metadata: {
-        ...meta,
-        name: input.metadata.name,
-        ...(namespace === undefined ? {} : { namespace }),
-        uid: randomUUID(),
-        resourceVersion: String(rv),
-        creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      },
-    };
+    const obj = assemble(info.group ? `${info.group}/${info.version}` : info.version, info.kind, input, {
+      name: input.metadata.name,
+      namespace,
+      uid: randomUUID(),
+      resourceVersion: String(rv),
+      creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
     if (versions) versions.push({ rv, obj });
     else {
       table.versions.set(key, [{ rv, obj }]);
@@ -235,19 +261,13 @@ export class KubeStore {
       );
     }
     const rv = ++this.revision;
-    const obj: KubeObject = {
-      ...input,
-      apiVersion: current.apiVersion,
-      kind: current.kind,
-      metadata: {
-        ...input.metadata,
-        name: current.metadata.name,
-        ...(namespace === undefined ? {} : { namespace }),
-        uid: current.metadata.uid,
-        creationTimestamp: current.metadata.creationTimestamp,
-        resourceVersion: String(rv),
-      },
-    };
+    const obj = assemble(current.apiVersion, current.kind, input, {
+      name: current.metadata.name,
+      namespace,
+      uid: current.metadata.uid,
+      resourceVersion: String(rv),
+      creationTimestamp: current.metadata.creationTimestamp,
+    });
     versions.push({ rv, obj });
     this.emit(resource, key, rv, current, obj);
     return obj;

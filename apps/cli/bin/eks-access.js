@@ -11,7 +11,9 @@ const built = join(root, 'dist', 'main.js');
 if (existsSync(built)) {
   await import(built);
 } else {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'src', 'main.ts'), ...process.argv.slice(2)], {
+  // Resolve tsx from this package, not from wherever the command is run.
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, join(root, 'src', 'main.ts'), ...process.argv.slice(2)], {
     stdio: 'inherit',
     cwd: process.cwd(),
   });

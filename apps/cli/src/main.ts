@@ -14,6 +14,9 @@ Commands:
 
 Run "eks-access <command> --help" for a command's options.`;
 
+// The AWS SDK warns about Node 20 on every client; the CLI's output is for people.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const io: CommandIo = {
   stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   stderr: (t) => process.stderr.write(t),

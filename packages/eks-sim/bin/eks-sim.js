@@ -13,14 +13,21 @@ const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 function hasSourceCondition() {
   const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return args.some((a, i) => a === '--conditions=source' || a === '-C=source' || ((a === '--conditions' || a === '-C') && args[i + 1] === 'source'));
+  return args.some(
+    (a, i) =>
+      a === '--conditions=source' ||
+      a === '-C=source' ||
+      ((a === '--conditions' || a === '-C') && args[i + 1] === 'source'),
+  );
 }
 
 function resolveTsx() {
   try {
     return import.meta.resolve('tsx');
   } catch {
-    process.stderr.write('eks-sim: the package is not built and tsx cannot be found; run `pnpm install` or `pnpm build`\n');
+    process.stderr.write(
+      'eks-sim: the package is not built and tsx cannot be found; run `pnpm install` or `pnpm build`\n',
+    );
     process.exit(1);
   }
 }
@@ -33,7 +40,11 @@ if (existsSync(built)) {
   register();
   await import(pathToFileURL(source).href);
 } else {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', resolveTsx(), source, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', resolveTsx(), source, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   // The child decides when to stop; the launcher only passes signals on and mirrors the exit.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (err) => {

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { AccessEntryJson, AdminErrorBody, AdminReplies, CounterSnapshot, RoleJson } from './admin.js';
 import type { FaultRule } from './faults.js';
-import type { KubeObject, KubeResource } from './kube/store.js';
+import type { KubeResource } from './kube/store.js';
 import type { ReadyLine } from './sim.js';
 import type { WorldProblem } from './world/load.js';
 import type { accessEntrySchema, iamRoleSchema, kubeManifestSchema } from './world/schema.js';
@@ -36,22 +36,40 @@ export function createSimAdminClient(baseUrl: string, options: { fetch?: typeof 
   const root = `${baseUrl.replace(/\/+$/, '').replace(/\/_sim$/, '')}/_sim`;
   const doFetch = options.fetch ?? fetch;
 
-  async function call<T>(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}): Promise<T> {
-    const qs = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query: Record<string, string | undefined> = {},
+  ): Promise<T> {
+    const qs = new URLSearchParams(
+      Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+    ).toString();
     const res = await doFetch(`${root}${path}${qs ? `?${qs}` : ''}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
     const text = await res.text();
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new SimAdminError(res.status, 'InvalidResponse', `admin API answered ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+      throw new SimAdminError(
+        res.status,
+        'InvalidResponse',
+        `admin API answered ${res.status} with non-JSON: ${text.slice(0, 200)}`,
+      );
     }
     if (!res.ok) {
       const err = (parsed as Partial<AdminErrorBody> | undefined)?.error;
-      throw new SimAdminError(res.status, err?.code ?? 'Unknown', err?.message ?? `admin API answered ${res.status}`, err?.problems ?? []);
+      throw new SimAdminError(
+        res.status,
+        err?.code ?? 'Unknown',
+        err?.message ?? `admin API answered ${res.status}`,
+        err?.problems ?? [],
+      );
     }
     return parsed as T;
   }
@@ -66,17 +84,26 @@ export function createSimAdminClient(baseUrl: string, options: { fetch?: typeof 
     resetCounters: () => call<AdminReplies['ok']>('POST', '/counters/reset'),
     faults: async () => (await call<AdminReplies['faults']>('GET', '/faults')).rules,
     /** Replaces every fault rule. */
-    setFaults: async (rules: FaultRule[]) => (await call<AdminReplies['faults']>('PUT', '/faults', rules)).rules,
-    addFaults: async (rules: FaultRule[]) => (await call<AdminReplies['faults']>('POST', '/faults', rules)).rules,
+    setFaults: async (rules: FaultRule[]) =>
+      (await call<AdminReplies['faults']>('PUT', '/faults', rules)).rules,
+    addFaults: async (rules: FaultRule[]) =>
+      (await call<AdminReplies['faults']>('POST', '/faults', rules)).rules,
     clearFaults: async () => (await call<AdminReplies['faults']>('DELETE', '/faults')).rules,
     /** Rebuilds the world from its definition; faults and counters are kept. */
     reset: () => call<AdminReplies['ok']>('POST', '/reset'),
     /** Expires every outstanding continue token of a cluster. */
-    compact: (name: string, selector?: ClusterSelector) => call<AdminReplies['compact']>('POST', `${cluster(name)}/compact`, undefined, where(selector)),
+    compact: (name: string, selector?: ClusterSelector) =>
+      call<AdminReplies['compact']>('POST', `${cluster(name)}/compact`, undefined, where(selector)),
     /** Creates or replaces a Kubernetes object from a manifest. */
     putObject: (name: string, manifest: KubeManifestInput, selector?: ClusterSelector) =>
       call<AdminReplies['putObject']>('POST', `${cluster(name)}/objects`, manifest, where(selector)),
-    deleteObject: (name: string, resource: KubeResource, namespace: string | undefined, objectName: string, selector?: ClusterSelector) =>
+    deleteObject: (
+      name: string,
+      resource: KubeResource,
+      namespace: string | undefined,
+      objectName: string,
+      selector?: ClusterSelector,
+    ) =>
       call<AdminReplies['deleteObject']>(
         'DELETE',
         `${cluster(name)}/objects/${resource}/${encodeURIComponent(namespace ?? '-')}/${encodeURIComponent(objectName)}`,
@@ -86,7 +113,10 @@ export function createSimAdminClient(baseUrl: string, options: { fetch?: typeof 
     addAccessEntry: (name: string, entry: AccessEntryInput, selector?: ClusterSelector) =>
       call<AccessEntryJson>('POST', `${cluster(name)}/access-entries`, entry, where(selector)),
     deleteAccessEntry: (name: string, principalArn: string, selector?: ClusterSelector) =>
-      call<AdminReplies['deletedAccessEntry']>('DELETE', `${cluster(name)}/access-entries`, undefined, { ...where(selector), principalArn }),
+      call<AdminReplies['deletedAccessEntry']>('DELETE', `${cluster(name)}/access-entries`, undefined, {
+        ...where(selector),
+        principalArn,
+      }),
     addRole: (role: IamRoleInput) => call<RoleJson>('POST', '/iam/roles', role),
   };
 }

@@ -4,7 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminHandler } from './admin.js';
-import { createSimAdminClient, SimAdminError, type KubeManifestInput, type SimAdminClient } from './admin-client.js';
+import {
+  createSimAdminClient,
+  SimAdminError,
+  type KubeManifestInput,
+  type SimAdminClient,
+} from './admin-client.js';
 import { createAwsHandler } from './aws/server.js';
 import { Faults } from './faults.js';
 import type { ReadyLine, SimControl } from './sim.js';
@@ -37,19 +42,30 @@ function createFakeSim(build: () => World): SimControl & { endpoint: string } {
       aws: { endpoint: sim.endpoint },
       admin: `${sim.endpoint}/_sim`,
       clusters: sim.clusters(),
-      credentials: [...world.credentials.values()].map((c) => ({ principalArn: c.identity.arn, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey })),
+      credentials: [...world.credentials.values()].map((c) => ({
+        principalArn: c.identity.arn,
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+      })),
     }),
     reset: () => {
       world = build();
     },
-    findCluster: (name: string, region?: string) => [...world.clusters.values()].find((c) => c.name === name && (!region || c.region === region)),
+    findCluster: (name: string, region?: string) =>
+      [...world.clusters.values()].find((c) => c.name === name && (!region || c.region === region)),
   };
   return sim;
 }
 
 async function serve(sim: SimControl & { endpoint: string }): Promise<Server> {
   const server = createServer(
-    createAwsHandler({ world: () => sim.world, faults: sim.faults, services: [], host: '127.0.0.1', admin: createAdminHandler(sim) }),
+    createAwsHandler({
+      world: () => sim.world,
+      faults: sim.faults,
+      services: [],
+      host: '127.0.0.1',
+      admin: createAdminHandler(sim),
+    }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sim.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -88,7 +104,11 @@ describe('admin API: info, counters, faults, reset', () => {
     const info = await admin.info();
     expect(info.event).toBe('ready');
     expect(info.clusters.map((c) => c.name)).toEqual(['prod-eu', 'staging-us', 'legacy-us']);
-    expect(info.credentials[0]).toEqual({ principalArn: DEMO.connector.userArn, accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey });
+    expect(info.credentials[0]).toEqual({
+      principalArn: DEMO.connector.userArn,
+      accessKeyId: DEMO.connector.accessKeyId,
+      secretAccessKey: DEMO.connector.secretAccessKey,
+    });
   });
 
   it('reports request counters and resets them', async () => {
@@ -105,7 +125,9 @@ describe('admin API: info, counters, faults, reset', () => {
 
   it('replaces, adds, lists and clears fault rules, and the simulator applies them', async () => {
     await admin.setFaults([{ target: 'iam:*', throttleRate: 1 }]);
-    expect(await admin.addFaults([{ target: 'kube:list:rolebindings', latencyMs: 5, cluster: 'prod-eu' }])).toHaveLength(2);
+    expect(
+      await admin.addFaults([{ target: 'kube:list:rolebindings', latencyMs: 5, cluster: 'prod-eu' }]),
+    ).toHaveLength(2);
     expect(await admin.setFaults([{ target: 'eks:ListClusters', errorRate: 1, errorStatus: 503 }])).toEqual([
       { target: 'eks:ListClusters', errorRate: 1, errorStatus: 503 },
     ]);
@@ -115,16 +137,25 @@ describe('admin API: info, counters, faults, reset', () => {
   });
 
   it('accepts a single fault rule object as well as a list', async () => {
-    const res = await fetch(`${sim.endpoint}/_sim/faults`, { method: 'POST', body: JSON.stringify({ target: '*', latencyMs: 1 }) });
+    const res = await fetch(`${sim.endpoint}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ target: '*', latencyMs: 1 }),
+    });
     expect(res.status).toBe(200);
     expect(await admin.faults()).toEqual([{ target: '*', latencyMs: 1 }]);
   });
 
   it('rejects invalid fault rules with every problem and its path', async () => {
-    const err = await rejection(admin.setFaults([{ target: 'x', throttleRate: 2 }, { latencyMs: -1 } as never]));
+    const err = await rejection(
+      admin.setFaults([{ target: 'x', throttleRate: 2 }, { latencyMs: -1 } as never]),
+    );
     expect(err.status).toBe(400);
     expect(err.code).toBe('ValidationFailed');
-    expect(err.problems.map((p) => p.path)).toEqual(['rules[0].throttleRate', 'rules[1].target', 'rules[1].latencyMs']);
+    expect(err.problems.map((p) => p.path)).toEqual([
+      'rules[0].throttleRate',
+      'rules[1].target',
+      'rules[1].latencyMs',
+    ]);
     expect(await admin.faults()).toEqual([]);
   });
 
@@ -146,7 +177,9 @@ describe('admin API: info, counters, faults, reset', () => {
   it('answers unknown routes with 404 and wrong methods with 405, in JSON', async () => {
     const missing = await fetch(`${sim.endpoint}/_sim/nothing-here`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: { code: 'NotFound', message: 'no admin route GET /_sim/nothing-here' } });
+    expect(await missing.json()).toEqual({
+      error: { code: 'NotFound', message: 'no admin route GET /_sim/nothing-here' },
+    });
     const wrong = await fetch(`${sim.endpoint}/_sim/reset`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
@@ -165,7 +198,10 @@ describe('admin API: out-of-band cluster changes', () => {
     const created = await admin.putObject('prod-eu', manifest);
     expect(created.created).toBe(true);
     expect(created.object.metadata.uid).not.toBe('ignored');
-    const replaced = await admin.putObject('prod-eu', { ...manifest, subjects: [{ kind: 'Group', name: 'everyone' }] });
+    const replaced = await admin.putObject('prod-eu', {
+      ...manifest,
+      subjects: [{ kind: 'Group', name: 'everyone' }],
+    });
     expect(replaced.created).toBe(false);
     expect(replaced.object.metadata.uid).toBe(created.object.metadata.uid);
     expect(sim.findCluster('prod-eu')!.kube.get('rolebindings', 'team-a', 'drift')!.subjects).toEqual([
@@ -174,14 +210,32 @@ describe('admin API: out-of-band cluster changes', () => {
   });
 
   it('refuses an object in a namespace the cluster lacks, and invalid manifests', async () => {
-    const ns = await rejection(admin.putObject('prod-eu', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'x', namespace: 'ghost' } }));
-    expect([ns.status, ns.code]).toEqual([404, 'NamespaceNotFound']);
-    const kind = await rejection(admin.putObject('prod-eu', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } } as never));
-    expect([kind.status, kind.code, kind.problems[0]?.path]).toEqual([400, 'ValidationFailed', 'manifest.kind']);
-    const ref = await rejection(
-      admin.putObject('prod-eu', { kind: 'ClusterRoleBinding', metadata: { name: 'x' }, roleRef: { kind: 'Role', name: 'deployer' } }),
+    const ns = await rejection(
+      admin.putObject('prod-eu', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'x', namespace: 'ghost' },
+      }),
     );
-    expect(ref.problems).toEqual([{ path: 'manifest.roleRef.kind', message: 'a ClusterRoleBinding can only refer to a ClusterRole' }]);
+    expect([ns.status, ns.code]).toEqual([404, 'NamespaceNotFound']);
+    const kind = await rejection(
+      admin.putObject('prod-eu', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } } as never),
+    );
+    expect([kind.status, kind.code, kind.problems[0]?.path]).toEqual([
+      400,
+      'ValidationFailed',
+      'manifest.kind',
+    ]);
+    const ref = await rejection(
+      admin.putObject('prod-eu', {
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'x' },
+        roleRef: { kind: 'Role', name: 'deployer' },
+      }),
+    );
+    expect(ref.problems).toEqual([
+      { path: 'manifest.roleRef.kind', message: 'a ClusterRoleBinding can only refer to a ClusterRole' },
+    ]);
   });
 
   it('deletes objects, and a namespace together with its contents', async () => {
@@ -203,34 +257,62 @@ describe('admin API: out-of-band cluster changes', () => {
     const entry = await admin.addAccessEntry('staging-us', {
       principalArn: DEMO.roles.ssoReadOnly,
       kubernetesGroups: ['viewers'],
-      policyAssociations: [{ policyArn: 'AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['team-b'] } }],
+      policyAssociations: [
+        { policyArn: 'AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['team-b'] } },
+      ],
     });
     expect(entry.policyAssociations).toEqual([
-      { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['team-b'] } },
+      {
+        policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+        accessScope: { type: 'namespace', namespaces: ['team-b'] },
+      },
     ]);
-    expect(entry.username).toBe('arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnly_c4d7e9a1b3f50628/{{SessionName}}');
+    expect(entry.username).toBe(
+      'arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnly_c4d7e9a1b3f50628/{{SessionName}}',
+    );
     const dup = await rejection(admin.addAccessEntry('staging-us', { principalArn: DEMO.roles.ssoReadOnly }));
     expect([dup.status, dup.code]).toEqual([409, 'AlreadyExists']);
-    expect(await admin.deleteAccessEntry('staging-us', DEMO.roles.ssoReadOnly)).toEqual({ deleted: DEMO.roles.ssoReadOnly });
+    expect(await admin.deleteAccessEntry('staging-us', DEMO.roles.ssoReadOnly)).toEqual({
+      deleted: DEMO.roles.ssoReadOnly,
+    });
     const again = await rejection(admin.deleteAccessEntry('staging-us', DEMO.roles.ssoReadOnly));
     expect([again.status, again.code]).toEqual([404, 'AccessEntryNotFound']);
   });
 
   it('refuses access entries on a CONFIG_MAP cluster and malformed principals', async () => {
-    const mode = await rejection(admin.addAccessEntry('legacy-us', { principalArn: DEMO.legacyAdmin.userArn }));
+    const mode = await rejection(
+      admin.addAccessEntry('legacy-us', { principalArn: DEMO.legacyAdmin.userArn }),
+    );
     expect([mode.status, mode.code]).toEqual([400, 'InvalidRequest']);
-    const arn = await rejection(admin.addAccessEntry('prod-eu', { principalArn: 'arn:aws:iam::111111111111:group/x' }));
-    expect(arn.problems).toEqual([{ path: 'accessEntry.principalArn', message: 'must be an IAM user or role ARN' }]);
+    const arn = await rejection(
+      admin.addAccessEntry('prod-eu', { principalArn: 'arn:aws:iam::111111111111:group/x' }),
+    );
+    expect(arn.problems).toEqual([
+      { path: 'accessEntry.principalArn', message: 'must be an IAM user or role ARN' },
+    ]);
     const missing = await fetch(`${sim.endpoint}/_sim/clusters/prod-eu/access-entries`, { method: 'DELETE' });
     expect(missing.status).toBe(400);
   });
 
   it('adds an IAM role, refusing duplicates and unknown accounts', async () => {
-    const trustPolicy = { Statement: [{ Effect: 'Allow' as const, Principal: { AWS: DEMO.alice.userArn }, Action: 'sts:AssumeRole' }] };
-    const role = await admin.addRole({ accountId: '111111111111', roleName: 'NewTeamRole', path: '/teams/', trustPolicy });
+    const trustPolicy = {
+      Statement: [
+        { Effect: 'Allow' as const, Principal: { AWS: DEMO.alice.userArn }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const role = await admin.addRole({
+      accountId: '111111111111',
+      roleName: 'NewTeamRole',
+      path: '/teams/',
+      trustPolicy,
+    });
     expect(role.arn).toBe('arn:aws:iam::111111111111:role/teams/NewTeamRole');
-    expect(sim.world.findRoleByName('111111111111', 'NewTeamRole')?.assumeRolePolicyDocument.Statement).toHaveLength(1);
-    const dup = await rejection(admin.addRole({ accountId: '111111111111', roleName: 'NewTeamRole', trustPolicy }));
+    expect(
+      sim.world.findRoleByName('111111111111', 'NewTeamRole')?.assumeRolePolicyDocument.Statement,
+    ).toHaveLength(1);
+    const dup = await rejection(
+      admin.addRole({ accountId: '111111111111', roleName: 'NewTeamRole', trustPolicy }),
+    );
     expect([dup.status, dup.code]).toEqual([409, 'AlreadyExists']);
     const account = await rejection(admin.addRole({ accountId: '999999999999', roleName: 'X', trustPolicy }));
     expect([account.status, account.code]).toEqual([404, 'AccountNotFound']);
@@ -241,7 +323,9 @@ describe('admin API: out-of-band cluster changes', () => {
     const page = store.list('namespaces', { limit: 2 });
     await admin.putObject('prod-eu', { kind: 'Namespace', metadata: { name: 'late' } });
     expect((await admin.compact('prod-eu')).compactedRevision).toBe(store.currentRevision);
-    expect(() => store.list('namespaces', { atRevision: page.revision, afterKey: page.lastKey! })).toThrow(/too old/);
+    expect(() => store.list('namespaces', { atRevision: page.revision, afterKey: page.lastKey! })).toThrow(
+      /too old/,
+    );
   });
 
   it('answers an unknown cluster with 404', async () => {
@@ -254,7 +338,12 @@ describe('admin API: clusters sharing a name', () => {
   it('asks for a region when a name is ambiguous', async () => {
     const twin = createFakeSim(() => {
       const world = createDemoWorld();
-      world.addCluster({ accountId: '111111111111', region: 'ap-south-1', name: 'prod-eu', authenticationMode: 'API' });
+      world.addCluster({
+        accountId: '111111111111',
+        region: 'ap-south-1',
+        name: 'prod-eu',
+        authenticationMode: 'API',
+      });
       return world;
     });
     const s = await serve(twin);

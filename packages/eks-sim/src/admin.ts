@@ -99,7 +99,12 @@ function validate<T extends z.ZodType>(schema: T, input: unknown, base: string):
   const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     const problems = zodProblems(parsed.error.issues, base);
-    throw new AdminError(400, 'ValidationFailed', `invalid ${base}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
+    throw new AdminError(
+      400,
+      'ValidationFailed',
+      `invalid ${base}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      problems,
+    );
   }
   return parsed.data;
 }
@@ -109,18 +114,26 @@ function findCluster(sim: SimControl, req: Request): Cluster {
   const region = req.query.get('region') ?? undefined;
   const accountId = req.query.get('accountId') ?? undefined;
   const matches = [...sim.world.clusters.values()].filter(
-    (c) => c.name === name && (region === undefined || c.region === region) && (accountId === undefined || c.accountId === accountId),
+    (c) =>
+      c.name === name &&
+      (region === undefined || c.region === region) &&
+      (accountId === undefined || c.accountId === accountId),
   );
-  if (matches.length === 0) throw new AdminError(404, 'ClusterNotFound', `no cluster named ${name}${region ? ` in ${region}` : ''}`);
+  if (matches.length === 0)
+    throw new AdminError(404, 'ClusterNotFound', `no cluster named ${name}${region ? ` in ${region}` : ''}`);
   if (matches.length > 1) {
-    throw new AdminError(409, 'AmbiguousCluster', `${matches.length} clusters are named ${name}; add ?region= or ?accountId=`);
+    throw new AdminError(
+      409,
+      'AmbiguousCluster',
+      `${matches.length} clusters are named ${name}; add ?region= or ?accountId=`,
+    );
   }
   return matches[0]!;
 }
 
 function faultList(body: unknown): unknown {
   if (Array.isArray(body)) return body;
-  if (body !== null && typeof body === 'object' && 'rules' in body) return (body as { rules: unknown }).rules;
+  if (body !== null && typeof body === 'object' && 'rules' in body) return body.rules;
   return [body];
 }
 
@@ -133,7 +146,10 @@ function entryJson(e: AccessEntry): AccessEntryJson {
     kubernetesGroups: e.kubernetesGroups,
     accessEntryArn: e.accessEntryArn,
     createdAt: e.createdAt.toISOString(),
-    policyAssociations: [...e.associations.values()].map((a) => ({ policyArn: a.policyArn, accessScope: a.accessScope })),
+    policyAssociations: [...e.associations.values()].map((a) => ({
+      policyArn: a.policyArn,
+      accessScope: a.accessScope,
+    })),
   };
 }
 
@@ -147,11 +163,23 @@ const putObject: Handler = (sim, req) => {
   const { resource, obj } = manifestToObject(manifest);
   const namespace = KUBE_RESOURCES[resource].namespaced ? obj.metadata.namespace : undefined;
   if (namespace !== undefined && !cluster.kube.get('namespaces', undefined, namespace)) {
-    throw new AdminError(404, 'NamespaceNotFound', `namespace "${namespace}" does not exist in cluster ${cluster.name}`);
+    throw new AdminError(
+      404,
+      'NamespaceNotFound',
+      `namespace "${namespace}" does not exist in cluster ${cluster.name}`,
+    );
   }
-  const problems = checkObjects([{ resource, obj, path: 'manifest', namespacePath: 'manifest.metadata.namespace' }], new Set(namespace ? [namespace] : []));
+  const problems = checkObjects(
+    [{ resource, obj, path: 'manifest', namespacePath: 'manifest.metadata.namespace' }],
+    new Set(namespace ? [namespace] : []),
+  );
   if (problems.length > 0) {
-    throw new AdminError(400, 'ValidationFailed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+    throw new AdminError(
+      400,
+      'ValidationFailed',
+      problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      problems,
+    );
   }
   const existing = cluster.kube.get(resource, namespace, obj.metadata.name);
   // Out-of-band edits win unconditionally, like `kubectl replace --force`: no resourceVersion check.
@@ -163,15 +191,29 @@ const deleteObject: Handler = (sim, req) => {
   const cluster = findCluster(sim, req);
   const resource = req.params.resource!;
   if (!isKubeResource(resource)) {
-    throw new AdminError(400, 'UnknownResource', `unknown resource "${resource}"; use one of ${Object.keys(KUBE_RESOURCES).join(', ')}`);
+    throw new AdminError(
+      400,
+      'UnknownResource',
+      `unknown resource "${resource}"; use one of ${Object.keys(KUBE_RESOURCES).join(', ')}`,
+    );
   }
   const namespaced = KUBE_RESOURCES[resource].namespaced;
   const ns = req.params.namespace === '-' ? undefined : req.params.namespace;
-  if (namespaced && ns === undefined) throw new AdminError(400, 'BadRequest', `${resource} are namespaced: put the namespace in the path, not -`);
-  if (!namespaced && ns !== undefined) throw new AdminError(400, 'BadRequest', `${resource} are not namespaced: use - for the namespace`);
+  if (namespaced && ns === undefined)
+    throw new AdminError(
+      400,
+      'BadRequest',
+      `${resource} are namespaced: put the namespace in the path, not -`,
+    );
+  if (!namespaced && ns !== undefined)
+    throw new AdminError(400, 'BadRequest', `${resource} are not namespaced: use - for the namespace`);
   const name = req.params.name!;
   if (!cluster.kube.get(resource, ns, name)) {
-    throw new AdminError(404, 'ObjectNotFound', `${resource} "${ns ? `${ns}/` : ''}${name}" not found in cluster ${cluster.name}`);
+    throw new AdminError(
+      404,
+      'ObjectNotFound',
+      `${resource} "${ns ? `${ns}/` : ''}${name}" not found in cluster ${cluster.name}`,
+    );
   }
   // Deleting a namespace deletes what is in it, as the namespace controller would.
   const alsoDeleted = resource === 'namespaces' ? cluster.kube.deleteNamespaceContents(name) : 0;
@@ -182,12 +224,26 @@ const addAccessEntry: Handler = (sim, req) => {
   const cluster = findCluster(sim, req);
   const entry = validate(accessEntrySchema, json(req), 'accessEntry');
   if (cluster.authenticationMode === 'CONFIG_MAP') {
-    throw new AdminError(400, 'InvalidRequest', `cluster ${cluster.name} uses authenticationMode CONFIG_MAP, which has no access entries`);
+    throw new AdminError(
+      400,
+      'InvalidRequest',
+      `cluster ${cluster.name} uses authenticationMode CONFIG_MAP, which has no access entries`,
+    );
   }
   const problems = checkAccessEntry(entry, 'accessEntry');
-  if (problems.length > 0) throw new AdminError(400, 'ValidationFailed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  if (problems.length > 0)
+    throw new AdminError(
+      400,
+      'ValidationFailed',
+      problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      problems,
+    );
   if (cluster.accessEntries.has(entry.principalArn)) {
-    throw new AdminError(409, 'AlreadyExists', `${entry.principalArn} already has an access entry on ${cluster.name}`);
+    throw new AdminError(
+      409,
+      'AlreadyExists',
+      `${entry.principalArn} already has an access entry on ${cluster.name}`,
+    );
   }
   return { status: 201, body: entryJson(addAccessEntryFromDocument(sim.world, cluster, entry, new Date())) };
 };
@@ -197,16 +253,25 @@ const deleteAccessEntry: Handler = (sim, req) => {
   const principalArn = req.query.get('principalArn');
   if (!principalArn) throw new AdminError(400, 'BadRequest', 'add ?principalArn=<the entry principal ARN>');
   if (!cluster.accessEntries.delete(principalArn)) {
-    throw new AdminError(404, 'AccessEntryNotFound', `${principalArn} has no access entry on ${cluster.name}`);
+    throw new AdminError(
+      404,
+      'AccessEntryNotFound',
+      `${principalArn} has no access entry on ${cluster.name}`,
+    );
   }
   return { body: { deleted: principalArn } };
 };
 
 const addRole: Handler = (sim, req) => {
   const role = validate(iamRoleSchema, json(req), 'role');
-  if (!sim.world.accounts.has(role.accountId)) throw new AdminError(404, 'AccountNotFound', `account ${role.accountId} is not in the world`);
+  if (!sim.world.accounts.has(role.accountId))
+    throw new AdminError(404, 'AccountNotFound', `account ${role.accountId} is not in the world`);
   if (sim.world.findRoleByName(role.accountId, role.roleName)) {
-    throw new AdminError(409, 'AlreadyExists', `role ${role.roleName} already exists in account ${role.accountId}`);
+    throw new AdminError(
+      409,
+      'AlreadyExists',
+      `role ${role.roleName} already exists in account ${role.accountId}`,
+    );
   }
   return { status: 201, body: roleJson(addRoleFromDocument(sim.world, role, new Date())) };
 };
@@ -219,8 +284,22 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ['GET', 'counters', (sim) => ({ body: sim.faults.snapshot() })],
   ['POST', 'counters/reset', (sim) => (sim.faults.resetCounters(), { body: ok })],
   ['GET', 'faults', (sim) => ({ body: { rules: sim.faults.listRules() } })],
-  ['PUT', 'faults', (sim, req) => (sim.faults.setRules(validate(z.array(faultRuleSchema), faultList(json(req)), 'rules')), { body: { rules: sim.faults.listRules() } })],
-  ['POST', 'faults', (sim, req) => (sim.faults.addRules(validate(z.array(faultRuleSchema), faultList(json(req)), 'rules')), { body: { rules: sim.faults.listRules() } })],
+  [
+    'PUT',
+    'faults',
+    (sim, req) => (
+      sim.faults.setRules(validate(z.array(faultRuleSchema), faultList(json(req)), 'rules')),
+      { body: { rules: sim.faults.listRules() } }
+    ),
+  ],
+  [
+    'POST',
+    'faults',
+    (sim, req) => (
+      sim.faults.addRules(validate(z.array(faultRuleSchema), faultList(json(req)), 'rules')),
+      { body: { rules: sim.faults.listRules() } }
+    ),
+  ],
   ['DELETE', 'faults', (sim) => (sim.faults.setRules([]), { body: { rules: [] } })],
   ['POST', 'reset', (sim) => (sim.reset(), { body: ok })],
   [
@@ -252,14 +331,25 @@ function match(pattern: string, segments: string[]): Record<string, string> | un
   return params;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
 /** Builds the admin request handler the AWS endpoint calls for `/_sim/...` paths. */
-export function createAdminHandler(sim: SimControl): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean> {
+export function createAdminHandler(
+  sim: SimControl,
+): (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean> {
   return async (req, res, body) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (!url.pathname.startsWith('/_sim/')) return false;
@@ -267,7 +357,11 @@ export function createAdminHandler(sim: SimControl): (req: IncomingMessage, res:
     try {
       let segments: string[];
       try {
-        segments = url.pathname.slice('/_sim/'.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+        segments = url.pathname
+          .slice('/_sim/'.length)
+          .split('/')
+          .filter((s) => s !== '')
+          .map(decodeURIComponent);
       } catch {
         throw new AdminError(400, 'BadRequest', 'the path is not valid percent-encoding');
       }
@@ -284,16 +378,34 @@ export function createAdminHandler(sim: SimControl): (req: IncomingMessage, res:
         return true;
       }
       if (allowed.length > 0) {
-        send(res, 405, { error: { code: 'MethodNotAllowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}` } }, { allow: allowed.join(', ') });
+        send(
+          res,
+          405,
+          {
+            error: {
+              code: 'MethodNotAllowed',
+              message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`,
+            },
+          },
+          { allow: allowed.join(', ') },
+        );
       } else {
         send(res, 404, { error: { code: 'NotFound', message: `no admin route ${method} ${url.pathname}` } });
       }
     } catch (err) {
       if (err instanceof AdminError) {
-        send(res, err.status, { error: { code: err.code, message: err.message, ...(err.problems ? { problems: err.problems } : {}) } });
+        send(res, err.status, {
+          error: {
+            code: err.code,
+            message: err.message,
+            ...(err.problems ? { problems: err.problems } : {}),
+          },
+        });
       } else {
         // A simulator bug: answer, never take the AWS endpoint down with it.
-        send(res, 500, { error: { code: 'Internal', message: err instanceof Error ? err.message : String(err) } });
+        send(res, 500, {
+          error: { code: 'Internal', message: err instanceof Error ? err.message : String(err) },
+        });
       }
     }
     return true;

@@ -4,12 +4,12 @@ import type { Grant, SyncReport } from '@eks-access/eks-core';
 
 const STATE_MARK = { read: 'read', not_applicable: 'not applicable', failed: 'FAILED' } as const;
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-function shortArn(arn: string): string {
+export function shortArn(arn: string): string {
   const m = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:(.*)\/)?([^/]+)$/.exec(arn);
   return m ? `${m[2]}/${m[4]} (${m[1]}${m[3] ? `, path /${m[3]}/` : ''})` : arn;
 }

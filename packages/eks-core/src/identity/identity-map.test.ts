@@ -72,9 +72,9 @@ describe('buildIdentityMap per authentication mode', () => {
     expect(arns(map.lookupGroup('ci'))).toEqual([DEPLOYER]);
     expect(map.ignored.map((i) => i.reason)).toEqual([
       'access entry type EC2_LINUX is a node or system identity, not a user mapping',
-      'authenticationMode API ignores aws-auth',
-      'authenticationMode API ignores aws-auth',
-      'authenticationMode API ignores aws-auth',
+      'authenticationMode API ignores aws-auth (mapRoles[0], groups system:masters)',
+      'authenticationMode API ignores aws-auth (mapRoles[1], groups deployers)',
+      'authenticationMode API ignores aws-auth (mapUsers[0], groups viewers)',
     ]);
   });
 

@@ -214,7 +214,15 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
   for (const m of input.awsAuth ?? []) {
     const source: IdentitySource = { kind: 'aws-auth', key: m.key, index: m.index };
     if (!awsAuthEffective) {
-      ignored.push({ source, reason: `authenticationMode ${mode} ignores aws-auth` });
+      // Name the principal and the groups it would have had: a leftover system:masters mapping that
+      // no longer works is exactly what a reviewer needs to see explained.
+      const arn = m.key === 'mapRoles' ? m.roleArn : m.key === 'mapUsers' ? m.userArn : undefined;
+      const groups = m.key === 'mapAccounts' ? [] : m.groups;
+      ignored.push({
+        source,
+        ...(arn ? { principalArn: arn } : {}),
+        reason: `authenticationMode ${mode} ignores aws-auth (${m.key}[${m.index}]${groups.length > 0 ? `, groups ${groups.join(', ')}` : ''})`,
+      });
       continue;
     }
     if (m.key === 'mapAccounts') {

@@ -235,7 +235,18 @@ export async function collectInventory(session: ClusterSession, options: Collect
       for (const r of inventory.iamRoles) if (r.trustPolicyError) warnings.push(`role ${r.arn}: ${r.trustPolicyError}`);
     }),
     run('kube:awsAuth', async () => {
-      if (mode === 'API') return { state: 'not_applicable', reason: 'authentication mode API ignores the aws-auth ConfigMap' };
+      if (mode === 'API') {
+        // Read it anyway: a leftover aws-auth is ignored by EKS, and saying which mappings no longer
+        // work is a finding (reporting them as access would be a false one).
+        const reason = 'authentication mode API ignores the aws-auth ConfigMap';
+        try {
+          const cm = await kube.getConfigMap('kube-system', 'aws-auth');
+          if (cm) inventory.awsAuth = cm.data ?? {};
+          return { state: 'not_applicable', reason: cm ? `${reason}; its mappings are listed as ignored` : reason };
+        } catch {
+          return { state: 'not_applicable', reason };
+        }
+      }
       const cm = await kube.getConfigMap('kube-system', 'aws-auth');
       if (!cm) return { state: 'read', note: 'kube-system/aws-auth does not exist' };
       inventory.awsAuth = cm.data ?? {};

@@ -17,7 +17,6 @@ export class CliError extends Error {
   }
 }
 
-
 /**
  * Runs a strict `util.parseArgs` call, turning Node's parse errors into one-line usage errors.
  * (A thunk rather than a wrapper so each command keeps parseArgs' inferred flag types.)
@@ -30,7 +29,9 @@ export function parseFlags<T>(parse: () => T): T {
     const flag = /'(-[^']*)'/.exec((err as Error).message)?.[1];
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag ?? ''}`.trim());
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new UsageError(`unexpected argument ${/'([^']*)'/.exec((err as Error).message)?.[1] ?? ''}`.trim());
+      throw new UsageError(
+        `unexpected argument ${/'([^']*)'/.exec((err as Error).message)?.[1] ?? ''}`.trim(),
+      );
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const name = /Option '(?:-\w, )?(--[\w-]+)/.exec((err as Error).message)?.[1];
@@ -41,10 +42,16 @@ export function parseFlags<T>(parse: () => T): T {
 }
 
 /** An integer flag within bounds, or undefined when absent. */
-export function intFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+export function intFlag(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
   return n;
 }
 

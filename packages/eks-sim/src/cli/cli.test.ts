@@ -26,14 +26,29 @@ interface Result {
 function start(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], {
     cwd: PACKAGE,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_REGION: '', AWS_DEFAULT_REGION: '', ...env },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-async function run(args: string[], env: Record<string, string> = {}, command?: { command: string; args: string[]; cwd: string }): Promise<Result> {
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+  command?: { command: string; args: string[]; cwd: string },
+): Promise<Result> {
   const child = command
-    ? spawn(command.command, command.args, { cwd: command.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(command.command, command.args, {
+        cwd: command.cwd,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : start(args, env);
   let stdout = '';
   let stderr = '';
@@ -53,27 +68,60 @@ function expectCleanFailure(r: Result, code: number, message: RegExp): void {
 
 describe('eks-sim CLI: bad input', () => {
   it('needs a command, and knows its commands', async () => {
-    expectCleanFailure(await run([]), 2, /^eks-sim: a command is required\nRun "eks-sim --help" for usage\.\n$/);
+    expectCleanFailure(
+      await run([]),
+      2,
+      /^eks-sim: a command is required\nRun "eks-sim --help" for usage\.\n$/,
+    );
     expectCleanFailure(await run(['bogus']), 2, /unknown command "bogus"/);
   });
 
   it('rejects unknown flags, bad numbers and missing values with exit code 2', async () => {
-    expectCleanFailure(await run(['serve', '--nope']), 2, /^eks-sim: unknown option --nope\nRun "eks-sim serve --help" for usage\.\n$/);
-    expectCleanFailure(await run(['serve', '--port', '99999']), 2, /--port must be a whole number from 0 to 65535/);
-    expectCleanFailure(await run(['serve', '--generate', 'namespaces=lots,colour=blue']), 2, /--generate: namespaces: must be a number \(got string\); colour: unknown field/);
-    expectCleanFailure(await run(['serve', '--fault', '{"target":"eks:*","throttleRate":5}']), 2, /--fault #1: rules\[0\]\.throttleRate/);
+    expectCleanFailure(
+      await run(['serve', '--nope']),
+      2,
+      /^eks-sim: unknown option --nope\nRun "eks-sim serve --help" for usage\.\n$/,
+    );
+    expectCleanFailure(
+      await run(['serve', '--port', '99999']),
+      2,
+      /--port must be a whole number from 0 to 65535/,
+    );
+    expectCleanFailure(
+      await run(['serve', '--generate', 'namespaces=lots,colour=blue']),
+      2,
+      /--generate: namespaces: must be a number \(got string\); colour: unknown field/,
+    );
+    expectCleanFailure(
+      await run(['serve', '--fault', '{"target":"eks:*","throttleRate":5}']),
+      2,
+      /--fault #1: rules\[0\]\.throttleRate/,
+    );
     expectCleanFailure(await run(['token', '--cluster', 'prod-eu']), 2, /--region is required/);
-    expectCleanFailure(await run(['token', '--cluster', 'prod-eu', '--region', 'eu-west-1']), 2, /no AWS credentials/);
+    expectCleanFailure(
+      await run(['token', '--cluster', 'prod-eu', '--region', 'eu-west-1']),
+      2,
+      /no AWS credentials/,
+    );
     expectCleanFailure(await run(['kubeconfig']), 2, /--cluster is required/);
   });
 
   it('explains a missing or malformed world file with exit code 1', async () => {
-    expectCleanFailure(await run(['serve', '--world', join(dir, 'missing.yaml')]), 1, /missing\.yaml is not a valid world \(1 problem\):\n {2}- file not found/);
+    expectCleanFailure(
+      await run(['serve', '--world', join(dir, 'missing.yaml')]),
+      1,
+      /missing\.yaml is not a valid world \(1 problem\):\n {2}- file not found/,
+    );
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'accounts:\n  - id: "111111111111"\nclusters:\n  - name: c\n    region: eu-west-1\n    accountId: "999999999999"\n    authenticationMode: SOMETIMES\n');
+    writeFileSync(
+      bad,
+      'accounts:\n  - id: "111111111111"\nclusters:\n  - name: c\n    region: eu-west-1\n    accountId: "999999999999"\n    authenticationMode: SOMETIMES\n',
+    );
     const r = await run(['serve', '--world', bad]);
     expectCleanFailure(r, 1, /bad\.yaml is not a valid world/);
-    expect(r.stderr).toContain('clusters[0].authenticationMode: must be one of CONFIG_MAP, API_AND_CONFIG_MAP, API');
+    expect(r.stderr).toContain(
+      'clusters[0].authenticationMode: must be one of CONFIG_MAP, API_AND_CONFIG_MAP, API',
+    );
   });
 
   it('says when no simulator is listening', async () => {
@@ -82,7 +130,11 @@ describe('eks-sim CLI: bad input', () => {
     const { port } = server.address() as AddressInfo;
     await new Promise((resolve) => server.close(resolve));
     const r = await run(['kubeconfig', '--cluster', 'prod-eu', '--admin', `http://127.0.0.1:${port}`]);
-    expectCleanFailure(r, 1, /cannot reach the simulator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); is "eks-sim serve" running\?/);
+    expectCleanFailure(
+      r,
+      1,
+      /cannot reach the simulator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); is "eks-sim serve" running\?/,
+    );
   });
 });
 
@@ -98,7 +150,8 @@ describe('eks-sim CLI against a running simulator', () => {
     serve.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 30_000;
     while (!stdout.includes('\n')) {
-      if (Date.now() > deadline || serve.exitCode !== null) throw new Error(`serve did not get ready: ${stderr}`);
+      if (Date.now() > deadline || serve.exitCode !== null)
+        throw new Error(`serve did not get ready: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     ready = JSON.parse(stdout.split('\n')[0]!) as ReadyLine;
@@ -107,13 +160,22 @@ describe('eks-sim CLI against a running simulator', () => {
     if (serve.exitCode === null) serve.kill('SIGKILL');
   });
 
-  function kubeGet(endpoint: string, caData: string, path: string, token: string): Promise<{ status: number; body: string }> {
+  function kubeGet(
+    endpoint: string,
+    caData: string,
+    path: string,
+    token: string,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${endpoint}${path}`, { ca: Buffer.from(caData, 'base64').toString(), headers: { authorization: `Bearer ${token}` } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        `${endpoint}${path}`,
+        { ca: Buffer.from(caData, 'base64').toString(), headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -128,37 +190,102 @@ describe('eks-sim CLI against a running simulator', () => {
 
   it('mints a token, through AssumeRole, that the cluster accepts', async () => {
     const prod = ready.clusters.find((c) => c.name === 'prod-eu')!;
-    const r = await run(['token', '--cluster', 'prod-eu', '--region', 'eu-west-1', '--role-arn', DEMO.connector.roleArn, '--sts-endpoint', ready.aws.endpoint], {
-      AWS_ACCESS_KEY_ID: DEMO.connector.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEMO.connector.secretAccessKey,
-    });
+    const r = await run(
+      [
+        'token',
+        '--cluster',
+        'prod-eu',
+        '--region',
+        'eu-west-1',
+        '--role-arn',
+        DEMO.connector.roleArn,
+        '--sts-endpoint',
+        ready.aws.endpoint,
+      ],
+      {
+        AWS_ACCESS_KEY_ID: DEMO.connector.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: DEMO.connector.secretAccessKey,
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const credential = JSON.parse(r.stdout) as { kind: string; apiVersion: string; status: { token: string; expirationTimestamp: string } };
+    const credential = JSON.parse(r.stdout) as {
+      kind: string;
+      apiVersion: string;
+      status: { token: string; expirationTimestamp: string };
+    };
     expect(credential.kind).toBe('ExecCredential');
     expect(credential.apiVersion).toBe('client.authentication.k8s.io/v1beta1');
     const minutes = (Date.parse(credential.status.expirationTimestamp) - Date.now()) / 60_000;
     expect(minutes).toBeGreaterThan(13);
     expect(minutes).toBeLessThanOrEqual(14);
-    const list = await kubeGet(prod.endpoint, prod.caData, '/apis/rbac.authorization.k8s.io/v1/rolebindings', credential.status.token);
+    const list = await kubeGet(
+      prod.endpoint,
+      prod.caData,
+      '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+      credential.status.token,
+    );
     expect(list.status, list.body).toBe(200);
-    const names = (JSON.parse(list.body) as { items: { metadata: { namespace: string; name: string } }[] }).items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
-    expect(names).toEqual(['monitoring/team-a-app-view', 'team-a/deployer', 'team-b/alice-edit', 'team-b/deployer']);
+    const names = (
+      JSON.parse(list.body) as { items: { metadata: { namespace: string; name: string } }[] }
+    ).items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`);
+    expect(names).toEqual([
+      'monitoring/team-a-app-view',
+      'team-a/deployer',
+      'team-b/alice-edit',
+      'team-b/deployer',
+    ]);
   });
 
   it('refuses to assume the cross-account role without its ExternalId', async () => {
     const r = await run(
-      ['token', '--cluster', 'legacy-us', '--region', 'us-east-1', '--role-arn', DEMO.connector.legacyRoleArn, '--sts-endpoint', ready.aws.endpoint],
-      { AWS_ACCESS_KEY_ID: DEMO.connector.accessKeyId, AWS_SECRET_ACCESS_KEY: DEMO.connector.secretAccessKey },
+      [
+        'token',
+        '--cluster',
+        'legacy-us',
+        '--region',
+        'us-east-1',
+        '--role-arn',
+        DEMO.connector.legacyRoleArn,
+        '--sts-endpoint',
+        ready.aws.endpoint,
+      ],
+      {
+        AWS_ACCESS_KEY_ID: DEMO.connector.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: DEMO.connector.secretAccessKey,
+      },
     );
-    expectCleanFailure(r, 1, /AssumeRole arn:aws:iam::222222222222:role\/EksAccessConnector failed: AccessDenied/);
+    expectCleanFailure(
+      r,
+      1,
+      /AssumeRole arn:aws:iam::222222222222:role\/EksAccessConnector failed: AccessDenied/,
+    );
   });
 
   it('prints a kubeconfig whose exec plugin works from any directory', async () => {
-    const r = await run(['kubeconfig', '--cluster', 'legacy-us', '--admin', ready.admin, '--role-arn', DEMO.connector.legacyRoleArn, '--external-id', DEMO.connector.externalId]);
+    const r = await run([
+      'kubeconfig',
+      '--cluster',
+      'legacy-us',
+      '--admin',
+      ready.admin,
+      '--role-arn',
+      DEMO.connector.legacyRoleArn,
+      '--external-id',
+      DEMO.connector.externalId,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const config = parse(r.stdout) as {
       clusters: { cluster: { server: string } }[];
-      users: { user: { exec: { command: string; args: string[]; env: { name: string; value: string }[]; apiVersion: string } } }[];
+      users: {
+        user: {
+          exec: {
+            command: string;
+            args: string[];
+            env: { name: string; value: string }[];
+            apiVersion: string;
+          };
+        };
+      }[];
     };
     const legacy = ready.clusters.find((c) => c.name === 'legacy-us')!;
     expect(config.clusters[0]!.cluster.server).toBe(legacy.endpoint);
@@ -168,7 +295,12 @@ describe('eks-sim CLI against a running simulator', () => {
     const plugin = await run([], env, { command: exec.command, args: exec.args, cwd: tmpdir() });
     expect(plugin.code, plugin.stderr).toBe(0);
     const token = (JSON.parse(plugin.stdout) as { status: { token: string } }).status.token;
-    const configMap = await kubeGet(legacy.endpoint, legacy.caData, '/api/v1/namespaces/kube-system/configmaps/aws-auth', token);
+    const configMap = await kubeGet(
+      legacy.endpoint,
+      legacy.caData,
+      '/api/v1/namespaces/kube-system/configmaps/aws-auth',
+      token,
+    );
     expect(configMap.status, configMap.body).toBe(200);
   });
 

@@ -34,15 +34,15 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
       args,
       strict: true,
       options: {
-    cluster: { type: 'string' },
-    admin: { type: 'string' },
-    region: { type: 'string' },
-    'access-key': { type: 'string' },
-    'secret-key': { type: 'string' },
-    'session-token': { type: 'string' },
-    'role-arn': { type: 'string' },
-    'external-id': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+        cluster: { type: 'string' },
+        admin: { type: 'string' },
+        region: { type: 'string' },
+        'access-key': { type: 'string' },
+        'secret-key': { type: 'string' },
+        'session-token': { type: 'string' },
+        'role-arn': { type: 'string' },
+        'external-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }),
   );
@@ -54,9 +54,11 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
   if ((flags['access-key'] === undefined) !== (flags['secret-key'] === undefined)) {
     throw new UsageError('--access-key and --secret-key go together');
   }
-  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined) throw new UsageError('--external-id needs --role-arn');
+  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined)
+    throw new UsageError('--external-id needs --role-arn');
   const adminUrl = flags.admin ?? io.env.EKS_SIM_ADMIN_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
-  if (!/^https?:\/\//.test(adminUrl)) throw new UsageError(`--admin must be an http(s) URL (got "${adminUrl}")`);
+  if (!/^https?:\/\//.test(adminUrl))
+    throw new UsageError(`--admin must be an http(s) URL (got "${adminUrl}")`);
 
   let info: ReadyLine;
   try {
@@ -64,17 +66,29 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-    throw new CliError(`cannot reach the simulator at ${adminUrl} (${why}); is "eks-sim serve" running? (--admin URL)`);
+    throw new CliError(
+      `cannot reach the simulator at ${adminUrl} (${why}); is "eks-sim serve" running? (--admin URL)`,
+    );
   }
-  const matches = info.clusters.filter((c) => c.name === name && (flags.region === undefined || c.region === flags.region));
+  const matches = info.clusters.filter(
+    (c) => c.name === name && (flags.region === undefined || c.region === flags.region),
+  );
   if (matches.length === 0) {
-    throw new CliError(`no cluster ${name}${flags.region ? ` in ${flags.region}` : ''}; the simulator has ${info.clusters.map((c) => `${c.name} (${c.region})`).join(', ') || 'none'}`);
+    throw new CliError(
+      `no cluster ${name}${flags.region ? ` in ${flags.region}` : ''}; the simulator has ${info.clusters.map((c) => `${c.name} (${c.region})`).join(', ') || 'none'}`,
+    );
   }
-  if (matches.length > 1) throw new UsageError(`${matches.length} clusters are named ${name}; add --region (${matches.map((c) => c.region).join(', ')})`);
+  if (matches.length > 1)
+    throw new UsageError(
+      `${matches.length} clusters are named ${name}; add --region (${matches.map((c) => c.region).join(', ')})`,
+    );
   const cluster = matches[0]!;
 
-  const credential = flags['access-key'] ? { accessKeyId: flags['access-key'], secretAccessKey: flags['secret-key']! } : info.credentials[0];
-  if (!credential) throw new CliError('the simulator lists no long-lived credentials; pass --access-key and --secret-key');
+  const credential = flags['access-key']
+    ? { accessKeyId: flags['access-key'], secretAccessKey: flags['secret-key']! }
+    : info.credentials[0];
+  if (!credential)
+    throw new CliError('the simulator lists no long-lived credentials; pass --access-key and --secret-key');
 
   const self = selfCommand();
   const tokenArgs = ['token', '--cluster', cluster.name, '--region', cluster.region];
@@ -89,7 +103,12 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster.arn, cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.caData } }],
+    clusters: [
+      {
+        name: cluster.arn,
+        cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.caData },
+      },
+    ],
     users: [
       {
         name: cluster.arn,

@@ -13,7 +13,12 @@ export function selfCommand(): { command: string; args: string[] } {
   try {
     tsx = import.meta.resolve('tsx');
   } catch {
-    throw new CliError('cannot resolve tsx to run the TypeScript sources: build the package (pnpm build) or install its dependencies');
+    throw new CliError(
+      'cannot resolve tsx to run the TypeScript sources: build the package (pnpm build) or install its dependencies',
+    );
   }
-  return { command: process.execPath, args: ['--conditions=source', '--import', tsx, join(dirname(here), 'main.ts')] };
+  return {
+    command: process.execPath,
+    args: ['--conditions=source', '--import', tsx, join(dirname(here), 'main.ts')],
+  };
 }

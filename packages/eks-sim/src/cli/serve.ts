@@ -39,7 +39,10 @@ const STRING_KEYS = new Set(['clusterName', 'region', 'accountId', 'authenticati
 /** Parses `--generate namespaces=2000,roleBindings=20000,…` into generator options. */
 export function parseGenerateFlag(text: string): GenerateOptions {
   const raw: Record<string, string | number> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new UsageError(`--generate: "${part}" is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -48,7 +51,11 @@ export function parseGenerateFlag(text: string): GenerateOptions {
   }
   const parsed = generateOptionsSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw new UsageError(`--generate: ${zodProblems(parsed.error.issues).map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    throw new UsageError(
+      `--generate: ${zodProblems(parsed.error.issues)
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -61,14 +68,24 @@ export function parseFaultFlag(text: string, index: number): FaultRule[] {
   } catch {
     throw new UsageError(`--fault #${index + 1} is not JSON: ${text}`);
   }
-  const parsed = z.array(faultRuleSchema).safeParse(Array.isArray(value) ? value : [value], { reportInput: true });
+  const parsed = z
+    .array(faultRuleSchema)
+    .safeParse(Array.isArray(value) ? value : [value], { reportInput: true });
   if (!parsed.success) {
-    throw new UsageError(`--fault #${index + 1}: ${zodProblems(parsed.error.issues, 'rules').map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    throw new UsageError(
+      `--fault #${index + 1}: ${zodProblems(parsed.error.issues, 'rules')
+        .map((p) => `${p.path}: ${p.message}`)
+        .join('; ')}`,
+    );
   }
   return parsed.data;
 }
 
-function worldDocument(world: string | undefined, generate: GenerateOptions | undefined, seed: number | undefined): { doc: unknown; source: string } {
+function worldDocument(
+  world: string | undefined,
+  generate: GenerateOptions | undefined,
+  seed: number | undefined,
+): { doc: unknown; source: string } {
   let doc: unknown;
   let source: string;
   if (world === undefined && generate) {
@@ -97,14 +114,14 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       args,
       strict: true,
       options: {
-    world: { type: 'string' },
-    generate: { type: 'string' },
-    seed: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    bind: { type: 'string' },
-    fault: { type: 'string', multiple: true },
-    help: { type: 'boolean', short: 'h' },
+        world: { type: 'string' },
+        generate: { type: 'string' },
+        seed: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        bind: { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
       },
     }),
   );
@@ -131,12 +148,16 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CliError(`${(err as Error).message}: pick another --port, or --port 0 for free ports`);
-    if (code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${flags.bind ?? '127.0.0.1'}: no such local address (--bind)`);
+    if (code === 'EADDRINUSE')
+      throw new CliError(`${(err as Error).message}: pick another --port, or --port 0 for free ports`);
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliError(`cannot listen on ${flags.bind ?? '127.0.0.1'}: no such local address (--bind)`);
     throw new CliError(`the simulator did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
   io.stdout(`${JSON.stringify(sim.ready())}\n`);
-  io.stderr(`eks-sim: ${sim.clusters().length} clusters ready; AWS endpoint and admin API at ${sim.awsEndpoint}\n`);
+  io.stderr(
+    `eks-sim: ${sim.clusters().length} clusters ready; AWS endpoint and admin API at ${sim.awsEndpoint}\n`,
+  );
   const signal = await io.untilSignal();
   await sim.close();
   io.stderr(`eks-sim: stopped (${signal})\n`);

@@ -26,11 +26,22 @@ Prints an ExecCredential (client.authentication.k8s.io/v1beta1) holding an EKS t
 
 async function assumeRole(
   credentials: EksTokenCredentials,
-  options: { region: string; endpoint: string; roleArn: string; externalId?: string | undefined; sessionName: string },
+  options: {
+    region: string;
+    endpoint: string;
+    roleArn: string;
+    externalId?: string | undefined;
+    sessionName: string;
+  },
 ): Promise<EksTokenCredentials> {
   // Loaded on demand: only this path needs the SDK, and it is slow to import.
   const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({ region: options.region, endpoint: options.endpoint, credentials, maxAttempts: 2 });
+  const sts = new STSClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials,
+    maxAttempts: 2,
+  });
   try {
     const out = await sts.send(
       new AssumeRoleCommand({
@@ -41,11 +52,17 @@ async function assumeRole(
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new CliError('AssumeRole returned no credentials');
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}) };
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+    };
   } catch (err) {
     if (err instanceof CliError) throw err;
     const name = err instanceof Error ? err.name : 'Error';
-    throw new CliError(`AssumeRole ${options.roleArn} failed: ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(
+      `AssumeRole ${options.roleArn} failed: ${name}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   } finally {
     sts.destroy();
   }
@@ -58,16 +75,16 @@ export async function token(args: string[], io: CliIo, now = () => new Date()): 
       args,
       strict: true,
       options: {
-    cluster: { type: 'string' },
-    region: { type: 'string' },
-    'access-key': { type: 'string' },
-    'secret-key': { type: 'string' },
-    'session-token': { type: 'string' },
-    'role-arn': { type: 'string' },
-    'external-id': { type: 'string' },
-    'role-session-name': { type: 'string' },
-    'sts-endpoint': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+        cluster: { type: 'string' },
+        region: { type: 'string' },
+        'access-key': { type: 'string' },
+        'secret-key': { type: 'string' },
+        'session-token': { type: 'string' },
+        'role-arn': { type: 'string' },
+        'external-id': { type: 'string' },
+        'role-session-name': { type: 'string' },
+        'sts-endpoint': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }),
   );
@@ -81,16 +98,28 @@ export async function token(args: string[], io: CliIo, now = () => new Date()): 
   const fromFlags = flags['access-key'] !== undefined || flags['secret-key'] !== undefined;
   const accessKeyId = fromFlags ? flags['access-key'] : io.env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = fromFlags ? flags['secret-key'] : io.env.AWS_SECRET_ACCESS_KEY;
-  const sessionToken = fromFlags ? flags['session-token'] : (flags['session-token'] ?? io.env.AWS_SESSION_TOKEN);
+  const sessionToken = fromFlags
+    ? flags['session-token']
+    : (flags['session-token'] ?? io.env.AWS_SESSION_TOKEN);
   if (!accessKeyId || !secretAccessKey) {
-    throw new UsageError('no AWS credentials: pass --access-key and --secret-key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    throw new UsageError(
+      'no AWS credentials: pass --access-key and --secret-key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    );
   }
-  let credentials: EksTokenCredentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  let credentials: EksTokenCredentials = {
+    accessKeyId,
+    secretAccessKey,
+    ...(sessionToken ? { sessionToken } : {}),
+  };
 
-  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined) throw new UsageError('--external-id needs --role-arn');
+  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined)
+    throw new UsageError('--external-id needs --role-arn');
   if (flags['role-arn']) {
     const endpoint = flags['sts-endpoint'] ?? io.env.AWS_ENDPOINT_URL_STS ?? io.env.AWS_ENDPOINT_URL;
-    if (!endpoint) throw new UsageError('--role-arn needs --sts-endpoint (the simulator\'s AWS endpoint) or AWS_ENDPOINT_URL');
+    if (!endpoint)
+      throw new UsageError(
+        "--role-arn needs --sts-endpoint (the simulator's AWS endpoint) or AWS_ENDPOINT_URL",
+      );
     credentials = await assumeRole(credentials, {
       region,
       endpoint,
@@ -106,7 +135,12 @@ export async function token(args: string[], io: CliIo, now = () => new Date()): 
     kind: 'ExecCredential',
     apiVersion: 'client.authentication.k8s.io/v1beta1',
     spec: {},
-    status: { expirationTimestamp: new Date(issuedAt.getTime() + TOKEN_LIFETIME_MS).toISOString().replace(/\.\d{3}Z$/, 'Z'), token: value },
+    status: {
+      expirationTimestamp: new Date(issuedAt.getTime() + TOKEN_LIFETIME_MS)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+      token: value,
+    },
   };
   io.stdout(`${JSON.stringify(credential)}\n`);
   return 0;

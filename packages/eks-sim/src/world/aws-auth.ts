@@ -24,7 +24,9 @@ export interface AwsAuthContent {
 function render(value: string | object[] | string[]): string {
   if (typeof value === 'string') return value;
   // Key order as the EKS docs print it (arn, username, groups); `undefined` fields are left out.
-  const clean = value.map((v) => (typeof v === 'string' ? v : Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined))));
+  const clean = value.map((v) =>
+    typeof v === 'string' ? v : Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)),
+  );
   return stringify(clean, { lineWidth: 0 });
 }
 
@@ -34,7 +36,12 @@ export function awsAuthConfigMap(content: AwsAuthContent): KubeObjectInput {
   if (content.mapRoles !== undefined) data.mapRoles = render(content.mapRoles);
   if (content.mapUsers !== undefined) data.mapUsers = render(content.mapUsers);
   if (content.mapAccounts !== undefined) data.mapAccounts = render(content.mapAccounts);
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system' },
+    data,
+  };
 }
 
 /** Strips the IAM path from a role ARN: aws-auth matches roles by `role/<name>` only. */

@@ -47,10 +47,20 @@ export const STANDARD_CLUSTER_ROLES: Record<'cluster-admin' | 'admin' | 'edit' |
     { nonResourceURLs: ['*'], verbs: ['*'] },
   ],
   admin: [
-    { apiGroups: WORKLOAD_GROUPS, resources: [...WORKLOAD_RESOURCES, 'secrets', 'pods/exec'], verbs: WRITE_VERBS },
+    {
+      apiGroups: WORKLOAD_GROUPS,
+      resources: [...WORKLOAD_RESOURCES, 'secrets', 'pods/exec'],
+      verbs: WRITE_VERBS,
+    },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: WRITE_VERBS },
   ],
-  edit: [{ apiGroups: WORKLOAD_GROUPS, resources: [...WORKLOAD_RESOURCES, 'secrets', 'pods/exec'], verbs: WRITE_VERBS }],
+  edit: [
+    {
+      apiGroups: WORKLOAD_GROUPS,
+      resources: [...WORKLOAD_RESOURCES, 'secrets', 'pods/exec'],
+      verbs: WRITE_VERBS,
+    },
+  ],
   view: [{ apiGroups: WORKLOAD_GROUPS, resources: WORKLOAD_RESOURCES, verbs: READ_VERBS }],
 };
 
@@ -63,12 +73,32 @@ export const CONNECTOR_READERS_GROUP = 'readers';
 export const CONNECTOR_READ_RULES: PolicyRule[] = [
   {
     apiGroups: [''],
-    resources: ['pods', 'services', 'configmaps', 'namespaces', 'secrets', 'endpoints', 'persistentvolumeclaims', 'serviceaccounts'],
+    resources: [
+      'pods',
+      'services',
+      'configmaps',
+      'namespaces',
+      'secrets',
+      'endpoints',
+      'persistentvolumeclaims',
+      'serviceaccounts',
+    ],
     verbs: READ_VERBS,
   },
   {
     apiGroups: ['apps', 'batch', 'extensions', 'networking.k8s.io', 'rbac.authorization.k8s.io'],
-    resources: ['deployments', 'replicasets', 'statefulsets', 'jobs', 'cronjobs', 'ingresses', 'rolebindings', 'clusterrolebindings', 'roles', 'clusterroles'],
+    resources: [
+      'deployments',
+      'replicasets',
+      'statefulsets',
+      'jobs',
+      'cronjobs',
+      'ingresses',
+      'rolebindings',
+      'clusterrolebindings',
+      'roles',
+      'clusterroles',
+    ],
     verbs: READ_VERBS,
   },
 ];

@@ -13,12 +13,24 @@ interface Mapping {
   groups: string[];
 }
 function awsAuth(name: string): { mapRoles: Mapping[]; mapUsers: Mapping[] } {
-  const data = cluster(name).kube.get('configmaps', 'kube-system', 'aws-auth')!.data as Record<string, string>;
-  return { mapRoles: (parse(data.mapRoles ?? '[]') ?? []) as Mapping[], mapUsers: (parse(data.mapUsers ?? '[]') ?? []) as Mapping[] };
+  const data = cluster(name).kube.get('configmaps', 'kube-system', 'aws-auth')!.data as Record<
+    string,
+    string
+  >;
+  return {
+    mapRoles: (parse(data.mapRoles ?? '[]') ?? []) as Mapping[],
+    mapUsers: (parse(data.mapUsers ?? '[]') ?? []) as Mapping[],
+  };
 }
 function policies(clusterName: string, principalArn: string) {
   const entry = cluster(clusterName).accessEntries.get(principalArn);
-  return entry ? [...entry.associations.values()].map((a) => [a.policyArn.split('/')[1], a.accessScope.type, ...a.accessScope.namespaces]) : undefined;
+  return entry
+    ? [...entry.associations.values()].map((a) => [
+        a.policyArn.split('/')[1],
+        a.accessScope.type,
+        ...a.accessScope.namespaces,
+      ])
+    : undefined;
 }
 
 describe('the demo world', () => {
@@ -32,14 +44,19 @@ describe('the demo world', () => {
 
   it('gives the connector user a fixed key, listed first', () => {
     const [first] = world.credentials.values();
-    expect(first).toMatchObject({ accessKeyId: 'AKIAEKSSIMCONNECTOR1', secretAccessKey: DEMO.connector.secretAccessKey });
+    expect(first).toMatchObject({
+      accessKeyId: 'AKIAEKSSIMCONNECTOR1',
+      secretAccessKey: DEMO.connector.secretAccessKey,
+    });
     expect(first!.identity.arn).toBe(DEMO.connector.userArn);
     expect(DEMO.connector.secretAccessKey).toHaveLength(40);
   });
 
   it('lets the connector assume EksAccessConnector in each account, in the legacy one only with the ExternalId', () => {
     const main = world.findRoleByName('111111111111', 'EksAccessConnector')!;
-    expect(main.assumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { AWS: DEMO.connector.userArn }, Action: 'sts:AssumeRole' }]);
+    expect(main.assumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { AWS: DEMO.connector.userArn }, Action: 'sts:AssumeRole' },
+    ]);
     const legacy = world.findRoleByName('222222222222', 'EksAccessConnector')!;
     expect(legacy.assumeRolePolicyDocument.Statement).toEqual([
       {
@@ -57,9 +74,16 @@ describe('the demo world', () => {
     const legacy = awsAuth('legacy-us').mapRoles.find((m) => m.rolearn === DEMO.connector.legacyRoleArn)!;
     expect(legacy.groups).toEqual(['readers']);
     const binding = cluster('legacy-us').kube.get('clusterrolebindings', undefined, 'reader-role-binding')!;
-    expect(binding.subjects).toEqual([{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'readers' }]);
-    const rules = cluster('legacy-us').kube.get('clusterroles', undefined, 'read-only-access')!.rules as { resources: string[]; verbs: string[] }[];
-    expect(rules.flatMap((r) => r.resources)).toEqual(expect.arrayContaining(['configmaps', 'rolebindings', 'clusterroles']));
+    expect(binding.subjects).toEqual([
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'readers' },
+    ]);
+    const rules = cluster('legacy-us').kube.get('clusterroles', undefined, 'read-only-access')!.rules as {
+      resources: string[];
+      verbs: string[];
+    }[];
+    expect(rules.flatMap((r) => r.resources)).toEqual(
+      expect.arrayContaining(['configmaps', 'rolebindings', 'clusterroles']),
+    );
   });
 
   it('has SSO roles under the reserved path with SAML trust, given namespace-scoped access entries', () => {
@@ -69,15 +93,22 @@ describe('the demo world', () => {
       expect(role.path).toBe('/aws-reserved/sso.amazonaws.com/eu-west-1/');
       expect(role.roleName).toMatch(/^AWSReservedSSO_[A-Za-z]+_[0-9a-f]{16}$/);
       const [statement] = role.assumeRolePolicyDocument.Statement;
-      expect((statement!.Principal as { Federated: string }).Federated).toMatch(/^arn:aws:iam::\d{12}:saml-provider\/AWSSSO_[0-9a-f]{16}_DO_NOT_DELETE$/);
+      expect((statement!.Principal as { Federated: string }).Federated).toMatch(
+        /^arn:aws:iam::\d{12}:saml-provider\/AWSSSO_[0-9a-f]{16}_DO_NOT_DELETE$/,
+      );
       expect(statement!.Action).toContain('sts:AssumeRoleWithSAML');
     }
-    expect(policies('prod-eu', DEMO.roles.ssoDeveloper)).toEqual([['AmazonEKSEditPolicy', 'namespace', 'team-a', 'team-b']]);
-    expect(policies('staging-us', DEMO.roles.ssoDeveloper)).toEqual([['AmazonEKSEditPolicy', 'namespace', 'team-a']]);
+    expect(policies('prod-eu', DEMO.roles.ssoDeveloper)).toEqual([
+      ['AmazonEKSEditPolicy', 'namespace', 'team-a', 'team-b'],
+    ]);
+    expect(policies('staging-us', DEMO.roles.ssoDeveloper)).toEqual([
+      ['AmazonEKSEditPolicy', 'namespace', 'team-a'],
+    ]);
   });
 
   it('has a role trusting an IAM user and roles trusting account roots', () => {
-    const principal = (account: string, name: string) => world.findRoleByName(account, name)!.assumeRolePolicyDocument.Statement[0]!.Principal;
+    const principal = (account: string, name: string) =>
+      world.findRoleByName(account, name)!.assumeRolePolicyDocument.Statement[0]!.Principal;
     expect(principal('111111111111', 'PlatformDeployer')).toEqual({ AWS: DEMO.alice.userArn });
     expect(principal('111111111111', 'BreakGlassAdmin')).toEqual({ AWS: 'arn:aws:iam::111111111111:root' });
     expect(principal('222222222222', 'LegacyDeployer')).toEqual({ AWS: 'arn:aws:iam::222222222222:root' });
@@ -85,25 +116,38 @@ describe('the demo world', () => {
 
   it('maps admins to system:masters in aws-auth, with role ARNs stripped of their paths', () => {
     const masters = (name: string) =>
-      [...awsAuth(name).mapRoles, ...awsAuth(name).mapUsers].filter((m) => m.groups.includes('system:masters')).map((m) => m.rolearn ?? m.userarn);
+      [...awsAuth(name).mapRoles, ...awsAuth(name).mapUsers]
+        .filter((m) => m.groups.includes('system:masters'))
+        .map((m) => m.rolearn ?? m.userarn);
     expect(masters('staging-us')).toEqual([DEMO.roles.breakGlassAdmin, DEMO.alice.userArn]);
     expect(masters('legacy-us')).toEqual([
       'arn:aws:iam::222222222222:role/AWSReservedSSO_AdministratorAccess_9e0d1c2b3a4f5e6d',
       DEMO.legacyAdmin.userArn,
     ]);
-    expect(awsAuth('legacy-us').mapRoles.map((m) => m.rolearn)).toContain('arn:aws:iam::222222222222:role/LegacyDeployer');
-    expect(awsAuth('staging-us').mapRoles.find((m) => m.rolearn === DEMO.roles.breakGlassAdmin)!.username).toBe('break-glass:{{SessionName}}');
+    expect(awsAuth('legacy-us').mapRoles.map((m) => m.rolearn)).toContain(
+      'arn:aws:iam::222222222222:role/LegacyDeployer',
+    );
+    expect(
+      awsAuth('staging-us').mapRoles.find((m) => m.rolearn === DEMO.roles.breakGlassAdmin)!.username,
+    ).toBe('break-glass:{{SessionName}}');
   });
 
   it('has the RBAC the table promises', () => {
     for (const c of clusters) {
-      for (const name of ['cluster-admin', 'admin', 'edit', 'view']) expect(c.kube.get('clusterroles', undefined, name), `${c.name} ${name}`).toBeDefined();
+      for (const name of ['cluster-admin', 'admin', 'edit', 'view'])
+        expect(c.kube.get('clusterroles', undefined, name), `${c.name} ${name}`).toBeDefined();
       expect(c.kube.get('clusterrolebindings', undefined, 'cluster-admin')!.subjects).toEqual([
         { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:masters' },
       ]);
     }
     const prod = cluster('prod-eu');
-    expect(prod.kube.list('namespaces').items.map((n) => n.metadata.name)).toEqual(['default', 'kube-system', 'monitoring', 'team-a', 'team-b']);
+    expect(prod.kube.list('namespaces').items.map((n) => n.metadata.name)).toEqual([
+      'default',
+      'kube-system',
+      'monitoring',
+      'team-a',
+      'team-b',
+    ]);
     expect(prod.kube.get('roles', 'team-a', 'deployer')).toBeDefined();
     // A RoleBinding granting a ClusterRole in one namespace, to a service account of another.
     expect(prod.kube.get('rolebindings', 'monitoring', 'team-a-app-view')).toMatchObject({
@@ -113,7 +157,13 @@ describe('the demo world', () => {
     expect(prod.kube.get('rolebindings', 'team-b', 'alice-edit')!.subjects).toEqual([
       { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: DEMO.alice.userArn },
     ]);
-    const subjectKinds = new Set(clusters.flatMap((c) => c.kube.list('rolebindings').items.flatMap((b) => (b.subjects as { kind: string }[]).map((s) => s.kind))));
+    const subjectKinds = new Set(
+      clusters.flatMap((c) =>
+        c.kube
+          .list('rolebindings')
+          .items.flatMap((b) => (b.subjects as { kind: string }[]).map((s) => s.kind)),
+      ),
+    );
     expect([...subjectKinds].sort()).toEqual(['Group', 'ServiceAccount', 'User']);
     expect(prod.kube.get('clusterroles', undefined, 'monitoring-reader')).toBeDefined();
   });

@@ -141,7 +141,12 @@ export const DEMO = {
   },
   clusters: {
     prodEu: { name: 'prod-eu', accountId: MAIN, region: 'eu-west-1', authenticationMode: 'API' },
-    stagingUs: { name: 'staging-us', accountId: MAIN, region: 'us-east-1', authenticationMode: 'API_AND_CONFIG_MAP' },
+    stagingUs: {
+      name: 'staging-us',
+      accountId: MAIN,
+      region: 'us-east-1',
+      authenticationMode: 'API_AND_CONFIG_MAP',
+    },
     legacyUs: { name: 'legacy-us', accountId: LEGACY, region: 'us-east-1', authenticationMode: 'CONFIG_MAP' },
   },
 } as const;
@@ -159,35 +164,70 @@ const samlTrust = (account: string, provider: string) => ({
 });
 const awsTrust = (principal: string, condition?: Record<string, Record<string, string>>) => ({
   Version: '2012-10-17' as const,
-  Statement: [{ Effect: 'Allow' as const, Principal: { AWS: principal }, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }],
+  Statement: [
+    {
+      Effect: 'Allow' as const,
+      Principal: { AWS: principal },
+      Action: 'sts:AssumeRole',
+      ...(condition ? { Condition: condition } : {}),
+    },
+  ],
 });
 const serviceTrust = (service: string) => ({
   Version: '2012-10-17' as const,
   Statement: [{ Effect: 'Allow' as const, Principal: { Service: service }, Action: 'sts:AssumeRole' }],
 });
 
-const clusterRole = (name: string, rules: PolicyRule[], labels?: Record<string, string>) => ({ name, rules, ...(labels ? { labels } : {}) });
-const standardClusterRoles = () => Object.entries(STANDARD_CLUSTER_ROLES).map(([name, rules]) => clusterRole(name, rules, BOOTSTRAP_LABELS));
+const clusterRole = (name: string, rules: PolicyRule[], labels?: Record<string, string>) => ({
+  name,
+  rules,
+  ...(labels ? { labels } : {}),
+});
+const standardClusterRoles = () =>
+  Object.entries(STANDARD_CLUSTER_ROLES).map(([name, rules]) => clusterRole(name, rules, BOOTSTRAP_LABELS));
 const MONITORING_READER: PolicyRule[] = [
-  { apiGroups: [''], resources: ['pods', 'nodes', 'services', 'endpoints', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+  {
+    apiGroups: [''],
+    resources: ['pods', 'nodes', 'services', 'endpoints', 'namespaces'],
+    verbs: ['get', 'list', 'watch'],
+  },
   { nonResourceURLs: ['/metrics'], verbs: ['get'] },
 ];
 const DEPLOYER: PolicyRule[] = [
-  { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-  { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  {
+    apiGroups: ['apps'],
+    resources: ['deployments', 'replicasets'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+  {
+    apiGroups: [''],
+    resources: ['services', 'configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
   { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
 ];
 const group = (name: string) => ({ kind: 'Group' as const, name });
 const sa = (namespace: string, name: string) => ({ kind: 'ServiceAccount' as const, namespace, name });
 const user = (name: string) => ({ kind: 'User' as const, name });
 const ref = (kind: 'ClusterRole' | 'Role', name: string) => ({ kind, name });
-const clusterAdminBinding = { name: 'cluster-admin', labels: BOOTSTRAP_LABELS, roleRef: ref('ClusterRole', 'cluster-admin'), subjects: [group('system:masters')] };
+const clusterAdminBinding = {
+  name: 'cluster-admin',
+  labels: BOOTSTRAP_LABELS,
+  roleRef: ref('ClusterRole', 'cluster-admin'),
+  subjects: [group('system:masters')],
+};
 const nodeMapping = (account: string) => ({
   rolearn: `arn:aws:iam::${account}:role/EksNodeRole`,
   username: 'system:node:{{EC2PrivateDNSName}}',
   groups: ['system:bootstrappers', 'system:nodes'],
 });
-const teamNamespaces = ['default', 'kube-system', { name: 'team-a', labels: { team: 'a' } }, { name: 'team-b', labels: { team: 'b' } }, 'monitoring'];
+const teamNamespaces = [
+  'default',
+  'kube-system',
+  { name: 'team-a', labels: { team: 'a' } },
+  { name: 'team-b', labels: { team: 'b' } },
+  'monitoring',
+];
 
 /** The demo world as a world document (what createDemoWorld builds). */
 export function createDemoDocument(): WorldDocumentInput {
@@ -201,7 +241,9 @@ export function createDemoDocument(): WorldDocumentInput {
         accountId: MAIN,
         userName: 'eks-access-connector',
         tags: { purpose: 'eks-access-connector' },
-        accessKeys: [{ accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey }],
+        accessKeys: [
+          { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+        ],
       },
       {
         accountId: MAIN,
@@ -214,7 +256,9 @@ export function createDemoDocument(): WorldDocumentInput {
       {
         accountId: LEGACY,
         userName: 'legacy-admin',
-        accessKeys: [{ accessKeyId: DEMO.legacyAdmin.accessKeyId, secretAccessKey: DEMO.legacyAdmin.secretAccessKey }],
+        accessKeys: [
+          { accessKeyId: DEMO.legacyAdmin.accessKeyId, secretAccessKey: DEMO.legacyAdmin.secretAccessKey },
+        ],
       },
     ],
     iamRoles: [
@@ -225,10 +269,24 @@ export function createDemoDocument(): WorldDocumentInput {
         trustPolicy: awsTrust(DEMO.connector.userArn),
         tags: { purpose: 'eks-access-connector' },
       },
-      { accountId: MAIN, roleName: 'PlatformDeployer', description: 'Deploys platform services; alice assumes it', trustPolicy: awsTrust(DEMO.alice.userArn) },
-      { accountId: MAIN, roleName: 'BreakGlassAdmin', maxSessionDuration: 3600, trustPolicy: awsTrust(`arn:aws:iam::${MAIN}:root`) },
+      {
+        accountId: MAIN,
+        roleName: 'PlatformDeployer',
+        description: 'Deploys platform services; alice assumes it',
+        trustPolicy: awsTrust(DEMO.alice.userArn),
+      },
+      {
+        accountId: MAIN,
+        roleName: 'BreakGlassAdmin',
+        maxSessionDuration: 3600,
+        trustPolicy: awsTrust(`arn:aws:iam::${MAIN}:root`),
+      },
       { accountId: MAIN, roleName: 'EksNodeRole', trustPolicy: serviceTrust('ec2.amazonaws.com') },
-      ...['AdministratorAccess_3f2a9c1b7e5d4a60', 'Developer_8b1e6d2f0a9c3e47', 'ReadOnly_c4d7e9a1b3f50628'].map((suffix) => ({
+      ...[
+        'AdministratorAccess_3f2a9c1b7e5d4a60',
+        'Developer_8b1e6d2f0a9c3e47',
+        'ReadOnly_c4d7e9a1b3f50628',
+      ].map((suffix) => ({
         accountId: MAIN,
         roleName: `AWSReservedSSO_${suffix}`,
         path: SSO_PATH,
@@ -239,11 +297,19 @@ export function createDemoDocument(): WorldDocumentInput {
       {
         accountId: LEGACY,
         roleName: 'EksAccessConnector',
-        description: 'Assumed by eks-access-connector across accounts, with an external id (cloud-hosted trust, as in the C1 setup guide)',
-        trustPolicy: awsTrust(DEMO.connector.userArn, { StringEquals: { 'sts:ExternalId': DEMO.connector.externalId } }),
+        description:
+          'Assumed by eks-access-connector across accounts, with an external id (cloud-hosted trust, as in the C1 setup guide)',
+        trustPolicy: awsTrust(DEMO.connector.userArn, {
+          StringEquals: { 'sts:ExternalId': DEMO.connector.externalId },
+        }),
         tags: { purpose: 'eks-access-connector' },
       },
-      { accountId: LEGACY, roleName: 'LegacyDeployer', path: '/ci/', trustPolicy: awsTrust(`arn:aws:iam::${LEGACY}:root`) },
+      {
+        accountId: LEGACY,
+        roleName: 'LegacyDeployer',
+        path: '/ci/',
+        trustPolicy: awsTrust(`arn:aws:iam::${LEGACY}:root`),
+      },
       { accountId: LEGACY, roleName: 'EksNodeRole', trustPolicy: serviceTrust('ec2.amazonaws.com') },
       {
         accountId: LEGACY,
@@ -260,17 +326,42 @@ export function createDemoDocument(): WorldDocumentInput {
         version: '1.31',
         tags: { env: 'prod' },
         accessEntries: [
-          { principalArn: DEMO.connector.roleArn, policyAssociations: [{ policyArn: 'AmazonEKSAdminViewPolicy', accessScope: { type: 'cluster' } }] },
-          { principalArn: DEMO.roles.ssoAdmin, policyAssociations: [{ policyArn: 'AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }] },
+          {
+            principalArn: DEMO.connector.roleArn,
+            policyAssociations: [{ policyArn: 'AmazonEKSAdminViewPolicy', accessScope: { type: 'cluster' } }],
+          },
+          {
+            principalArn: DEMO.roles.ssoAdmin,
+            policyAssociations: [
+              { policyArn: 'AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } },
+            ],
+          },
           {
             principalArn: DEMO.roles.ssoDeveloper,
-            policyAssociations: [{ policyArn: 'AmazonEKSEditPolicy', accessScope: { type: 'namespace', namespaces: ['team-a', 'team-b'] } }],
+            policyAssociations: [
+              {
+                policyArn: 'AmazonEKSEditPolicy',
+                accessScope: { type: 'namespace', namespaces: ['team-a', 'team-b'] },
+              },
+            ],
           },
-          { principalArn: DEMO.roles.ssoReadOnly, policyAssociations: [{ policyArn: 'AmazonEKSViewPolicy', accessScope: { type: 'cluster' } }] },
-          { principalArn: DEMO.roles.platformDeployer, username: 'platform-deployer', kubernetesGroups: ['platform-deployers'] },
+          {
+            principalArn: DEMO.roles.ssoReadOnly,
+            policyAssociations: [{ policyArn: 'AmazonEKSViewPolicy', accessScope: { type: 'cluster' } }],
+          },
+          {
+            principalArn: DEMO.roles.platformDeployer,
+            username: 'platform-deployer',
+            kubernetesGroups: ['platform-deployers'],
+          },
           {
             principalArn: DEMO.alice.userArn,
-            policyAssociations: [{ policyArn: 'AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['monitoring'] } }],
+            policyAssociations: [
+              {
+                policyArn: 'AmazonEKSViewPolicy',
+                accessScope: { type: 'namespace', namespaces: ['monitoring'] },
+              },
+            ],
           },
         ],
         namespaces: teamNamespaces,
@@ -282,7 +373,15 @@ export function createDemoDocument(): WorldDocumentInput {
         ],
         configMaps: [{ namespace: 'team-a', name: 'app-config', data: { LOG_LEVEL: 'info' } }],
         // Left over from before the switch to API mode; EKS ignores it now.
-        awsAuth: { mapRoles: [{ rolearn: DEMO.roles.breakGlassAdmin, username: 'break-glass:{{SessionName}}', groups: ['system:masters'] }] },
+        awsAuth: {
+          mapRoles: [
+            {
+              rolearn: DEMO.roles.breakGlassAdmin,
+              username: 'break-glass:{{SessionName}}',
+              groups: ['system:masters'],
+            },
+          ],
+        },
         clusterRoles: [...standardClusterRoles(), clusterRole('monitoring-reader', MONITORING_READER)],
         roles: [
           { namespace: 'team-a', name: 'deployer', rules: DEPLOYER },
@@ -290,13 +389,37 @@ export function createDemoDocument(): WorldDocumentInput {
         ],
         clusterRoleBindings: [
           clusterAdminBinding,
-          { name: 'monitoring-reader', roleRef: ref('ClusterRole', 'monitoring-reader'), subjects: [sa('monitoring', 'prometheus')] },
+          {
+            name: 'monitoring-reader',
+            roleRef: ref('ClusterRole', 'monitoring-reader'),
+            subjects: [sa('monitoring', 'prometheus')],
+          },
         ],
         roleBindings: [
-          { namespace: 'team-a', name: 'deployer', roleRef: ref('Role', 'deployer'), subjects: [group('platform-deployers'), sa('team-a', 'ci-deployer')] },
-          { namespace: 'team-b', name: 'deployer', roleRef: ref('Role', 'deployer'), subjects: [group('platform-deployers')] },
-          { namespace: 'team-b', name: 'alice-edit', roleRef: ref('ClusterRole', 'edit'), subjects: [user(DEMO.alice.userArn)] },
-          { namespace: 'monitoring', name: 'team-a-app-view', roleRef: ref('ClusterRole', 'view'), subjects: [sa('team-a', 'app')] },
+          {
+            namespace: 'team-a',
+            name: 'deployer',
+            roleRef: ref('Role', 'deployer'),
+            subjects: [group('platform-deployers'), sa('team-a', 'ci-deployer')],
+          },
+          {
+            namespace: 'team-b',
+            name: 'deployer',
+            roleRef: ref('Role', 'deployer'),
+            subjects: [group('platform-deployers')],
+          },
+          {
+            namespace: 'team-b',
+            name: 'alice-edit',
+            roleRef: ref('ClusterRole', 'edit'),
+            subjects: [user(DEMO.alice.userArn)],
+          },
+          {
+            namespace: 'monitoring',
+            name: 'team-a-app-view',
+            roleRef: ref('ClusterRole', 'view'),
+            subjects: [sa('team-a', 'app')],
+          },
         ],
       },
       {
@@ -304,11 +427,24 @@ export function createDemoDocument(): WorldDocumentInput {
         version: '1.30',
         tags: { env: 'staging' },
         accessEntries: [
-          { principalArn: DEMO.connector.roleArn, policyAssociations: [{ policyArn: 'AmazonEKSAdminViewPolicy', accessScope: { type: 'cluster' } }] },
-          { principalArn: DEMO.roles.ssoAdmin, policyAssociations: [{ policyArn: 'AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }] },
+          {
+            principalArn: DEMO.connector.roleArn,
+            policyAssociations: [{ policyArn: 'AmazonEKSAdminViewPolicy', accessScope: { type: 'cluster' } }],
+          },
+          {
+            principalArn: DEMO.roles.ssoAdmin,
+            policyAssociations: [
+              { policyArn: 'AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } },
+            ],
+          },
           {
             principalArn: DEMO.roles.ssoDeveloper,
-            policyAssociations: [{ policyArn: 'AmazonEKSEditPolicy', accessScope: { type: 'namespace', namespaces: ['team-a'] } }],
+            policyAssociations: [
+              {
+                policyArn: 'AmazonEKSEditPolicy',
+                accessScope: { type: 'namespace', namespaces: ['team-a'] },
+              },
+            ],
           },
         ],
         namespaces: teamNamespaces,
@@ -321,8 +457,16 @@ export function createDemoDocument(): WorldDocumentInput {
         awsAuth: {
           mapRoles: [
             nodeMapping(MAIN),
-            { rolearn: DEMO.roles.breakGlassAdmin, username: 'break-glass:{{SessionName}}', groups: ['system:masters'] },
-            { rolearn: DEMO.roles.platformDeployer, username: 'platform-deployer:{{SessionName}}', groups: ['platform-deployers'] },
+            {
+              rolearn: DEMO.roles.breakGlassAdmin,
+              username: 'break-glass:{{SessionName}}',
+              groups: ['system:masters'],
+            },
+            {
+              rolearn: DEMO.roles.platformDeployer,
+              username: 'platform-deployer:{{SessionName}}',
+              groups: ['platform-deployers'],
+            },
           ],
           mapUsers: [
             { userarn: DEMO.alice.userArn, username: 'alice', groups: ['system:masters'] },
@@ -336,12 +480,31 @@ export function createDemoDocument(): WorldDocumentInput {
         ],
         clusterRoleBindings: [
           clusterAdminBinding,
-          { name: 'monitoring-reader', roleRef: ref('ClusterRole', 'monitoring-reader'), subjects: [sa('monitoring', 'prometheus')] },
+          {
+            name: 'monitoring-reader',
+            roleRef: ref('ClusterRole', 'monitoring-reader'),
+            subjects: [sa('monitoring', 'prometheus')],
+          },
         ],
         roleBindings: [
-          { namespace: 'team-a', name: 'deployer', roleRef: ref('Role', 'deployer'), subjects: [group('platform-deployers')] },
-          { namespace: 'team-b', name: 'deployer', roleRef: ref('Role', 'deployer'), subjects: [group('platform-deployers')] },
-          { namespace: 'team-b', name: 'team-b-viewers', roleRef: ref('ClusterRole', 'view'), subjects: [group('team-b-viewers')] },
+          {
+            namespace: 'team-a',
+            name: 'deployer',
+            roleRef: ref('Role', 'deployer'),
+            subjects: [group('platform-deployers')],
+          },
+          {
+            namespace: 'team-b',
+            name: 'deployer',
+            roleRef: ref('Role', 'deployer'),
+            subjects: [group('platform-deployers')],
+          },
+          {
+            namespace: 'team-b',
+            name: 'team-b-viewers',
+            roleRef: ref('ClusterRole', 'view'),
+            subjects: [group('team-b-viewers')],
+          },
         ],
       },
       {
@@ -354,21 +517,52 @@ export function createDemoDocument(): WorldDocumentInput {
           // aws-auth matches roles by name only, so these ARNs drop the IAM path (SSO, /ci/).
           mapRoles: [
             nodeMapping(LEGACY),
-            { rolearn: DEMO.connector.legacyRoleArn, username: 'eks-access-connector', groups: [CONNECTOR_READERS_GROUP] },
-            { rolearn: roleArnWithoutPath(DEMO.roles.legacySsoAdmin), username: 'admin:{{SessionName}}', groups: ['system:masters'] },
-            { rolearn: roleArnWithoutPath(DEMO.roles.legacyDeployer), username: 'legacy-deployer:{{SessionName}}', groups: ['legacy-deployers'] },
+            {
+              rolearn: DEMO.connector.legacyRoleArn,
+              username: 'eks-access-connector',
+              groups: [CONNECTOR_READERS_GROUP],
+            },
+            {
+              rolearn: roleArnWithoutPath(DEMO.roles.legacySsoAdmin),
+              username: 'admin:{{SessionName}}',
+              groups: ['system:masters'],
+            },
+            {
+              rolearn: roleArnWithoutPath(DEMO.roles.legacyDeployer),
+              username: 'legacy-deployer:{{SessionName}}',
+              groups: ['legacy-deployers'],
+            },
           ],
-          mapUsers: [{ userarn: DEMO.legacyAdmin.userArn, username: 'legacy-admin', groups: ['system:masters'] }],
+          mapUsers: [
+            { userarn: DEMO.legacyAdmin.userArn, username: 'legacy-admin', groups: ['system:masters'] },
+          ],
         },
-        clusterRoles: [...standardClusterRoles(), clusterRole(CONNECTOR_READ_CLUSTER_ROLE, CONNECTOR_READ_RULES)],
+        clusterRoles: [
+          ...standardClusterRoles(),
+          clusterRole(CONNECTOR_READ_CLUSTER_ROLE, CONNECTOR_READ_RULES),
+        ],
         roles: [{ namespace: 'legacy-apps', name: 'deployer', rules: DEPLOYER }],
         clusterRoleBindings: [
           clusterAdminBinding,
-          { name: 'reader-role-binding', roleRef: ref('ClusterRole', CONNECTOR_READ_CLUSTER_ROLE), subjects: [group(CONNECTOR_READERS_GROUP)] },
+          {
+            name: 'reader-role-binding',
+            roleRef: ref('ClusterRole', CONNECTOR_READ_CLUSTER_ROLE),
+            subjects: [group(CONNECTOR_READERS_GROUP)],
+          },
         ],
         roleBindings: [
-          { namespace: 'legacy-apps', name: 'deployer', roleRef: ref('Role', 'deployer'), subjects: [group('legacy-deployers')] },
-          { namespace: 'team-a', name: 'ci-edit', roleRef: ref('ClusterRole', 'edit'), subjects: [sa('legacy-apps', 'ci')] },
+          {
+            namespace: 'legacy-apps',
+            name: 'deployer',
+            roleRef: ref('Role', 'deployer'),
+            subjects: [group('legacy-deployers')],
+          },
+          {
+            namespace: 'team-a',
+            name: 'ci-edit',
+            roleRef: ref('ClusterRole', 'edit'),
+            subjects: [sa('legacy-apps', 'ci')],
+          },
         ],
       },
     ],

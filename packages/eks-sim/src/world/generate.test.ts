@@ -20,11 +20,21 @@ const COUNTS = {
 /** Everything observable about a world, minus the random object uids. */
 function fingerprint(world: World): string {
   const kube = [...world.clusters.values()].map((c) =>
-    (Object.keys(KUBE_RESOURCES) as KubeResource[]).map((r) => c.kube.list(r).items.map(({ metadata: { uid: _uid, ...meta }, ...rest }) => ({ ...rest, meta }))),
+    (Object.keys(KUBE_RESOURCES) as KubeResource[]).map((r) =>
+      c.kube.list(r).items.map(({ metadata: { uid: _uid, ...meta }, ...rest }) => ({ ...rest, meta })),
+    ),
   );
-  const entries = [...world.clusters.values()].flatMap((c) => [...c.accessEntries.values()].map((e) => ({ ...e, associations: [...e.associations.values()] })));
+  const entries = [...world.clusters.values()].flatMap((c) =>
+    [...c.accessEntries.values()].map((e) => ({ ...e, associations: [...e.associations.values()] })),
+  );
   const credentials = [...world.credentials.values()].map((c) => [c.accessKeyId, c.identity.arn]);
-  return JSON.stringify({ roles: [...world.roles.values()], users: [...world.users.values()], kube, entries, credentials });
+  return JSON.stringify({
+    roles: [...world.roles.values()],
+    users: [...world.users.values()],
+    kube,
+    entries,
+    credentials,
+  });
 }
 
 describe('generateWorld', () => {
@@ -59,7 +69,8 @@ describe('generateWorld', () => {
       expect(entry.associations.size).toBeLessThanOrEqual(3);
       for (const a of entry.associations.values()) {
         if (a.accessScope.type === 'namespace') {
-          for (const ns of a.accessScope.namespaces) expect(cluster.kube.get('namespaces', undefined, ns)).toBeDefined();
+          for (const ns of a.accessScope.namespaces)
+            expect(cluster.kube.get('namespaces', undefined, ns)).toBeDefined();
         } else expect(a.accessScope.namespaces).toEqual([]);
       }
     }
@@ -69,21 +80,35 @@ describe('generateWorld', () => {
     const cluster = [...generateWorld(COUNTS).clusters.values()][0]!;
     for (const rb of cluster.kube.list('rolebindings').items) {
       const ref = rb.roleRef as { kind: string; name: string };
-      const target = ref.kind === 'Role' ? cluster.kube.get('roles', rb.metadata.namespace, ref.name) : cluster.kube.get('clusterroles', undefined, ref.name);
+      const target =
+        ref.kind === 'Role'
+          ? cluster.kube.get('roles', rb.metadata.namespace, ref.name)
+          : cluster.kube.get('clusterroles', undefined, ref.name);
       expect(target, `${rb.metadata.namespace}/${rb.metadata.name} → ${ref.kind} ${ref.name}`).toBeDefined();
     }
   });
 
   it('uses principals of another account once the world runs out of its own', () => {
-    const cluster = [...generateWorld({ iamRoles: 3, iamUsers: 2, accessEntries: 8, authenticationMode: 'API' }).clusters.values()][0]!;
-    const external = [...cluster.accessEntries.keys()].filter((arn) => arn.startsWith('arn:aws:iam::444444444444:role/'));
+    const cluster = [
+      ...generateWorld({
+        iamRoles: 3,
+        iamUsers: 2,
+        accessEntries: 8,
+        authenticationMode: 'API',
+      }).clusters.values(),
+    ][0]!;
+    const external = [...cluster.accessEntries.keys()].filter((arn) =>
+      arn.startsWith('arn:aws:iam::444444444444:role/'),
+    );
     expect(external).toHaveLength(3);
   });
 
   it('gives the connector a way in that the cluster mode reads', () => {
     const api = [...generateWorld({ authenticationMode: 'API' }).clusters.values()][0]!;
     const connectorRole = 'arn:aws:iam::333333333333:role/EksAccessConnector';
-    expect([...api.accessEntries.get(connectorRole)!.associations.keys()]).toEqual(['arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy']);
+    expect([...api.accessEntries.get(connectorRole)!.associations.keys()]).toEqual([
+      'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy',
+    ]);
     expect(api.kube.get('configmaps', 'kube-system', 'aws-auth')).toBeUndefined();
 
     const world = generateWorld({ authenticationMode: 'CONFIG_MAP', accessEntries: 10 });
@@ -92,17 +117,29 @@ describe('generateWorld', () => {
     const data = cm.kube.get('configmaps', 'kube-system', 'aws-auth')!.data as Record<string, string>;
     const mapRoles = parse(data.mapRoles!) as { rolearn: string; username: string; groups: string[] }[];
     const mapUsers = parse(data.mapUsers!) as unknown[];
-    expect(mapRoles[0]).toEqual({ rolearn: connectorRole, username: 'eks-access-connector', groups: ['readers'] });
+    expect(mapRoles[0]).toEqual({
+      rolearn: connectorRole,
+      username: 'eks-access-connector',
+      groups: ['readers'],
+    });
     expect(mapRoles.length - 1 + mapUsers.length).toBe(10);
     // aws-auth matches roles without their IAM path.
     expect(mapRoles.every((m) => !m.rolearn.includes('aws-reserved'))).toBe(true);
-    expect(world.credentials.get(GENERATOR_CONNECTOR_KEY.accessKeyId)?.identity.arn).toBe('arn:aws:iam::333333333333:user/eks-access-connector');
+    expect(world.credentials.get(GENERATOR_CONNECTOR_KEY.accessKeyId)?.identity.arn).toBe(
+      'arn:aws:iam::333333333333:user/eks-access-connector',
+    );
   });
 
   it('reuses the connector user and role when generating into an account that has them', () => {
     const world = createDemoWorld();
     const users = world.users.size;
-    const cluster = generateInto(world, { accountId: DEMO.accounts.main, region: 'eu-west-1', clusterName: 'bulk', iamUsers: 0, iamRoles: 0 });
+    const cluster = generateInto(world, {
+      accountId: DEMO.accounts.main,
+      region: 'eu-west-1',
+      clusterName: 'bulk',
+      iamUsers: 0,
+      iamRoles: 0,
+    });
     expect(world.users.size).toBe(users);
     expect(cluster.accessEntries.has(DEMO.connector.roleArn)).toBe(true);
     expect(world.credentials.has(GENERATOR_CONNECTOR_KEY.accessKeyId)).toBe(false);
@@ -111,7 +148,11 @@ describe('generateWorld', () => {
   it('varies IAM trust: SSO SAML roles under the reserved path, users, roots, services and OIDC', () => {
     const world = generateWorld({ iamRoles: 200 });
     const principals = new Set(
-      [...world.roles.values()].flatMap((r) => r.assumeRolePolicyDocument.Statement.flatMap((s) => Object.keys(s.Principal as Record<string, unknown>))),
+      [...world.roles.values()].flatMap((r) =>
+        r.assumeRolePolicyDocument.Statement.flatMap((s) =>
+          Object.keys(s.Principal as Record<string, unknown>),
+        ),
+      ),
     );
     expect([...principals].sort()).toEqual(['AWS', 'Federated', 'Service']);
     const sso = [...world.roles.values()].filter((r) => r.roleName.startsWith('AWSReservedSSO_'));

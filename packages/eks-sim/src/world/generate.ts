@@ -3,7 +3,12 @@
 // policies, and the connector's user and role so a sync can run against it. Deterministic for a
 // seed (its own PRNG, never Math.random), and linear in the counts so 20,000 bindings build fast.
 import type { KubeObjectInput } from '../kube/store.js';
-import { awsAuthConfigMap, roleArnWithoutPath, type AwsAuthRoleMapping, type AwsAuthUserMapping } from './aws-auth.js';
+import {
+  awsAuthConfigMap,
+  roleArnWithoutPath,
+  type AwsAuthRoleMapping,
+  type AwsAuthUserMapping,
+} from './aws-auth.js';
 import {
   BOOTSTRAP_LABELS,
   CONNECTOR_READERS_GROUP,
@@ -67,9 +72,17 @@ const ACCESS_POLICIES = [
 
 const RULE_POOL: PolicyRule[] = [
   { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  {
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+  },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+  {
+    apiGroups: ['apps'],
+    resources: ['deployments', 'statefulsets'],
+    verbs: ['get', 'list', 'watch', 'update', 'patch'],
+  },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['*'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'list', 'watch'] },
@@ -121,36 +134,75 @@ const widthFor = (count: number) => Math.max(4, String(count).length);
 
 const RBAC = 'rbac.authorization.k8s.io';
 
-type Subject = { kind: 'User' | 'Group'; apiGroup: string; name: string } | { kind: 'ServiceAccount'; name: string; namespace: string };
+type Subject =
+  | { kind: 'User' | 'Group'; apiGroup: string; name: string }
+  | { kind: 'ServiceAccount'; name: string; namespace: string };
 
-function trustPolicy(kind: number, ctx: { accountId: string; region: string; users: IamUser[]; connector: IamUser }, rnd: Random): PolicyDocument {
-  const statement = (principal: Record<string, string>, action: string | string[], condition?: Record<string, Record<string, string>>) => ({
+function trustPolicy(
+  kind: number,
+  ctx: { accountId: string; region: string; users: IamUser[]; connector: IamUser },
+  rnd: Random,
+): PolicyDocument {
+  const statement = (
+    principal: Record<string, string>,
+    action: string | string[],
+    condition?: Record<string, Record<string, string>>,
+  ) => ({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow' as const, Principal: principal, Action: action, ...(condition ? { Condition: condition } : {}) }],
+    Statement: [
+      {
+        Effect: 'Allow' as const,
+        Principal: principal,
+        Action: action,
+        ...(condition ? { Condition: condition } : {}),
+      },
+    ],
   });
   switch (kind) {
     case 0:
-      return statement({ Federated: `arn:aws:iam::${ctx.accountId}:saml-provider/AWSSSO_${rnd.hex(16)}_DO_NOT_DELETE` }, ['sts:AssumeRoleWithSAML', 'sts:TagSession'], {
-        StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' },
-      });
+      return statement(
+        { Federated: `arn:aws:iam::${ctx.accountId}:saml-provider/AWSSSO_${rnd.hex(16)}_DO_NOT_DELETE` },
+        ['sts:AssumeRoleWithSAML', 'sts:TagSession'],
+        {
+          StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' },
+        },
+      );
     case 1:
-      return statement({ AWS: (ctx.users.length > 0 ? rnd.pick(ctx.users) : ctx.connector).arn }, 'sts:AssumeRole');
+      return statement(
+        { AWS: (ctx.users.length > 0 ? rnd.pick(ctx.users) : ctx.connector).arn },
+        'sts:AssumeRole',
+      );
     case 2:
-      return statement({ AWS: `arn:aws:iam::${rnd.chance(0.7) ? ctx.accountId : '444444444444'}:root` }, 'sts:AssumeRole');
+      return statement(
+        { AWS: `arn:aws:iam::${rnd.chance(0.7) ? ctx.accountId : '444444444444'}:root` },
+        'sts:AssumeRole',
+      );
     case 3:
-      return statement({ Service: rnd.pick(['ec2.amazonaws.com', 'lambda.amazonaws.com', 'eks.amazonaws.com']) }, 'sts:AssumeRole');
+      return statement(
+        { Service: rnd.pick(['ec2.amazonaws.com', 'lambda.amazonaws.com', 'eks.amazonaws.com']) },
+        'sts:AssumeRole',
+      );
     default: {
       const issuer = `oidc.eks.${ctx.region}.amazonaws.com/id/${rnd.hex(32).toUpperCase()}`;
-      return statement({ Federated: `arn:aws:iam::${ctx.accountId}:oidc-provider/${issuer}` }, 'sts:AssumeRoleWithWebIdentity', {
-        StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:default:sa-${rnd.int(100)}`, [`${issuer}:aud`]: 'sts.amazonaws.com' },
-      });
+      return statement(
+        { Federated: `arn:aws:iam::${ctx.accountId}:oidc-provider/${issuer}` },
+        'sts:AssumeRoleWithWebIdentity',
+        {
+          StringEquals: {
+            [`${issuer}:sub`]: `system:serviceaccount:default:sa-${rnd.int(100)}`,
+            [`${issuer}:aud`]: 'sts.amazonaws.com',
+          },
+        },
+      );
     }
   }
 }
 
 /** Adds a generated cluster (and its IAM principals) to `world`; returns the cluster. */
 export function generateInto(world: World, options: GenerateOptions = {}): Cluster {
-  const o = { ...GENERATE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof GENERATE_DEFAULTS;
+  const o = { ...GENERATE_DEFAULTS };
+  for (const [key, value] of Object.entries(options))
+    if (value !== undefined) (o as Record<string, unknown>)[key] = value;
   const accountId = String(o.accountId);
   const rnd = createRandom(o.seed);
   const mode = o.authenticationMode;
@@ -162,7 +214,10 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
   if (!connector) {
     connector = world.addUser({ accountId, userName: CONNECTOR_USER_NAME, createDate: WORLD_EPOCH });
     const free = !world.credentials.has(GENERATOR_CONNECTOR_KEY.accessKeyId);
-    world.addAccessKey(connector.arn, ...(free ? [GENERATOR_CONNECTOR_KEY.accessKeyId, GENERATOR_CONNECTOR_KEY.secretAccessKey] : []));
+    world.addAccessKey(
+      connector.arn,
+      ...(free ? [GENERATOR_CONNECTOR_KEY.accessKeyId, GENERATOR_CONNECTOR_KEY.secretAccessKey] : []),
+    );
   }
   const connectorRole =
     world.findRoleByName(accountId, CONNECTOR_ROLE_NAME) ??
@@ -170,14 +225,24 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
       accountId,
       roleName: CONNECTOR_ROLE_NAME,
       description: 'Assumed by eks-access-connector to read and provision EKS access',
-      assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: connector.arn }, Action: 'sts:AssumeRole' }] },
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: connector.arn }, Action: 'sts:AssumeRole' }],
+      },
       createDate: WORLD_EPOCH,
     });
 
   const users: IamUser[] = [];
   const uw = widthFor(o.iamUsers);
   for (let i = 1; i <= o.iamUsers; i++) {
-    users.push(world.addUser({ accountId, userName: `gen-user-${pad(i, uw)}`, path: i % 3 === 0 ? '/people/' : '/', createDate: WORLD_EPOCH }));
+    users.push(
+      world.addUser({
+        accountId,
+        userName: `gen-user-${pad(i, uw)}`,
+        path: i % 3 === 0 ? '/people/' : '/',
+        createDate: WORLD_EPOCH,
+      }),
+    );
   }
   const roles: IamRole[] = [];
   const rw = widthFor(o.iamRoles);
@@ -198,17 +263,27 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
     );
   }
 
-  const cluster = world.addCluster({ accountId, region: o.region, name: o.clusterName, version: o.version, authenticationMode: mode, createdAt: WORLD_EPOCH });
-  const create = (resource: Parameters<typeof cluster.kube.create>[0], obj: KubeObjectInput) => cluster.kube.create(resource, obj, WORLD_EPOCH);
+  const cluster = world.addCluster({
+    accountId,
+    region: o.region,
+    name: o.clusterName,
+    version: o.version,
+    authenticationMode: mode,
+    createdAt: WORLD_EPOCH,
+  });
+  const create = (resource: Parameters<typeof cluster.kube.create>[0], obj: KubeObjectInput) =>
+    cluster.kube.create(resource, obj, WORLD_EPOCH);
 
   const nw = widthFor(o.namespaces);
   const namespaces: string[] = [];
   for (let i = 1; i <= o.namespaces; i++) namespaces.push(`ns-${pad(i, nw)}`);
-  for (const name of [...GENERATED_BASELINE.namespaces, ...namespaces]) create('namespaces', { metadata: { name } });
+  for (const name of [...GENERATED_BASELINE.namespaces, ...namespaces])
+    create('namespaces', { metadata: { name } });
   const nsFor = (i: number) => (namespaces.length > 0 ? namespaces[i % namespaces.length]! : 'default');
 
   const clusterRoleNames: string[] = ['admin', 'edit', 'view'];
-  for (const [name, rules] of Object.entries(STANDARD_CLUSTER_ROLES)) create('clusterroles', { metadata: { name, labels: BOOTSTRAP_LABELS }, rules });
+  for (const [name, rules] of Object.entries(STANDARD_CLUSTER_ROLES))
+    create('clusterroles', { metadata: { name, labels: BOOTSTRAP_LABELS }, rules });
   create('clusterroles', { metadata: { name: CONNECTOR_READ_CLUSTER_ROLE }, rules: CONNECTOR_READ_RULES });
   const cw = widthFor(o.clusterRoles);
   for (let i = 1; i <= o.clusterRoles; i++) {
@@ -246,7 +321,8 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
     const j = rnd.int(i + 1);
     [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
   }
-  for (let i = candidates.length; i < o.accessEntries; i++) candidates.push(`arn:aws:iam::444444444444:role/external-role-${pad(i + 1, 6)}`);
+  for (let i = candidates.length; i < o.accessEntries; i++)
+    candidates.push(`arn:aws:iam::444444444444:role/external-role-${pad(i + 1, 6)}`);
   const mapRoles: AwsAuthRoleMapping[] = [];
   const mapUsers: AwsAuthUserMapping[] = [];
   for (let i = 0; i < o.accessEntries; i++) {
@@ -267,13 +343,19 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
         const namespaced = namespaces.length > 0 && rnd.chance(0.7);
         entry.associations.set(policyArn, {
           policyArn,
-          accessScope: namespaced ? { type: 'namespace', namespaces: rnd.sample(namespaces, 1 + rnd.int(3)) } : { type: 'cluster', namespaces: [] },
+          accessScope: namespaced
+            ? { type: 'namespace', namespaces: rnd.sample(namespaces, 1 + rnd.int(3)) }
+            : { type: 'cluster', namespaces: [] },
           associatedAt: WORLD_EPOCH,
           modifiedAt: WORLD_EPOCH,
         });
       }
     } else if (isRole) {
-      mapRoles.push({ rolearn: roleArnWithoutPath(principalArn), username: `${custom ?? shortName}:{{SessionName}}`, groups: entryGroups });
+      mapRoles.push({
+        rolearn: roleArnWithoutPath(principalArn),
+        username: `${custom ?? shortName}:{{SessionName}}`,
+        groups: entryGroups,
+      });
     } else {
       mapUsers.push({ userarn: principalArn, username: custom ?? shortName, groups: entryGroups });
     }
@@ -286,7 +368,8 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
     for (let k = 0; k < n; k++) {
       const roll = rnd.next();
       if (roll < 0.4) out.push({ kind: 'Group', apiGroup: RBAC, name: rnd.pick(groups) });
-      else if (roll < 0.75 || serviceAccounts.length === 0) out.push({ kind: 'User', apiGroup: RBAC, name: rnd.pick(usernames) });
+      else if (roll < 0.75 || serviceAccounts.length === 0)
+        out.push({ kind: 'User', apiGroup: RBAC, name: rnd.pick(usernames) });
       else {
         const sa = rnd.pick(serviceAccounts);
         out.push({ kind: 'ServiceAccount', name: sa.name, namespace: sa.namespace });
@@ -303,7 +386,11 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
       local && rnd.chance(0.5)
         ? { apiGroup: RBAC, kind: 'Role', name: rnd.pick(local) }
         : { apiGroup: RBAC, kind: 'ClusterRole', name: rnd.pick(clusterRoleNames) };
-    create('rolebindings', { metadata: { namespace, name: `rb-${pad(i + 1, bw)}` }, roleRef, subjects: subjects() });
+    create('rolebindings', {
+      metadata: { namespace, name: `rb-${pad(i + 1, bw)}` },
+      roleRef,
+      subjects: subjects(),
+    });
   }
 
   create('clusterrolebindings', {
@@ -329,11 +416,20 @@ export function generateInto(world: World, options: GenerateOptions = {}): Clust
   if (usesApi) {
     const entry = world.addAccessEntry(cluster, { principalArn: connectorRole.arn, now: WORLD_EPOCH });
     const policyArn = accessPolicyArn('AmazonEKSAdminViewPolicy');
-    entry.associations.set(policyArn, { policyArn, accessScope: { type: 'cluster', namespaces: [] }, associatedAt: WORLD_EPOCH, modifiedAt: WORLD_EPOCH });
+    entry.associations.set(policyArn, {
+      policyArn,
+      accessScope: { type: 'cluster', namespaces: [] },
+      associatedAt: WORLD_EPOCH,
+      modifiedAt: WORLD_EPOCH,
+    });
   }
   if (usesConfigMap) {
     if (!usesApi) {
-      mapRoles.unshift({ rolearn: roleArnWithoutPath(connectorRole.arn), username: CONNECTOR_USER_NAME, groups: [CONNECTOR_READERS_GROUP] });
+      mapRoles.unshift({
+        rolearn: roleArnWithoutPath(connectorRole.arn),
+        username: CONNECTOR_USER_NAME,
+        groups: [CONNECTOR_READERS_GROUP],
+      });
     }
     create('configmaps', awsAuthConfigMap({ mapRoles, mapUsers }));
   }

@@ -23,7 +23,15 @@ function base(): WorldDocumentInput {
       {
         accountId: '111111111111',
         roleName: 'Admin',
-        trustPolicy: { Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'sts:AssumeRole' }] },
+        trustPolicy: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::111111111111:root' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
       },
     ],
     clusters: [
@@ -33,7 +41,12 @@ function base(): WorldDocumentInput {
         accountId: '111111111111',
         authenticationMode: 'API',
         namespaces: ['default', 'kube-system', 'team-a'],
-        accessEntries: [{ principalArn: 'arn:aws:iam::111111111111:role/Admin', policyAssociations: [{ policyArn: 'AmazonEKSClusterAdminPolicy' }] }],
+        accessEntries: [
+          {
+            principalArn: 'arn:aws:iam::111111111111:role/Admin',
+            policyAssociations: [{ policyArn: 'AmazonEKSClusterAdminPolicy' }],
+          },
+        ],
       },
     ],
   };
@@ -60,19 +73,36 @@ describe('loadWorldFile', () => {
     const cluster = [...world.clusters.values()][0]!;
     expect(cluster.kube.get('clusterroles', undefined, 'read-only-access')?.kind).toBe('ClusterRole');
     const binding = cluster.kube.get('clusterrolebindings', undefined, 'reader-role-binding');
-    expect(binding?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'read-only-access' });
+    expect(binding?.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'read-only-access',
+    });
     const awsAuth = cluster.kube.get('configmaps', 'kube-system', 'aws-auth')!.data as Record<string, string>;
-    expect(awsAuth.mapRoles).toBe('- rolearn: arn:aws:iam::123456789012:role/C1Integration\n  username: c1-integration\n  groups:\n  - readers\n');
+    expect(awsAuth.mapRoles).toBe(
+      '- rolearn: arn:aws:iam::123456789012:role/C1Integration\n  username: c1-integration\n  groups:\n  - readers\n',
+    );
     expect(parse(awsAuth.mapUsers!)).toEqual([
-      { userarn: 'arn:aws:iam::123456789012:user/people/test-user', username: 'test-user-1', groups: ['test-group-1'] },
+      {
+        userarn: 'arn:aws:iam::123456789012:user/people/test-user',
+        username: 'test-user-1',
+        groups: ['test-group-1'],
+      },
     ]);
     const entry = cluster.accessEntries.get('arn:aws:iam::123456789012:user/people/test-user')!;
     expect([...entry.associations.values()].map((a) => [a.policyArn, a.accessScope])).toEqual([
-      ['arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', { type: 'namespace', namespaces: ['apps'] }],
+      [
+        'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+        { type: 'namespace', namespaces: ['apps'] },
+      ],
     ]);
-    expect(world.credentials.get('AKIAEXAMPLECONNECTR1')?.identity.arn).toBe('arn:aws:iam::123456789012:user/eks-access-connector');
+    expect(world.credentials.get('AKIAEXAMPLECONNECTR1')?.identity.arn).toBe(
+      'arn:aws:iam::123456789012:user/eks-access-connector',
+    );
     // A single-statement trust policy is stored as a list, as IAM returns it.
-    expect(world.findRoleByName('123456789012', 'your-admin-role')?.assumeRolePolicyDocument.Statement).toHaveLength(1);
+    expect(
+      world.findRoleByName('123456789012', 'your-admin-role')?.assumeRolePolicyDocument.Statement,
+    ).toHaveLength(1);
   });
 
   it('reads the same world from JSON', () => {
@@ -85,11 +115,15 @@ describe('loadWorldFile', () => {
     const ok = write('num.yaml', 'accounts:\n  - id: 111111111111\n');
     expect(loadWorldFile(ok).accounts.has('111111111111')).toBe(true);
     const bad = write('short.yaml', 'accounts:\n  - id: 012345678901\n');
-    expect(() => loadWorldFile(bad)).toThrow(/accounts\[0\]\.id: must be a 12-digit AWS account id \(quote it in YAML/);
+    expect(() => loadWorldFile(bad)).toThrow(
+      /accounts\[0\]\.id: must be a 12-digit AWS account id \(quote it in YAML/,
+    );
   });
 
   it('reports a missing file, a YAML syntax error with its line, and bad JSON, without a stack', () => {
-    expect(() => loadWorldFile(join(dir, 'nope.yaml'))).toThrow(/nope\.yaml is not a valid world \(1 problem\):\n {2}- file not found/);
+    expect(() => loadWorldFile(join(dir, 'nope.yaml'))).toThrow(
+      /nope\.yaml is not a valid world \(1 problem\):\n {2}- file not found/,
+    );
     const yaml = write('broken.yaml', 'accounts:\n  - id: "111111111111"\n    alias: [unclosed\n');
     expect(() => loadWorldFile(yaml)).toThrow(/line \d+, column \d+: invalid YAML/);
     const dup = write('dup.yaml', 'accounts: []\naccounts: []\n');
@@ -120,7 +154,10 @@ describe('buildWorld validation', () => {
     const doc = base();
     delete (doc.clusters![0] as Partial<(typeof doc.clusters & object)[number]>).authenticationMode;
     (doc.iamRoles![0] as Record<string, unknown>).roleName = 42;
-    expect(messagesOf(doc)).toEqual(['iamRoles[0].roleName: must be a string (got number)', 'clusters[0].authenticationMode: is required']);
+    expect(messagesOf(doc)).toEqual([
+      'iamRoles[0].roleName: must be a string (got number)',
+      'clusters[0].authenticationMode: is required',
+    ]);
   });
 
   it('checks trust policies, policy associations and scopes', () => {
@@ -139,9 +176,24 @@ describe('buildWorld validation', () => {
 
   it('reports references to undeclared accounts and namespaces', () => {
     const doc = base();
-    doc.clusters!.push({ name: 'two', region: 'us-east-1', accountId: '222222222222', authenticationMode: 'CONFIG_MAP', namespaces: ['default'] });
-    doc.clusters![0]!.roleBindings = [{ namespace: 'team-b', name: 'x', roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'Group', name: 'g' }] }];
-    doc.clusters![0]!.kubernetes = [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'ghost' } }];
+    doc.clusters!.push({
+      name: 'two',
+      region: 'us-east-1',
+      accountId: '222222222222',
+      authenticationMode: 'CONFIG_MAP',
+      namespaces: ['default'],
+    });
+    doc.clusters![0]!.roleBindings = [
+      {
+        namespace: 'team-b',
+        name: 'x',
+        roleRef: { kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'Group', name: 'g' }],
+      },
+    ];
+    doc.clusters![0]!.kubernetes = [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'ghost' } },
+    ];
     doc.clusters![1]!.awsAuth = { mapUsers: [] };
     expect(messagesOf(doc)).toEqual([
       'clusters[0].roleBindings[0].namespace: namespace "team-b" is not declared in this cluster',
@@ -156,13 +208,24 @@ describe('buildWorld validation', () => {
     doc.accounts!.push({ id: '111111111111' });
     doc.iamRoles!.push({ ...doc.iamRoles![0]!, path: '/other/' });
     doc.iamUsers = [
-      { accountId: '111111111111', userName: 'a', accessKeys: [{ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'a'.repeat(40) }] },
-      { accountId: '111111111111', userName: 'b', accessKeys: [{ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'b'.repeat(40) }] },
+      {
+        accountId: '111111111111',
+        userName: 'a',
+        accessKeys: [{ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'a'.repeat(40) }],
+      },
+      {
+        accountId: '111111111111',
+        userName: 'b',
+        accessKeys: [{ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'b'.repeat(40) }],
+      },
     ];
     const c = doc.clusters![0]!;
     c.accessEntries!.push({
       principalArn: c.accessEntries![0]!.principalArn,
-      policyAssociations: [{ policyArn: 'AmazonEKSViewPolicy' }, { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy' }],
+      policyAssociations: [
+        { policyArn: 'AmazonEKSViewPolicy' },
+        { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy' },
+      ],
     });
     c.namespaces!.push('team-a');
     c.kubernetes = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }];
@@ -194,7 +257,7 @@ describe('buildWorld validation', () => {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Team_B' } },
     ];
     expect(messagesOf(doc)).toEqual([
-      "clusters[0].kubernetes[1].kind: kind must be one of Namespace, ServiceAccount, ConfigMap, ClusterRole, Role, ClusterRoleBinding, RoleBinding",
+      'clusters[0].kubernetes[1].kind: kind must be one of Namespace, ServiceAccount, ConfigMap, ClusterRole, Role, ClusterRoleBinding, RoleBinding',
       'clusters[0].kubernetes[2].metadata.name: must be a DNS label: lower-case letters, digits and -, at most 63',
     ]);
     doc.clusters![0]!.kubernetes.splice(1, 2);
@@ -207,7 +270,9 @@ describe('buildWorld validation', () => {
 
   it('explains a malformed aws-auth mapping inside the structured list', () => {
     const doc = base();
-    doc.clusters![0]!.awsAuth = { mapRoles: [{ rolearn: 'arn:aws:iam::111111111111:user/bob', groups: ['x'] }] };
+    doc.clusters![0]!.awsAuth = {
+      mapRoles: [{ rolearn: 'arn:aws:iam::111111111111:user/bob', groups: ['x'] }],
+    };
     expect(messagesOf(doc)).toEqual(['clusters[0].awsAuth.mapRoles[0].rolearn: must be an IAM role ARN']);
   });
 
@@ -222,6 +287,8 @@ describe('buildWorld validation', () => {
   it('rejects a generated cluster that collides with a declared one', () => {
     const doc = base();
     doc.generate = { clusterName: 'one', region: 'eu-west-1', accountId: '111111111111', namespaces: 1 };
-    expect(messagesOf(doc)).toEqual(['generate.clusterName: cluster one is already declared in 111111111111/eu-west-1 at clusters[0]']);
+    expect(messagesOf(doc)).toEqual([
+      'generate.clusterName: cluster one is already declared in 111111111111/eu-west-1 at clusters[0]',
+    ]);
   });
 });

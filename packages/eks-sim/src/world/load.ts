@@ -57,11 +57,16 @@ function join(base: string, rest: readonly PropertyKey[]): string {
   return !tail ? base : tail.startsWith('[') ? base + tail : `${base}.${tail}`;
 }
 
-const ARTICLE: Record<string, string> = { object: 'an object', array: 'a list', array_or_object: 'a list or an object' };
+const ARTICLE: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  array_or_object: 'a list or an object',
+};
 
 function friendly(issue: z.core.$ZodIssue): string {
   // Parsed with reportInput, so an absent input means the field itself is missing.
-  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) return 'is required';
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined)
+    return 'is required';
   if (issue.code === 'invalid_type') {
     if (issue.message.startsWith('Invalid input: expected')) {
       const got = Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : typeof issue.input;
@@ -75,7 +80,11 @@ function friendly(issue: z.core.$ZodIssue): string {
  * Flattens zod issues into document problems. A union's own "Invalid input" is replaced by the
  * problems of the branch whose type matched, which is where the real mistake is.
  */
-export function zodProblems(issues: readonly z.core.$ZodIssue[], base = '', prefix: readonly PropertyKey[] = []): WorldProblem[] {
+export function zodProblems(
+  issues: readonly z.core.$ZodIssue[],
+  base = '',
+  prefix: readonly PropertyKey[] = [],
+): WorldProblem[] {
   const out: WorldProblem[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
@@ -83,7 +92,10 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], base = '', pref
       for (const key of issue.keys) out.push({ path: join(base, [...path, key]), message: 'unknown field' });
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const matched = issue.errors
-        .filter((branch) => branch.length > 0 && !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0))
+        .filter(
+          (branch) =>
+            branch.length > 0 && !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+        )
         .sort((a, b) => a.length - b.length)[0];
       if (matched) out.push(...zodProblems(matched, base, path));
       else out.push({ path: join(base, path), message: issue.message });
@@ -95,7 +107,9 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], base = '', pref
 }
 
 const KIND_TO_RESOURCE = new Map<string, KubeResource>(
-  (Object.entries(KUBE_RESOURCES) as [KubeResource, (typeof KUBE_RESOURCES)[KubeResource]][]).map(([r, info]) => [info.kind, r]),
+  (Object.entries(KUBE_RESOURCES) as [KubeResource, (typeof KUBE_RESOURCES)[KubeResource]][]).map(
+    ([r, info]) => [info.kind, r],
+  ),
 );
 
 /** One Kubernetes object the document declares, with where it was declared. */
@@ -125,7 +139,14 @@ function metadata(m: MetaInput): KubeObjectInput['metadata'] {
 }
 
 // Fields an exported manifest (`kubectl get -o yaml`) carries that the server assigns itself.
-const SERVER_FIELDS = ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation', 'selfLink'];
+const SERVER_FIELDS = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'managedFields',
+  'generation',
+  'selfLink',
+];
 
 /** Routes a validated manifest to its resource; namespaced objects default to `default`, like kubectl. */
 export function manifestToObject(manifest: KubeManifest): { resource: KubeResource; obj: KubeObjectInput } {
@@ -141,15 +162,33 @@ export function manifestToObject(manifest: KubeManifest): { resource: KubeResour
 
 function clusterObjects(c: ClusterDocument, base: string): PlannedObject[] {
   const out: PlannedObject[] = [];
-  const add = (resource: KubeResource, obj: KubeObjectInput, path: string, namespacePath = `${path}.namespace`) =>
-    out.push({ resource, obj, path, namespacePath });
+  const add = (
+    resource: KubeResource,
+    obj: KubeObjectInput,
+    path: string,
+    namespacePath = `${path}.namespace`,
+  ) => out.push({ resource, obj, path, namespacePath });
   c.namespaces?.forEach((n, i) => {
     const m = typeof n === 'string' ? { name: n } : n;
-    add('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(m) }, `${base}.namespaces[${i}]`);
+    add(
+      'namespaces',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(m) },
+      `${base}.namespaces[${i}]`,
+    );
   });
-  c.serviceAccounts?.forEach((sa, i) => add('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(sa) }, `${base}.serviceAccounts[${i}]`));
+  c.serviceAccounts?.forEach((sa, i) =>
+    add(
+      'serviceaccounts',
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(sa) },
+      `${base}.serviceAccounts[${i}]`,
+    ),
+  );
   c.configMaps?.forEach((cm, i) =>
-    add('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(cm), data: cm.data ?? {} }, `${base}.configMaps[${i}]`),
+    add(
+      'configmaps',
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(cm), data: cm.data ?? {} },
+      `${base}.configMaps[${i}]`,
+    ),
   );
   if (c.awsAuth) add('configmaps', awsAuthConfigMap(c.awsAuth), `${base}.awsAuth`, `${base}.awsAuth`);
   c.clusterRoles?.forEach((r, i) =>
@@ -166,19 +205,40 @@ function clusterObjects(c: ClusterDocument, base: string): PlannedObject[] {
     ),
   );
   c.roles?.forEach((r, i) =>
-    add('roles', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: metadata(r), rules: r.rules ?? [] }, `${base}.roles[${i}]`),
+    add(
+      'roles',
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: metadata(r),
+        rules: r.rules ?? [],
+      },
+      `${base}.roles[${i}]`,
+    ),
   );
   c.clusterRoleBindings?.forEach((b, i) =>
     add(
       'clusterrolebindings',
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: metadata(b), roleRef: b.roleRef, subjects: b.subjects ?? [] },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: metadata(b),
+        roleRef: b.roleRef,
+        subjects: b.subjects ?? [],
+      },
       `${base}.clusterRoleBindings[${i}]`,
     ),
   );
   c.roleBindings?.forEach((b, i) =>
     add(
       'rolebindings',
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: metadata(b), roleRef: b.roleRef, subjects: b.subjects ?? [] },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: metadata(b),
+        roleRef: b.roleRef,
+        subjects: b.subjects ?? [],
+      },
       `${base}.roleBindings[${i}]`,
     ),
   );
@@ -196,7 +256,10 @@ interface Subject {
 }
 
 /** Problems Kubernetes itself would reject, plus references to namespaces the cluster lacks. */
-export function checkObjects(objects: PlannedObject[], existingNamespaces: ReadonlySet<string> = new Set()): WorldProblem[] {
+export function checkObjects(
+  objects: PlannedObject[],
+  existingNamespaces: ReadonlySet<string> = new Set(),
+): WorldProblem[] {
   const problems: WorldProblem[] = [];
   const namespaces = new Set(existingNamespaces);
   for (const o of objects) if (o.resource === 'namespaces') namespaces.add(o.obj.metadata.name);
@@ -207,17 +270,25 @@ export function checkObjects(objects: PlannedObject[], existingNamespaces: Reado
     const id = ns === undefined ? o.obj.metadata.name : `${ns}/${o.obj.metadata.name}`;
     const key = `${o.resource}/${id}`;
     const first = seen.get(key);
-    if (first) problems.push({ path: o.path, message: `duplicate ${info.kind} "${id}" (first declared at ${first})` });
+    if (first)
+      problems.push({ path: o.path, message: `duplicate ${info.kind} "${id}" (first declared at ${first})` });
     else seen.set(key, o.path);
     if (ns !== undefined && !namespaces.has(ns)) {
       problems.push({ path: o.namespacePath, message: `namespace "${ns}" is not declared in this cluster` });
     }
     if (o.resource === 'clusterrolebindings') {
       const ref = o.obj.roleRef as { kind: string };
-      if (ref.kind !== 'ClusterRole') problems.push({ path: `${o.path}.roleRef.kind`, message: 'a ClusterRoleBinding can only refer to a ClusterRole' });
+      if (ref.kind !== 'ClusterRole')
+        problems.push({
+          path: `${o.path}.roleRef.kind`,
+          message: 'a ClusterRoleBinding can only refer to a ClusterRole',
+        });
       ((o.obj.subjects ?? []) as Subject[]).forEach((s, j) => {
         if (s.kind === 'ServiceAccount' && !s.namespace) {
-          problems.push({ path: `${o.path}.subjects[${j}].namespace`, message: 'a ServiceAccount subject of a ClusterRoleBinding needs a namespace' });
+          problems.push({
+            path: `${o.path}.subjects[${j}].namespace`,
+            message: 'a ServiceAccount subject of a ClusterRoleBinding needs a namespace',
+          });
         }
       });
     }
@@ -231,15 +302,25 @@ export function checkAccessEntry(entry: AccessEntryDocument, path: string): Worl
   const type = entry.type ?? 'STANDARD';
   if (type !== 'STANDARD') {
     if ((entry.kubernetesGroups ?? []).length > 0) {
-      problems.push({ path: `${path}.kubernetesGroups`, message: `an access entry of type ${type} cannot have Kubernetes groups` });
+      problems.push({
+        path: `${path}.kubernetesGroups`,
+        message: `an access entry of type ${type} cannot have Kubernetes groups`,
+      });
     }
     if ((entry.policyAssociations ?? []).length > 0) {
-      problems.push({ path: `${path}.policyAssociations`, message: `an access entry of type ${type} cannot have access policies` });
+      problems.push({
+        path: `${path}.policyAssociations`,
+        message: `an access entry of type ${type} cannot have access policies`,
+      });
     }
   }
   const policies = new Set<string>();
   entry.policyAssociations?.forEach((a, k) => {
-    if (policies.has(a.policyArn)) problems.push({ path: `${path}.policyAssociations[${k}].policyArn`, message: `${a.policyArn} is associated twice` });
+    if (policies.has(a.policyArn))
+      problems.push({
+        path: `${path}.policyAssociations[${k}].policyArn`,
+        message: `${a.policyArn} is associated twice`,
+      });
     policies.add(a.policyArn);
   });
   return problems;
@@ -260,7 +341,11 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
 
   doc.accounts?.forEach((a, i) => {
     const first = accounts.get(a.id);
-    if (first) problems.push({ path: `accounts[${i}].id`, message: `account ${a.id} is already declared at ${first}` });
+    if (first)
+      problems.push({
+        path: `accounts[${i}].id`,
+        message: `account ${a.id} is already declared at ${first}`,
+      });
     else accounts.set(a.id, `accounts[${i}]`);
     a.accessKeys?.forEach((k, j) => checkKey(k.accessKeyId, `accounts[${i}].accessKeys[${j}].accessKeyId`));
   });
@@ -271,7 +356,11 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
     checkAccount(u.accountId, `${path}.accountId`);
     const key = `${u.accountId}/${u.userName}`;
     const first = users.get(key);
-    if (first) problems.push({ path: `${path}.userName`, message: `IAM user ${u.userName} is already declared in account ${u.accountId} at ${first}` });
+    if (first)
+      problems.push({
+        path: `${path}.userName`,
+        message: `IAM user ${u.userName} is already declared in account ${u.accountId} at ${first}`,
+      });
     else users.set(key, path);
     u.accessKeys?.forEach((k, j) => checkKey(k.accessKeyId, `${path}.accessKeys[${j}].accessKeyId`));
   });
@@ -283,7 +372,11 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
     // IAM role names are unique per account whatever their path.
     const key = `${r.accountId}/${r.roleName}`;
     const first = roles.get(key);
-    if (first) problems.push({ path: `${path}.roleName`, message: `IAM role ${r.roleName} is already declared in account ${r.accountId} at ${first}` });
+    if (first)
+      problems.push({
+        path: `${path}.roleName`,
+        message: `IAM role ${r.roleName} is already declared in account ${r.accountId} at ${first}`,
+      });
     else roles.set(key, path);
   });
 
@@ -293,20 +386,29 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
     checkAccount(c.accountId, `${base}.accountId`);
     const key = `${c.accountId}/${c.region}/${c.name}`;
     const first = clusters.get(key);
-    if (first) problems.push({ path: `${base}.name`, message: `cluster ${c.name} is already declared in ${c.accountId}/${c.region} at ${first}` });
+    if (first)
+      problems.push({
+        path: `${base}.name`,
+        message: `cluster ${c.name} is already declared in ${c.accountId}/${c.region} at ${first}`,
+      });
     else clusters.set(key, base);
 
     if (c.authenticationMode === 'CONFIG_MAP' && (c.accessEntries ?? []).length > 0) {
       problems.push({
         path: `${base}.accessEntries`,
-        message: 'access entries need authenticationMode API or API_AND_CONFIG_MAP (this cluster is CONFIG_MAP)',
+        message:
+          'access entries need authenticationMode API or API_AND_CONFIG_MAP (this cluster is CONFIG_MAP)',
       });
     }
     const principals = new Map<string, string>();
     c.accessEntries?.forEach((e, j) => {
       const path = `${base}.accessEntries[${j}]`;
       const firstEntry = principals.get(e.principalArn);
-      if (firstEntry) problems.push({ path: `${path}.principalArn`, message: `${e.principalArn} already has an access entry at ${firstEntry}` });
+      if (firstEntry)
+        problems.push({
+          path: `${path}.principalArn`,
+          message: `${e.principalArn} already has an access entry at ${firstEntry}`,
+        });
       else principals.set(e.principalArn, path);
       problems.push(...checkAccessEntry(e, path));
     });
@@ -317,14 +419,21 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
     const g = withGenerateDefaults(doc.generate);
     const first = clusters.get(`${g.accountId}/${g.region}/${g.clusterName}`);
     if (first) {
-      problems.push({ path: 'generate.clusterName', message: `cluster ${g.clusterName} is already declared in ${g.accountId}/${g.region} at ${first}` });
+      problems.push({
+        path: 'generate.clusterName',
+        message: `cluster ${g.clusterName} is already declared in ${g.accountId}/${g.region} at ${first}`,
+      });
     }
   }
   return problems;
 }
 
 function withGenerateDefaults(g: NonNullable<WorldDocument['generate']>) {
-  return { clusterName: g.clusterName ?? 'generated', region: g.region ?? 'us-west-2', accountId: g.accountId ?? '333333333333' };
+  return {
+    clusterName: g.clusterName ?? 'generated',
+    region: g.region ?? 'us-west-2',
+    accountId: g.accountId ?? '333333333333',
+  };
 }
 
 /** Validates a world document (shape, then cross-references); throws WorldFileError listing every problem. */
@@ -351,7 +460,12 @@ export function addRoleFromDocument(world: World, r: IamRoleDocument, createDate
 }
 
 /** Adds an access entry and its policy associations from its document form. */
-export function addAccessEntryFromDocument(world: World, cluster: Cluster, e: AccessEntryDocument, now = WORLD_EPOCH): AccessEntry {
+export function addAccessEntryFromDocument(
+  world: World,
+  cluster: Cluster,
+  e: AccessEntryDocument,
+  now = WORLD_EPOCH,
+): AccessEntry {
   const entry = world.addAccessEntry(cluster, {
     principalArn: e.principalArn,
     ...(e.type === undefined ? {} : { type: e.type }),
@@ -375,7 +489,8 @@ function buildValid(doc: WorldDocument): World {
   const world = new World();
   for (const a of doc.accounts ?? []) {
     world.addAccount(a.id, a.alias);
-    for (const k of a.accessKeys ?? []) world.addAccessKey(`arn:aws:iam::${a.id}:root`, k.accessKeyId, k.secretAccessKey);
+    for (const k of a.accessKeys ?? [])
+      world.addAccessKey(`arn:aws:iam::${a.id}:root`, k.accessKeyId, k.secretAccessKey);
   }
   for (const u of doc.iamUsers ?? []) {
     const user = world.addUser({
@@ -400,7 +515,9 @@ function buildValid(doc: WorldDocument): World {
     });
     for (const e of c.accessEntries ?? []) addAccessEntryFromDocument(world, cluster, e);
     // Namespaces first, as `kubectl apply` of a directory would need them.
-    const objects = clusterObjects(c, '').sort((a, b) => Number(b.resource === 'namespaces') - Number(a.resource === 'namespaces'));
+    const objects = clusterObjects(c, '').sort(
+      (a, b) => Number(b.resource === 'namespaces') - Number(a.resource === 'namespaces'),
+    );
     for (const o of objects) cluster.kube.create(o.resource, o.obj, WORLD_EPOCH);
   }
   if (doc.generate) generateInto(world, { ...doc.generate, ...withGenerateDefaults(doc.generate) });
@@ -419,7 +536,12 @@ export function readWorldDocument(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : (err as Error).message;
+    const message =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a file'
+          : (err as Error).message;
     throw new WorldFileError(path, [{ path: '', message }]);
   }
   if (extname(path).toLowerCase() === '.json') {
@@ -436,7 +558,10 @@ export function readWorldDocument(path: string): unknown {
       path,
       doc.errors.map((e) => {
         const at = lines.linePos(e.pos[0]);
-        return { path: '', message: `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}` };
+        return {
+          path: '',
+          message: `line ${at.line}, column ${at.col}: invalid YAML: ${e.message.split('\n')[0]}`,
+        };
       }),
     );
   }

@@ -17,9 +17,12 @@ const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 
 /** IAM user or role ARN, path allowed (`arn:aws:iam::111111111111:role/aws-reserved/…/Name`). */
-export const IAM_PRINCIPAL_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:user|role)\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
-export const IAM_ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
-export const IAM_USER_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:user\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
+export const IAM_PRINCIPAL_ARN =
+  /^arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:user|role)\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
+export const IAM_ROLE_ARN =
+  /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
+export const IAM_USER_ARN =
+  /^arn:aws(?:-[a-z]+)*:iam::\d{12}:user\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,64}$/;
 export const ACCESS_POLICY_ARN = /^arn:aws(?:-[a-z]+)*:eks::aws:cluster-access-policy\/[A-Za-z0-9]+$/;
 export const ACCESS_POLICY_ARN_PREFIX = 'arn:aws:eks::aws:cluster-access-policy/';
 
@@ -30,15 +33,24 @@ export const ACCESS_POLICY_ARN_PREFIX = 'arn:aws:eks::aws:cluster-access-policy/
 export const accountIdSchema = z
   .union([z.string(), z.number()], { error: 'must be a 12-digit AWS account id' })
   .transform((v) => String(v))
-  .pipe(z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)'));
+  .pipe(
+    z
+      .string()
+      .regex(ACCOUNT_ID, 'must be a 12-digit AWS account id (quote it in YAML so leading zeros survive)'),
+  );
 
 const iamNameSchema = z.string().regex(IAM_NAME, 'must be 1–64 characters of letters, digits and +=,.@_-');
 const iamPathSchema = z
   .string()
-  .refine((p) => p === '' || IAM_PATH.test(`${p.startsWith('/') ? '' : '/'}${p}${p.endsWith('/') ? '' : '/'}`), {
-    message: 'must be an IAM path such as /people/ (printable ASCII between slashes)',
-  });
-const tagsSchema = z.record(z.string().min(1).max(128), z.string().max(256), { error: 'must be a map of tag key to value' });
+  .refine(
+    (p) => p === '' || IAM_PATH.test(`${p.startsWith('/') ? '' : '/'}${p}${p.endsWith('/') ? '' : '/'}`),
+    {
+      message: 'must be an IAM path such as /people/ (printable ASCII between slashes)',
+    },
+  );
+const tagsSchema = z.record(z.string().min(1).max(128), z.string().max(256), {
+  error: 'must be a map of tag key to value',
+});
 const labelsSchema = z.record(z.string().min(1), z.string(), { error: 'must be a map of string to string' });
 
 export const accessKeySchema = z
@@ -54,7 +66,9 @@ const conditionValueSchema = z
     error: 'must be a string or a list of strings',
   })
   .transform((v) => (Array.isArray(v) ? v.map(String) : String(v)));
-const policyValueSchema = z.union([z.string(), z.array(z.string())], { error: 'must be a string or a list of strings' });
+const policyValueSchema = z.union([z.string(), z.array(z.string())], {
+  error: 'must be a string or a list of strings',
+});
 const principalSchema = z.union([z.literal('*'), z.record(z.string(), policyValueSchema)], {
   error: 'must be "*" or a map such as {AWS: <arn>}, {Service: …} or {Federated: …}',
 });
@@ -73,10 +87,18 @@ const trustStatementSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.Principal === undefined && s.NotPrincipal === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'a trust policy statement needs a Principal', path: ['Principal'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a trust policy statement needs a Principal',
+        path: ['Principal'],
+      });
     }
     if (s.Action === undefined && s.NotAction === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'a trust policy statement needs an Action (e.g. sts:AssumeRole)', path: ['Action'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a trust policy statement needs an Action (e.g. sts:AssumeRole)',
+        path: ['Action'],
+      });
     }
   });
 
@@ -85,7 +107,10 @@ export const trustPolicySchema = z
   .object({
     Version: z.enum(['2012-10-17', '2008-10-17'], { error: 'must be "2012-10-17"' }).optional(),
     Id: z.string().optional(),
-    Statement: z.union([trustStatementSchema, z.array(trustStatementSchema).min(1, 'needs at least one statement')]),
+    Statement: z.union([
+      trustStatementSchema,
+      z.array(trustStatementSchema).min(1, 'needs at least one statement'),
+    ]),
   })
   .strict()
   .transform((p) => ({
@@ -119,7 +144,12 @@ export const iamRoleSchema = z
     path: iamPathSchema.optional(),
     trustPolicy: trustPolicySchema,
     description: z.string().max(1000).optional(),
-    maxSessionDuration: z.number().int().min(3600, 'must be 3600–43200 seconds').max(43200, 'must be 3600–43200 seconds').optional(),
+    maxSessionDuration: z
+      .number()
+      .int()
+      .min(3600, 'must be 3600–43200 seconds')
+      .max(43200, 'must be 3600–43200 seconds')
+      .optional(),
     tags: tagsSchema.optional(),
   })
   .strict();
@@ -128,7 +158,14 @@ export const iamRoleSchema = z
 const policyArnSchema = z
   .string()
   .transform((v) => (v.startsWith('arn:') ? v : `${ACCESS_POLICY_ARN_PREFIX}${v}`))
-  .pipe(z.string().regex(ACCESS_POLICY_ARN, 'must be an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/<Name>)'));
+  .pipe(
+    z
+      .string()
+      .regex(
+        ACCESS_POLICY_ARN,
+        'must be an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/<Name>)',
+      ),
+  );
 
 export const accessScopeSchema = z
   .object({
@@ -138,7 +175,11 @@ export const accessScopeSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.type === 'namespace' && (s.namespaces ?? []).length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'a namespace scope needs at least one namespace', path: ['namespaces'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a namespace scope needs at least one namespace',
+        path: ['namespaces'],
+      });
     }
     if (s.type === 'cluster' && (s.namespaces ?? []).length > 0) {
       ctx.addIssue({ code: 'custom', message: 'a cluster scope takes no namespaces', path: ['namespaces'] });
@@ -152,7 +193,10 @@ export const policyAssociationSchema = z
     accessScope: accessScopeSchema.optional(),
   })
   .strict()
-  .transform((a) => ({ policyArn: a.policyArn, accessScope: a.accessScope ?? { type: 'cluster' as const, namespaces: [] } }));
+  .transform((a) => ({
+    policyArn: a.policyArn,
+    accessScope: a.accessScope ?? { type: 'cluster' as const, namespaces: [] },
+  }));
 
 export const accessEntrySchema = z
   .object({
@@ -165,7 +209,9 @@ export const accessEntrySchema = z
   })
   .strict();
 
-const dnsLabel = z.string().regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and -, at most 63');
+const dnsLabel = z
+  .string()
+  .regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and -, at most 63');
 const dnsSubdomain = z
   .string()
   .max(253)
@@ -175,7 +221,9 @@ const pathSegmentName = z
   .string()
   .min(1, 'must not be empty')
   .max(253)
-  .refine((n) => n !== '.' && n !== '..' && !/[/%]/.test(n), { message: 'must not be "." or ".." or contain / or %' });
+  .refine((n) => n !== '.' && n !== '..' && !/[/%]/.test(n), {
+    message: 'must not be "." or ".." or contain / or %',
+  });
 
 const policyRuleSchema = z
   .object({
@@ -216,7 +264,11 @@ export const subjectSchema = z
       ctx.addIssue({ code: 'custom', message: `must be "${expected}" for a ${s.kind}`, path: ['apiGroup'] });
     }
     if (s.kind !== 'ServiceAccount' && s.namespace !== undefined && s.namespace !== '') {
-      ctx.addIssue({ code: 'custom', message: `a ${s.kind} subject takes no namespace`, path: ['namespace'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: `a ${s.kind} subject takes no namespace`,
+        path: ['namespace'],
+      });
     }
   })
   .transform((s) =>
@@ -231,21 +283,44 @@ export const namespaceShorthandSchema = z.union(
   [dnsLabel, z.object({ name: dnsLabel, ...metaFields }).strict()],
   { error: 'must be a namespace name or {name, labels, annotations}' },
 );
-export const serviceAccountShorthandSchema = z.object({ namespace: dnsLabel, name: dnsSubdomain, ...metaFields }).strict();
+export const serviceAccountShorthandSchema = z
+  .object({ namespace: dnsLabel, name: dnsSubdomain, ...metaFields })
+  .strict();
 export const configMapShorthandSchema = z
   .object({ namespace: dnsLabel, name: dnsSubdomain, data: labelsSchema.optional(), ...metaFields })
   .strict();
 export const clusterRoleShorthandSchema = z
-  .object({ name: pathSegmentName, rules: z.array(policyRuleSchema).optional(), aggregationRule: aggregationRuleSchema.optional(), ...metaFields })
+  .object({
+    name: pathSegmentName,
+    rules: z.array(policyRuleSchema).optional(),
+    aggregationRule: aggregationRuleSchema.optional(),
+    ...metaFields,
+  })
   .strict();
 export const roleShorthandSchema = z
-  .object({ namespace: dnsLabel, name: pathSegmentName, rules: z.array(policyRuleSchema).optional(), ...metaFields })
+  .object({
+    namespace: dnsLabel,
+    name: pathSegmentName,
+    rules: z.array(policyRuleSchema).optional(),
+    ...metaFields,
+  })
   .strict();
 export const clusterRoleBindingShorthandSchema = z
-  .object({ name: pathSegmentName, roleRef: roleRefSchema, subjects: z.array(subjectSchema).optional(), ...metaFields })
+  .object({
+    name: pathSegmentName,
+    roleRef: roleRefSchema,
+    subjects: z.array(subjectSchema).optional(),
+    ...metaFields,
+  })
   .strict();
 export const roleBindingShorthandSchema = z
-  .object({ namespace: dnsLabel, name: pathSegmentName, roleRef: roleRefSchema, subjects: z.array(subjectSchema).optional(), ...metaFields })
+  .object({
+    namespace: dnsLabel,
+    name: pathSegmentName,
+    roleRef: roleRefSchema,
+    subjects: z.array(subjectSchema).optional(),
+    ...metaFields,
+  })
   .strict();
 
 const mapRoleSchema = z
@@ -269,9 +344,21 @@ const mapUserSchema = z
  */
 export const awsAuthSchema = z
   .object({
-    mapRoles: z.union([z.string(), z.array(mapRoleSchema)], { error: 'must be a YAML string or a list of {rolearn, username, groups}' }).optional(),
-    mapUsers: z.union([z.string(), z.array(mapUserSchema)], { error: 'must be a YAML string or a list of {userarn, username, groups}' }).optional(),
-    mapAccounts: z.union([z.string(), z.array(accountIdSchema)], { error: 'must be a YAML string or a list of account ids' }).optional(),
+    mapRoles: z
+      .union([z.string(), z.array(mapRoleSchema)], {
+        error: 'must be a YAML string or a list of {rolearn, username, groups}',
+      })
+      .optional(),
+    mapUsers: z
+      .union([z.string(), z.array(mapUserSchema)], {
+        error: 'must be a YAML string or a list of {userarn, username, groups}',
+      })
+      .optional(),
+    mapAccounts: z
+      .union([z.string(), z.array(accountIdSchema)], {
+        error: 'must be a YAML string or a list of account ids',
+      })
+      .optional(),
   })
   .strict();
 
@@ -290,8 +377,17 @@ export const kubeManifestSchema = z.discriminatedUnion(
   'kind',
   [
     z.looseObject({ apiVersion: v1, kind: z.literal('Namespace'), metadata: manifestMeta(dnsLabel) }),
-    z.looseObject({ apiVersion: v1, kind: z.literal('ServiceAccount'), metadata: manifestMeta(dnsSubdomain) }),
-    z.looseObject({ apiVersion: v1, kind: z.literal('ConfigMap'), metadata: manifestMeta(dnsSubdomain), data: labelsSchema.optional() }),
+    z.looseObject({
+      apiVersion: v1,
+      kind: z.literal('ServiceAccount'),
+      metadata: manifestMeta(dnsSubdomain),
+    }),
+    z.looseObject({
+      apiVersion: v1,
+      kind: z.literal('ConfigMap'),
+      metadata: manifestMeta(dnsSubdomain),
+      data: labelsSchema.optional(),
+    }),
     z.looseObject({
       apiVersion: rbacV1,
       kind: z.literal('ClusterRole'),
@@ -299,7 +395,12 @@ export const kubeManifestSchema = z.discriminatedUnion(
       rules: z.array(policyRuleSchema).optional(),
       aggregationRule: aggregationRuleSchema.optional(),
     }),
-    z.looseObject({ apiVersion: rbacV1, kind: z.literal('Role'), metadata: manifestMeta(pathSegmentName), rules: z.array(policyRuleSchema).optional() }),
+    z.looseObject({
+      apiVersion: rbacV1,
+      kind: z.literal('Role'),
+      metadata: manifestMeta(pathSegmentName),
+      rules: z.array(policyRuleSchema).optional(),
+    }),
     z.looseObject({
       apiVersion: rbacV1,
       kind: z.literal('ClusterRoleBinding'),
@@ -315,17 +416,30 @@ export const kubeManifestSchema = z.discriminatedUnion(
       subjects: z.array(subjectSchema).optional(),
     }),
   ],
-  { error: 'kind must be one of Namespace, ServiceAccount, ConfigMap, ClusterRole, Role, ClusterRoleBinding, RoleBinding' },
+  {
+    error:
+      'kind must be one of Namespace, ServiceAccount, ConfigMap, ClusterRole, Role, ClusterRoleBinding, RoleBinding',
+  },
 );
 export type KubeManifest = z.output<typeof kubeManifestSchema>;
 
 export const clusterSchema = z
   .object({
-    name: z.string().regex(CLUSTER_NAME, 'must start with a letter or digit and hold only letters, digits, - and _ (at most 100)'),
+    name: z
+      .string()
+      .regex(
+        CLUSTER_NAME,
+        'must start with a letter or digit and hold only letters, digits, - and _ (at most 100)',
+      ),
     region: z.string().regex(REGION, 'must be an AWS region such as eu-west-1'),
     accountId: accountIdSchema,
-    version: z.string({ error: 'must be a string such as "1.31" (quote it in YAML)' }).regex(KUBE_VERSION, 'must look like "1.31"').optional(),
-    authenticationMode: z.enum(AUTHENTICATION_MODES, { error: `must be one of ${AUTHENTICATION_MODES.join(', ')}` }),
+    version: z
+      .string({ error: 'must be a string such as "1.31" (quote it in YAML)' })
+      .regex(KUBE_VERSION, 'must look like "1.31"')
+      .optional(),
+    authenticationMode: z.enum(AUTHENTICATION_MODES, {
+      error: `must be one of ${AUTHENTICATION_MODES.join(', ')}`,
+    }),
     tags: tagsSchema.optional(),
     accessEntries: z.array(accessEntrySchema).optional(),
     namespaces: z.array(namespaceShorthandSchema).optional(),
@@ -349,7 +463,9 @@ export const generateOptionsSchema = z
     clusterName: z.string().regex(CLUSTER_NAME, 'must be a valid EKS cluster name').optional(),
     region: z.string().regex(REGION, 'must be an AWS region such as eu-west-1').optional(),
     accountId: accountIdSchema.optional(),
-    authenticationMode: z.enum(AUTHENTICATION_MODES, { error: `must be one of ${AUTHENTICATION_MODES.join(', ')}` }).optional(),
+    authenticationMode: z
+      .enum(AUTHENTICATION_MODES, { error: `must be one of ${AUTHENTICATION_MODES.join(', ')}` })
+      .optional(),
     version: z.string().regex(KUBE_VERSION, 'must look like "1.31"').optional(),
     namespaces: count(100_000).optional(),
     serviceAccounts: count(1_000_000).optional(),

@@ -1,0 +1,166 @@
+// `eks-access demo` (the README's quick start): starts the simulator's demo world in this process,
+// syncs every cluster through the real AWS and Kubernetes clients exactly as `sync` would, and
+// prints who can reach which cluster with what, and the findings a reviewer should look at first.
+import { parseArgs } from 'node:util';
+import { computeEffectiveAccess, type ClusterSync, type EffectiveAccess, type Grant, type SyncReport } from '@eks-access/eks-core';
+import { syncCluster } from '@eks-access/eks-core';
+import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
+import { UsageError } from '../config.js';
+import { shortArn, table } from '../output/summary.js';
+import type { CommandIo } from './sync.js';
+
+export const DEMO_USAGE = `Usage: eks-access demo [--keep-running] [--port N] [--json]
+
+Starts the simulated demo world (3 EKS clusters over 2 AWS accounts and 2 regions, one per
+authentication mode), syncs every cluster and prints who can reach which cluster with what.
+Needs no Docker, AWS account, Redis or Postgres.
+
+  --keep-running   leave the simulator serving afterwards (Ctrl-C to stop); prints its endpoints
+  --port N         AWS endpoint port (clusters on the next ports); default: free ports
+  --json           print the reports and effective access as JSON`;
+
+interface ClusterResult {
+  report: SyncReport;
+  grants: Grant[];
+  access: EffectiveAccess[];
+  ignored: { principalArn?: string; reason: string }[];
+}
+
+function credentialsFor(accountId: string) {
+  const base = { kind: 'static', accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey } as const;
+  return accountId === DEMO.accounts.legacy
+    ? { base, assume: [{ roleArn: DEMO.connector.legacyRoleArn, externalId: DEMO.connector.externalId }] }
+    : { base, assume: [{ roleArn: DEMO.connector.roleArn }] };
+}
+
+async function syncOne(sim: RunningSim, name: string, region: string, accountId: string): Promise<ClusterResult> {
+  const sync: ClusterSync = await syncCluster({
+    cluster: { name, region },
+    credentials: credentialsFor(accountId),
+    endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
+  });
+  for await (const _ of sync.resources());
+  for await (const _ of sync.entitlements());
+  const grants: Grant[] = [];
+  for await (const g of sync.grants()) grants.push(g);
+  const report = sync.finish();
+  const access = await computeEffectiveAccess({ grants, cluster: name });
+  const ignored = sync.identity.ignored.map((i) => ({ ...(i.principalArn ? { principalArn: i.principalArn } : {}), reason: i.reason }));
+  return { report, grants, access, ignored };
+}
+
+function describeTarget(a: EffectiveAccess): string {
+  const scope = a.scope.type === 'cluster' ? 'cluster-wide' : `in ${a.scope.namespace}`;
+  switch (a.resource.type) {
+    case 'cluster_role':
+      return `ClusterRole ${a.resource.id} ${scope}`;
+    case 'namespace_role':
+      return `Role ${a.resource.id}`;
+    case 'access_policy':
+      return `${a.resource.id.split('/').pop()} ${scope}`;
+    case 'k8s_group':
+      return a.resource.id === 'system:masters' ? 'system:masters (superuser, bypasses RBAC)' : `group ${a.resource.id}`;
+    default:
+      return a.entitlementId;
+  }
+}
+
+function describePath(a: EffectiveAccess): string {
+  const hops: string[] = [];
+  for (const step of a.path) {
+    if (step.kind === 'assume-role') hops.push(`assumes ${shortArn(step.entitlementId.replace(/^role:/, '').replace(/:assignment$/, ''))}`);
+    else if (step.kind === 'group-membership') hops.push(`group ${step.entitlementId.replace(/^k8s_group:/, '').replace(/:member$/, '')}`);
+    else {
+      const src = step.sources[0];
+      if (src?.kind === 'rbac-binding') hops.push(`${src.binding.kind} ${src.binding.namespace ? `${src.binding.namespace}/` : ''}${src.binding.name}`);
+      else if (src?.kind === 'access-policy-association') hops.push('access entry');
+      else if (src?.kind === 'identity-mapping') hops.push(src.identity.kind === 'aws-auth' ? `aws-auth ${src.identity.key}` : 'access entry');
+    }
+  }
+  const needsExternalId = a.conditions.some((c) => c.kind === 'external-id-required');
+  return hops.join(' → ') + (needsExternalId ? ' [ExternalId required]' : '');
+}
+
+/** Whether a record is worth showing a person: group memberships other than system:masters are steps, not access. */
+function isShown(a: EffectiveAccess): boolean {
+  return a.resource.type !== 'k8s_group' || a.resource.id === 'system:masters';
+}
+
+function render(results: ClusterResult[], sim: RunningSim, elapsedMs: number): string {
+  const lines: string[] = [];
+  lines.push(`eks-access demo: ${results.length} simulated EKS clusters, synced through the real AWS SDK and Kubernetes clients in ${(elapsedMs / 1000).toFixed(1)} s`);
+  lines.push('');
+  lines.push(
+    table([
+      ['CLUSTER', 'ACCOUNT', 'REGION', 'AUTH MODE', 'RESOURCES', 'GRANTS', 'API CALLS', 'SOURCES'],
+      ...results.map(({ report: r }) => {
+        const count = (o: Record<string, number | undefined>) => String(Object.values(o).reduce<number>((n, v) => n + (v ?? 0), 0));
+        const sources = Object.entries(r.sources)
+          .filter(([, s]) => s.state !== 'read')
+          .map(([n, s]) => `${n} ${s.state === 'failed' ? 'FAILED' : 'n/a'}`);
+        return [r.cluster.name, r.cluster.accountId, r.cluster.region, r.cluster.authenticationMode, count(r.counts.resources), count(r.counts.grants), String(r.totalApiCalls), sources.length ? `read, except ${sources.join(', ')}` : 'all read'];
+      }),
+    ]),
+  );
+  lines.push('');
+  lines.push('WHO CAN REACH WHAT');
+  const byPrincipal = new Map<string, EffectiveAccess[]>();
+  for (const a of results.flatMap((r) => r.access).filter(isShown)) {
+    const list = byPrincipal.get(a.principalArn) ?? [];
+    list.push(a);
+    byPrincipal.set(a.principalArn, list);
+  }
+  for (const [arn, list] of [...byPrincipal].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    lines.push(`${shortArn(arn)}`);
+    lines.push(table(list.map((a) => [`  ${a.cluster ?? ''}`, describeTarget(a), `via ${describePath(a)}`])));
+  }
+  lines.push('');
+  lines.push('FINDINGS');
+  for (const r of results) {
+    const masters = [...new Set(r.access.filter((a) => a.resource.id === 'system:masters').map((a) => shortArn(a.principalArn)))];
+    lines.push(`  ${r.report.cluster.name}: system:masters (cluster superusers): ${masters.length ? masters.join(', ') : 'none'}`);
+  }
+  const viaExternalId = results.flatMap((r) => r.access.filter((a) => isShown(a) && a.conditions.some((c) => c.kind === 'external-id-required')));
+  for (const a of viaExternalId) lines.push(`  only with an ExternalId: ${shortArn(a.principalArn)} reaches ${a.cluster}: ${describeTarget(a)} (${describePath(a)})`);
+  for (const r of results) {
+    for (const i of r.ignored) lines.push(`  ${r.report.cluster.name}: ignored ${i.principalArn ? `${shortArn(i.principalArn)}: ` : ''}${i.reason}`);
+    for (const w of r.report.warnings) lines.push(`  ${r.report.cluster.name}: warning: ${w}`);
+  }
+  lines.push('');
+  lines.push(`Simulator: AWS endpoint ${sim.awsEndpoint}; clusters ${sim.clusters().map((c) => `${c.name} ${c.endpoint}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+/** Runs the demo; returns the exit code. */
+export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'keep-running': { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${DEMO_USAGE}`);
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_000) throw new UsageError('--port must be a port number');
+  const started = Date.now();
+  const sim = await startSim({ world: createDemoWorld, port });
+  let keep = false;
+  try {
+    const results = await Promise.all(sim.clusters().map((c) => syncOne(sim, c.name, c.region, c.accountId)));
+    const elapsed = Date.now() - started;
+    if (values.json) io.stdout(JSON.stringify(results.map((r) => ({ report: r.report, effectiveAccess: r.access })), null, 2));
+    else io.stdout(render(results, sim, elapsed));
+    const partial = results.some((r) => r.report.status !== 'complete');
+    if (values['keep-running']) {
+      keep = true;
+      io.stderr(`simulator still serving (Ctrl-C to stop); ready line:\n${JSON.stringify(sim.ready())}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await sim.close();
+    }
+    return partial ? 3 : 0;
+  } finally {
+    if (!keep) await sim.close();
+  }
+}

@@ -90,8 +90,9 @@ export function loadSyncConfig(argv: string[], isTty: boolean): SyncCommandConfi
     globalBindingExternalId: v['global-binding-external-id'] ?? env('BATON_GLOBAL_BINDING_EXTERNAL_ID'),
   });
   const problems = resolved.ok ? [] : [...resolved.problems];
-  const output = v.output ?? 'table';
-  if (output !== 'table' && output !== 'json') problems.push(`--output must be "table" or "json", not "${output}"`);
+  const rawOutput = v.output ?? 'table';
+  const output = rawOutput === 'json' ? 'json' : 'table';
+  if (rawOutput !== 'table' && rawOutput !== 'json') problems.push(`--output must be "table" or "json", not "${rawOutput}"`);
   const concurrency = v.concurrency === undefined ? 10 : Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) problems.push('--concurrency must be a whole number from 1 to 100');
   const common = v['endpoint-url'] ?? env('AWS_ENDPOINT_URL');

@@ -11,7 +11,7 @@ import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js'
 import { CliError, intFlag, parseFlags, UsageError, type CliIo } from './args.js';
 
 /** The AWS port `serve` uses unless told otherwise; Kubernetes endpoints take the ports after it. */
-export const DEFAULT_PORT = 4600;
+export const DEFAULT_PORT = 4510;
 
 export const SERVE_USAGE = `usage: eks-sim serve [options]
 

@@ -268,6 +268,17 @@ describe('buildWorld validation', () => {
     ]);
   });
 
+  it('accepts bindings without subjects and manifests without a namespace (kubectl puts them in default)', () => {
+    const doc = base();
+    doc.clusters![0]!.kubernetes = [
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'empty' }, roleRef: { kind: 'ClusterRole', name: 'view' } },
+      { kind: 'ConfigMap', metadata: { name: 'settings', uid: 'x', resourceVersion: '7' }, data: { a: 'b' } },
+    ];
+    const cluster = [...buildWorld(doc).clusters.values()][0]!;
+    expect(cluster.kube.get('clusterrolebindings', undefined, 'empty')!.subjects).toBeUndefined();
+    expect(cluster.kube.get('configmaps', 'default', 'settings')!.metadata.uid).not.toBe('x');
+  });
+
   it('explains a malformed aws-auth mapping inside the structured list', () => {
     const doc = base();
     doc.clusters![0]!.awsAuth = {

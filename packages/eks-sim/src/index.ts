@@ -1,5 +1,12 @@
 export { startSim } from './sim.js';
-export type { RunningSim, StartSimOptions, SimClusterInfo, SimCredentialInfo, ReadyLine, SimControl } from './sim.js';
+export type {
+  RunningSim,
+  StartSimOptions,
+  SimClusterInfo,
+  SimCredentialInfo,
+  ReadyLine,
+  SimControl,
+} from './sim.js';
 export { World, normalizePath, defaultAccessEntryUsername } from './world/world.js';
 export type * from './world/types.js';
 export { AUTHENTICATION_MODES, ACCESS_ENTRY_TYPES, clusterKey } from './world/types.js';
@@ -8,12 +15,31 @@ export type { KubeObject, KubeResource } from './kube/store.js';
 export { Faults, faultRuleSchema } from './faults.js';
 export type { FaultRule } from './faults.js';
 export { createDemoWorld, createDemoDocument, DEMO } from './world/demo.js';
-export { generateWorld, generateInto, GENERATE_DEFAULTS, GENERATOR_CONNECTOR_KEY, GENERATED_BASELINE } from './world/generate.js';
+export {
+  generateWorld,
+  generateInto,
+  GENERATE_DEFAULTS,
+  GENERATOR_CONNECTOR_KEY,
+  GENERATED_BASELINE,
+} from './world/generate.js';
 export type { GenerateOptions } from './world/generate.js';
-export { buildWorld, loadWorldFile, readWorldDocument, parseWorldDocument, worldFactory, WorldFileError } from './world/load.js';
+export {
+  buildWorld,
+  loadWorldFile,
+  readWorldDocument,
+  parseWorldDocument,
+  worldFactory,
+  WorldFileError,
+} from './world/load.js';
 export type { WorldProblem } from './world/load.js';
 export type { WorldDocument, WorldDocumentInput } from './world/schema.js';
 export { createSimAdminClient, SimAdminError } from './admin-client.js';
-export type { SimAdminClient, ClusterSelector, AccessEntryInput, IamRoleInput, KubeManifestInput } from './admin-client.js';
+export type {
+  SimAdminClient,
+  ClusterSelector,
+  AccessEntryInput,
+  IamRoleInput,
+  KubeManifestInput,
+} from './admin-client.js';
 export type { AccessEntryJson, RoleJson, CounterSnapshot } from './admin.js';
 export { mintEksToken } from './kube/token.js';

@@ -112,19 +112,20 @@ export class KubeClient {
    * Lists every object of a kind, page by page. An expired continue token (410) restarts the list
    * from the beginning, so the result is always one consistent snapshot.
    */
-  async listAll<T>(resource: ListableResource, pageSize = 500): Promise<ListResult<T>> {
+  async listAll<T, R = T>(resource: ListableResource, pageSize = 500, map?: (item: T) => R): Promise<ListResult<R>> {
     const operation = `kube:list:${resource}`;
     let restarts = 0;
     let pages = 0;
     for (;;) {
-      const items: T[] = [];
+      // Mapping page by page keeps only the compact form alive, never a whole list of client objects.
+      const items: R[] = [];
       let cont: string | undefined;
       try {
         do {
           const current = cont;
           const page = await this.call(operation, undefined, () => this.page(resource, pageSize, current), (err) => err.code !== 'KUBE_CONTINUE_EXPIRED');
           pages++;
-          items.push(...(page.items as T[]));
+          for (const item of page.items as T[]) items.push(map ? map(item) : (item as unknown as R));
           cont = page.metadata?._continue || undefined;
         } while (cont);
         return { items, pages, restarts };

@@ -29,7 +29,10 @@ export interface RateSettings {
 }
 
 export const DEFAULT_RATES: Record<'aws' | 'kube', RateSettings> = {
-  aws: { initialPerSecond: 40, minPerSecond: 1, maxPerSecond: 200, burst: 10, increasePerSecond: 2, decrease: 0.7 },
+  // AWS publishes no per-API rates for EKS; 50/s is a middle guess. Recovery is quick (5/s per
+  // second) and the back-off gentle (×0.8), so a throttle costs about two seconds of headroom
+  // rather than most of a minute, while a busy account still settles below its limit.
+  aws: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 200, burst: 10, increasePerSecond: 5, decrease: 0.8 },
   kube: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 400, burst: 20, increasePerSecond: 5, decrease: 0.5 },
 };
 

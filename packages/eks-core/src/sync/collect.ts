@@ -210,14 +210,18 @@ export async function collectInventory(session: ClusterSession, options: Collect
     clusterRoleBindings: [],
     roleBindings: [],
     sources,
+    sourceDurationsMs: {} as Record<SourceName, number>,
     warnings,
   };
 
   const run = async (source: SourceName, fn: () => Promise<SourceStatus | void>) => {
+    const started = performance.now();
     try {
       sources[source] = (await fn()) ?? { state: 'read' };
     } catch (err) {
       sources[source] = failed(err);
+    } finally {
+      inventory.sourceDurationsMs[source] = Math.round(performance.now() - started);
     }
   };
 
@@ -252,22 +256,22 @@ export async function collectInventory(session: ClusterSession, options: Collect
       inventory.awsAuth = cm.data ?? {};
     }),
     run('kube:namespaces', async () => {
-      inventory.namespaces = (await kube.listAll<V1Namespace>('namespaces', pageSize)).items.map((n) => meta(n.metadata));
+      inventory.namespaces = (await kube.listAll<V1Namespace, KubeMeta>('namespaces', pageSize, (n) => meta(n.metadata))).items;
     }),
     run('kube:serviceAccounts', async () => {
-      inventory.serviceAccounts = (await kube.listAll<V1ServiceAccount>('serviceaccounts', pageSize)).items.map((s) => meta(s.metadata));
+      inventory.serviceAccounts = (await kube.listAll<V1ServiceAccount, KubeMeta>('serviceaccounts', pageSize, (s) => meta(s.metadata))).items;
     }),
     run('kube:rbac', async () => {
       const [cr, r, crb, rb] = await Promise.all([
-        kube.listAll<V1ClusterRole>('clusterroles', pageSize),
-        kube.listAll<V1Role>('roles', pageSize),
-        kube.listAll<V1ClusterRoleBinding>('clusterrolebindings', pageSize),
-        kube.listAll<V1RoleBinding>('rolebindings', pageSize),
+        kube.listAll<V1ClusterRole, KubeRoleRecord>('clusterroles', pageSize, role),
+        kube.listAll<V1Role, KubeRoleRecord>('roles', pageSize, role),
+        kube.listAll<V1ClusterRoleBinding, KubeBindingRecord>('clusterrolebindings', pageSize, binding),
+        kube.listAll<V1RoleBinding, KubeBindingRecord>('rolebindings', pageSize, binding),
       ]);
-      inventory.clusterRoles = cr.items.map(role);
-      inventory.roles = r.items.map(role);
-      inventory.clusterRoleBindings = crb.items.map(binding);
-      inventory.roleBindings = rb.items.map(binding);
+      inventory.clusterRoles = cr.items;
+      inventory.roles = r.items;
+      inventory.clusterRoleBindings = crb.items;
+      inventory.roleBindings = rb.items;
       const restarts = cr.restarts + r.restarts + crb.restarts + rb.restarts;
       if (restarts > 0) return { state: 'read', note: `${restarts} list(s) restarted after an expired continue token` };
     }),

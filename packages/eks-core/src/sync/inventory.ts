@@ -88,6 +88,8 @@ export interface ClusterInventory {
   clusterRoleBindings: KubeBindingRecord[];
   roleBindings: KubeBindingRecord[];
   sources: Record<SourceName, SourceStatus>;
+  /** How long reading each source took, in milliseconds. */
+  sourceDurationsMs: Record<SourceName, number>;
   /** Problems that did not fail a source (an undecodable trust policy, a describe that vanished). */
   warnings: string[];
 }

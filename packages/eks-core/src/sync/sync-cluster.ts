@@ -30,6 +30,7 @@ export interface SyncReport {
   finishedAt?: string;
   durationMs?: number;
   sources: Record<SourceName, SourceStatus>;
+  sourceDurationsMs: Record<SourceName, number>;
   counts: SnapshotCounts;
   apiCalls: Record<string, OperationStats>;
   totalApiCalls: number;
@@ -72,6 +73,7 @@ export async function syncCluster(options: SyncClusterOptions): Promise<ClusterS
     status: failed ? 'partial' : 'complete',
     startedAt: started.toISOString(),
     sources: inventory.sources,
+    sourceDurationsMs: inventory.sourceDurationsMs,
     counts: snapshot.counts,
     apiCalls: session.stats.snapshot(),
     totalApiCalls: session.stats.total(),

@@ -76,34 +76,19 @@ describe('eks-sim CLI: bad input', () => {
     expectCleanFailure(await run(['bogus']), 2, /unknown command "bogus"/);
   });
 
-  it('rejects unknown flags, bad numbers and missing values with exit code 2', async () => {
-    expectCleanFailure(
-      await run(['serve', '--nope']),
-      2,
-      /^eks-sim: unknown option --nope\nRun "eks-sim serve --help" for usage\.\n$/,
-    );
-    expectCleanFailure(
-      await run(['serve', '--port', '99999']),
-      2,
-      /--port must be a whole number from 0 to 65535/,
-    );
-    expectCleanFailure(
-      await run(['serve', '--generate', 'namespaces=lots,colour=blue']),
-      2,
+  it.each([
+    [['serve', '--nope'], /^eks-sim: unknown option --nope\nRun "eks-sim serve --help" for usage\.\n$/],
+    [['serve', '--port', '99999'], /--port must be a whole number from 0 to 65535/],
+    [
+      ['serve', '--generate', 'namespaces=lots,colour=blue'],
       /--generate: namespaces: must be a number \(got string\); colour: unknown field/,
-    );
-    expectCleanFailure(
-      await run(['serve', '--fault', '{"target":"eks:*","throttleRate":5}']),
-      2,
-      /--fault #1: rules\[0\]\.throttleRate/,
-    );
-    expectCleanFailure(await run(['token', '--cluster', 'prod-eu']), 2, /--region is required/);
-    expectCleanFailure(
-      await run(['token', '--cluster', 'prod-eu', '--region', 'eu-west-1']),
-      2,
-      /no AWS credentials/,
-    );
-    expectCleanFailure(await run(['kubeconfig']), 2, /--cluster is required/);
+    ],
+    [['serve', '--fault', '{"target":"eks:*","throttleRate":5}'], /--fault #1: rules\[0\]\.throttleRate/],
+    [['token', '--cluster', 'prod-eu'], /--region is required/],
+    [['token', '--cluster', 'prod-eu', '--region', 'eu-west-1'], /no AWS credentials/],
+    [['kubeconfig'], /--cluster is required/],
+  ])('rejects %j with exit code 2', async (args, message) => {
+    expectCleanFailure(await run(args), 2, message);
   });
 
   it('explains a missing or malformed world file with exit code 1', async () => {

@@ -1,8 +1,15 @@
 import { ApiException, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Credential } from '../world/types.js';
-import { kubeConfigOptions, rawRequest, startKubeEndpoint, tokenFor, type KubeEndpoint } from './test-helpers.js';
+import {
+  kubeConfigOptions,
+  rawRequest,
+  startKubeEndpoint,
+  tokenFor,
+  type KubeEndpoint,
+} from './test-helpers.js';
 import { ACCOUNT, awsAuthData, buildTestWorld, type TestWorld } from './test-world.js';
+import { verifyEksToken } from './authn.js';
 import { EKS_TOKEN_PREFIX } from './token.js';
 
 const UNAUTHORIZED = {
@@ -20,7 +27,9 @@ const endpoints = new Map<Cluster, KubeEndpoint>();
 
 beforeAll(async () => {
   t = buildTestWorld();
-  for (const cluster of Object.values(t.clusters)) endpoints.set(cluster, await startKubeEndpoint({ world: t.world, cluster }));
+  for (const cluster of Object.values(t.clusters)) {
+    endpoints.set(cluster, await startKubeEndpoint({ world: t.world, cluster }));
+  }
 });
 
 afterAll(async () => {
@@ -35,7 +44,9 @@ function clientsWithToken(cluster: Cluster, token: string) {
 
 async function whoAmI(cluster: Cluster, credential: Credential) {
   const { authn } = clientsWithToken(cluster, await tokenFor(credential, cluster));
-  const review = await authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  const review = await authn.createSelfSubjectReview({
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
   return review.status?.userInfo;
 }
 
@@ -60,7 +71,10 @@ describe('EKS bearer token authentication', () => {
     const token = await tokenFor(t.credentials.alice, t.clusters.mixed);
     const { core } = clientsWithToken(t.clusters.api, token);
     expect((await rejection(core.listNamespacedConfigMap({ namespace: 'team-a' }))).code).toBe(401);
-    const raw = await rawRequest(endpoints.get(t.clusters.api)!, { path: '/api/v1/namespaces/team-a/configmaps', token });
+    const raw = await rawRequest(endpoints.get(t.clusters.api)!, {
+      path: '/api/v1/namespaces/team-a/configmaps',
+      token,
+    });
     expect(raw.status).toBe(401);
     expect(raw.json).toEqual(UNAUTHORIZED);
   });
@@ -76,7 +90,9 @@ describe('EKS bearer token authentication', () => {
     const stale = await tokenFor(t.credentials.alice, cluster, new Date(Date.now() - 16 * 60_000));
     expect((await rejection(clientsWithToken(cluster, stale).core.listNamespace())).code).toBe(401);
     const older = await tokenFor(t.credentials.alice, cluster, new Date(Date.now() - 14 * 60_000));
-    await expect(clientsWithToken(cluster, older).core.listNamespacedConfigMap({ namespace: 'team-a' })).resolves.toBeDefined();
+    await expect(
+      clientsWithToken(cluster, older).core.listNamespacedConfigMap({ namespace: 'team-a' }),
+    ).resolves.toBeDefined();
   });
 
   it('rejects a token whose presigned URL was tampered with', async () => {
@@ -123,8 +139,14 @@ describe('mapping IAM principals to Kubernetes users', () => {
 
   it('maps through aws-auth only on a CONFIG_MAP cluster, rejecting an access-entry-only principal', async () => {
     const cluster = t.clusters.configMap;
-    expect(await whoAmI(cluster, t.credentials.alice)).toMatchObject({ username: 'alice-from-aws-auth', groups: ['system:authenticated'] });
-    expect(await whoAmI(cluster, t.credentials.bob)).toMatchObject({ username: 'bob', groups: ['team-a-viewers', 'system:authenticated'] });
+    expect(await whoAmI(cluster, t.credentials.alice)).toMatchObject({
+      username: 'alice-from-aws-auth',
+      groups: ['system:authenticated'],
+    });
+    expect(await whoAmI(cluster, t.credentials.bob)).toMatchObject({
+      username: 'bob',
+      groups: ['team-a-viewers', 'system:authenticated'],
+    });
     const token = await tokenFor(t.credentials.dev, cluster);
     expect((await rejection(clientsWithToken(cluster, token).core.listNamespace())).code).toBe(401);
   });
@@ -150,7 +172,9 @@ describe('mapping IAM principals to Kubernetes users', () => {
   it('expands {{SessionName}} in access entry usernames and keeps the role path out of the default one', async () => {
     expect((await whoAmI(t.clusters.api, t.credentials.dev))?.username).toBe('dev:dana');
     // The default username keeps no role path; {{SessionName}} transliterates '@' as in aws-auth.
-    expect((await whoAmI(t.clusters.api, t.credentials.admin))?.username).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice-example.com`);
+    expect((await whoAmI(t.clusters.api, t.credentials.admin))?.username).toBe(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice-example.com`,
+    );
   });
 
   it('reports the caller ARNs as extra user info, as aws-iam-authenticator does', async () => {
@@ -166,7 +190,10 @@ describe('mapping IAM principals to Kubernetes users', () => {
     const cluster = t.clusters.configMap;
     const kube = cluster.kube;
     const current = kube.get('configmaps', 'kube-system', 'aws-auth')!;
-    kube.update('configmaps', { ...current, data: { mapRoles: '- rolearn: [unclosed', mapUsers: awsAuthData().mapUsers! } });
+    kube.update('configmaps', {
+      ...current,
+      data: { mapRoles: '- rolearn: [unclosed', mapUsers: awsAuthData().mapUsers! },
+    });
     try {
       const token = await tokenFor(t.credentials.bob, cluster);
       expect((await rejection(clientsWithToken(cluster, token).core.listNamespace())).code).toBe(401);
@@ -187,5 +214,43 @@ describe('mapping IAM principals to Kubernetes users', () => {
     } finally {
       cluster.accessEntries.set(entry.principalArn, entry);
     }
+  });
+});
+
+describe('verifyEksToken', () => {
+  it('names why a token fails, so each 401 above is for the intended reason', async () => {
+    const cluster = t.clusters.api;
+    const now = new Date();
+    const verify = (token: string, at = now) => {
+      const result = verifyEksToken(token, cluster.name, t.world, at);
+      return result.ok ? 'ok' : result.reason;
+    };
+    const token = await tokenFor(t.credentials.alice, cluster, now);
+    expect(verify(token)).toBe('ok');
+    expect(verify(await tokenFor(t.credentials.alice, t.clusters.mixed, now))).toMatch(
+      /^SignatureDoesNotMatch/,
+    );
+    expect(verify(token, new Date(now.getTime() + 16 * 60_000))).toBe('token expired');
+    expect(verify(token, new Date(now.getTime() - 10 * 60_000))).toBe('token signed in the future');
+    const url = Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString('utf8');
+    const reencode = (u: string) => EKS_TOKEN_PREFIX + Buffer.from(u).toString('base64url');
+    expect(verify(reencode(url.replace('sts.us-west-2.amazonaws.com', 'sts.example.com')))).toMatch(
+      /is not STS/,
+    );
+    expect(verify(reencode(`${url}&Extra=1`))).toMatch(/unexpected query parameter/);
+    expect(
+      verify(reencode(url.replace('X-Amz-SignedHeaders=host%3Bx-k8s-aws-id', 'X-Amz-SignedHeaders=host'))),
+    ).toMatch(/does not sign host and x-k8s-aws-id/);
+  });
+
+  it('checks the signature over the STS host, so a token cannot be moved to another STS host', async () => {
+    const token = await tokenFor(t.credentials.alice, t.clusters.api);
+    const url = Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString('utf8');
+    // sts.amazonaws.com passes the host check; the signature, made for sts.us-west-2, does not.
+    const moved =
+      EKS_TOKEN_PREFIX +
+      Buffer.from(url.replace('sts.us-west-2.amazonaws.com', 'sts.amazonaws.com')).toString('base64url');
+    const result = verifyEksToken(moved, t.clusters.api.name, t.world, new Date());
+    expect(result.ok ? 'ok' : result.reason).toMatch(/^SignatureDoesNotMatch/);
   });
 });

@@ -45,7 +45,13 @@ const ALLOWED_PARAMS = new Set([
   'x-amz-signature',
   'x-amz-signedheaders',
 ]);
-const NODE_ENTRY_TYPES = new Set<AccessEntryType>(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'HYPERPOD_LINUX']);
+const NODE_ENTRY_TYPES = new Set<AccessEntryType>([
+  'EC2_LINUX',
+  'EC2_WINDOWS',
+  'FARGATE_LINUX',
+  'HYBRID_LINUX',
+  'HYPERPOD_LINUX',
+]);
 
 function fail(reason: string): AuthnResult {
   return { ok: false, reason };
@@ -56,7 +62,8 @@ function parseAmzDate(value: string | undefined): Date | undefined {
   return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
 }
 
-export type TokenResult = { ok: true; credential: Credential; identity: CallerIdentity } | { ok: false; reason: string };
+export type TokenResult =
+  { ok: true; credential: Credential; identity: CallerIdentity } | { ok: false; reason: string };
 
 /** Checks an EKS token for `clusterName`: shape, STS host, freshness, and the SigV4 signature. */
 export function verifyEksToken(token: string, clusterName: string, world: World, now: Date): TokenResult {
@@ -80,7 +87,9 @@ export function verifyEksToken(token: string, clusterName: string, world: World,
   const pairs = parseQuery(rawQuery);
   const params = new Map<string, string>();
   for (const [key, value] of pairs) {
-    if (!ALLOWED_PARAMS.has(key.toLowerCase())) return { ok: false, reason: `unexpected query parameter ${key}` };
+    if (!ALLOWED_PARAMS.has(key.toLowerCase())) {
+      return { ok: false, reason: `unexpected query parameter ${key}` };
+    }
     if (params.has(key)) return { ok: false, reason: `repeated query parameter ${key}` };
     params.set(key, value);
   }
@@ -94,7 +103,9 @@ export function verifyEksToken(token: string, clusterName: string, world: World,
   const signedAt = parseAmzDate(params.get('X-Amz-Date'));
   if (!signedAt) return { ok: false, reason: 'token lacks X-Amz-Date' };
   if (now.getTime() - signedAt.getTime() > TOKEN_LIFETIME_MS) return { ok: false, reason: 'token expired' };
-  if (signedAt.getTime() - now.getTime() > TOKEN_FUTURE_SKEW_MS) return { ok: false, reason: 'token signed in the future' };
+  if (signedAt.getTime() - now.getTime() > TOKEN_FUTURE_SKEW_MS) {
+    return { ok: false, reason: 'token signed in the future' };
+  }
   const verified = verifyPresignedUrl(
     {
       method: 'GET',
@@ -156,17 +167,32 @@ function userOf(
   };
 }
 
-function fromAccessEntry(cluster: Cluster, identity: CallerIdentity, credential: Credential): KubeUser | undefined {
+function fromAccessEntry(
+  cluster: Cluster,
+  identity: CallerIdentity,
+  credential: Credential,
+): KubeUser | undefined {
   // Access entries name the IAM role with its path; a session ARN carries no path, so match the role.
   const principal = identity.kind === 'assumed-role' ? identity.roleArn : identity.arn;
   const entry = principal === undefined ? undefined : cluster.accessEntries.get(principal);
   if (!entry) return undefined;
   const groups = entry.kubernetesGroups.map((g) => expandTemplate(g, identity, credential));
   if (NODE_ENTRY_TYPES.has(entry.type)) groups.push('system:nodes');
-  return userOf(expandTemplate(entry.username, identity, credential), groups, identity, credential, 'access-entry', entry);
+  return userOf(
+    expandTemplate(entry.username, identity, credential),
+    groups,
+    identity,
+    credential,
+    'access-entry',
+    entry,
+  );
 }
 
-function fromAwsAuth(cluster: Cluster, identity: CallerIdentity, credential: Credential): KubeUser | undefined {
+function fromAwsAuth(
+  cluster: Cluster,
+  identity: CallerIdentity,
+  credential: Credential,
+): KubeUser | undefined {
   const config = readAwsAuth(cluster.kube);
   const arn = canonicalArn(identity);
   const key = arn.toLowerCase();
@@ -181,7 +207,11 @@ function fromAwsAuth(cluster: Cluster, identity: CallerIdentity, credential: Cre
 }
 
 /** Maps an authenticated IAM principal to a Kubernetes user per the cluster's authentication mode. */
-export function mapIdentity(cluster: Cluster, identity: CallerIdentity, credential: Credential): KubeUser | undefined {
+export function mapIdentity(
+  cluster: Cluster,
+  identity: CallerIdentity,
+  credential: Credential,
+): KubeUser | undefined {
   switch (cluster.authenticationMode) {
     case 'API':
       return fromAccessEntry(cluster, identity, credential);
@@ -200,6 +230,10 @@ export function authenticate(authorization: string | undefined, ctx: AuthnContex
   const token = verifyEksToken(m[1]!, ctx.cluster.name, ctx.world, ctx.now);
   if (!token.ok) return token;
   const user = mapIdentity(ctx.cluster, token.identity, token.credential);
-  if (!user) return fail(`${token.identity.arn} maps to no Kubernetes identity on ${ctx.cluster.name} (${ctx.cluster.authenticationMode})`);
+  if (!user) {
+    return fail(
+      `${token.identity.arn} maps to no Kubernetes identity on ${ctx.cluster.name} (${ctx.cluster.authenticationMode})`,
+    );
+  }
   return { ok: true, user };
 }

@@ -1,4 +1,10 @@
-import { ApiException, AuthorizationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Credential } from '../world/types.js';
 import { kubeConfigOptions, startKubeEndpoint, tokenFor, type KubeEndpoint } from './test-helpers.js';
@@ -34,7 +40,11 @@ async function status(promise: Promise<unknown>): Promise<{ code: number; messag
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ApiException);
-  const body = JSON.parse((err as ApiException<string>).body) as { code: number; message: string; reason: string };
+  const body = JSON.parse((err as ApiException<string>).body) as {
+    code: number;
+    message: string;
+    reason: string;
+  };
   return { code: body.code, message: body.message, reason: body.reason };
 }
 
@@ -45,7 +55,11 @@ async function canI(
 ): Promise<boolean> {
   const { authz } = await clients(cluster, credential);
   const review = await authz.createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attrs } },
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: attrs },
+    },
   });
   return review.status?.allowed ?? false;
 }
@@ -58,13 +72,16 @@ describe('RBAC authorization', () => {
     expect(await status(core.listNamespacedConfigMap({ namespace: 'team-b' }))).toEqual({
       code: 403,
       reason: 'Forbidden',
-      message: 'configmaps is forbidden: User "alice" cannot list resource "configmaps" in API group "" in the namespace "team-b"',
+      message:
+        'configmaps is forbidden: User "alice" cannot list resource "configmaps" in API group "" in the namespace "team-b"',
     });
   });
 
   it('words a denied named request and a cluster-scoped one as the API server does', async () => {
     const { core, rbac } = await clients(t.clusters.api, t.credentials.alice);
-    expect((await status(core.readNamespacedConfigMap({ name: 'settings', namespace: 'team-b' }))).message).toBe(
+    expect(
+      (await status(core.readNamespacedConfigMap({ name: 'settings', namespace: 'team-b' }))).message,
+    ).toBe(
       'configmaps "settings" is forbidden: User "alice" cannot get resource "configmaps" in API group "" in the namespace "team-b"',
     );
     expect((await status(rbac.listClusterRole())).message).toBe(
@@ -79,7 +96,10 @@ describe('RBAC authorization', () => {
   it('does not let a read-only grant write', async () => {
     const { core } = await clients(t.clusters.api, t.credentials.alice);
     const denied = await status(
-      core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'mine' }, data: { a: '1' } } }),
+      core.createNamespacedConfigMap({
+        namespace: 'team-a',
+        body: { metadata: { name: 'mine' }, data: { a: '1' } },
+      }),
     );
     expect(denied.code).toBe(403);
     expect(denied.message).toContain('cannot create resource "configmaps"');
@@ -119,8 +139,20 @@ describe('RBAC authorization', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ns-reader' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }],
     });
-    expect(await canI(cluster, t.credentials.alice, { verb: 'create', resource: 'configmaps', namespace: 'team-b' })).toBe(true);
-    expect(await canI(cluster, t.credentials.alice, { verb: 'create', resource: 'configmaps', namespace: 'team-a' })).toBe(false);
+    expect(
+      await canI(cluster, t.credentials.alice, {
+        verb: 'create',
+        resource: 'configmaps',
+        namespace: 'team-b',
+      }),
+    ).toBe(true);
+    expect(
+      await canI(cluster, t.credentials.alice, {
+        verb: 'create',
+        resource: 'configmaps',
+        namespace: 'team-a',
+      }),
+    ).toBe(false);
     expect(await canI(cluster, t.credentials.alice, { verb: 'list', resource: 'namespaces' })).toBe(true);
     expect(await canI(cluster, t.credentials.dev, { verb: 'list', resource: 'namespaces' })).toBe(true);
   });
@@ -130,12 +162,21 @@ describe('RBAC authorization', () => {
     const kube = cluster.kube;
     kube.create('clusterroles', {
       metadata: { name: 'aggregate-reader' },
-      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-reader': 'true' } }] },
+      aggregationRule: {
+        clusterRoleSelectors: [{ matchLabels: { 'example.com/aggregate-to-reader': 'true' } }],
+      },
       rules: [],
     });
     kube.create('clusterroles', {
       metadata: { name: 'reader-part', labels: { 'example.com/aggregate-to-reader': 'true' } },
-      rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['get'], resourceNames: ['special'] }],
+      rules: [
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['roles'],
+          verbs: ['get'],
+          resourceNames: ['special'],
+        },
+      ],
     });
     kube.create('rolebindings', {
       metadata: { name: 'alice-aggregate', namespace: 'team-a' },
@@ -151,9 +192,13 @@ describe('RBAC authorization', () => {
   it('allows the system:masters group everything', async () => {
     // Admin maps to system:masters through aws-auth on the CONFIG_MAP cluster.
     const { rbac } = await clients(t.clusters.configMap, t.credentials.admin);
-    const created = await rbac.createClusterRole({ body: { metadata: { name: 'made-by-master' }, rules: [] } });
+    const created = await rbac.createClusterRole({
+      body: { metadata: { name: 'made-by-master' }, rules: [] },
+    });
     expect(created.metadata?.name).toBe('made-by-master');
-    expect(await canI(t.clusters.configMap, t.credentials.admin, { verb: 'delete', resource: 'nodes' })).toBe(true);
+    expect(await canI(t.clusters.configMap, t.credentials.admin, { verb: 'delete', resource: 'nodes' })).toBe(
+      true,
+    );
   });
 });
 
@@ -169,29 +214,55 @@ describe('EKS access policies', () => {
     const cluster = t.clusters.api;
     const { core } = await clients(cluster, t.credentials.dev);
     for (const namespace of ['team-b', 'svc-x']) {
-      const made = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'from-dev' }, data: { a: '1' } } });
+      const made = await core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name: 'from-dev' }, data: { a: '1' } },
+      });
       expect(made.metadata?.namespace).toBe(namespace);
     }
-    expect(await status(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'from-dev' } } }))).toEqual({
+    expect(
+      await status(
+        core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'from-dev' } } }),
+      ),
+    ).toEqual({
       code: 403,
       reason: 'Forbidden',
-      message: 'configmaps is forbidden: User "dev:dana" cannot create resource "configmaps" in API group "" in the namespace "team-a"',
+      message:
+        'configmaps is forbidden: User "dev:dana" cannot create resource "configmaps" in API group "" in the namespace "team-a"',
     });
     // Namespace scope never reaches cluster-scoped resources.
-    expect(await canI(cluster, t.credentials.dev, { verb: 'get', resource: 'serviceaccounts', namespace: 'team-b' })).toBe(true);
+    expect(
+      await canI(cluster, t.credentials.dev, {
+        verb: 'get',
+        resource: 'serviceaccounts',
+        namespace: 'team-b',
+      }),
+    ).toBe(true);
     expect(await canI(cluster, t.credentials.dev, { verb: 'list', resource: 'serviceaccounts' })).toBe(false);
   });
 
   it('applies a policy association change on the next request', async () => {
     const cluster = t.clusters.api;
-    const association = cluster.accessEntries.get(t.roles.dev.arn)!.associations.get(
-      'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
-    )!;
+    const association = cluster.accessEntries
+      .get(t.roles.dev.arn)!
+      .associations.get('arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy')!;
     const saved = association.accessScope;
     association.accessScope = { type: 'namespace', namespaces: ['team-a'] };
     try {
-      expect(await canI(cluster, t.credentials.dev, { verb: 'create', resource: 'configmaps', namespace: 'team-a' })).toBe(true);
-      expect(await canI(cluster, t.credentials.dev, { verb: 'create', resource: 'configmaps', namespace: 'team-b' })).toBe(false);
+      expect(
+        await canI(cluster, t.credentials.dev, {
+          verb: 'create',
+          resource: 'configmaps',
+          namespace: 'team-a',
+        }),
+      ).toBe(true);
+      expect(
+        await canI(cluster, t.credentials.dev, {
+          verb: 'create',
+          resource: 'configmaps',
+          namespace: 'team-b',
+        }),
+      ).toBe(false);
     } finally {
       association.accessScope = saved;
     }
@@ -200,7 +271,13 @@ describe('EKS access policies', () => {
   it('ignores access policies on a CONFIG_MAP cluster', async () => {
     // On the CONFIG_MAP cluster Dev's access entry (with its policy) does not even authenticate; Admin
     // is system:masters through aws-auth. Alice maps through aws-auth with no groups: nothing allowed.
-    expect(await canI(t.clusters.configMap, t.credentials.alice, { verb: 'list', resource: 'configmaps', namespace: 'team-a' })).toBe(false);
+    expect(
+      await canI(t.clusters.configMap, t.credentials.alice, {
+        verb: 'list',
+        resource: 'configmaps',
+        namespace: 'team-a',
+      }),
+    ).toBe(false);
   });
 });
 

@@ -41,7 +41,6 @@ export interface Decision {
   reason: string;
 }
 
-const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const SUPERUSER_GROUP = 'system:masters';
 const DENIED: Decision = { allowed: false, reason: '' };
 const MAX_CACHED_DECISIONS = 50_000;
@@ -54,9 +53,25 @@ const MAX_CACHED_DECISIONS = 50_000;
 const BOOTSTRAP_RULES: PolicyRule[] = [
   {
     verbs: ['get'],
-    nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'],
+    nonResourceURLs: [
+      '/api',
+      '/api/*',
+      '/apis',
+      '/apis/*',
+      '/healthz',
+      '/livez',
+      '/readyz',
+      '/version',
+      '/version/',
+      '/openapi',
+      '/openapi/*',
+    ],
   },
-  { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+  {
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+    verbs: ['create'],
+  },
   { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
 ];
 
@@ -111,7 +126,10 @@ function subjectKey(subject: Subject, bindingNamespace: string): string | undefi
       return `g:${subject.name}`;
     case 'ServiceAccount': {
       // A RoleBinding's service-account subject defaults to the binding's namespace.
-      const ns = typeof subject.namespace === 'string' && subject.namespace !== '' ? subject.namespace : bindingNamespace;
+      const ns =
+        typeof subject.namespace === 'string' && subject.namespace !== ''
+          ? subject.namespace
+          : bindingNamespace;
       return ns === '' ? undefined : `u:system:serviceaccount:${ns}:${subject.name}`;
     }
     default:
@@ -205,11 +223,14 @@ class RbacIndex {
       const role = this.store.get('clusterroles', undefined, roleName);
       if (!role) return;
       rules.push(...rulesOf(role));
-      const selectors = (role.aggregationRule as { clusterRoleSelectors?: StructuredLabelSelector[] } | undefined)
-        ?.clusterRoleSelectors;
+      const selectors = (
+        role.aggregationRule as { clusterRoleSelectors?: StructuredLabelSelector[] } | undefined
+      )?.clusterRoleSelectors;
       if (!Array.isArray(selectors) || selectors.length === 0) return;
       for (const candidate of this.store.list('clusterroles').items) {
-        if (selectors.some((s) => matchesStructuredSelector(s, candidate.metadata.labels))) visit(candidate.metadata.name);
+        if (selectors.some((s) => matchesStructuredSelector(s, candidate.metadata.labels))) {
+          visit(candidate.metadata.name);
+        }
       }
     };
     visit(name);
@@ -247,8 +268,14 @@ class RbacIndex {
     const namespace = attrs.kind === 'resource' ? attrs.namespace : '';
     for (const grant of this.grantsFor(user, namespace)) {
       if (this.grantRules(grant).some((rule) => ruleAllows(rule, attrs))) {
-        const binding = grant.bindingKind === 'RoleBinding' ? `"${grant.bindingName}/${grant.namespace}"` : `"${grant.bindingName}"`;
-        decision = { allowed: true, reason: `RBAC: allowed by ${grant.bindingKind} ${binding} of ${grant.roleKind} "${grant.roleName}" to ${grant.subject}` };
+        const binding =
+          grant.bindingKind === 'RoleBinding'
+            ? `"${grant.bindingName}/${grant.namespace}"`
+            : `"${grant.bindingName}"`;
+        decision = {
+          allowed: true,
+          reason: `RBAC: allowed by ${grant.bindingKind} ${binding} of ${grant.roleKind} "${grant.roleName}" to ${grant.subject}`,
+        };
         break;
       }
     }
@@ -282,7 +309,9 @@ function policiesFor(cluster: Cluster, user: KubeUser, namespace: string): Polic
   const out: PolicyGrant[] = [];
   for (const association of user.accessEntry.associations.values()) {
     const scope = association.accessScope;
-    const inScope = scope.type === 'cluster' || (namespace !== '' && scope.namespaces.some((p) => scopeCovers(p, namespace)));
+    const inScope =
+      scope.type === 'cluster' ||
+      (namespace !== '' && scope.namespaces.some((p) => scopeCovers(p, namespace)));
     if (!inScope) continue;
     const policy = findAccessPolicy(association.policyArn);
     if (policy) out.push({ policyArn: policy.arn, rules: policy.rules });
@@ -292,16 +321,25 @@ function policiesFor(cluster: Cluster, user: KubeUser, namespace: string): Polic
 
 /** Decides whether `user` may perform the request on `cluster`. */
 export function authorize(cluster: Cluster, user: KubeUser, attrs: RequestAttributes): Decision {
-  if (user.groups.includes(SUPERUSER_GROUP)) return { allowed: true, reason: `superuser: member of ${SUPERUSER_GROUP}` };
+  if (user.groups.includes(SUPERUSER_GROUP)) {
+    return { allowed: true, reason: `superuser: member of ${SUPERUSER_GROUP}` };
+  }
   if (BOOTSTRAP_RULES.some((rule) => ruleAllows(rule, attrs))) {
-    return { allowed: true, reason: 'RBAC: allowed by the bootstrap discovery and self-review roles to Group "system:authenticated"' };
+    return {
+      allowed: true,
+      reason:
+        'RBAC: allowed by the bootstrap discovery and self-review roles to Group "system:authenticated"',
+    };
   }
   const rbac = rbacIndex(cluster.kube).decide(user, attrs);
   if (rbac.allowed) return rbac;
   const namespace = attrs.kind === 'resource' ? attrs.namespace : '';
   for (const policy of policiesFor(cluster, user, namespace)) {
     if (policy.rules.some((rule) => ruleAllows(rule, attrs))) {
-      return { allowed: true, reason: `EKS Access Policy: allowed by access policy "${policy.policyArn}" associated with access entry "${user.accessEntry?.principalArn ?? ''}" to User "${user.username}"` };
+      return {
+        allowed: true,
+        reason: `EKS Access Policy: allowed by access policy "${policy.policyArn}" associated with access entry "${user.accessEntry?.principalArn ?? ''}" to User "${user.username}"`,
+      };
     }
   }
   return DENIED;
@@ -310,7 +348,12 @@ export function authorize(cluster: Cluster, user: KubeUser, attrs: RequestAttrib
 /** The 403 the API server answers a denied request with. */
 export function forbidden(user: KubeUser, attrs: RequestAttributes): KubeError {
   if (attrs.kind === 'nonResource') {
-    return new KubeError(403, 'Forbidden', `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`, {});
+    return new KubeError(
+      403,
+      'Forbidden',
+      `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`,
+      {},
+    );
   }
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const subject = `${qualifiedResource(attrs.resource, attrs.group)}${attrs.name ? ` "${attrs.name}"` : ''}`;
@@ -319,7 +362,11 @@ export function forbidden(user: KubeUser, attrs: RequestAttributes): KubeError {
     403,
     'Forbidden',
     `${subject} is forbidden: User "${user.username}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.group}" ${where}`,
-    { ...(attrs.name ? { name: attrs.name } : {}), ...(attrs.group ? { group: attrs.group } : {}), kind: attrs.resource },
+    {
+      ...(attrs.name ? { name: attrs.name } : {}),
+      ...(attrs.group ? { group: attrs.group } : {}),
+      kind: attrs.resource,
+    },
   );
 }
 
@@ -333,20 +380,26 @@ export interface RulesReview {
 export function rulesFor(cluster: Cluster, user: KubeUser, namespace: string): RulesReview {
   const rules: PolicyRule[] = [];
   if (user.groups.includes(SUPERUSER_GROUP)) {
-    rules.push({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] });
+    rules.push(
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { nonResourceURLs: ['*'], verbs: ['*'] },
+    );
   }
   rules.push(...BOOTSTRAP_RULES);
   const index = rbacIndex(cluster.kube);
   for (const grant of index.grantsFor(user, namespace)) {
     rules.push(
-      ...(grant.roleKind === 'Role' ? rulesOf(cluster.kube.get('roles', grant.namespace, grant.roleName)) : index.clusterRoleRules(grant.roleName)),
+      ...(grant.roleKind === 'Role'
+        ? rulesOf(cluster.kube.get('roles', grant.namespace, grant.roleName))
+        : index.clusterRoleRules(grant.roleName)),
     );
   }
   for (const policy of policiesFor(cluster, user, namespace)) rules.push(...policy.rules);
   const review: RulesReview = { resourceRules: [], nonResourceRules: [], incomplete: false };
   for (const rule of rules) {
-    if (rule.nonResourceURLs?.length) review.nonResourceRules.push({ verbs: [...rule.verbs], nonResourceURLs: [...rule.nonResourceURLs] });
-    else {
+    if (rule.nonResourceURLs?.length) {
+      review.nonResourceRules.push({ verbs: [...rule.verbs], nonResourceURLs: [...rule.nonResourceURLs] });
+    } else {
       review.resourceRules.push({
         verbs: [...rule.verbs],
         apiGroups: [...(rule.apiGroups ?? [])],
@@ -357,5 +410,3 @@ export function rulesFor(cluster: Cluster, user: KubeUser, namespace: string): R
   }
   return review;
 }
-
-export { RBAC_GROUP };

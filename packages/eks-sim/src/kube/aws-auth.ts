@@ -44,19 +44,29 @@ function parseList(text: string | undefined, what: string): unknown[] | string {
   return doc as unknown[];
 }
 
-function parseMappings(text: string | undefined, what: 'mapRoles' | 'mapUsers', arnField: string): Map<string, AwsAuthMapping> | string {
+function parseMappings(
+  text: string | undefined,
+  what: 'mapRoles' | 'mapUsers',
+  arnField: string,
+): Map<string, AwsAuthMapping> | string {
   const list = parseList(text, what);
   if (typeof list === 'string') return list;
   const out = new Map<string, AwsAuthMapping>();
   for (const [i, raw] of list.entries()) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `${what}[${i}]: expected a mapping`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      return `${what}[${i}]: expected a mapping`;
+    }
     const entry = raw as Record<string, unknown>;
     const arn = field(entry, arnField);
     const username = field(entry, 'username');
     const groups = field(entry, 'groups') ?? [];
     if (typeof arn !== 'string' || !arn.startsWith('arn:')) return `${what}[${i}]: ${arnField} is not an ARN`;
-    if (username !== undefined && typeof username !== 'string') return `${what}[${i}]: username is not a string`;
-    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) return `${what}[${i}]: groups is not a list of strings`;
+    if (username !== undefined && typeof username !== 'string') {
+      return `${what}[${i}]: username is not a string`;
+    }
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) {
+      return `${what}[${i}]: groups is not a list of strings`;
+    }
     out.set(arn.toLowerCase(), { arn, username: username ?? '', groups });
   }
   return out;
@@ -69,10 +79,18 @@ export function parseAwsAuth(data: Record<string, unknown> | undefined): AwsAuth
   const users = parseMappings(text('mapUsers'), 'mapUsers', 'userarn');
   const accounts = parseList(text('mapAccounts'), 'mapAccounts');
   const problems = [roles, users, accounts].filter((r): r is string => typeof r === 'string');
-  if (typeof accounts !== 'string' && !accounts.every((a) => typeof a === 'string' || typeof a === 'number')) {
+  if (
+    typeof accounts !== 'string' &&
+    !accounts.every((a) => typeof a === 'string' || typeof a === 'number')
+  ) {
     problems.push('mapAccounts: expected a list of account IDs');
   }
-  if (problems.length > 0 || typeof roles === 'string' || typeof users === 'string' || typeof accounts === 'string') {
+  if (
+    problems.length > 0 ||
+    typeof roles === 'string' ||
+    typeof users === 'string' ||
+    typeof accounts === 'string'
+  ) {
     return { ...EMPTY, problems };
   }
   return { roles, users, accounts: new Set(accounts.map(String)), problems: [] };

@@ -20,11 +20,29 @@ export interface ApiResource {
 
 export const REVIEW_GROUPS = {
   'authorization.k8s.io': [
-    { name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] },
-    { name: 'selfsubjectrulesreviews', singularName: 'selfsubjectrulesreview', namespaced: false, kind: 'SelfSubjectRulesReview', verbs: ['create'] },
+    {
+      name: 'selfsubjectaccessreviews',
+      singularName: 'selfsubjectaccessreview',
+      namespaced: false,
+      kind: 'SelfSubjectAccessReview',
+      verbs: ['create'],
+    },
+    {
+      name: 'selfsubjectrulesreviews',
+      singularName: 'selfsubjectrulesreview',
+      namespaced: false,
+      kind: 'SelfSubjectRulesReview',
+      verbs: ['create'],
+    },
   ],
   'authentication.k8s.io': [
-    { name: 'selfsubjectreviews', singularName: 'selfsubjectreview', namespaced: false, kind: 'SelfSubjectReview', verbs: ['create'] },
+    {
+      name: 'selfsubjectreviews',
+      singularName: 'selfsubjectreview',
+      namespaced: false,
+      kind: 'SelfSubjectReview',
+      verbs: ['create'],
+    },
   ],
 } as const satisfies Record<string, ApiResource[]>;
 
@@ -32,7 +50,15 @@ export type ReviewGroup = keyof typeof REVIEW_GROUPS;
 export type ReviewResource = (typeof REVIEW_GROUPS)[ReviewGroup][number]['name'];
 
 /** Patch releases EKS ran for each minor at the time of writing; unknown minors get .0. */
-const EKS_PATCH: Record<string, number> = { '1.28': 15, '1.29': 13, '1.30': 11, '1.31': 7, '1.32': 3, '1.33': 1, '1.34': 0 };
+const EKS_PATCH: Record<string, number> = {
+  '1.28': 15,
+  '1.29': 13,
+  '1.30': 11,
+  '1.31': 7,
+  '1.32': 3,
+  '1.33': 1,
+  '1.34': 0,
+};
 
 function hash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -84,7 +110,11 @@ function apiGroup(name: string): Record<string, unknown> {
 
 /** GET /api. */
 export function apiVersions(serverAddress: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 /** GET /apis. */
@@ -94,7 +124,9 @@ export function apiGroupList(): Record<string, unknown> {
 
 /** GET /apis/<group>; undefined for a group not served. */
 export function apiGroupDocument(group: string): Record<string, unknown> | undefined {
-  return apiGroupNames().includes(group) ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group) } : undefined;
+  return apiGroupNames().includes(group)
+    ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group) }
+    : undefined;
 }
 
 /** GET /api/v1 or /apis/<group>/v1; undefined for a group/version not served. */
@@ -103,5 +135,10 @@ export function apiResourceList(group: string, version: string): Record<string, 
   const reviews: readonly ApiResource[] | undefined = REVIEW_GROUPS[group as ReviewGroup];
   const resources = reviews ? [...reviews] : storedResources(group);
   if (group !== '' && !reviews && resources.length === 0) return undefined;
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? 'v1' : `${group}/v1`, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? 'v1' : `${group}/v1`,
+    resources,
+  };
 }

@@ -14,6 +14,7 @@ import {
   type KubeObjectInput,
   type KubeResource,
   type ListOptions,
+  type ListResult,
 } from './store.js';
 import { renderTable, tableRequest } from './table.js';
 import { asObjectInput, requireName, validateObject } from './validation.js';
@@ -76,7 +77,12 @@ function apiVersionOf(resource: KubeResource): string {
 
 function objectReply(req: ObjectRequest, obj: KubeObject, status = 200): Reply {
   const table = tableRequest(req.accept, req.query.get('includeObject'));
-  return { status, body: table ? renderTable([obj], table, { resourceVersion: obj.metadata.resourceVersion }) : serializeObject(obj) };
+  return {
+    status,
+    body: table
+      ? renderTable([obj], table, { resourceVersion: obj.metadata.resourceVersion })
+      : serializeObject(obj),
+  };
 }
 
 interface ContinueToken {
@@ -89,13 +95,16 @@ export function encodeContinue(token: ContinueToken): string {
   return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
 }
 
+/** Reads a continue token; anything we did not issue (or from the future) is a 400. */
 export function decodeContinue(value: string, currentRevision: number): ContinueToken {
   let parsed: unknown;
   try {
     if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) throw new Error('illegal base64 data');
     parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
   } catch (err) {
-    throw kubeErrors.badRequest(`continue key is not valid: ${err instanceof Error ? err.message : 'undecodable'}`);
+    throw kubeErrors.badRequest(
+      `continue key is not valid: ${err instanceof Error ? err.message : 'undecodable'}`,
+    );
   }
   const token = parsed as Partial<ContinueToken> | null;
   if (
@@ -106,9 +115,13 @@ export function decodeContinue(value: string, currentRevision: number): Continue
     typeof token.lastKey !== 'string' ||
     token.lastKey === ''
   ) {
-    throw kubeErrors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    throw kubeErrors.badRequest(
+      'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    );
   }
-  if (token.revision! > currentRevision) throw kubeErrors.badRequest('continue key is not valid: resource version is in the future');
+  if (token.revision! > currentRevision) {
+    throw kubeErrors.badRequest('continue key is not valid: resource version is in the future');
+  }
   return { revision: token.revision!, lastKey: token.lastKey };
 }
 
@@ -119,9 +132,9 @@ function parseLimit(value: string | null): number | undefined {
   return limit > 0 ? limit : undefined;
 }
 
-function expiredMessage(): string {
-  return 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
-}
+/** The API server's wording for a continue token it can no longer serve (etcd compaction). */
+const EXPIRED_MESSAGE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
 function storeError(err: unknown, resource: KubeResource, name: string): never {
   if (err instanceof KubeStoreError) {
@@ -139,6 +152,15 @@ function storeError(err: unknown, resource: KubeResource, name: string): never {
   throw err;
 }
 
+function listOrExpire(req: ObjectRequest, options: ListOptions): ListResult {
+  try {
+    return req.cluster.kube.list(req.resource, options);
+  } catch (err) {
+    storeError(err, req.resource, '');
+  }
+}
+
+/** GET on a collection: one page of a consistent snapshot, filtered by the selectors. */
 export function listObjects(req: ObjectRequest): Reply {
   const store = req.cluster.kube;
   const info = KUBE_RESOURCES[req.resource];
@@ -154,7 +176,7 @@ export function listObjects(req: ObjectRequest): Reply {
     if (resourceVersion !== '' && resourceVersion !== '0') {
       throw kubeErrors.badRequest('specifying resource version is not allowed when using continue');
     }
-    if (req.faults.expireContinue) throw kubeErrors.expired(expiredMessage());
+    if (req.faults.expireContinue) throw kubeErrors.expired(EXPIRED_MESSAGE);
     const token = decodeContinue(continueValue, store.currentRevision);
     if (req.namespace !== undefined && !token.lastKey.startsWith(`${req.namespace}/`)) {
       throw kubeErrors.badRequest('continue key is not valid: the token was issued for a different list');
@@ -162,10 +184,14 @@ export function listObjects(req: ObjectRequest): Reply {
     options.atRevision = token.revision;
     options.afterKey = token.lastKey;
   } else if (resourceVersion !== '' && resourceVersion !== '0' && q.get('resourceVersionMatch') === 'Exact') {
-    if (!/^\d+$/.test(resourceVersion)) throw kubeErrors.badRequest(`invalid resource version: ${resourceVersion}`);
+    if (!/^\d+$/.test(resourceVersion)) {
+      throw kubeErrors.badRequest(`invalid resource version: ${resourceVersion}`);
+    }
     const rv = Number(resourceVersion);
     if (rv > store.currentRevision) throw kubeErrors.badRequest(`resource version ${rv} is in the future`);
-    if (rv < store.compactedRevision) throw kubeErrors.expired(`too old resource version: ${rv} (${store.compactedRevision})`);
+    if (rv < store.compactedRevision) {
+      throw kubeErrors.expired(`too old resource version: ${rv} (${store.compactedRevision})`);
+    }
     options.atRevision = rv;
   }
   const labelSelector = q.get('labelSelector') ?? '';
@@ -173,14 +199,10 @@ export function listObjects(req: ObjectRequest): Reply {
   const requirements = parseLabelSelector(labelSelector);
   const fieldTest = parseFieldSelector(fieldSelector, info.namespaced);
   const filtered = requirements.length > 0 || fieldSelector.trim() !== '';
-  if (filtered) options.filter = (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
-
-  let result;
-  try {
-    result = store.list(req.resource, options);
-  } catch (err) {
-    storeError(err, req.resource, '');
+  if (filtered) {
+    options.filter = (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
   }
+  const result = listOrExpire(req, options);
   const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
   if (result.lastKey !== undefined) {
     metadata.continue = encodeContinue({ revision: result.revision, lastKey: result.lastKey });
@@ -190,7 +212,9 @@ export function listObjects(req: ObjectRequest): Reply {
   const table = tableRequest(req.accept, q.get('includeObject'));
   if (table) return { status: 200, body: renderTable(result.items, table, metadata) };
   let body = `{"kind":"${info.kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
-  for (let i = 0; i < result.items.length; i++) body += (i === 0 ? '' : ',') + serializeItem(result.items[i]!);
+  for (let i = 0; i < result.items.length; i++) {
+    body += (i === 0 ? '' : ',') + serializeItem(result.items[i]!);
+  }
   body += ']}';
   return { status: 200, body };
 }
@@ -201,14 +225,20 @@ function existing(req: ObjectRequest, name: string): KubeObject {
   return obj;
 }
 
+/** GET on one object. */
 export function getObject(req: ObjectRequest): Reply {
   return objectReply(req, existing(req, req.name!));
 }
 
 function dryRunOf(req: ObjectRequest, bodyDryRun?: unknown): boolean {
-  const values = [...req.query.getAll('dryRun'), ...(Array.isArray(bodyDryRun) ? (bodyDryRun as unknown[]) : [])];
+  const values = [
+    ...req.query.getAll('dryRun'),
+    ...(Array.isArray(bodyDryRun) ? (bodyDryRun as unknown[]) : []),
+  ];
   for (const v of values) {
-    if (v !== 'All') throw kubeErrors.badRequest(`Invalid dry run value: ${JSON.stringify(v)}: supported values: "All"`);
+    if (v !== 'All') {
+      throw kubeErrors.badRequest(`Invalid dry run value: ${JSON.stringify(v)}: supported values: "All"`);
+    }
   }
   return values.length > 0;
 }
@@ -221,14 +251,18 @@ function placeInNamespace(req: ObjectRequest, input: KubeObjectInput): void {
   }
   const given = input.metadata.namespace;
   if (given !== undefined && given !== '' && given !== req.namespace) {
-    throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    throw kubeErrors.badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   }
   input.metadata.namespace = req.namespace!;
 }
 
 function checkName(input: KubeObjectInput, name: string): void {
   if (input.metadata.name !== name) {
-    throw kubeErrors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    throw kubeErrors.badRequest(
+      `the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`,
+    );
   }
 }
 
@@ -262,7 +296,11 @@ function createFrom(req: ObjectRequest, input: KubeObjectInput, dryRun: boolean)
       ...input,
       apiVersion: apiVersionOf(req.resource),
       kind: KUBE_RESOURCES[req.resource].kind,
-      metadata: { ...meta, uid: randomUUID(), creationTimestamp: req.now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      metadata: {
+        ...meta,
+        uid: randomUUID(),
+        creationTimestamp: req.now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
     } as KubeObject;
     return objectReply(req, preview, 201);
   }
@@ -273,6 +311,7 @@ function createFrom(req: ObjectRequest, input: KubeObjectInput, dryRun: boolean)
   }
 }
 
+/** POST: validates, defaults and stores a new object (201). */
 export function createObject(req: ObjectRequest): Reply {
   const input = asObjectInput(requireBody(req), req.resource);
   requireName(req.resource, input, randomSuffix);
@@ -280,7 +319,12 @@ export function createObject(req: ObjectRequest): Reply {
   return createFrom(req, input, dryRunOf(req));
 }
 
-function replaceWith(req: ObjectRequest, input: KubeObjectInput, previous: KubeObject, dryRun: boolean): Reply {
+function replaceWith(
+  req: ObjectRequest,
+  input: KubeObjectInput,
+  previous: KubeObject,
+  dryRun: boolean,
+): Reply {
   const name = previous.metadata.name;
   validateObject(req.resource, input, previous);
   injectedConflict(req, name);
@@ -314,6 +358,7 @@ function createsOnUpdate(resource: KubeResource): boolean {
   return KUBE_RESOURCES[resource].group === 'rbac.authorization.k8s.io';
 }
 
+/** PUT: replaces an object, with optimistic concurrency on metadata.resourceVersion. */
 export function updateObject(req: ObjectRequest): Reply {
   const name = req.name!;
   const input = asObjectInput(requireBody(req), req.resource);
@@ -328,6 +373,7 @@ export function updateObject(req: ObjectRequest): Reply {
   return replaceWith(req, input, previous, dryRun);
 }
 
+/** The patch media types; server-side apply (`apply`) is recognised but not served (415). */
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
@@ -335,6 +381,7 @@ export const PATCH_TYPES = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
+/** PATCH: merge, strategic-merge (as merge) or JSON patch, then the same checks as PUT. */
 export function patchObject(req: ObjectRequest): Reply {
   const name = req.name!;
   const previous = existing(req, name);
@@ -357,7 +404,11 @@ export function patchObject(req: ObjectRequest): Reply {
         patched = applyJsonPatch(previous, patch);
         break;
       default:
-        throw kubeErrors.unsupportedMediaType(req.contentType);
+        throw kubeErrors.unsupportedMediaType(req.contentType, [
+          PATCH_TYPES.json,
+          PATCH_TYPES.merge,
+          PATCH_TYPES.strategic,
+        ]);
     }
   } catch (err) {
     if (!(err instanceof PatchError)) throw err;
@@ -370,7 +421,9 @@ export function patchObject(req: ObjectRequest): Reply {
   const input = asObjectInput(patched, req.resource);
   checkName(input, name);
   if (KUBE_RESOURCES[req.resource].namespaced && input.metadata.namespace !== req.namespace) {
-    throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    throw kubeErrors.badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
   }
   return replaceWith(req, input, previous, dryRunOf(req));
 }
@@ -380,6 +433,7 @@ interface DeleteOptions {
   dryRun?: unknown;
 }
 
+/** DELETE: honours preconditions and dry runs; a namespace takes its contents with it. */
 export function deleteObject(req: ObjectRequest): Reply {
   const name = req.name!;
   const store = req.cluster.kube;
@@ -387,13 +441,26 @@ export function deleteObject(req: ObjectRequest): Reply {
   const options = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as DeleteOptions;
   const dryRun = dryRunOf(req, options.dryRun);
   if (req.resource === 'namespaces' && IMMORTAL_NAMESPACES.has(name)) {
-    throw new KubeError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    throw new KubeError(
+      403,
+      'Forbidden',
+      `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+      { name, kind: 'namespaces' },
+    );
   }
   const pre = options.preconditions ?? {};
   if (typeof pre.uid === 'string' && pre.uid !== '' && pre.uid !== previous.metadata.uid) {
-    throw kubeErrors.conflict(req.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${previous.metadata.uid}`);
+    throw kubeErrors.conflict(
+      req.resource,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${previous.metadata.uid}`,
+    );
   }
-  if (typeof pre.resourceVersion === 'string' && pre.resourceVersion !== '' && pre.resourceVersion !== previous.metadata.resourceVersion) {
+  if (
+    typeof pre.resourceVersion === 'string' &&
+    pre.resourceVersion !== '' &&
+    pre.resourceVersion !== previous.metadata.resourceVersion
+  ) {
     throw kubeErrors.conflict(
       req.resource,
       name,

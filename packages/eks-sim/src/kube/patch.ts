@@ -33,10 +33,14 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  }
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+    return (
+      keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -44,7 +48,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 /** Splits an RFC 6901 JSON Pointer into unescaped tokens ('' is the whole document). */
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new PatchError('decode', `JSON pointer ${JSON.stringify(pointer)} must start with '/'`);
+  if (!pointer.startsWith('/')) {
+    throw new PatchError('decode', `JSON pointer ${JSON.stringify(pointer)} must start with '/'`);
+  }
   return pointer
     .slice(1)
     .split('/')
@@ -53,9 +59,13 @@ function parsePointer(pointer: string): string[] {
 
 function arrayIndex(token: string, length: number, allowEnd: boolean, path: string): number {
   if (allowEnd && token === '-') return length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new PatchError('apply', `invalid array index ${JSON.stringify(token)} in ${path}`);
+  if (!/^(0|[1-9][0-9]*)$/.test(token)) {
+    throw new PatchError('apply', `invalid array index ${JSON.stringify(token)} in ${path}`);
+  }
   const index = Number(token);
-  if (index > length || (!allowEnd && index === length)) throw new PatchError('apply', `array index ${index} out of bounds in ${path}`);
+  if (index > length || (!allowEnd && index === length)) {
+    throw new PatchError('apply', `array index ${index} out of bounds in ${path}`);
+  }
   return index;
 }
 
@@ -72,7 +82,9 @@ function locate(doc: unknown, tokens: string[], path: string): Location {
     else if (isObject(node) && Object.hasOwn(node, token)) node = node[token];
     else throw new PatchError('apply', `doc is missing path: ${JSON.stringify(path)}`);
   }
-  if (!Array.isArray(node) && !isObject(node)) throw new PatchError('apply', `doc is missing path: ${JSON.stringify(path)}`);
+  if (!Array.isArray(node) && !isObject(node)) {
+    throw new PatchError('apply', `doc is missing path: ${JSON.stringify(path)}`);
+  }
   return { parent: node, token: tokens[tokens.length - 1]! };
 }
 
@@ -81,7 +93,9 @@ function read(doc: unknown, path: string): unknown {
   if (tokens.length === 0) return doc;
   const { parent, token } = locate(doc, tokens, path);
   if (Array.isArray(parent)) return parent[arrayIndex(token, parent.length, false, path)];
-  if (!Object.hasOwn(parent, token)) throw new PatchError('apply', `doc is missing path: ${JSON.stringify(path)}`);
+  if (!Object.hasOwn(parent, token)) {
+    throw new PatchError('apply', `doc is missing path: ${JSON.stringify(path)}`);
+  }
   return parent[token];
 }
 
@@ -105,7 +119,9 @@ function remove(box: Box, path: string): unknown {
   if (tokens.length === 0) throw new PatchError('apply', 'cannot remove the whole document');
   const { parent, token } = locate(box.doc, tokens, path);
   if (Array.isArray(parent)) return parent.splice(arrayIndex(token, parent.length, false, path), 1)[0];
-  if (!Object.hasOwn(parent, token)) throw new PatchError('apply', `unable to remove nonexistent key: ${token}: missing value`);
+  if (!Object.hasOwn(parent, token)) {
+    throw new PatchError('apply', `unable to remove nonexistent key: ${token}: missing value`);
+  }
   const value = parent[token];
   delete parent[token];
   return value;
@@ -119,8 +135,12 @@ function replace(box: Box, path: string, value: unknown): void {
   }
   const { parent, token } = locate(box.doc, tokens, path);
   if (Array.isArray(parent)) parent[arrayIndex(token, parent.length, false, path)] = value;
-  else if (!Object.hasOwn(parent, token)) throw new PatchError('apply', `replace operation does not apply: doc is missing key: ${path}: missing value`);
-  else parent[token] = value;
+  else if (!Object.hasOwn(parent, token)) {
+    throw new PatchError(
+      'apply',
+      `replace operation does not apply: doc is missing key: ${path}: missing value`,
+    );
+  } else parent[token] = value;
 }
 
 interface Operation {
@@ -132,7 +152,9 @@ interface Operation {
 }
 
 function decodeOperations(patch: unknown): Operation[] {
-  if (!Array.isArray(patch)) throw new PatchError('decode', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(patch)) {
+    throw new PatchError('decode', 'json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  }
   return patch.map((raw, i) => {
     if (!isObject(raw)) throw new PatchError('decode', `operation ${i} is not an object`);
     const { op, path, from } = raw;
@@ -144,10 +166,18 @@ function decodeOperations(patch: unknown): Operation[] {
     if ((op === 'add' || op === 'replace' || op === 'test') && !hasValue) {
       throw new PatchError('decode', `operation ${i} (${op}) is missing value`);
     }
-    if ((op === 'move' || op === 'copy') && typeof from !== 'string') throw new PatchError('decode', `operation ${i} (${op}) is missing from`);
+    if ((op === 'move' || op === 'copy') && typeof from !== 'string') {
+      throw new PatchError('decode', `operation ${i} (${op}) is missing from`);
+    }
     parsePointer(path);
     if (typeof from === 'string') parsePointer(from);
-    return { op: op as Operation['op'], path, ...(typeof from === 'string' ? { from } : {}), value: raw.value as Json, hasValue };
+    return {
+      op: op as Operation['op'],
+      path,
+      ...(typeof from === 'string' ? { from } : {}),
+      value: raw.value as Json,
+      hasValue,
+    };
   });
 }
 
@@ -169,7 +199,9 @@ export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
         break;
       case 'move': {
         const from = operation.from!;
-        if (path !== from && path.startsWith(`${from}/`)) throw new PatchError('apply', `cannot move ${from} into its own child ${path}`);
+        if (path !== from && path.startsWith(`${from}/`)) {
+          throw new PatchError('apply', `cannot move ${from} into its own child ${path}`);
+        }
         add(box, path, remove(box, from));
         break;
       }

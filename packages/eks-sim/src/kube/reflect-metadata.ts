@@ -11,7 +11,11 @@ function getOwnMetadata(key: unknown, target: MetadataTarget): unknown {
 }
 
 function getMetadata(key: unknown, target: MetadataTarget): unknown {
-  for (let t: MetadataTarget | null = target; t !== null; t = Object.getPrototypeOf(t) as MetadataTarget | null) {
+  for (
+    let t: MetadataTarget | null = target;
+    t !== null;
+    t = Object.getPrototypeOf(t) as MetadataTarget | null
+  ) {
     const map = store.get(t);
     if (map?.has(key)) return map.get(key);
   }

@@ -16,7 +16,11 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function accessReview(cluster: Cluster, user: KubeUser, body: Record<string, unknown>): Record<string, unknown> {
+function accessReview(
+  cluster: Cluster,
+  user: KubeUser,
+  body: Record<string, unknown>,
+): Record<string, unknown> {
   const spec = isRecord(body.spec) ? body.spec : {};
   let attrs: RequestAttributes;
   if (isRecord(spec.resourceAttributes)) {
@@ -31,14 +35,24 @@ function accessReview(cluster: Cluster, user: KubeUser, body: Record<string, unk
       name: str(r.name),
     };
   } else if (isRecord(spec.nonResourceAttributes)) {
-    attrs = { kind: 'nonResource', verb: str(spec.nonResourceAttributes.verb), path: str(spec.nonResourceAttributes.path) };
+    attrs = {
+      kind: 'nonResource',
+      verb: str(spec.nonResourceAttributes.verb),
+      path: str(spec.nonResourceAttributes.path),
+    };
   } else {
-    const message = 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified';
-    throw new KubeError(422, 'Invalid', `SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: ${message}`, {
-      group: 'authorization.k8s.io',
-      kind: 'SelfSubjectAccessReview',
-      causes: [{ reason: 'FieldValueRequired', field: 'spec.resourceAttributes', message }],
-    });
+    const message =
+      'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified';
+    throw new KubeError(
+      422,
+      'Invalid',
+      `SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: ${message}`,
+      {
+        group: 'authorization.k8s.io',
+        kind: 'SelfSubjectAccessReview',
+        causes: [{ reason: 'FieldValueRequired', field: 'spec.resourceAttributes', message }],
+      },
+    );
   }
   const decision = authorize(cluster, user, attrs);
   return {
@@ -50,7 +64,11 @@ function accessReview(cluster: Cluster, user: KubeUser, body: Record<string, unk
   };
 }
 
-function rulesReview(cluster: Cluster, user: KubeUser, body: Record<string, unknown>): Record<string, unknown> {
+function rulesReview(
+  cluster: Cluster,
+  user: KubeUser,
+  body: Record<string, unknown>,
+): Record<string, unknown> {
   const spec = isRecord(body.spec) ? body.spec : {};
   return {
     kind: 'SelfSubjectRulesReview',
@@ -71,7 +89,12 @@ function subjectReview(user: KubeUser): Record<string, unknown> {
 }
 
 /** Answers a POST to one of the self-review resources. */
-export function handleReview(cluster: Cluster, user: KubeUser, resource: ReviewResource, body: unknown): Reply {
+export function handleReview(
+  cluster: Cluster,
+  user: KubeUser,
+  resource: ReviewResource,
+  body: unknown,
+): Reply {
   if (!isRecord(body)) throw kubeErrors.badRequest('the request body is not a review object');
   switch (resource) {
     case 'selfsubjectaccessreviews':

@@ -55,7 +55,9 @@ export function matchRoute(path: string): Route {
   if (!segments) return UNKNOWN;
   const [root, second, third, ...rest] = segments;
   if (root === 'version' && second === undefined) return { type: 'version' };
-  if ((root === 'healthz' || root === 'livez' || root === 'readyz') && second === undefined) return { type: 'health' };
+  if ((root === 'healthz' || root === 'livez' || root === 'readyz') && second === undefined) {
+    return { type: 'health' };
+  }
   if (root === 'api') {
     if (second === undefined) return { type: 'discovery', path: 'api', group: '', version: '' };
     if (second !== 'v1') return UNKNOWN;
@@ -66,12 +68,16 @@ export function matchRoute(path: string): Route {
     if (second === undefined) return { type: 'discovery', path: 'apis', group: '', version: '' };
     if (third === undefined) return { type: 'discovery', path: 'group', group: second, version: '' };
     const [resource, ...beyond] = rest;
-    if (resource === undefined) return { type: 'discovery', path: 'resources', group: second, version: third };
+    if (resource === undefined) {
+      return { type: 'discovery', path: 'resources', group: second, version: third };
+    }
     if (third !== 'v1') return UNKNOWN;
     const reviews = REVIEW_GROUPS[second as ReviewGroup] as readonly { name: string }[] | undefined;
     if (reviews) {
       const match = reviews.find((r) => r.name === resource);
-      return match && beyond.length === 0 ? { type: 'review', group: second as ReviewGroup, resource: match.name as ReviewResource } : UNKNOWN;
+      return match && beyond.length === 0
+        ? { type: 'review', group: second as ReviewGroup, resource: match.name as ReviewResource }
+        : UNKNOWN;
     }
     return objectRoute(second, rest);
   }

@@ -6,8 +6,7 @@ import type { KubeObject } from './store.js';
 type Labels = Record<string, string> | undefined;
 
 export type Requirement =
-  | { key: string; op: 'exists' | 'notexists' }
-  | { key: string; op: 'in' | 'notin'; values: string[] };
+  { key: string; op: 'exists' | 'notexists' } | { key: string; op: 'in' | 'notin'; values: string[] };
 
 const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -19,7 +18,7 @@ export function labelKeyProblem(key: string): string | undefined {
   const prefix = slash < 0 ? undefined : key.slice(0, slash);
   const name = slash < 0 ? key : key.slice(slash + 1);
   if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
+    return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
   }
   if (name.length === 0) return 'name part must be non-empty';
   if (name.length > 63) return 'name part must be no more than 63 characters';
@@ -29,6 +28,7 @@ export function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/** A label value: empty, or ≤ 63 alphanumerics with '-', '_', '.' inside. */
 export function labelValueProblem(value: string): string | undefined {
   if (value.length > 63) return 'must be no more than 63 characters';
   if (!LABEL_VALUE.test(value)) {
@@ -57,7 +57,8 @@ function splitTopLevel(text: string): string[] {
 
 function parseRequirement(raw: string): Requirement {
   const text = raw.trim();
-  const bad = (why: string) => kubeErrors.badRequest(`unable to parse requirement: ${JSON.stringify(text)}: ${why}`);
+  const bad = (why: string) =>
+    kubeErrors.badRequest(`unable to parse requirement: ${JSON.stringify(text)}: ${why}`);
   const checkKey = (key: string) => {
     const problem = labelKeyProblem(key);
     if (problem) throw bad(`invalid label key ${JSON.stringify(key)}: ${problem}`);
@@ -92,6 +93,7 @@ export function parseLabelSelector(text: string): Requirement[] {
   return splitTopLevel(text).map(parseRequirement);
 }
 
+/** Whether labels satisfy every requirement of a parsed selector. */
 export function matchesRequirements(requirements: Requirement[], labels: Labels): boolean {
   for (const r of requirements) {
     const has = labels !== undefined && Object.hasOwn(labels, r.key);
@@ -121,7 +123,9 @@ export interface StructuredLabelSelector {
 
 /** Matches a structured LabelSelector; an empty selector matches everything, an invalid one nothing. */
 export function matchesStructuredSelector(selector: StructuredLabelSelector, labels: Labels): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels?.[key] !== value) return false;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels?.[key] !== value) return false;
+  }
   for (const e of selector.matchExpressions ?? []) {
     const has = labels !== undefined && Object.hasOwn(labels, e.key);
     const values = e.values ?? [];

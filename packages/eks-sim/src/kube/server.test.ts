@@ -11,7 +11,13 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Faults } from '../faults.js';
 import type { Cluster } from '../world/types.js';
-import { kubeConfigOptions, rawRequest, startKubeEndpoint, tokenFor, type KubeEndpoint } from './test-helpers.js';
+import {
+  kubeConfigOptions,
+  rawRequest,
+  startKubeEndpoint,
+  tokenFor,
+  type KubeEndpoint,
+} from './test-helpers.js';
 import { buildTestWorld, type TestWorld } from './test-world.js';
 
 let t: TestWorld;
@@ -94,7 +100,10 @@ describe('discovery', () => {
       verbs: expect.arrayContaining(['create', 'delete', 'get', 'list', 'patch', 'update']),
     });
     const coreResources = await core.getAPIResources();
-    expect(coreResources.resources.find((r) => r.name === 'configmaps')).toMatchObject({ kind: 'ConfigMap', shortNames: ['cm'] });
+    expect(coreResources.resources.find((r) => r.name === 'configmaps')).toMatchObject({
+      kind: 'ConfigMap',
+      shortNames: ['cm'],
+    });
     const api = await rawRequest(endpoint, { path: '/api', token });
     expect(api.json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
   });
@@ -102,7 +111,9 @@ describe('discovery', () => {
 
 describe('listing', () => {
   it('pages with limit and continue over one snapshot while another client writes', async () => {
-    for (let i = 0; i < 25; i++) cluster.kube.create('rolebindings', binding(`page-${String(i).padStart(2, '0')}`, 'team-b'));
+    for (let i = 0; i < 25; i++) {
+      cluster.kube.create('rolebindings', binding(`page-${String(i).padStart(2, '0')}`, 'team-b'));
+    }
     const first = await rbac.listNamespacedRoleBinding({ namespace: 'team-b', limit: 10 });
     expect(first.items).toHaveLength(10);
     expect(first.metadata?.remainingItemCount).toBe(15);
@@ -110,8 +121,16 @@ describe('listing', () => {
     // Between pages: one binding not yet returned disappears, a new one appears.
     await rbac.deleteNamespacedRoleBinding({ name: 'page-20', namespace: 'team-b' });
     await rbac.createNamespacedRoleBinding({ namespace: 'team-b', body: binding('page-15a', 'team-b') });
-    const second = await rbac.listNamespacedRoleBinding({ namespace: 'team-b', limit: 10, _continue: first.metadata!._continue! });
-    const third = await rbac.listNamespacedRoleBinding({ namespace: 'team-b', limit: 10, _continue: second.metadata!._continue! });
+    const second = await rbac.listNamespacedRoleBinding({
+      namespace: 'team-b',
+      limit: 10,
+      _continue: first.metadata!._continue!,
+    });
+    const third = await rbac.listNamespacedRoleBinding({
+      namespace: 'team-b',
+      limit: 10,
+      _continue: second.metadata!._continue!,
+    });
     expect(third.metadata?._continue).toBeUndefined();
     const names = [...first.items, ...second.items, ...third.items].map((b) => b.metadata?.name);
     expect(names).toEqual(Array.from({ length: 25 }, (_, i) => `page-${String(i).padStart(2, '0')}`));
@@ -145,7 +164,9 @@ describe('listing', () => {
     faults.setRules([{ target: 'kube:list:namespaces', expireContinue: true }]);
     // A list without a continue token is not affected.
     await expect(core.listNamespace({ limit: 2 })).resolves.toBeDefined();
-    expect((await failure(core.listNamespace({ limit: 2, _continue: first.metadata!._continue! }))).code).toBe(410);
+    expect(
+      (await failure(core.listNamespace({ limit: 2, _continue: first.metadata!._continue! }))).code,
+    ).toBe(410);
   });
 
   it('answers 400 to a continue token it did not issue', async () => {
@@ -162,10 +183,19 @@ describe('listing', () => {
       plain: {},
     };
     for (const [name, l] of Object.entries(labels)) {
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `sel-${name}`, labels: l } } });
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: `sel-${name}`, labels: l } },
+      });
     }
     const names = async (labelSelector: string, fieldSelector?: string) =>
-      (await core.listNamespacedConfigMap({ namespace: ns, labelSelector, ...(fieldSelector ? { fieldSelector } : {}) })).items
+      (
+        await core.listNamespacedConfigMap({
+          namespace: ns,
+          labelSelector,
+          ...(fieldSelector ? { fieldSelector } : {}),
+        })
+      ).items
         .map((c) => c.metadata?.name ?? '')
         .filter((n) => n.startsWith('sel-'));
     expect(await names('color=red')).toEqual(['sel-red']);
@@ -175,19 +205,26 @@ describe('listing', () => {
     expect(await names('tier')).toEqual(['sel-blue', 'sel-red']);
     expect(await names('!tier')).toEqual(['sel-plain']);
     expect(await names('', 'metadata.name=sel-blue')).toEqual(['sel-blue']);
-    expect((await failure(core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'color in red' }))).code).toBe(400);
-    expect((await failure(core.listNamespacedConfigMap({ namespace: ns, fieldSelector: 'data.x=1' }))).message).toBe(
-      'field label not supported: data.x',
-    );
+    expect(
+      (await failure(core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'color in red' }))).code,
+    ).toBe(400);
+    expect(
+      (await failure(core.listNamespacedConfigMap({ namespace: ns, fieldSelector: 'data.x=1' }))).message,
+    ).toBe('field label not supported: data.x');
   });
 });
 
 describe('writing', () => {
   it('creates an object, and answers 409 AlreadyExists to a second create', async () => {
-    const made = await rbac.createNamespacedRoleBinding({ namespace: 'team-a', body: binding('dup', 'team-a') });
+    const made = await rbac.createNamespacedRoleBinding({
+      namespace: 'team-a',
+      body: binding('dup', 'team-a'),
+    });
     expect(made.metadata?.uid).toBeTruthy();
     expect(made.metadata?.resourceVersion).toBeTruthy();
-    const again = await failure(rbac.createNamespacedRoleBinding({ namespace: 'team-a', body: binding('dup', 'team-a') }));
+    const again = await failure(
+      rbac.createNamespacedRoleBinding({ namespace: 'team-a', body: binding('dup', 'team-a') }),
+    );
     expect(again).toMatchObject({
       code: 409,
       reason: 'AlreadyExists',
@@ -213,7 +250,11 @@ describe('writing', () => {
       metadata: { name: 'mixed-subjects' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'aggregated' },
       subjects: [
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'arn:aws:sts::111122223333:assumed-role/Dev/x' },
+        {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'User',
+          name: 'arn:aws:sts::111122223333:assumed-role/Dev/x',
+        },
         { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'devs' },
         { kind: 'ServiceAccount', name: 'builder', namespace: 'team-a' },
       ],
@@ -225,17 +266,32 @@ describe('writing', () => {
   });
 
   it('answers 422 Invalid to a missing or malformed name and to a bad roleRef', async () => {
-    const badName = await failure(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'Bad_Name' } } }));
-    expect(badName).toMatchObject({ code: 422, reason: 'Invalid', details: { name: 'Bad_Name', kind: 'ConfigMap' } });
-    expect(badName.message).toMatch(/^ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
-    const noName = await failure(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: {} } }));
-    expect(noName.message).toBe('ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required');
+    const badName = await failure(
+      core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'Bad_Name' } } }),
+    );
+    expect(badName).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      details: { name: 'Bad_Name', kind: 'ConfigMap' },
+    });
+    expect(badName.message).toMatch(
+      /^ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+    );
+    const noName = await failure(
+      core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: {} } }),
+    );
+    expect(noName.message).toBe(
+      'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required',
+    );
     // RBAC names only need to be URL path segments: colons are fine.
     await rbac.createClusterRole({ body: { metadata: { name: 'system:aggregate-to-custom' }, rules: [] } });
     const badRef = await failure(
       rbac.createNamespacedRoleBinding({
         namespace: 'team-a',
-        body: { metadata: { name: 'bad-ref' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Secret', name: 'x' } },
+        body: {
+          metadata: { name: 'bad-ref' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Secret', name: 'x' },
+        },
       }),
     );
     expect(badRef.message).toBe(
@@ -243,11 +299,53 @@ describe('writing', () => {
     );
   });
 
+  it('refuses to change a binding roleRef, and creates a missing RBAC object on PUT as the API server does', async () => {
+    const made = await rbac.createNamespacedRoleBinding({
+      namespace: 'team-a',
+      body: binding('fixed-ref', 'team-a'),
+    });
+    // The same roleRef with its keys in another order is not a change.
+    const reordered = {
+      ...made,
+      roleRef: { name: 'view', kind: 'ClusterRole', apiGroup: 'rbac.authorization.k8s.io' },
+    };
+    await rbac.replaceNamespacedRoleBinding({ name: 'fixed-ref', namespace: 'team-a', body: reordered });
+    const changed = await failure(
+      rbac.replaceNamespacedRoleBinding({
+        name: 'fixed-ref',
+        namespace: 'team-a',
+        body: {
+          ...binding('fixed-ref', 'team-a'),
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+        },
+      }),
+    );
+    expect(changed).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(changed.message).toContain('roleRef: Invalid value');
+    expect(changed.message).toContain('cannot change roleRef');
+    // RBAC kinds allow create-on-update; ConfigMaps do not (see the 404 above).
+    const created = await rbac.replaceNamespacedRoleBinding({
+      name: 'put-created',
+      namespace: 'team-a',
+      body: binding('put-created', 'team-a'),
+    });
+    expect(created.metadata?.uid).toBeTruthy();
+  });
+
   it('answers 404 to a create in a namespace that does not exist, and 400 to a mismatched body namespace', async () => {
-    const missing = await failure(core.createNamespacedConfigMap({ namespace: 'nowhere', body: { metadata: { name: 'x' } } }));
-    expect(missing).toMatchObject({ code: 404, reason: 'NotFound', message: 'namespaces "nowhere" not found' });
+    const missing = await failure(
+      core.createNamespacedConfigMap({ namespace: 'nowhere', body: { metadata: { name: 'x' } } }),
+    );
+    expect(missing).toMatchObject({
+      code: 404,
+      reason: 'NotFound',
+      message: 'namespaces "nowhere" not found',
+    });
     const mismatch = await failure(
-      core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'x', namespace: 'team-b' } } }),
+      core.createNamespacedConfigMap({
+        namespace: 'team-a',
+        body: { metadata: { name: 'x', namespace: 'team-b' } },
+      }),
     );
     expect(mismatch).toMatchObject({
       code: 400,
@@ -257,11 +355,24 @@ describe('writing', () => {
   });
 
   it('updates with optimistic concurrency: 409 Conflict on a stale resourceVersion, 404 when absent', async () => {
-    const made = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'occ' }, data: { v: '1' } } });
-    const updated = await core.replaceNamespacedConfigMap({ name: 'occ', namespace: 'team-a', body: { ...made, data: { v: '2' } } });
+    const made = await core.createNamespacedConfigMap({
+      namespace: 'team-a',
+      body: { metadata: { name: 'occ' }, data: { v: '1' } },
+    });
+    const updated = await core.replaceNamespacedConfigMap({
+      name: 'occ',
+      namespace: 'team-a',
+      body: { ...made, data: { v: '2' } },
+    });
     expect(updated.data).toEqual({ v: '2' });
     expect(updated.metadata?.uid).toBe(made.metadata?.uid);
-    const stale = await failure(core.replaceNamespacedConfigMap({ name: 'occ', namespace: 'team-a', body: { ...made, data: { v: '3' } } }));
+    const stale = await failure(
+      core.replaceNamespacedConfigMap({
+        name: 'occ',
+        namespace: 'team-a',
+        body: { ...made, data: { v: '3' } },
+      }),
+    );
     expect(stale).toMatchObject({
       code: 409,
       reason: 'Conflict',
@@ -269,7 +380,11 @@ describe('writing', () => {
         'Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again',
     });
     const absent = await failure(
-      core.replaceNamespacedConfigMap({ name: 'ghost', namespace: 'team-a', body: { metadata: { name: 'ghost', namespace: 'team-a' } } }),
+      core.replaceNamespacedConfigMap({
+        name: 'ghost',
+        namespace: 'team-a',
+        body: { metadata: { name: 'ghost', namespace: 'team-a' } },
+      }),
     );
     expect(absent).toMatchObject({ code: 404, message: 'configmaps "ghost" not found' });
   });
@@ -280,7 +395,11 @@ describe('writing', () => {
       body: { metadata: { name: 'patched', labels: { keep: 'yes', drop: 'yes' } }, data: { a: '1', b: '2' } },
     });
     const merged = await core.patchNamespacedConfigMap(
-      { name: 'patched', namespace: 'team-a', body: { metadata: { labels: { drop: null, added: 'yes' } }, data: { b: '3' } } },
+      {
+        name: 'patched',
+        namespace: 'team-a',
+        body: { metadata: { labels: { drop: null, added: 'yes' } }, data: { b: '3' } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     expect(merged.metadata?.labels).toEqual({ keep: 'yes', added: 'yes' });
@@ -304,16 +423,34 @@ describe('writing', () => {
     expect(jsonPatched.metadata?.labels?.['x/y']).toBe('slash');
     const failedTest = await failure(
       core.patchNamespacedConfigMap(
-        { name: 'patched', namespace: 'team-a', body: [{ op: 'test', path: '/data/a', value: '1' }, { op: 'remove', path: '/data/a' }] },
+        {
+          name: 'patched',
+          namespace: 'team-a',
+          body: [
+            { op: 'test', path: '/data/a', value: '1' },
+            { op: 'remove', path: '/data/a' },
+          ],
+        },
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       ),
     );
-    expect(failedTest).toMatchObject({ code: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request' });
-    expect((await core.readNamespacedConfigMap({ name: 'patched', namespace: 'team-a' })).data).toEqual({ a: 'one', d: 'one' });
+    expect(failedTest).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message: 'the server rejected our request due to an error in our request',
+    });
+    expect((await core.readNamespacedConfigMap({ name: 'patched', namespace: 'team-a' })).data).toEqual({
+      a: 'one',
+      d: 'one',
+    });
     // A patch carrying a stale resourceVersion is an optimistic-lock failure.
     const stale = await failure(
       core.patchNamespacedConfigMap(
-        { name: 'patched', namespace: 'team-a', body: { metadata: { resourceVersion: '1' }, data: { a: 'x' } } },
+        {
+          name: 'patched',
+          namespace: 'team-a',
+          body: { metadata: { resourceVersion: '1' }, data: { a: 'x' } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );
@@ -330,18 +467,28 @@ describe('writing', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    expect(patched.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'other' }]);
+    expect(patched.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'other' },
+    ]);
   });
 
   it('deletes an object with a success Status, and a namespace together with its contents', async () => {
     await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'doomed' } } });
     const deleted = await core.deleteNamespacedConfigMap({ name: 'doomed', namespace: 'team-a' });
     expect(deleted).toMatchObject({ status: 'Success', details: { name: 'doomed', kind: 'configmaps' } });
-    expect((await failure(core.readNamespacedConfigMap({ name: 'doomed', namespace: 'team-a' }))).code).toBe(404);
+    expect((await failure(core.readNamespacedConfigMap({ name: 'doomed', namespace: 'team-a' }))).code).toBe(
+      404,
+    );
 
     await core.createNamespace({ body: { metadata: { name: 'short-lived' } } });
-    await core.createNamespacedConfigMap({ namespace: 'short-lived', body: { metadata: { name: 'inside' } } });
-    await rbac.createNamespacedRoleBinding({ namespace: 'short-lived', body: binding('inside', 'short-lived') });
+    await core.createNamespacedConfigMap({
+      namespace: 'short-lived',
+      body: { metadata: { name: 'inside' } },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: 'short-lived',
+      body: binding('inside', 'short-lived'),
+    });
     // As on a real server, deleting a namespace answers with the Namespace, now terminating.
     const ns = await core.deleteNamespace({ name: 'short-lived' });
     expect(ns).toMatchObject({ kind: 'Namespace', status: { phase: 'Terminating' } });
@@ -356,7 +503,11 @@ describe('faults and protocol errors', () => {
   it('answers 429 TooManyRequests with Retry-After under a throttle fault', async () => {
     faults.setRules([{ target: 'kube:list:rolebindings', throttleRate: 1, retryAfterSeconds: 3, count: 1 }]);
     const throttled = await failure(rbac.listNamespacedRoleBinding({ namespace: 'team-a' }));
-    expect(throttled).toMatchObject({ code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 3 } });
+    expect(throttled).toMatchObject({
+      code: 429,
+      reason: 'TooManyRequests',
+      details: { retryAfterSeconds: 3 },
+    });
     expect(throttled.headers['retry-after']).toBe('3');
     // The rule was for one request only.
     await expect(rbac.listNamespacedRoleBinding({ namespace: 'team-a' })).resolves.toBeDefined();
@@ -364,19 +515,30 @@ describe('faults and protocol errors', () => {
 
   it('answers an injected server error and an injected write conflict with their Status', async () => {
     faults.setRules([{ target: 'kube:get:configmaps', errorRate: 1, errorStatus: 503 }]);
-    expect(await failure(core.readNamespacedConfigMap({ name: 'settings', namespace: 'team-a' }))).toMatchObject({
+    expect(
+      await failure(core.readNamespacedConfigMap({ name: 'settings', namespace: 'team-a' })),
+    ).toMatchObject({
       code: 503,
       reason: 'ServiceUnavailable',
     });
     faults.setRules([{ target: 'kube:update:configmaps', conflictRate: 1 }]);
     faults.resetCounters();
     const current = await core.readNamespacedConfigMap({ name: 'settings', namespace: 'team-a' });
-    expect((await failure(core.replaceNamespacedConfigMap({ name: 'settings', namespace: 'team-a', body: current }))).code).toBe(409);
+    expect(
+      (
+        await failure(
+          core.replaceNamespacedConfigMap({ name: 'settings', namespace: 'team-a', body: current }),
+        )
+      ).code,
+    ).toBe(409);
     expect(faults.snapshot().clusters[cluster.name]?.['kube:update:configmaps']).toBe(1);
   });
 
   it('refuses watches with 405, bodies over 3 MiB with 413 and malformed JSON with 400', async () => {
-    const watch = await rawRequest(endpoint, { path: '/api/v1/namespaces/team-a/configmaps?watch=true', token });
+    const watch = await rawRequest(endpoint, {
+      path: '/api/v1/namespaces/team-a/configmaps?watch=true',
+      token,
+    });
     expect(watch.status).toBe(405);
     expect(watch.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405 });
     const big = await rawRequest(endpoint, {
@@ -398,7 +560,11 @@ describe('faults and protocol errors', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.json).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
     const unknown = await rawRequest(endpoint, { path: '/apis/apps/v1/deployments', token });
-    expect(unknown.json).toMatchObject({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' });
+    expect(unknown.json).toMatchObject({
+      code: 404,
+      reason: 'NotFound',
+      message: 'the server could not find the requested resource',
+    });
   });
 
   it('serves the Table form kubectl asks for', async () => {

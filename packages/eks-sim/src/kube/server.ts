@@ -87,7 +87,11 @@ function parseJsonBody(raw: Buffer, what: 'object' | 'patch'): unknown {
     return JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'invalid JSON';
-    throw kubeErrors.badRequest(what === 'patch' ? `error decoding patch: ${detail}` : `couldn't get version/kind; json parse error: ${detail}`);
+    throw kubeErrors.badRequest(
+      what === 'patch'
+        ? `error decoding patch: ${detail}`
+        : `couldn't get version/kind; json parse error: ${detail}`,
+    );
   }
 }
 
@@ -125,7 +129,7 @@ function faultOperation(route: KnownRoute, verb: Verb | undefined): string {
   }
 }
 
-function attributesOf(route: Route, verb: Verb | undefined, path: string): RequestAttributes {
+function attributesOf(route: Route, verb: Verb | undefined, path: string, method: string): RequestAttributes {
   switch (route.type) {
     case 'object': {
       const { group } = KUBE_RESOURCES[route.resource];
@@ -142,22 +146,34 @@ function attributesOf(route: Route, verb: Verb | undefined, path: string): Reque
       };
     }
     case 'review':
-      return { kind: 'resource', verb: 'create', group: route.group, resource: route.resource, namespace: '', name: '' };
+      return {
+        kind: 'resource',
+        verb: 'create',
+        group: route.group,
+        resource: route.resource,
+        namespace: '',
+        name: '',
+      };
     case 'discovery':
     case 'version':
     case 'health':
     case 'unknown':
-      return { kind: 'nonResource', verb: 'get', path };
+      // Non-resource requests are authorized with the lower-cased HTTP method as the verb.
+      return { kind: 'nonResource', verb: method.toLowerCase(), path };
   }
 }
 
-function serveDiscovery(route: Extract<Route, { type: 'discovery' | 'version' | 'health' }>, cluster: Cluster, host: string): Reply {
+function serveDiscovery(
+  route: Extract<Route, { type: 'discovery' | 'version' | 'health' }>,
+  cluster: Cluster,
+  host: string,
+): Reply {
   const json = (value: unknown): Reply => ({ status: 200, body: JSON.stringify(value) });
   switch (route.type) {
     case 'version':
       return json(versionInfo(cluster));
     case 'health':
-      return { status: 200, body: 'ok' };
+      return { status: 200, body: 'ok', headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
     case 'discovery': {
       const doc =
         route.path === 'api'
@@ -201,7 +217,10 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
   }
 
   const verb = route.type === 'object' ? objectVerb(method, route.name !== undefined, query) : undefined;
-  if (route.type === 'object' && (verb === undefined || verb === 'watch' || verb === 'deletecollection' || route.subresource)) {
+  if (
+    route.type === 'object' &&
+    (verb === undefined || verb === 'watch' || verb === 'deletecollection' || route.subresource)
+  ) {
     if (route.subresource) throw kubeErrors.noRoute();
     throw kubeErrors.methodNotAllowed();
   }
@@ -210,7 +229,7 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
 
   if (route.type === 'unknown') {
     // Unknown paths are authorized as non-resource URLs first, then 404, as the real server does.
-    const attrs = attributesOf(route, verb, path);
+    const attrs = attributesOf(route, verb, path, method);
     if (user && !authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
     throw kubeErrors.noRoute();
   }
@@ -220,7 +239,7 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
   if (decision.throttle) throw kubeErrors.tooManyRequests(decision.retryAfterSeconds);
   if (decision.errorStatus !== undefined) throw kubeErrors.serverError(decision.errorStatus);
   if (user) {
-    const attrs = attributesOf(route, verb, path);
+    const attrs = attributesOf(route, verb, path, method);
     if (!authorize(cluster, user, attrs).allowed) throw forbidden(user, attrs);
   }
 
@@ -231,7 +250,11 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
       send(res, auditId, serveDiscovery(route, cluster, req.headers.host ?? '127.0.0.1:443'));
       return;
     case 'review':
-      send(res, auditId, handleReview(cluster, user!, route.resource, parseJsonBody(await readBody(req), 'object')));
+      send(
+        res,
+        auditId,
+        handleReview(cluster, user!, route.resource, parseJsonBody(await readBody(req), 'object')),
+      );
       return;
     case 'object': {
       const contentType = mediaType(req.headers['content-type']);
@@ -264,17 +287,24 @@ async function readObjectBody(req: IncomingMessage, method: string, contentType:
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return undefined;
   const raw = await readBody(req);
   if (method === 'PATCH') {
-    if (!Object.values(PATCH_TYPES).includes(contentType as never)) throw kubeErrors.unsupportedMediaType(contentType);
+    const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic];
+    if (!accepted.includes(contentType as never)) {
+      throw kubeErrors.unsupportedMediaType(contentType, accepted);
+    }
     return parseJsonBody(raw, 'patch');
   }
+  // Only JSON bodies are decoded: kubectl's typed commands (`kubectl create rolebinding …`) send
+  // protobuf and get this 415; manifests (`kubectl create/apply -f`) are sent as JSON and work.
   if (raw.length > 0 && contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
-    throw kubeErrors.unsupportedMediaType(contentType);
+    throw kubeErrors.unsupportedMediaType(contentType, ['application/json']);
   }
   return parseJsonBody(raw, 'object');
 }
 
 /** Builds the request handler for one cluster's HTTPS endpoint. */
-export function createKubeRequestHandler(deps: KubeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createKubeRequestHandler(
+  deps: KubeHandlerDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const auditId = randomUUID();
     serve({ deps, req, res, auditId }).catch((err: unknown) => {

@@ -94,13 +94,28 @@ export const kubeErrors = {
   badRequest: (message: string) => new KubeError(400, 'BadRequest', message),
   unauthorized: () => new KubeError(401, 'Unauthorized', 'Unauthorized'),
   notFound: (resource: KubeResource, name: string) =>
-    new KubeError(404, 'NotFound', `${qualified(resource)} "${name}" not found`, resourceDetails(resource, name)),
+    new KubeError(
+      404,
+      'NotFound',
+      `${qualified(resource)} "${name}" not found`,
+      resourceDetails(resource, name),
+    ),
   /** A path the server does not serve at all. */
   noRoute: () => new KubeError(404, 'NotFound', 'the server could not find the requested resource', {}),
   alreadyExists: (resource: KubeResource, name: string) =>
-    new KubeError(409, 'AlreadyExists', `${qualified(resource)} "${name}" already exists`, resourceDetails(resource, name)),
+    new KubeError(
+      409,
+      'AlreadyExists',
+      `${qualified(resource)} "${name}" already exists`,
+      resourceDetails(resource, name),
+    ),
   conflict: (resource: KubeResource, name: string, why: string) =>
-    new KubeError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource)} "${name}": ${why}`, resourceDetails(resource, name)),
+    new KubeError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(resource)} "${name}": ${why}`,
+      resourceDetails(resource, name),
+    ),
   staleObject: (resource: KubeResource, name: string) =>
     kubeErrors.conflict(
       resource,
@@ -121,10 +136,21 @@ export const kubeErrors = {
   },
   /** Continue tokens at a compacted revision, as etcd compaction makes them. */
   expired: (message: string) => new KubeError(410, 'Expired', message),
-  methodNotAllowed: () => new KubeError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}),
-  tooLarge: (limit: number) => new KubeError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
-  unsupportedMediaType: (contentType: string) =>
-    new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got ${JSON.stringify(contentType)}`),
+  methodNotAllowed: () =>
+    new KubeError(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+      {},
+    ),
+  tooLarge: (limit: number) =>
+    new KubeError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
+  unsupportedMediaType: (contentType: string, accepted: readonly string[]) =>
+    new KubeError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}; got ${JSON.stringify(contentType)}`,
+    ),
   tooManyRequests: (retryAfterSeconds: number) =>
     new KubeError(
       429,
@@ -137,18 +163,40 @@ export const kubeErrors = {
   serverError: (code: number) => {
     switch (code) {
       case 503:
-        return new KubeError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {});
+        return new KubeError(
+          503,
+          'ServiceUnavailable',
+          'the server is currently unable to handle the request',
+          {},
+        );
       case 504:
-        return new KubeError(504, 'Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request', {});
+        return new KubeError(
+          504,
+          'Timeout',
+          'the server was unable to return a response in the time allotted, but may still be processing the request',
+          {},
+        );
       default:
-        return new KubeError(code, 'InternalError', 'Internal error occurred: the server encountered an unexpected condition', {
-          causes: [{ message: 'the server encountered an unexpected condition' }],
-        });
+        return new KubeError(
+          code,
+          'InternalError',
+          'Internal error occurred: the server encountered an unexpected condition',
+          {
+            causes: [{ message: 'the server encountered an unexpected condition' }],
+          },
+        );
     }
   },
 } as const;
 
 /** The Status a successful delete answers with (for kinds deleted at once, without finalizers). */
 export function successStatus(resource: KubeResource, name: string, uid: string): Status {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...resourceDetails(resource, name), uid }, code: 200 };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { ...resourceDetails(resource, name), uid },
+    code: 200,
+  };
 }

@@ -22,13 +22,17 @@ const COLUMNS = [
     name: 'Created At',
     type: 'date',
     format: '',
-    description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+    description:
+      'CreationTimestamp is a timestamp representing the server time when this object was created.',
     priority: 0,
   },
 ];
 
 /** Reads a Table request out of an Accept header, if the client asked for one. */
-export function tableRequest(accept: string | undefined, includeObject: string | null): TableRequest | undefined {
+export function tableRequest(
+  accept: string | undefined,
+  includeObject: string | null,
+): TableRequest | undefined {
   if (!accept) return undefined;
   for (const range of accept.split(',')) {
     const params = new Map(
@@ -41,7 +45,8 @@ export function tableRequest(accept: string | undefined, includeObject: string |
     if (params.get('as') !== 'Table' || params.get('g') !== 'meta.k8s.io') continue;
     const version = params.get('v');
     if (version !== 'v1' && version !== 'v1beta1') continue;
-    const include: IncludeObject = includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata';
+    const include: IncludeObject =
+      includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata';
     return { version, includeObject: include };
   }
   return undefined;
@@ -59,7 +64,11 @@ function rowObject(obj: KubeObject, include: IncludeObject, version: string): un
 }
 
 /** Renders objects as a Table; `listMeta` is the list's metadata (resourceVersion, continue…). */
-export function renderTable(items: KubeObject[], request: TableRequest, listMeta: Record<string, unknown>): string {
+export function renderTable(
+  items: KubeObject[],
+  request: TableRequest,
+  listMeta: Record<string, unknown>,
+): string {
   return JSON.stringify({
     kind: 'Table',
     apiVersion: `meta.k8s.io/${request.version}`,
@@ -67,7 +76,10 @@ export function renderTable(items: KubeObject[], request: TableRequest, listMeta
     columnDefinitions: COLUMNS,
     rows: items.map((obj) => {
       const object = rowObject(obj, request.includeObject, request.version);
-      return { cells: [obj.metadata.name, obj.metadata.creationTimestamp], ...(object === undefined ? {} : { object }) };
+      return {
+        cells: [obj.metadata.name, obj.metadata.creationTimestamp],
+        ...(object === undefined ? {} : { object }),
+      };
     }),
   });
 }

@@ -58,7 +58,14 @@ export async function startKubeEndpoint(options: StartKubeEndpointOptions): Prom
 /** Options for client-node's `KubeConfig.loadFromOptions` pointing at `endpoint` with `token`. */
 export function kubeConfigOptions(endpoint: KubeEndpoint, token: string) {
   return {
-    clusters: [{ name: 'sim', server: endpoint.url, caData: Buffer.from(endpoint.caPem).toString('base64'), skipTLSVerify: false }],
+    clusters: [
+      {
+        name: 'sim',
+        server: endpoint.url,
+        caData: Buffer.from(endpoint.caPem).toString('base64'),
+        skipTLSVerify: false,
+      },
+    ],
     users: [{ name: 'caller', token }],
     contexts: [{ name: 'sim', cluster: 'sim', user: 'caller' }],
     currentContext: 'sim',
@@ -66,7 +73,12 @@ export function kubeConfigOptions(endpoint: KubeEndpoint, token: string) {
 }
 
 /** Issues temporary credentials for a session of `role`, as AssumeRole would. */
-export function assumeRole(world: World, role: IamRole, sessionName: string, expiresAt = new Date(Date.now() + 3600_000)): Credential {
+export function assumeRole(
+  world: World,
+  role: IamRole,
+  sessionName: string,
+  expiresAt = new Date(Date.now() + 3600_000),
+): Credential {
   const identity: CallerIdentity = {
     kind: 'assumed-role',
     accountId: role.accountId,
@@ -113,7 +125,13 @@ export interface RawResponse {
 /** A plain HTTPS request to the endpoint (for what typed clients cannot send: odd bodies, headers). */
 export function rawRequest(
   endpoint: KubeEndpoint,
-  options: { method?: string; path: string; token?: string; headers?: Record<string, string>; body?: string | Buffer },
+  options: {
+    method?: string;
+    path: string;
+    token?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  },
 ): Promise<RawResponse> {
   const url = new URL(options.path, endpoint.url);
   return new Promise((resolve, reject) => {
@@ -124,7 +142,9 @@ export function rawRequest(
         ca: endpoint.caPem,
         headers: {
           ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-          ...(options.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(options.body)) }),
+          ...(options.body === undefined
+            ? {}
+            : { 'Content-Length': String(Buffer.byteLength(options.body)) }),
           ...options.headers,
         },
       },

@@ -37,7 +37,15 @@ export interface TestWorld {
   };
 }
 
-const TRUST = { Statement: [{ Effect: 'Allow' as const, Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] };
+const TRUST = {
+  Statement: [
+    {
+      Effect: 'Allow' as const,
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'sts:AssumeRole',
+    },
+  ],
+};
 
 /** An aws-auth ConfigMap body (YAML lists in string values, as eksctl writes them). */
 export function awsAuthData(): Record<string, string> {
@@ -67,13 +75,25 @@ export function awsAuthData(): Record<string, string> {
 function seedKube(cluster: Cluster): void {
   addNamespaces(cluster, 'default', 'kube-system', 'team-a', 'team-b', 'svc-x');
   const kube = cluster.kube;
-  kube.create('configmaps', { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: awsAuthData() });
+  kube.create('configmaps', {
+    metadata: { name: 'aws-auth', namespace: 'kube-system' },
+    data: awsAuthData(),
+  });
   for (const ns of ['team-a', 'team-b']) {
-    kube.create('configmaps', { metadata: { name: 'settings', namespace: ns, labels: { app: 'web' } }, data: { color: 'blue' } });
+    kube.create('configmaps', {
+      metadata: { name: 'settings', namespace: ns, labels: { app: 'web' } },
+      data: { color: 'blue' },
+    });
   }
   kube.create('clusterroles', {
     metadata: { name: 'view' },
-    rules: [{ apiGroups: [''], resources: ['configmaps', 'serviceaccounts', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['configmaps', 'serviceaccounts', 'namespaces'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
   });
   kube.create('rolebindings', {
     metadata: { name: 'viewers', namespace: 'team-a' },
@@ -83,7 +103,11 @@ function seedKube(cluster: Cluster): void {
 }
 
 function addApiEntries(world: World, cluster: Cluster, roles: TestWorld['roles'], alice: IamUser): void {
-  world.addAccessEntry(cluster, { principalArn: alice.arn, username: 'alice', kubernetesGroups: ['team-a-viewers'] });
+  world.addAccessEntry(cluster, {
+    principalArn: alice.arn,
+    username: 'alice',
+    kubernetesGroups: ['team-a-viewers'],
+  });
   const admin = world.addAccessEntry(cluster, { principalArn: roles.admin.arn });
   admin.associations.set(CLUSTER_ADMIN_POLICY, {
     policyArn: CLUSTER_ADMIN_POLICY,
@@ -106,14 +130,39 @@ export function buildTestWorld(): TestWorld {
   const alice = world.addUser({ accountId: ACCOUNT, userName: 'alice' });
   const bob = world.addUser({ accountId: ACCOUNT, userName: 'bob' });
   const roles = {
-    admin: world.addRole({ accountId: ACCOUNT, roleName: 'Admin', path: '/ops/', assumeRolePolicyDocument: TRUST }),
+    admin: world.addRole({
+      accountId: ACCOUNT,
+      roleName: 'Admin',
+      path: '/ops/',
+      assumeRolePolicyDocument: TRUST,
+    }),
     dev: world.addRole({ accountId: ACCOUNT, roleName: 'Dev', assumeRolePolicyDocument: TRUST }),
-    auditor: world.addRole({ accountId: ACCOUNT, roleName: 'Auditor', path: '/teams/', assumeRolePolicyDocument: TRUST }),
+    auditor: world.addRole({
+      accountId: ACCOUNT,
+      roleName: 'Auditor',
+      path: '/teams/',
+      assumeRolePolicyDocument: TRUST,
+    }),
   };
   const clusters = {
-    api: world.addCluster({ accountId: ACCOUNT, region: REGION, name: 'api-cluster', authenticationMode: 'API' }),
-    configMap: world.addCluster({ accountId: ACCOUNT, region: REGION, name: 'cm-cluster', authenticationMode: 'CONFIG_MAP' }),
-    mixed: world.addCluster({ accountId: ACCOUNT, region: REGION, name: 'mixed-cluster', authenticationMode: 'API_AND_CONFIG_MAP' }),
+    api: world.addCluster({
+      accountId: ACCOUNT,
+      region: REGION,
+      name: 'api-cluster',
+      authenticationMode: 'API',
+    }),
+    configMap: world.addCluster({
+      accountId: ACCOUNT,
+      region: REGION,
+      name: 'cm-cluster',
+      authenticationMode: 'CONFIG_MAP',
+    }),
+    mixed: world.addCluster({
+      accountId: ACCOUNT,
+      region: REGION,
+      name: 'mixed-cluster',
+      authenticationMode: 'API_AND_CONFIG_MAP',
+    }),
   };
   for (const cluster of Object.values(clusters)) seedKube(cluster);
   // The CONFIG_MAP cluster has the same access entries; its API server must ignore them.

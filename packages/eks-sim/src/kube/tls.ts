@@ -28,12 +28,23 @@ async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
 
 /** Names the serving certificate covers: loopback, the in-cluster service names and `hostNames`. */
 function subjectAltNames(clusterName: string, hostNames: string[]): x509.JsonGeneralName[] {
-  const names = new Set(['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', clusterName, ...hostNames]);
+  const names = new Set([
+    '127.0.0.1',
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+    clusterName,
+    ...hostNames,
+  ]);
   const out: x509.JsonGeneralName[] = [];
   for (const name of names) {
     if (name === '') continue;
     if (isIP(name) !== 0) out.push({ type: 'ip', value: name });
-    else if (/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) out.push({ type: 'dns', value: name.toLowerCase() });
+    else if (/^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name)) {
+      out.push({ type: 'dns', value: name.toLowerCase() });
+    }
   }
   return out;
 }
@@ -78,7 +89,10 @@ export async function createClusterTls(clusterName: string, hostNames: string[])
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(subjectAltNames(clusterName, hostNames)),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),

@@ -56,7 +56,13 @@ export async function mintEksToken(options: MintEksTokenOptions): Promise<string
     { expiresIn: 60, signingDate: options.now ?? new Date() },
   );
   const query = Object.entries(signed.query ?? {})
-    .flatMap(([key, value]) => (Array.isArray(value) ? value.map((v) => [key, v] as const) : value == null ? [] : [[key, value] as const]))
+    .flatMap(([key, value]) =>
+      Array.isArray(value)
+        ? value.map((v) => [key, v] as const)
+        : value == null
+          ? []
+          : [[key, value] as const],
+    )
     .map(([key, value]) => `${uriEscape(key)}=${uriEscape(value)}`)
     .join('&');
   const url = `https://${host}/?${query}`;

@@ -2,8 +2,9 @@
 // over: name formats per kind, label syntax, ConfigMap keys, RBAC rules/roleRef/subjects, and the
 // defaults the server fills in (subject apiGroup, Namespace finalizers and metadata.name label).
 // Problems are collected as field causes and answered as one 422 Invalid, like the real server.
+import { deepEqual } from './patch.js';
 import { labelKeyProblem, labelValueProblem } from './selectors.js';
-import { KubeError, kubeErrors, type StatusCause } from './status.js';
+import { kubeErrors, type StatusCause } from './status.js';
 import { KUBE_RESOURCES, type KubeObject, type KubeObjectInput, type KubeResource } from './store.js';
 
 type Cause = Required<StatusCause>;
@@ -19,11 +20,19 @@ const SUBDOMAIN_MESSAGE =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
 function invalidValue(field: string, value: unknown, detail: string): Cause {
-  return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${detail}` };
+  return {
+    reason: 'FieldValueInvalid',
+    field,
+    message: `Invalid value: ${JSON.stringify(value)}: ${detail}`,
+  };
 }
 
 function required(field: string, detail = ''): Cause {
-  return { reason: 'FieldValueRequired', field, message: detail ? `Required value: ${detail}` : 'Required value' };
+  return {
+    reason: 'FieldValueRequired',
+    field,
+    message: detail ? `Required value: ${detail}` : 'Required value',
+  };
 }
 
 function unsupported(field: string, value: unknown, supported: string[]): Cause {
@@ -43,7 +52,9 @@ export function nameProblems(resource: KubeResource, name: string, field = 'meta
   if (KUBE_RESOURCES[resource].group === RBAC_GROUP) {
     // RBAC names only need to be usable in a URL path: `system:aggregate-to-view` is valid.
     if (name === '.' || name === '..') return [invalidValue(field, name, `may not be '${name}'`)];
-    for (const bad of ['/', '%']) if (name.includes(bad)) return [invalidValue(field, name, `may not contain '${bad}'`)];
+    for (const bad of ['/', '%']) {
+      if (name.includes(bad)) return [invalidValue(field, name, `may not contain '${bad}'`)];
+    }
     return [];
   }
   if (name.length > 253) return [invalidValue(field, name, 'must be no more than 253 characters')];
@@ -58,7 +69,9 @@ function stringMap(value: unknown, field: string): Record<string, string> | unde
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
     // The real server fails to decode such a body before validation runs.
-    throw kubeErrors.badRequest(`json: cannot unmarshal ${field} into Go struct field of type map[string]string`);
+    throw kubeErrors.badRequest(
+      `json: cannot unmarshal ${field} into Go struct field of type map[string]string`,
+    );
   }
   return value as Record<string, string>;
 }
@@ -82,7 +95,9 @@ function metadataProblems(meta: Record<string, unknown>): Cause[] {
 
 function ruleProblems(rules: unknown, namespaced: boolean): Cause[] {
   if (rules === undefined || rules === null) return [];
-  if (!Array.isArray(rules)) throw kubeErrors.badRequest('json: cannot unmarshal rules into Go struct field of type []v1.PolicyRule');
+  if (!Array.isArray(rules)) {
+    throw kubeErrors.badRequest('json: cannot unmarshal rules into Go struct field of type []v1.PolicyRule');
+  }
   const causes: Cause[] = [];
   rules.forEach((raw, i) => {
     const path = `rules[${i}]`;
@@ -94,7 +109,9 @@ function ruleProblems(rules: unknown, namespaced: boolean): Cause[] {
       const v = raw[key];
       if (v === undefined || v === null) return [];
       if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
-        throw kubeErrors.badRequest(`json: cannot unmarshal ${path}.${key} into Go struct field PolicyRule.${key} of type []string`);
+        throw kubeErrors.badRequest(
+          `json: cannot unmarshal ${path}.${key} into Go struct field PolicyRule.${key} of type []string`,
+        );
       }
       return v;
     };
@@ -105,14 +122,32 @@ function ruleProblems(rules: unknown, namespaced: boolean): Cause[] {
     const nonResourceURLs = list('nonResourceURLs');
     if (verbs.length === 0) causes.push(required(`${path}.verbs`, 'verbs must contain at least one value'));
     if (nonResourceURLs.length > 0) {
-      if (namespaced) causes.push(invalidValue(`${path}.nonResourceURLs`, nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs'));
+      if (namespaced) {
+        causes.push(
+          invalidValue(
+            `${path}.nonResourceURLs`,
+            nonResourceURLs,
+            'namespaced rules cannot apply to non-resource URLs',
+          ),
+        );
+      }
       if (apiGroups.length > 0 || resources.length > 0 || resourceNames.length > 0) {
-        causes.push(invalidValue(`${path}.nonResourceURLs`, nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs'));
+        causes.push(
+          invalidValue(
+            `${path}.nonResourceURLs`,
+            nonResourceURLs,
+            'rules cannot apply to both regular resources and non-resource URLs',
+          ),
+        );
       }
       return;
     }
-    if (apiGroups.length === 0) causes.push(required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
-    if (resources.length === 0) causes.push(required(`${path}.resources`, 'resource rules must supply at least one resource'));
+    if (apiGroups.length === 0) {
+      causes.push(required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
+    }
+    if (resources.length === 0) {
+      causes.push(required(`${path}.resources`, 'resource rules must supply at least one resource'));
+    }
   });
   return causes;
 }
@@ -120,7 +155,9 @@ function ruleProblems(rules: unknown, namespaced: boolean): Cause[] {
 /** Fills in the defaults the RBAC API applies: subject and roleRef apiGroups. */
 function defaultBinding(obj: KubeObjectInput): void {
   const roleRef = obj.roleRef;
-  if (isRecord(roleRef) && (roleRef.apiGroup === undefined || roleRef.apiGroup === '')) roleRef.apiGroup = RBAC_GROUP;
+  if (isRecord(roleRef) && (roleRef.apiGroup === undefined || roleRef.apiGroup === '')) {
+    roleRef.apiGroup = RBAC_GROUP;
+  }
   if (Array.isArray(obj.subjects)) {
     for (const subject of obj.subjects as unknown[]) {
       if (!isRecord(subject) || (subject.apiGroup !== undefined && subject.apiGroup !== '')) continue;
@@ -135,10 +172,21 @@ function bindingProblems(obj: KubeObjectInput, namespaced: boolean): Cause[] {
   if (!isRecord(roleRef)) causes.push(required('roleRef'));
   else {
     const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
-    if (!kinds.includes(roleRef.kind as string)) causes.push(unsupported('roleRef.kind', roleRef.kind ?? '', kinds));
-    if (roleRef.apiGroup !== RBAC_GROUP) causes.push(unsupported('roleRef.apiGroup', roleRef.apiGroup ?? '', [RBAC_GROUP]));
+    if (!kinds.includes(roleRef.kind as string)) {
+      causes.push(unsupported('roleRef.kind', roleRef.kind ?? '', kinds));
+    }
+    if (roleRef.apiGroup !== RBAC_GROUP) {
+      causes.push(unsupported('roleRef.apiGroup', roleRef.apiGroup ?? '', [RBAC_GROUP]));
+    }
     if (typeof roleRef.name !== 'string' || roleRef.name === '') causes.push(required('roleRef.name'));
-    else causes.push(...nameProblems(namespaced && roleRef.kind === 'Role' ? 'roles' : 'clusterroles', roleRef.name, 'roleRef.name'));
+    else
+      causes.push(
+        ...nameProblems(
+          namespaced && roleRef.kind === 'Role' ? 'roles' : 'clusterroles',
+          roleRef.name,
+          'roleRef.name',
+        ),
+      );
   }
   const subjects = obj.subjects;
   if (subjects !== undefined && subjects !== null && !Array.isArray(subjects)) {
@@ -153,12 +201,18 @@ function bindingProblems(obj: KubeObjectInput, namespaced: boolean): Cause[] {
     if (typeof raw.name !== 'string' || raw.name === '') causes.push(required(`${path}.name`));
     switch (raw.kind) {
       case 'ServiceAccount':
-        if (raw.apiGroup !== undefined && raw.apiGroup !== '') causes.push(unsupported(`${path}.apiGroup`, raw.apiGroup, ['']));
-        if (!namespaced && (typeof raw.namespace !== 'string' || raw.namespace === '')) causes.push(required(`${path}.namespace`));
+        if (raw.apiGroup !== undefined && raw.apiGroup !== '') {
+          causes.push(unsupported(`${path}.apiGroup`, raw.apiGroup, ['']));
+        }
+        if (!namespaced && (typeof raw.namespace !== 'string' || raw.namespace === '')) {
+          causes.push(required(`${path}.namespace`));
+        }
         break;
       case 'User':
       case 'Group':
-        if (raw.apiGroup !== RBAC_GROUP) causes.push(unsupported(`${path}.apiGroup`, raw.apiGroup ?? '', [RBAC_GROUP]));
+        if (raw.apiGroup !== RBAC_GROUP) {
+          causes.push(unsupported(`${path}.apiGroup`, raw.apiGroup ?? '', [RBAC_GROUP]));
+        }
         break;
       default:
         causes.push(unsupported(`${path}.kind`, raw.kind ?? '', ['ServiceAccount', 'User', 'Group']));
@@ -177,7 +231,10 @@ export function validateObject(resource: KubeResource, obj: KubeObjectInput, pre
   const causes: Cause[] = [...nameProblems(resource, name), ...metadataProblems(obj.metadata)];
   switch (resource) {
     case 'namespaces': {
-      obj.metadata.labels = { ...stringMap(obj.metadata.labels, 'metadata.labels'), 'kubernetes.io/metadata.name': name };
+      obj.metadata.labels = {
+        ...stringMap(obj.metadata.labels, 'metadata.labels'),
+        'kubernetes.io/metadata.name': name,
+      };
       const spec = isRecord(obj.spec) ? obj.spec : {};
       obj.spec = { ...spec, finalizers: Array.isArray(spec.finalizers) ? spec.finalizers : ['kubernetes'] };
       // status is a subresource: a write to the object itself keeps the stored status.
@@ -189,7 +246,13 @@ export function validateObject(resource: KubeResource, obj: KubeObjectInput, pre
       const binary = stringMap(obj.binaryData, 'binaryData');
       for (const key of [...Object.keys(data ?? {}), ...Object.keys(binary ?? {})]) {
         if (!CONFIG_KEY.test(key) || key.length > 253) {
-          causes.push(invalidValue(`data`, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+          causes.push(
+            invalidValue(
+              `data`,
+              key,
+              "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+            ),
+          );
         }
         if (data && binary && Object.hasOwn(data, key) && Object.hasOwn(binary, key)) {
           causes.push(invalidValue('data', key, 'duplicate of key present in binaryData'));
@@ -205,7 +268,7 @@ export function validateObject(resource: KubeResource, obj: KubeObjectInput, pre
     case 'clusterrolebindings':
       defaultBinding(obj);
       causes.push(...bindingProblems(obj, info.namespaced));
-      if (previous && JSON.stringify(previous.roleRef) !== JSON.stringify(obj.roleRef)) {
+      if (previous && !deepEqual(previous.roleRef, obj.roleRef)) {
         causes.push(invalidValue('roleRef', obj.roleRef, 'cannot change roleRef'));
       }
       break;
@@ -226,13 +289,19 @@ export function asObjectInput(body: unknown, resource: KubeResource): KubeObject
     );
   }
   if (body.kind !== undefined && body.kind !== info.kind) {
-    throw kubeErrors.badRequest(`the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${info.kind})`);
+    throw kubeErrors.badRequest(
+      `the kind in the data (${JSON.stringify(body.kind)}) does not match the expected kind (${info.kind})`,
+    );
   }
   const metadata = body.metadata ?? {};
-  if (!isRecord(metadata)) throw kubeErrors.badRequest('json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta');
+  if (!isRecord(metadata)) {
+    throw kubeErrors.badRequest('json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta');
+  }
   for (const key of ['name', 'namespace', 'resourceVersion', 'generateName'] as const) {
     if (metadata[key] !== undefined && typeof metadata[key] !== 'string') {
-      throw kubeErrors.badRequest(`json: cannot unmarshal metadata.${key} into Go struct field ObjectMeta.${key} of type string`);
+      throw kubeErrors.badRequest(
+        `json: cannot unmarshal metadata.${key} into Go struct field ObjectMeta.${key} of type string`,
+      );
     }
   }
   return { ...body, metadata: { ...metadata, name: (metadata.name as string | undefined) ?? '' } };
@@ -248,5 +317,3 @@ export function requireName(resource: KubeResource, input: KubeObjectInput, rand
   }
   throw kubeErrors.invalid(resource, '', [required('metadata.name', 'name or generateName is required')]);
 }
-
-export { KubeError };

@@ -271,7 +271,12 @@ describe('buildWorld validation', () => {
   it('accepts bindings without subjects and manifests without a namespace (kubectl puts them in default)', () => {
     const doc = base();
     doc.clusters![0]!.kubernetes = [
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'empty' }, roleRef: { kind: 'ClusterRole', name: 'view' } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'empty' },
+        roleRef: { kind: 'ClusterRole', name: 'view' },
+      },
       { kind: 'ConfigMap', metadata: { name: 'settings', uid: 'x', resourceVersion: '7' }, data: { a: 'b' } },
     ];
     const cluster = [...buildWorld(doc).clusters.values()][0]!;

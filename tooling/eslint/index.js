@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 /** Builds the flat ESLint config for the package rooted at `dir`. */
 export function createConfig(dir, { allowProcessEnv = [] } = {}) {
   return tseslint.config(
-    { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.config.*', 'bin/**'] },
+    { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', '*.config.*', 'bin/**'] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

@@ -91,7 +91,7 @@ export class Faults {
     this.counters.set(op, (this.counters.get(op) ?? 0) + 1);
     if (cluster !== undefined) {
       let perCluster = this.clusterCounters.get(cluster);
-      if (!perCluster) this.clusterCounters.set(cluster, (perCluster = new Map()));
+      if (!perCluster) this.clusterCounters.set(cluster, (perCluster = new Map<string, number>()));
       perCluster.set(op, (perCluster.get(op) ?? 0) + 1);
     }
     const decision: FaultDecision = { delayMs: 0, throttle: false, retryAfterSeconds: 1, expireContinue: false, conflict: false };

@@ -256,7 +256,7 @@ export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessa
       });
       const status = reply.status ?? 200;
       if (SERVICE_PROTOCOL[service] === 'query') {
-        send(res, status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...reply.headers }, String(reply.body ?? ''));
+        send(res, status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...reply.headers }, typeof reply.body === 'string' ? reply.body : '');
       } else {
         const text = reply.body === null ? '' : JSON.stringify(reply.body);
         send(res, status, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...reply.headers }, text);

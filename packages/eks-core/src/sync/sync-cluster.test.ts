@@ -145,6 +145,39 @@ describe('syncing the demo world', () => {
     expect(ids.some((id) => id.startsWith('access_policy:'))).toBe(false);
   });
 
+  it('legacy-us: every resource and entitlement, as the demo world defines them', async () => {
+    const { resources, entitlements } = await drain(await syncCluster(options('legacy-us', 'us-east-1', legacyCreds)));
+    const byType = (type: string, list: string[]) => list.filter((r) => r.startsWith(`${type}:`)).map((r) => r.slice(type.length + 1)).sort();
+    expect(byType('namespace', resources)).toEqual(['default', 'kube-system', 'legacy-apps', 'team-a']);
+    expect(byType('cluster_role', resources)).toEqual(['admin', 'cluster-admin', 'edit', 'read-only-access', 'view']);
+    expect(byType('namespace_role', resources)).toEqual(['legacy-apps/deployer']);
+    expect(byType('service_account', resources)).toEqual(['legacy-apps/ci']);
+    expect(byType('k8s_group', resources)).toEqual(['legacy-deployers', 'readers', 'system:authenticated', 'system:bootstrappers', 'system:masters', 'system:nodes']);
+    expect(byType('role', resources)).toEqual(
+      [
+        DEMO.connector.legacyRoleArn,
+        `arn:aws:iam::${LEGACY}:role/ci/LegacyDeployer`,
+        `arn:aws:iam::${LEGACY}:role/EksNodeRole`,
+        LEGACY_ADMIN_SSO,
+      ].sort(),
+    );
+    // One cluster-wide and one per-namespace entitlement for every ClusterRole and access policy.
+    expect(byType('cluster_role', entitlements).filter((e) => e.startsWith('view:'))).toEqual([
+      'view:all:member',
+      'view:default:member',
+      'view:kube-system:member',
+      'view:legacy-apps:member',
+      'view:team-a:member',
+    ]);
+    const policies = byType('access_policy', resources).length;
+    expect(byType('access_policy', entitlements)).toHaveLength(policies * 5);
+    expect(byType('cluster_role', entitlements)).toHaveLength(5 * 5);
+    expect(byType('namespace_role', entitlements)).toEqual(['legacy-apps/deployer:member']);
+    expect(byType('service_account', entitlements)).toEqual(['legacy-apps/ci:impersonate']);
+    expect(byType('role', entitlements)).toHaveLength(4);
+    expect(byType('k8s_group', entitlements)).toContain('system:masters:member');
+  });
+
   it('counts each API operation and never lists access entries per policy', async () => {
     const sync = await syncCluster(options('prod-eu', 'eu-west-1', mainCreds));
     await drain(sync);

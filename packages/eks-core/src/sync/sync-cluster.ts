@@ -1,22 +1,12 @@
 // Syncs one cluster: collect the inventory (all API calls happen here), then hand back the snapshot
 // streams and a report of what was read, how, and what could not be.
-import type { CredentialCache, CredentialsConfig } from '../aws/credentials.js';
-import type { AwsEndpoints } from '../aws/clients.js';
-import type { RetryPolicy, OperationStats } from '../limits/call-policy.js';
-import type { RateLimiter } from '../limits/rate-limiter.js';
-import { ClusterSession, type ClusterDescription, type ClusterRef } from '../session.js';
+import type { OperationStats } from '../limits/call-policy.js';
+import { ClusterSession, type ClusterDescription, type SessionOptions } from '../session.js';
 import { collectInventory, type CollectOptions } from './collect.js';
 import type { ClusterInventory, SourceName, SourceStatus } from './inventory.js';
 import { buildSnapshot, type Snapshot, type SnapshotCounts } from './snapshot.js';
 
-export interface SyncClusterOptions extends CollectOptions {
-  cluster: ClusterRef;
-  credentials: CredentialsConfig;
-  endpoints?: AwsEndpoints;
-  limiter?: RateLimiter;
-  retry?: RetryPolicy;
-  credentialCache?: CredentialCache;
-  signal?: AbortSignal;
+export interface SyncClusterOptions extends CollectOptions, Omit<SessionOptions, 'stats' | 'now'> {
   now?: () => Date;
   /** Clock for EKS token lifetimes (tests). */
   tokenClock?: () => number;
@@ -50,16 +40,8 @@ export interface ClusterSync extends Snapshot {
 export async function syncCluster(options: SyncClusterOptions): Promise<ClusterSync> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const session = new ClusterSession({
-    cluster: options.cluster,
-    credentials: options.credentials,
-    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
-    ...(options.limiter ? { limiter: options.limiter } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.credentialCache ? { credentialCache: options.credentialCache } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.tokenClock ? { now: options.tokenClock } : {}),
-  });
+  const { now: _now, tokenClock, ...sessionOptions } = options;
+  const session = new ClusterSession({ ...sessionOptions, ...(tokenClock ? { now: tokenClock } : {}) });
   let inventory: ClusterInventory;
   try {
     inventory = await collectInventory(session, options);

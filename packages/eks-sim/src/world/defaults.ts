@@ -5,13 +5,9 @@
 /** The instant world-built objects carry (creation dates, timestamps), so rebuilt worlds match. */
 export const WORLD_EPOCH = new Date('2024-01-01T00:00:00Z');
 
-export interface PolicyRule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
+import type { PolicyRule } from '../aws/eks-access-policies.js';
+
+export type { PolicyRule };
 
 const WORKLOAD_GROUPS = ['', 'apps', 'batch', 'autoscaling', 'networking.k8s.io', 'policy'];
 const WORKLOAD_RESOURCES = [

@@ -1,3 +1,0 @@
-import { createConfig } from '@eks-access/eslint-config';
-
-export default createConfig(import.meta.dirname);

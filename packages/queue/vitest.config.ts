@@ -1,3 +1,0 @@
-import { createVitestConfig } from '@eks-access/vitest-config';
-
-export default createVitestConfig();

@@ -7,7 +7,9 @@ import { defineConfig } from 'vitest/config';
 export function createVitestConfig(overrides = {}) {
   return defineConfig({
     resolve: { conditions: ['source', 'import', 'module', 'node', 'default'] },
-    ssr: { resolve: { conditions: ['source', 'import', 'node', 'default'], externalConditions: ['source'] } },
+    // Vitest forwards ssr.resolve.conditions to Node as --conditions; `import` there would make CJS
+    // packages (pg requiring pg-pool) load their dual packages' ESM builds and break.
+    ssr: { resolve: { conditions: ['source', 'node', 'default'], externalConditions: ['source'] } },
     ...overrides,
     test: {
       environment: 'node',

@@ -276,5 +276,7 @@ export async function collectInventory(session: ClusterSession, options: Collect
       if (restarts > 0) return { state: 'read', note: `${restarts} list(s) restarted after an expired continue token` };
     }),
   ]);
+  // A cancelled sync is not a partial one: its sources "failed" only because we stopped them.
+  session.options.signal?.throwIfAborted();
   return inventory;
 }

@@ -301,6 +301,14 @@ describe('faults', () => {
     expect(throttled).toBeGreaterThan(0);
   });
 
+  it('a cancelled sync rejects instead of reporting its sources as failed', async () => {
+    sim.faults.setRules([{ target: 'eks:DescribeAccessEntry', latencyMs: 300 }]);
+    const controller = new AbortController();
+    const pending = syncCluster(options('prod-eu', 'eu-west-1', mainCreds, { signal: controller.signal }));
+    setTimeout(() => controller.abort(new Error('worker shutting down')), 150);
+    await expect(pending).rejects.toThrow('worker shutting down');
+  });
+
   it('restarts a list whose continue token expired', async () => {
     // The first request opens the list; the second (with a continue token) gets 410 Gone.
     sim.faults.setRules([{ target: 'kube:list:namespaces', expireContinue: true, count: 2 }]);

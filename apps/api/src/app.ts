@@ -1,0 +1,101 @@
+// buildApp(deps): the whole HTTP surface, with routes registered explicitly. main.ts only listens;
+// tests call buildApp with real dependencies and drive it with app.inject().
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { toApiError } from './errors.js';
+import { registerAccessRoutes } from './routes/access/index.js';
+import { registerClusterRoutes } from './routes/clusters/index.js';
+import { registerHealthRoutes } from './routes/health/index.js';
+import { registerSyncRoutes } from './routes/syncs/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+  interface FastifyContextConfig {
+    /** The scope a route needs; routes without one are public (health, metrics, docs). */
+    scope?: Scope;
+  }
+}
+
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+
+function errorBody(code: string, message: string, requestId: string, details?: unknown) {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Builds the API with every route registered; call `ready()` (or inject) before use. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{8,100}$/.test(given) ? given : randomUUID();
+    },
+    requestTimeout: deps.config.REQUEST_TIMEOUT_MS,
+    trustProxy: deps.config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'eks-access-connector API', version: '0.1.0', description: 'Who can get into which EKS cluster, with what.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  app.addHook('preHandler', async (req) => {
+    const scope = req.routeOptions.config.scope;
+    if (!scope) return;
+    req.caller = await authenticate(req.headers.authorization, deps.verifyKey, deps.config.BOOTSTRAP_API_KEY);
+    requireScope(req.caller, scope);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const known = toApiError(err);
+    if (known) {
+      if (known.status >= 500) req.log.error({ err }, 'request failed');
+      return reply.status(known.status).send(errorBody(known.code, known.message, req.id, known.details));
+    }
+    if (err.validation) {
+      const details = err.validation.map((v: { instancePath?: string; params?: unknown; message?: string }) => ({ path: v.instancePath || (v.params as { issue?: { path?: unknown } } | undefined)?.issue?.path, message: v.message }));
+      return reply.status(400).send(errorBody('VALIDATION_FAILED', `invalid ${err.validationContext ?? 'request'}: ${err.message}`, req.id, details));
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own client errors (bad JSON, wrong content type, body too large).
+      const code = err.statusCode === 404 ? 'NOT_FOUND' : err.statusCode === 413 || err.statusCode === 415 || err.statusCode === 400 ? 'VALIDATION_FAILED' : 'UNPROCESSABLE';
+      return reply.status(err.statusCode).send(errorBody(code, err.message, req.id));
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send(errorBody('INTERNAL', 'internal error; the request id identifies it in the logs', req.id));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.id)));
+
+  registerHealthRoutes(app, deps);
+  registerClusterRoutes(app, deps);
+  registerSyncRoutes(app, deps);
+  registerAccessRoutes(app, deps);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

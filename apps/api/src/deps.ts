@@ -1,0 +1,58 @@
+// What the API needs from the outside world. main.ts builds it from the config; tests build it
+// with a real Postgres and Redis of their own.
+import { createDb, verifyApiKey, type Database } from '@eks-access/db';
+import { createProducer, createRedisConnection, type Producer, type RedisConnection } from '@eks-access/queue';
+import type { Logger } from 'pino';
+import type { VerifyKey } from './auth.js';
+import type { ApiConfig } from './config.js';
+import { createApiMetrics, type ApiMetrics } from './metrics.js';
+
+export interface AppDeps {
+  config: Pick<ApiConfig, 'BOOTSTRAP_API_KEY' | 'REQUEST_TIMEOUT_MS' | 'TRUST_PROXY'>;
+  logger: Logger;
+  database: Database;
+  producer: Producer;
+  /** For readiness checks. */
+  redis: RedisConnection;
+  metrics: ApiMetrics;
+  verifyKey: VerifyKey;
+}
+
+
+/** Opens the API's connections (Postgres pool, Redis, queue producer) and returns them with a closer. */
+export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<{ deps: AppDeps; close: () => Promise<void> }> {
+  const database = createDb({
+    url: config.DATABASE_URL,
+    encryptionKey: config.ENCRYPTION_KEY,
+    applicationName: 'eks-access-api',
+    onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
+  });
+  let redis: RedisConnection;
+  try {
+    redis = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: 'eks-access-api' });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const producer = createProducer({ connection: redis });
+  const deps: AppDeps = {
+    config,
+    logger,
+    database,
+    producer,
+    redis,
+    metrics: createApiMetrics(),
+    verifyKey: async (plaintext) => {
+      const key = await verifyApiKey(database, plaintext);
+      return key ? { actor: `api-key:${key.id}`, scopes: key.scopes } : undefined;
+    },
+  };
+  return {
+    deps,
+    close: async () => {
+      await producer.close();
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { deleteCluster } from '@eks-access/db';
+import type { App } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import { auditOf, idParams } from '../common.js';
+
+/** DELETE /v1/clusters/{id}: unregisters a cluster and stops its scheduled syncs. */
+export function registerDeleteCluster(app: App, deps: AppDeps): void {
+  app.delete('/v1/clusters/:id', { config: { scope: 'admin' }, schema: { params: idParams, tags: ['clusters'] } }, async (req, reply) => {
+    await deleteCluster(deps.database, req.params.id, { audit: auditOf(req) });
+    await deps.producer.removeSchedule(req.params.id);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,51 @@
+// Schemas and helpers shared by routes: ids, pagination, audit context, and the cluster body.
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+export const idParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
+
+export const pageQuery = z.object({
+  cursor: z.string().min(1).max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+/** The audit context of a mutating request: who, and under which request id. */
+export function auditOf(req: FastifyRequest): { actor: string; requestId: string } {
+  return { actor: req.caller?.actor ?? 'anonymous', requestId: req.id };
+}
+
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const awsKeys = z.object({
+  accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key id'),
+  secretAccessKey: z.string().min(16).max(128),
+});
+
+export const scheduleSchema = z.union([
+  z.object({ everyMs: z.number().int().min(60_000, 'must be at least one minute').max(31 * 24 * 3600_000) }).strict(),
+  z.object({ cron: z.string().min(9).max(100) }).strict(),
+]);
+
+/** A cluster as a client registers it. Secrets go in, and never come out again. */
+export const clusterBody = z
+  .object({
+    name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be a valid EKS cluster name'),
+    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as eu-west-1'),
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    roleArn: roleArn.optional(),
+    externalId: z.string().min(2).max(1224).optional(),
+    /** Self-hosted: the connector's own key (BATON_EKS_ACCESS_KEY / BATON_EKS_SECRET_ACCESS_KEY). */
+    accessKey: awsKeys.optional(),
+    /** Cloud-hosted: global keys, and the binding role assumed first. */
+    globalKey: awsKeys.optional(),
+    bindingRoleArn: roleArn.optional(),
+    bindingExternalId: z.string().min(2).max(1224).optional(),
+    c1ClientId: z.string().min(3).max(500).optional(),
+    c1ClientSecret: z.string().min(10).max(2000).optional(),
+    schedule: scheduleSchema.optional(),
+    provisioningEnabled: z.boolean().optional(),
+    labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, 'label keys are letters, digits, . _ / -'), z.string().max(256)).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export type ClusterBody = z.infer<typeof clusterBody>;

@@ -1,0 +1,14 @@
+import { enqueueSyncRunsForAll } from '@eks-access/db';
+import type { App } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+
+/** POST /v1/syncs: queues a sync of every enabled cluster (already pending ones are reused). */
+export function registerCreateBulkSync(app: App, deps: AppDeps): void {
+  app.post('/v1/syncs', { config: { scope: 'sync' }, schema: { tags: ['syncs'] } }, async (_req, reply) => {
+    const results = await enqueueSyncRunsForAll(deps.database, 'bulk');
+    for (const { run } of results) {
+      if (run.status === 'queued') await deps.producer.enqueue('cluster.sync', { clusterId: run.clusterId, syncRunId: run.id, trigger: 'bulk' });
+    }
+    return reply.status(202).send({ items: results.map(({ run, created }) => ({ ...run, created })) });
+  });
+}

@@ -1,0 +1,95 @@
+// The `cluster.sync` job: sync one cluster through eks-core and store the snapshot.
+// - One sync per cluster at a time, across every worker process (a Redis lock).
+// - The run's attempt number fences stale workers: a worker that lost its job (stalled, handed
+//   back) cannot complete the run after another attempt took over.
+// - The cluster's current snapshot moves only when the new one is complete and written, in one
+//   transaction; a failed, partial or interrupted sync leaves the previous one current.
+// - A failure is recorded on the run only when no retry will follow (non-retryable, or the last
+//   attempt); otherwise the run stays running and the next attempt picks it up.
+import { completeSyncRun, failSyncRun, getClusterCredentials, pruneSyncRuns, recordProgress, setClusterIdentity, startSyncRun, type Database } from '@eks-access/db';
+import { syncCluster, type AwsEndpoints, type CredentialCache, type RateLimiter } from '@eks-access/eks-core';
+import { clusterLockKey, isNonRetryable, type JobContext, type JobPayload, type LockManager } from '@eks-access/queue';
+import { credentialsFor } from '../credentials.js';
+
+export interface SyncJobDeps {
+  database: Database;
+  limiter: RateLimiter;
+  locks: LockManager;
+  credentialCache: CredentialCache;
+  endpoints: AwsEndpoints;
+  workerId: string;
+  retention: number;
+  accessEntryConcurrency: number;
+}
+
+export interface SyncJobResult {
+  syncRunId: string;
+  status: 'succeeded' | 'partial' | 'skipped';
+  grants?: number;
+  apiCalls?: number;
+  durationMs?: number;
+}
+
+const PROGRESS_EVERY_MS = 1000;
+
+function errorOf(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) };
+}
+
+/** Runs one queued sync run of one cluster to completion (or records why it could not). */
+export async function syncClusterJob(deps: SyncJobDeps, payload: JobPayload<'cluster.sync'>, ctx: JobContext): Promise<SyncJobResult> {
+  const { clusterId, syncRunId } = payload;
+  return deps.locks.withLock(clusterLockKey(clusterId), { ttlMs: 60_000, waitMs: 2_000, signal: ctx.signal }, async (signal) => {
+    let run;
+    try {
+      run = await startSyncRun(deps.database, syncRunId, deps.workerId);
+    } catch (err) {
+      // A duplicate delivery of a job whose run already finished: nothing left to do.
+      if ((err as { code?: string }).code === 'sync_run_state') return { syncRunId, status: 'skipped' };
+      throw err;
+    }
+    const attempt = run.attempt;
+    try {
+      const secrets = await getClusterCredentials(deps.database, clusterId);
+      let lastProgress = 0;
+      const sync = await syncCluster({
+        cluster: { name: secrets.name, region: secrets.region },
+        credentials: credentialsFor(secrets),
+        endpoints: deps.endpoints,
+        limiter: deps.limiter,
+        credentialCache: deps.credentialCache,
+        signal,
+        accessEntryConcurrency: deps.accessEntryConcurrency,
+        onProgress: (event) => {
+          const now = Date.now();
+          if (now - lastProgress < PROGRESS_EVERY_MS) return;
+          lastProgress = now;
+          const progress = { phase: 'collect', source: event.source, done: event.done, ...(event.total === undefined ? {} : { total: event.total }) };
+          void recordProgress(deps.database, syncRunId, progress, attempt).catch(() => undefined);
+          void ctx.updateProgress(progress).catch(() => undefined);
+        },
+      });
+      signal.throwIfAborted();
+      await setClusterIdentity(deps.database, clusterId, { arn: sync.report.cluster.arn, accountId: sync.report.cluster.accountId });
+      await ctx.updateProgress({ phase: 'store' });
+      await completeSyncRun(deps.database, syncRunId, { snapshot: sync, report: () => sync.finish(), attempt });
+      await pruneSyncRuns(deps.database, clusterId, deps.retention);
+      const report = sync.report;
+      const grants = Object.values(report.counts.grants).reduce<number>((n, v) => n + (v ?? 0), 0);
+      return {
+        syncRunId,
+        status: report.status === 'complete' ? 'succeeded' : 'partial',
+        grants,
+        apiCalls: report.totalApiCalls,
+        ...(report.durationMs === undefined ? {} : { durationMs: report.durationMs }),
+      };
+    } catch (err) {
+      const last = isNonRetryable(err) || ctx.attempt >= ctx.job.maxAttempts;
+      if (last && !signal.aborted) {
+        await failSyncRun(deps.database, syncRunId, errorOf(err), attempt).catch((failErr: unknown) => ctx.logger.warn({ err: failErr }, 'could not record the failed run'));
+      }
+      throw err;
+    }
+  });
+}

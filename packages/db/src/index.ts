@@ -1,0 +1,90 @@
+// Public API of @eks-access/db. Named exports only; nothing under src/ is imported from outside.
+export { createDb, type CreateDbOptions, type Database, type Db, type DbExecutor, type Schema } from './client.js';
+export { migrate, MIGRATIONS_FOLDER } from './migrate.js';
+export { createSecretBox, parseEncryptionKey, type SecretBox } from './secrets.js';
+export { redact, isSecretKey } from './redact.js';
+export {
+  DbError,
+  NotFoundError,
+  ConflictError,
+  InvalidInputError,
+  InvalidCursorError,
+  SyncRunStateError,
+  EncryptionKeyError,
+  DecryptionError,
+  type DbErrorCode,
+} from './errors.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from './cursor.js';
+export {
+  HOSTING_MODES,
+  SYNC_TRIGGERS,
+  SYNC_STATUSES,
+  API_KEY_SCOPES,
+  type HostingMode,
+  type SyncTrigger,
+  type SyncStatus,
+  type ApiKeyScope,
+  type SyncSchedule,
+  type AnnotationRecord,
+} from './schema.js';
+export * as tables from './schema.js';
+export type {
+  ResourceInput,
+  EntitlementInput,
+  GrantInput,
+  SnapshotSource,
+  SyncReportInput,
+  RowSource,
+  SnapshotResource,
+  SnapshotEntitlement,
+  SnapshotGrant,
+  ResourceRef,
+} from './snapshot-types.js';
+export {
+  createCluster,
+  getCluster,
+  listClusters,
+  updateCluster,
+  deleteCluster,
+  getClusterCredentials,
+  setClusterIdentity,
+  accountIdFromRoleArn,
+  type Cluster,
+  type ClusterCredentials,
+  type ClusterSecrets,
+  type AwsKeys,
+  type CreateClusterInput,
+  type UpdateClusterInput,
+  type ListClustersFilters,
+  type MutationOptions,
+} from './queries/clusters.js';
+export {
+  enqueueSyncRun,
+  enqueueSyncRunsForAll,
+  startSyncRun,
+  recordProgress,
+  completeSyncRun,
+  failSyncRun,
+  getSyncRun,
+  listSyncRuns,
+  pruneSyncRuns,
+  type SyncRun,
+  type EnqueueResult,
+  type CompleteSyncRunInput,
+  type CompleteSyncRunResult,
+} from './queries/sync-runs.js';
+export {
+  listResources,
+  listEntitlements,
+  listGrants,
+  grantsForPrincipal,
+  diffSnapshots,
+  type SnapshotPage,
+  type ResourceFilters,
+  type EntitlementFilters,
+  type GrantFilters,
+  type PrincipalGrant,
+  type SnapshotDiff,
+} from './queries/snapshots.js';
+export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, type ApiKey } from './queries/api-keys.js';
+export { recordAudit, listAudit, type AuditEvent, type AuditEventInput, type AuditContext, type AuditFilters } from './queries/audit.js';

@@ -1,0 +1,390 @@
+// Sync runs and the write side of snapshots.
+//
+// Lifecycle: queued → running (→ running again on a retry after a crash) → succeeded | partial |
+// failed. At most one run per cluster is queued or running; the partial unique index
+// `sync_runs_one_active_per_cluster` enforces it, so a second enqueue returns the existing run
+// however many API replicas race.
+//
+// The current snapshot of a cluster is `clusters.current_sync_run_id`. It moves only inside the
+// transaction that writes a complete snapshot, so readers see the old snapshot or the new one, never
+// a mix. A partial run (a source could not be read) keeps its snapshot for inspection and diffing
+// but does not become current: a missing source would otherwise read as "nobody has access there"
+// and silently drop real grants from every answer. A failed run writes nothing.
+import { and, desc, eq, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Database, DbExecutor } from '../client.js';
+import { copyRows } from '../copy.js';
+import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
+import { ConflictError, InvalidInputError, NotFoundError, SyncRunStateError, isUniqueViolation } from '../errors.js';
+import * as schema from '../schema.js';
+import { SYNC_TRIGGERS, clusters, syncRuns, type SyncStatus, type SyncTrigger } from '../schema.js';
+import type { EntitlementInput, GrantInput, ResourceInput, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
+import { assertUuid, isRecord, isUuid } from '../validate.js';
+import { recordAudit, type AuditContext } from './audit.js';
+
+export type SyncRun = typeof syncRuns.$inferSelect;
+
+export const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies readonly SyncStatus[];
+/** Statuses whose run holds a snapshot. */
+export const SNAPSHOT_STATUSES = ['succeeded', 'partial'] as const satisfies readonly SyncStatus[];
+const FINISHED_STATUSES = ['succeeded', 'partial', 'failed'] as const satisfies readonly SyncStatus[];
+
+export interface EnqueueResult {
+  run: SyncRun;
+  /** False when the cluster already had a queued or running run, which is returned instead. */
+  created: boolean;
+}
+
+function checkTrigger(trigger: SyncTrigger): void {
+  if (!(SYNC_TRIGGERS as readonly string[]).includes(trigger)) {
+    throw new InvalidInputError(`trigger must be one of ${SYNC_TRIGGERS.join(', ')}`);
+  }
+}
+
+/**
+ * Queues a sync of one cluster, or returns its queued or running run (`created: false`). Safe under
+ * any number of concurrent callers: they all get the same run.
+ */
+export async function enqueueSyncRun(
+  database: Database,
+  clusterId: string,
+  trigger: SyncTrigger,
+  options: { audit?: AuditContext } = {},
+): Promise<EnqueueResult> {
+  checkTrigger(trigger);
+  if (!isUuid(clusterId)) throw new NotFoundError(`cluster ${clusterId} not found`);
+  // Loops only when the active run finishes between the conflicting insert and the read of it.
+  for (let tries = 0; tries < 5; tries++) {
+    const result = await database.db.transaction(async (tx): Promise<EnqueueResult | undefined> => {
+      const [cluster] = await tx
+        .select({ enabled: clusters.enabled })
+        .from(clusters)
+        .where(and(eq(clusters.id, clusterId), isNull(clusters.deletedAt)));
+      if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
+      if (!cluster.enabled) throw new ConflictError(`cluster ${clusterId} is disabled; enable it to sync`);
+      const [inserted] = await tx
+        .insert(syncRuns)
+        .values({ clusterId, trigger })
+        .onConflictDoNothing({ target: syncRuns.clusterId, where: sql`${syncRuns.status} IN ('queued', 'running')` })
+        .returning();
+      if (inserted) {
+        if (options.audit) {
+          await recordAudit(tx, {
+            actor: options.audit.actor,
+            action: 'sync.enqueue',
+            clusterId,
+            target: `sync_run:${inserted.id}`,
+            after: { id: inserted.id, trigger },
+            ...(options.audit.requestId !== undefined ? { requestId: options.audit.requestId } : {}),
+            ...(options.audit.details ? { details: options.audit.details } : {}),
+          });
+        }
+        return { run: inserted, created: true };
+      }
+      const [existing] = await tx
+        .select()
+        .from(syncRuns)
+        .where(and(eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, ACTIVE_STATUSES)));
+      return existing ? { run: existing, created: false } : undefined;
+    });
+    if (result) return result;
+  }
+  throw new ConflictError(`could not enqueue a sync of cluster ${clusterId}: its active run kept changing`);
+}
+
+/** Queues a sync of every enabled cluster; clusters with an active run get that run back. */
+export async function enqueueSyncRunsForAll(database: Database, trigger: SyncTrigger): Promise<EnqueueResult[]> {
+  checkTrigger(trigger);
+  // One statement for the common case; ordering by id takes index locks in a fixed order, so two
+  // bulk enqueues cannot deadlock each other.
+  const inserted = await database.db.execute<{ id: string }>(sql`
+    INSERT INTO ${syncRuns} (${sql.identifier(syncRuns.clusterId.name)}, ${sql.identifier(syncRuns.trigger.name)})
+    SELECT ${clusters.id}, ${trigger} FROM ${clusters}
+    WHERE ${clusters.enabled} AND ${clusters.deletedAt} IS NULL
+    ORDER BY ${clusters.id}
+    ON CONFLICT (${sql.identifier(syncRuns.clusterId.name)}) WHERE ${sql.identifier(syncRuns.status.name)} IN ('queued', 'running') DO NOTHING
+    RETURNING ${sql.identifier(syncRuns.id.name)} AS id`);
+  const createdIds = new Set(inserted.rows.map((r) => r.id));
+  const enabled = await database.db
+    .select({ id: clusters.id })
+    .from(clusters)
+    .where(and(eq(clusters.enabled, true), isNull(clusters.deletedAt)));
+  const active = await database.db
+    .select()
+    .from(syncRuns)
+    .innerJoin(clusters, eq(clusters.id, syncRuns.clusterId))
+    .where(and(inArray(syncRuns.status, ACTIVE_STATUSES), eq(clusters.enabled, true), isNull(clusters.deletedAt)));
+  const results = new Map<string, EnqueueResult>();
+  for (const { sync_runs: run } of active) results.set(run.clusterId, { run, created: createdIds.has(run.id) });
+  // A cluster whose run finished between the two statements, or that was enabled meanwhile.
+  for (const { id } of enabled) {
+    if (!results.has(id)) {
+      try {
+        results.set(id, await enqueueSyncRun(database, id, trigger));
+      } catch (err) {
+        if (!(err instanceof NotFoundError || err instanceof ConflictError)) throw err;
+      }
+    }
+  }
+  return [...results.values()];
+}
+
+/**
+ * Marks a run running and increments its attempt. A run already running is allowed back in: that
+ * is the retry of an attempt whose worker died. Throws SyncRunStateError for a finished run.
+ */
+export async function startSyncRun(database: Database, id: string, worker: string): Promise<SyncRun> {
+  if (!isUuid(id)) throw new NotFoundError(`sync run ${id} not found`);
+  const [run] = await database.db
+    .update(syncRuns)
+    .set({
+      status: 'running',
+      attempt: sql`${syncRuns.attempt} + 1`,
+      worker,
+      startedAt: sql`now()`,
+      progress: null,
+    })
+    .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES)))
+    .returning();
+  if (run) return run;
+  const existing = await getSyncRun(database, id);
+  throw new SyncRunStateError(`sync run ${id} is ${existing.status} and cannot be started again`);
+}
+
+function attemptMatches(attempt: number | undefined): SQL | undefined {
+  return attempt === undefined ? undefined : eq(syncRuns.attempt, attempt);
+}
+
+/**
+ * Stores the progress of a running run. Returns false when the run is no longer running (or a newer
+ * attempt took it over): the caller should stop working on it.
+ */
+export async function recordProgress(database: Database, id: string, progress: Record<string, unknown>, attempt?: number): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const rows = await database.db
+    .update(syncRuns)
+    .set({ progress })
+    .where(and(eq(syncRuns.id, id), eq(syncRuns.status, 'running'), attemptMatches(attempt)))
+    .returning({ id: syncRuns.id });
+  return rows.length > 0;
+}
+
+export interface CompleteSyncRunInput {
+  /** The three streams; each is read once, in order resources, entitlements, grants. */
+  snapshot: SnapshotSource;
+  /** The report, or a function called after the streams are drained (eks-core's `finish()`), for exact counts. */
+  report: SyncReportInput | (() => SyncReportInput);
+  /** The attempt this worker started; a stale worker from an earlier attempt is refused. */
+  attempt?: number;
+}
+
+export interface CompleteSyncRunResult {
+  run: SyncRun;
+  /** True when the cluster's current snapshot is now this run. */
+  current: boolean;
+  rows: { resources: number; entitlements: number; grants: number };
+}
+
+const RESOURCE_COLUMNS = ['sync_run_id', 'type', 'resource_id', 'parent_type', 'parent_id', 'display_name', 'profile', 'annotations'];
+const ENTITLEMENT_COLUMNS = [
+  'sync_run_id',
+  'entitlement_id',
+  'resource_type',
+  'resource_id',
+  'slug',
+  'display_name',
+  'description',
+  'purpose',
+  'grantable_to',
+];
+const GRANT_COLUMNS = [
+  'sync_run_id',
+  'grant_id',
+  'entitlement_id',
+  'resource_type',
+  'resource_id',
+  'principal_type',
+  'principal_id',
+  'annotations',
+  'sources',
+  'conditions',
+];
+
+/**
+ * Writes a run's snapshot with COPY and finishes the run, all in one transaction: succeeded (and
+ * made the cluster's current snapshot) for a complete report, partial (kept, not current) otherwise.
+ */
+export async function completeSyncRun(database: Database, id: string, input: CompleteSyncRunInput): Promise<CompleteSyncRunResult> {
+  assertUuid(id, 'sync run id');
+  const client = await database.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      // Locking the run first serialises this with failSyncRun and with a second completion.
+      const locked = await client.query<{ cluster_id: string; status: SyncStatus; attempt: number; queued_at: Date }>(
+        'SELECT cluster_id, status, attempt, queued_at FROM sync_runs WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      const run = locked.rows[0];
+      if (!run) throw new NotFoundError(`sync run ${id} not found`);
+      if (run.status !== 'running') throw new SyncRunStateError(`sync run ${id} is ${run.status}, not running; its snapshot is not written`);
+      if (input.attempt !== undefined && input.attempt !== run.attempt) {
+        throw new SyncRunStateError(`sync run ${id} is on attempt ${run.attempt}; attempt ${input.attempt} may not complete it`);
+      }
+      const rows = {
+        resources: await copyRows(client, 'snapshot_resources', RESOURCE_COLUMNS, input.snapshot.resources(), (r: ResourceInput) => [
+          id,
+          r.type,
+          r.id,
+          r.parent?.type ?? null,
+          r.parent?.id ?? null,
+          r.displayName,
+          { json: r.profile },
+          { json: r.annotations },
+        ]),
+        entitlements: await copyRows(client, 'snapshot_entitlements', ENTITLEMENT_COLUMNS, input.snapshot.entitlements(), (e: EntitlementInput) => [
+          id,
+          e.id,
+          e.resource.type,
+          e.resource.id,
+          e.slug,
+          e.displayName,
+          e.description,
+          e.purpose,
+          e.grantableTo,
+        ]),
+        grants: await copyRows(client, 'snapshot_grants', GRANT_COLUMNS, input.snapshot.grants(), (g: GrantInput) => [
+          id,
+          g.id,
+          g.entitlementId,
+          g.resource.type,
+          g.resource.id,
+          g.principal.type,
+          g.principal.id,
+          { json: g.annotations },
+          g.sources && g.sources.length > 0 ? { json: g.sources } : null,
+          g.conditions && g.conditions.length > 0 ? { json: g.conditions } : null,
+        ]),
+      };
+      const report = typeof input.report === 'function' ? input.report() : input.report;
+      const status = report.status === 'complete' ? 'succeeded' : 'partial';
+      const tx = drizzle({ client, schema });
+      const [finished] = await tx
+        .update(syncRuns)
+        .set({
+          status,
+          finishedAt: sql`now()`,
+          counts: { ...report.counts, totals: rows },
+          apiCalls: report.apiCalls,
+          sources: report.sources,
+          sourceDurationsMs: report.sourceDurationsMs,
+          warnings: [...report.warnings],
+          totalApiCalls: report.totalApiCalls,
+          error: null,
+        })
+        .where(eq(syncRuns.id, id))
+        .returning();
+      let current = false;
+      if (status === 'succeeded') {
+        // Never move the pointer back: a run queued before the current one (a retried straggler) stays history.
+        const moved = await client.query(
+          `UPDATE clusters SET current_sync_run_id = $1
+            WHERE id = $2 AND (current_sync_run_id IS NULL
+              OR (SELECT queued_at FROM sync_runs WHERE id = clusters.current_sync_run_id) <= $3)`,
+          [id, run.cluster_id, run.queued_at],
+        );
+        current = (moved.rowCount ?? 0) > 0;
+      }
+      await client.query('COMMIT');
+      return { run: finished!, current, rows };
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      });
+      if (isUniqueViolation(err)) {
+        const detail = (err as { detail?: string }).detail ?? '';
+        throw new ConflictError(`the snapshot of sync run ${id} has a duplicate id: ${detail}`, { cause: err });
+      }
+      throw err;
+    }
+  } finally {
+    // A connection whose ROLLBACK failed is in an unknown state; destroy it instead of pooling it.
+    client.release(broken);
+  }
+}
+
+/** Marks a run failed with `{code, message}`. The cluster's current snapshot is left alone. */
+export async function failSyncRun(
+  database: Database,
+  id: string,
+  error: { code: string; message: string },
+  attempt?: number,
+): Promise<SyncRun> {
+  if (!isUuid(id)) throw new NotFoundError(`sync run ${id} not found`);
+  const [run] = await database.db
+    .update(syncRuns)
+    .set({ status: 'failed', finishedAt: sql`now()`, error: { code: error.code, message: error.message } })
+    .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES), attemptMatches(attempt)))
+    .returning();
+  if (run) return run;
+  const existing = await getSyncRun(database, id);
+  // Failing twice (a retried job handler) is not an error.
+  if (existing.status === 'failed') return existing;
+  throw new SyncRunStateError(`sync run ${id} is ${existing.status} (attempt ${existing.attempt}) and cannot be failed`);
+}
+
+/** Returns one run, or throws NotFoundError. */
+export async function getSyncRun(database: Database | { db: DbExecutor }, id: string): Promise<SyncRun> {
+  const [run] = isUuid(id) ? await database.db.select().from(syncRuns).where(eq(syncRuns.id, id)) : [];
+  if (!run) throw new NotFoundError(`sync run ${id} not found`);
+  return run;
+}
+
+function isRunCursor(value: unknown): value is { q: string; i: string } {
+  return isRecord(value) && isIsoTimestamp(value.q) && isUuid(value.i);
+}
+
+/** Lists a cluster's runs, newest first, with cursor pagination. */
+export async function listSyncRuns(
+  database: Database,
+  clusterId: string,
+  page: { cursor?: string; limit?: number; status?: SyncStatus } = {},
+): Promise<Page<SyncRun>> {
+  const limit = pageSize(page.limit);
+  if (!isUuid(clusterId)) throw new NotFoundError(`cluster ${clusterId} not found`);
+  const where: SQL[] = [eq(syncRuns.clusterId, clusterId)];
+  if (page.status !== undefined) where.push(eq(syncRuns.status, page.status));
+  if (page.cursor !== undefined) {
+    const before = decodeCursor(page.cursor, isRunCursor);
+    where.push(sql`(${syncRuns.queuedAt}, ${syncRuns.id}) < (${before.q}::timestamptz, ${before.i}::uuid)`);
+  }
+  const rows = await database.db
+    .select()
+    .from(syncRuns)
+    .where(and(...where))
+    .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, (r) => r, (r) => ({ q: r.queuedAt.toISOString(), i: r.id }));
+}
+
+/**
+ * Deletes a cluster's finished runs beyond the newest `keep`, with their snapshots. The current run
+ * and queued or running runs are never deleted. Returns how many runs were deleted.
+ */
+export async function pruneSyncRuns(database: Database, clusterId: string, keep: number): Promise<number> {
+  assertUuid(clusterId, 'cluster id');
+  if (!Number.isInteger(keep) || keep < 0) throw new InvalidInputError('keep must be a non-negative integer');
+  const current = sql`(SELECT ${clusters.currentSyncRunId} FROM ${clusters} WHERE ${clusters.id} = ${clusterId})`;
+  const doomed = database.db
+    .select({ id: syncRuns.id })
+    .from(syncRuns)
+    .where(and(eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, FINISHED_STATUSES)))
+    .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
+    .offset(keep);
+  const deleted = await database.db
+    .delete(syncRuns)
+    .where(and(inArray(syncRuns.id, doomed), sql`${syncRuns.id} IS DISTINCT FROM ${current}`, notInArray(syncRuns.status, [...ACTIVE_STATUSES])))
+    .returning({ id: syncRuns.id });
+  return deleted.length;
+}

@@ -1,0 +1,228 @@
+// The consumer side: a BullMQ worker around typed handlers. It checks each payload against the
+// catalogue on receipt, gives the handler a child logger and an abort signal, decides retries
+// from the error's `retryable` flag, and writes one completion line per job.
+//
+// Shutdown hands work back rather than failing it: after the grace period the handlers' signals
+// are aborted and each interrupted job is moved back to the waiting list with its attempt count
+// unchanged, so another worker starts it again at once (at-least-once delivery; handlers must be
+// idempotent). A handler that ignores its signal keeps its lock until the process exits; BullMQ's
+// stalled-job check then gives the job to another worker.
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import {
+  DEFAULT_PREFIX,
+  JOBS,
+  isJobName,
+  parsePayload,
+  type JobName,
+  type JobPayload,
+  type JobsOf,
+  type QueueName,
+} from './catalogue.js';
+import type { RedisConnection } from './connection.js';
+import { InvalidJobPayloadError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface JobInfo {
+  id: string;
+  name: JobName;
+  queue: QueueName;
+  /** 1 on the first try. */
+  attempt: number;
+  maxAttempts: number;
+  /** When the job was added (ms since the epoch). */
+  enqueuedAt: number;
+}
+
+export type JobProgress = number | Record<string, unknown>;
+
+export interface JobContext {
+  job: JobInfo;
+  /** Aborted when the worker shuts down (hand the job back) or BullMQ cancels the job. */
+  signal: AbortSignal;
+  attempt: number;
+  /** Bound to the queue, job name, job id and attempt. */
+  logger: Logger;
+  updateProgress(progress: JobProgress): Promise<void>;
+}
+
+/** A job handler; its result is stored with the job and logged, so keep it small (counts, ids). */
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: JobContext) => Promise<unknown>;
+export type JobHandlers<Q extends QueueName> = { [N in JobsOf<Q>]: JobHandler<N> };
+
+export type JobOutcome = 'completed' | 'retrying' | 'failed' | 'handed-back';
+
+export interface ConsumerOptions<Q extends QueueName> {
+  /** A connection from `createRedisConnection({ role: 'worker' })`; the consumer does not close it. */
+  connection: RedisConnection;
+  queue: Q;
+  handlers: JobHandlers<Q>;
+  /** Jobs run at once by this process. */
+  concurrency: number;
+  logger: Logger;
+  /** How long a job's lock lasts without renewal; a crashed worker's job is retried after this. Default 30 s. */
+  lockDurationMs?: number;
+  prefix?: string;
+  /** How long `close()` waits for running jobs before aborting them. Default 25 s. */
+  shutdownTimeoutMs?: number;
+  /** How long `close()` then waits for aborted handlers to return. Default 5 s. */
+  handBackTimeoutMs?: number;
+}
+
+export interface CloseOptions {
+  timeoutMs?: number;
+  handBackTimeoutMs?: number;
+}
+
+class ShutdownError extends Error {
+  constructor() {
+    super('the worker is shutting down; the job is handed back to the queue');
+    this.name = 'ShutdownError';
+  }
+}
+
+/** True for errors that say retrying cannot help (`retryable === false`, as on EksAccessError). */
+export function isNonRetryable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === false;
+}
+
+function toWorkerError(err: unknown): Error {
+  if (err instanceof UnrecoverableError) return err;
+  if (isNonRetryable(err)) {
+    const e = err as { code?: unknown; message?: unknown };
+    const message = typeof e.message === 'string' ? e.message : String(err);
+    const unrecoverable = new UnrecoverableError(
+      typeof e.code === 'string' ? `[${e.code}] ${message}` : message,
+    );
+    unrecoverable.cause = err;
+    return unrecoverable;
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Starts a worker on `queue` that runs the given handlers. */
+export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>) {
+  const { queue, logger } = options;
+  const handlers = options.handlers as Partial<Record<string, JobHandler<JobName>>>;
+  const shutdown = new AbortController();
+  let running = 0;
+
+  async function runJob(
+    job: Job<unknown, unknown, string>,
+    token: string | undefined,
+    bullSignal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const startedAt = performance.now();
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const log = logger.child({ queue, job: job.name, jobId: job.id, attempt });
+    const signal = bullSignal ? AbortSignal.any([shutdown.signal, bullSignal]) : shutdown.signal;
+    let outcome: JobOutcome = 'failed';
+    let failure: Error | undefined;
+    let result: unknown;
+    running++;
+    try {
+      const name = job.name;
+      const handler = isJobName(name) && JOBS[name].queue === queue ? handlers[name] : undefined;
+      if (!isJobName(name) || !handler)
+        throw new UnrecoverableError(`no handler for job ${name} on queue ${queue}`);
+      const parsed = parsePayload(name, job.data);
+      if (!parsed.ok) throw new UnrecoverableError(new InvalidJobPayloadError(name, parsed.problems).message);
+      const ctx: JobContext = {
+        job: { id: job.id ?? '', name, queue, attempt, maxAttempts, enqueuedAt: job.timestamp },
+        signal,
+        attempt,
+        logger: log,
+        updateProgress: (progress) => job.updateProgress(progress),
+      };
+      result = await handler(parsed.value, ctx);
+      outcome = 'completed';
+      return result;
+    } catch (err) {
+      if (shutdown.signal.aborted && token !== undefined && !(err instanceof UnrecoverableError)) {
+        // Interrupted by shutdown: the failure says nothing about the job, so put it back
+        // without spending an attempt. WaitingError tells BullMQ the job has already moved.
+        try {
+          await job.moveToWait(token);
+          outcome = 'handed-back';
+          throw new WaitingError();
+        } catch (moveErr) {
+          if (moveErr instanceof WaitingError) throw moveErr;
+          log.warn({ err: moveErr }, 'could not hand the job back; it will count as a failed attempt');
+        }
+      }
+      failure = toWorkerError(err);
+      outcome = failure instanceof UnrecoverableError || attempt >= maxAttempts ? 'failed' : 'retrying';
+      throw failure;
+    } finally {
+      running--;
+      const line = {
+        durationMs: Math.round(performance.now() - startedAt),
+        outcome,
+        ...(failure ? { err: failure } : {}),
+        ...(result === undefined ? {} : { result }),
+      };
+      if (outcome === 'failed') log.error(line, 'job finished');
+      else if (outcome === 'retrying') log.warn(line, 'job finished');
+      else log.info(line, 'job finished');
+    }
+  }
+
+  const worker = new Worker<unknown, unknown, string>(queue, runJob, {
+    connection: options.connection,
+    prefix: options.prefix ?? DEFAULT_PREFIX,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs ?? 30_000,
+  });
+  worker.on('error', (err) => logger.error({ err, queue }, 'queue worker error'));
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    /** Waits until the worker is connected and taking jobs (useful in tests). */
+    async ready(): Promise<void> {
+      await worker.waitUntilReady();
+    },
+
+    /** Jobs running in this process now. */
+    running(): number {
+      return running;
+    },
+
+    /** Stops taking jobs, lets running ones finish, then aborts and hands back what is left. */
+    close(closeOptions: CloseOptions = {}): Promise<void> {
+      closing ??= (async () => {
+        const timeoutMs = closeOptions.timeoutMs ?? options.shutdownTimeoutMs ?? 25_000;
+        const handBackMs = closeOptions.handBackTimeoutMs ?? options.handBackTimeoutMs ?? 5_000;
+        const closed = worker.close();
+        if (await settlesWithin(closed, timeoutMs)) return;
+        logger.warn({ queue, running, timeoutMs }, 'shutdown timeout reached; aborting running jobs');
+        shutdown.abort(new ShutdownError());
+        if (await settlesWithin(closed, handBackMs)) return;
+        logger.error(
+          { queue, running },
+          'jobs ignored the abort signal; their locks will expire and another worker will retry them',
+        );
+      })();
+      return closing;
+    },
+  };
+}
+
+export type Consumer = ReturnType<typeof createConsumer>;
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

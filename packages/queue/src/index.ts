@@ -1,0 +1,85 @@
+// Public API of @eks-access/queue.
+export {
+  DEFAULT_PREFIX,
+  JOBS,
+  JOB_NAMES,
+  QUEUE_NAMES,
+  SYNC_TRIGGERS,
+  isJobName,
+  isSafeJobId,
+  jobIdFor,
+  jobsOf,
+  parsePayload,
+  type JobDefinition,
+  type JobName,
+  type JobPayload,
+  type JobPayloadInput,
+  type JobsOf,
+  type ParsedPayload,
+  type QueueName,
+  type Retention,
+  type RetryPolicy,
+  type SyncTrigger,
+} from './catalogue.js';
+export {
+  checkEvictionPolicy,
+  createRedisConnection,
+  redactUrl,
+  type RedisConnection,
+  type RedisConnectionOptions,
+  type RedisRole,
+} from './connection.js';
+export {
+  createConsumer,
+  isNonRetryable,
+  type CloseOptions,
+  type Consumer,
+  type ConsumerOptions,
+  type JobContext,
+  type JobHandler,
+  type JobHandlers,
+  type JobInfo,
+  type JobOutcome,
+  type JobProgress,
+} from './consumer.js';
+export {
+  InvalidJobPayloadError,
+  LockBusyError,
+  LockLostError,
+  QueueError,
+  RedisUnavailableError,
+  type PayloadProblem,
+  type QueueErrorCode,
+} from './errors.js';
+export {
+  clusterLockKey,
+  createLockManager,
+  principalLockKey,
+  type LockManager,
+  type LockManagerOptions,
+  type LockOptions,
+} from './lock.js';
+export type { Logger } from './logger.js';
+export {
+  JOB_STATES,
+  createProducer,
+  jobOptionsFor,
+  scheduleIdFor,
+  type EnqueueOptions,
+  type EnqueuedJob,
+  type JobState,
+  type Producer,
+  type ProducerOptions,
+  type QueueCounts,
+  type Schedule,
+} from './producer.js';
+export {
+  DEFAULT_RATES,
+  createRedisRateLimiter,
+  defaultSettingsFor,
+  type RateLimiter,
+  type RateSettings,
+  type RateState,
+  type RedisRateLimiter,
+  type RedisRateLimiterOptions,
+} from './rate-limiter.js';

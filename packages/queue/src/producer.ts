@@ -1,0 +1,172 @@
+// The producer side: enqueue catalogue jobs and manage per-cluster sync schedules. A payload is
+// validated before any Redis call, so a bad payload never becomes a job that a worker has to
+// reject later.
+import { Queue, type JobsOptions } from 'bullmq';
+import {
+  DEFAULT_PREFIX,
+  JOBS,
+  QUEUE_NAMES,
+  isSafeJobId,
+  jobIdFor,
+  parsePayload,
+  type JobName,
+  type JobPayloadInput,
+  type QueueName,
+  type RetryPolicy,
+} from './catalogue.js';
+import type { RedisConnection } from './connection.js';
+import { InvalidJobPayloadError } from './errors.js';
+
+export interface ProducerOptions {
+  /** A connection from `createRedisConnection({ role: 'producer' })`; the producer does not close it. */
+  connection: RedisConnection;
+  prefix?: string;
+  /** Changes to the catalogue's retry policy per job (tests, tuning). */
+  policies?: Partial<Record<JobName, Partial<RetryPolicy>>>;
+}
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
+  /** 1 is the highest priority; jobs without a priority run first. */
+  priority?: number;
+}
+
+export interface EnqueuedJob {
+  id: string;
+  name: JobName;
+  queue: QueueName;
+}
+
+/** A sync schedule: a fixed interval, or a cron pattern (5 fields, or 6 with seconds). */
+export type Schedule = { everyMs: number } | { cron: string; tz?: string };
+
+export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export type QueueCounts = Record<QueueName, Record<JobState, number>>;
+
+/** The stable id of a cluster's job scheduler, so an upsert replaces rather than adds. */
+export function scheduleIdFor(clusterId: string): string {
+  return `schedule-${clusterId}`;
+}
+
+/** Turns a retry policy into BullMQ job options. */
+export function jobOptionsFor(policy: RetryPolicy): JobsOptions {
+  return {
+    attempts: policy.attempts,
+    backoff: { type: policy.backoff.type, delay: policy.backoff.delayMs, jitter: policy.backoff.jitter },
+    removeOnComplete: { age: policy.removeOnComplete.ageSeconds, count: policy.removeOnComplete.count },
+    removeOnFail: { age: policy.removeOnFail.ageSeconds, count: policy.removeOnFail.count },
+  };
+}
+
+/** Creates a producer for every queue of the catalogue. */
+export function createProducer(options: ProducerOptions) {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const queues = new Map<QueueName, Queue>();
+
+  function queueFor(name: QueueName): Queue {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: options.connection, prefix });
+      queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  function policyOf(name: JobName): RetryPolicy {
+    const { attempts, backoff, removeOnComplete, removeOnFail } = JOBS[name];
+    return { attempts, backoff, removeOnComplete, removeOnFail, ...options.policies?.[name] };
+  }
+
+  return {
+    /** Validates `payload` and adds the job; adding a job whose id already exists is a no-op. */
+    async enqueue<N extends JobName>(
+      name: N,
+      payload: JobPayloadInput<N>,
+      opts: EnqueueOptions = {},
+    ): Promise<EnqueuedJob> {
+      if (!Object.hasOwn(JOBS, name))
+        throw new InvalidJobPayloadError(name, [{ path: '(job)', message: 'not a job of the catalogue' }]);
+      const parsed = parsePayload(name, payload);
+      if (!parsed.ok) throw new InvalidJobPayloadError(name, parsed.problems);
+      const jobId = jobIdFor(name, parsed.value);
+      if (jobId !== undefined && !isSafeJobId(jobId)) {
+        throw new InvalidJobPayloadError(name, [
+          { path: '(job id)', message: `${jobId} cannot be a job id (no ":" and not all digits)` },
+        ]);
+      }
+      const queueName = JOBS[name].queue;
+      const job = await queueFor(queueName).add(name, parsed.value, {
+        ...jobOptionsFor(policyOf(name)),
+        ...(jobId === undefined ? {} : { jobId }),
+        ...(opts.delayMs === undefined ? {} : { delay: opts.delayMs }),
+        ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+      });
+      return { id: job.id ?? jobId ?? '', name, queue: queueName };
+    },
+
+    /** Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). */
+    async upsertSchedule(clusterId: string, schedule: Schedule): Promise<void> {
+      const parsed = parsePayload('cluster.scheduled-sync', { clusterId });
+      if (!parsed.ok) throw new InvalidJobPayloadError('cluster.scheduled-sync', parsed.problems);
+      if ('everyMs' in schedule && !(Number.isInteger(schedule.everyMs) && schedule.everyMs > 0)) {
+        throw new InvalidJobPayloadError('cluster.scheduled-sync', [
+          { path: 'everyMs', message: 'must be a positive whole number of milliseconds' },
+        ]);
+      }
+      const repeat =
+        'everyMs' in schedule
+          ? { every: schedule.everyMs }
+          : { pattern: schedule.cron, ...(schedule.tz === undefined ? {} : { tz: schedule.tz }) };
+      await queueFor(JOBS['cluster.scheduled-sync'].queue).upsertJobScheduler(
+        scheduleIdFor(clusterId),
+        repeat,
+        {
+          name: 'cluster.scheduled-sync',
+          data: parsed.value,
+          opts: jobOptionsFor(policyOf('cluster.scheduled-sync')),
+        },
+      );
+    },
+
+    /** Stops the periodic sync of a cluster; false when it had none. */
+    async removeSchedule(clusterId: string): Promise<boolean> {
+      return queueFor(JOBS['cluster.scheduled-sync'].queue).removeJobScheduler(scheduleIdFor(clusterId));
+    },
+
+    /** The schedule of a cluster, or undefined when it has none. */
+    async getSchedule(clusterId: string): Promise<(Schedule & { nextRunAt?: number }) | undefined> {
+      const scheduler = await queueFor(JOBS['cluster.scheduled-sync'].queue).getJobScheduler(
+        scheduleIdFor(clusterId),
+      );
+      if (!scheduler) return undefined;
+      const next = scheduler.next === undefined ? {} : { nextRunAt: scheduler.next };
+      if (scheduler.every) return { everyMs: Number(scheduler.every), ...next };
+      return { cron: scheduler.pattern ?? '', ...(scheduler.tz ? { tz: scheduler.tz } : {}), ...next };
+    },
+
+    /** Job counts per queue and state, for metrics. */
+    async queueCounts(): Promise<QueueCounts> {
+      const entries = await Promise.all(
+        QUEUE_NAMES.map(async (name) => {
+          const counts = await queueFor(name).getJobCounts(...JOB_STATES);
+          const byState = Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<
+            JobState,
+            number
+          >;
+          return [name, byState] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as QueueCounts;
+    },
+
+    /** Closes the producer's queues (not the connection, which the caller owns). */
+    async close(): Promise<void> {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}
+
+export type Producer = ReturnType<typeof createProducer>;

@@ -1,21 +1,35 @@
-# One image for every part of the product; docker-compose.yml picks the command per service.
-# Stage 1 installs the whole workspace from the lockfile; stage 2 keeps only what runs.
-FROM node:20-bookworm-slim AS deps
-ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
+# Multi-stage build for every process of the product; docker-compose.yml picks a target per service.
+#   build      installs the workspace from the lockfile and compiles every package to dist/
+#   runtime    production dependencies only, compiled code, non-root
+#   api | sync-worker | eks-sim | cli   one target per process
+FROM node:20-bookworm-slim AS base
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true TURBO_TELEMETRY_DISABLED=1
 RUN npm install -g pnpm@12.4.2
 WORKDIR /app
-COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
-COPY tooling ./tooling
-COPY packages ./packages
-COPY apps ./apps
-COPY test/package.json ./test/package.json
+
+FROM base AS build
+COPY . .
 RUN pnpm install --frozen-lockfile
+RUN pnpm build
+# Keep only what runs: production dependencies of every workspace package.
+RUN pnpm install --frozen-lockfile --prod
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 WORKDIR /app
-COPY --from=deps /app /app
+COPY --from=build /app /app
 USER node
-# The simulator's CLI; other services override the command.
-ENTRYPOINT ["node", "--conditions=source", "--import", "tsx"]
-CMD ["packages/eks-sim/src/cli/main.ts", "serve", "--world", "demo", "--port", "4510", "--host", "eks-sim", "--bind", "0.0.0.0"]
+
+FROM runtime AS api
+EXPOSE 8080
+CMD ["node", "apps/api/dist/main.js"]
+
+FROM runtime AS sync-worker
+CMD ["node", "apps/sync-worker/dist/main.js"]
+
+FROM runtime AS eks-sim
+EXPOSE 4510
+CMD ["node", "packages/eks-sim/dist/cli/main.js", "serve", "--world", "demo", "--port", "4510", "--bind", "0.0.0.0"]
+
+FROM runtime AS cli
+ENTRYPOINT ["node", "apps/cli/dist/main.js"]

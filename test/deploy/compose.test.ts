@@ -20,11 +20,23 @@ function stripLegacyIds(node: unknown): unknown {
   return node;
 }
 
-interface ComposeFile {
-  services: Record<string, { command?: string[]; healthcheck?: unknown; build?: unknown; image?: string }>;
+interface ComposeService {
+  command?: string[];
+  healthcheck?: unknown;
+  build?: { target?: string };
+  image?: string;
+  restart?: string;
+  deploy?: { replicas?: number };
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
 }
 
-const compose = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8')) as ComposeFile;
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+// Compose resolves YAML merge keys (<<: *anchor), so the check must too.
+const compose = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification schema', () => {
@@ -47,7 +59,29 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running service a health check', () => {
     for (const [name, service] of Object.entries(compose.services)) {
+      if (service.restart === 'no') continue;
       expect(service.healthcheck, `${name} has no healthcheck`).toBeDefined();
+    }
+  });
+
+  it('runs migrations once before the API and the workers start', () => {
+    expect(compose.services.migrate?.command).toEqual(['node', 'apps/api/dist/cli.js', 'migrate']);
+    for (const name of ['api', 'sync-worker', 'demo-clusters']) {
+      expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe('service_completed_successfully');
+    }
+  });
+
+  it('runs more than one sync worker against the simulator', () => {
+    const worker = compose.services['sync-worker'];
+    expect(worker?.deploy?.replicas).toBeGreaterThan(1);
+    expect(worker?.environment?.AWS_ENDPOINT_URL).toBe('http://eks-sim:4510');
+  });
+
+  it('builds every service from a Dockerfile target that exists', () => {
+    const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
+    const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]));
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.build) expect(targets.has(service.build.target ?? ''), `${name} → ${service.build.target}`).toBe(true);
     }
   });
 

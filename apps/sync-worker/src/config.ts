@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
-const url = (protocol: RegExp, hint: string) => z.string().regex(protocol, hint);
+const url = (protocol: RegExp, hint: string) => z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
 
 const schema = z.object({
   DATABASE_URL: url(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),

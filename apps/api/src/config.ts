@@ -19,6 +19,8 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   TRUST_PROXY: booleanString.default(false),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
+  /** Key prefix of the queues in Redis; the API and the workers must share it. */
+  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -').default('eks-access'),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

@@ -34,7 +34,7 @@ export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<
     await database.close();
     throw err;
   }
-  const producer = createProducer({ connection: redis });
+  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
   const deps: AppDeps = {
     config,
     logger,

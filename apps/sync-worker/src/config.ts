@@ -13,6 +13,11 @@ const schema = z.object({
   ACCESS_ENTRY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  /** A crashed worker's job goes to another worker after its lock lapses and a stall check runs. */
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),
+  /** Key prefix of the queues in Redis; processes that work together must share it. */
+  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -').default('eks-access'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** Custom AWS endpoints (the simulator, VPC endpoints); per service when they differ. */

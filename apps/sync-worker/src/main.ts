@@ -35,16 +35,17 @@ async function main(): Promise<void> {
     ...((config.AWS_ENDPOINT_URL_IAM ?? common) ? { iam: config.AWS_ENDPOINT_URL_IAM ?? common } : {}),
     ...((config.AWS_ENDPOINT_URL_EKS ?? common) ? { eks: config.AWS_ENDPOINT_URL_EKS ?? common } : {}),
   };
-  const limiter = createRedisRateLimiter({ connection, logger });
+  const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
   const deps: SyncJobDeps = {
     database,
     limiter,
-    locks: createLockManager({ connection }),
+    locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
     credentialCache: new CredentialCache(),
     endpoints,
     workerId: config.WORKER_ID,
     retention: config.SNAPSHOT_RETENTION,
     accessEntryConcurrency: config.ACCESS_ENTRY_CONCURRENCY,
+    clusterLockMs: config.JOB_LOCK_MS,
   };
   const consumer = createConsumer({
     connection,
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
     concurrency: config.SYNC_CONCURRENCY,
     logger,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    lockDurationMs: config.JOB_LOCK_MS,
+    stalledIntervalMs: config.STALLED_CHECK_MS,
+    prefix: config.QUEUE_PREFIX,
     handlers: {
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
       'cluster.scheduled-sync': (payload, ctx) => scheduledSyncJob(deps, payload, ctx),

@@ -61,6 +61,8 @@ export interface ConsumerOptions<Q extends QueueName> {
   logger: Logger;
   /** How long a job's lock lasts without renewal; a crashed worker's job is retried after this. Default 30 s. */
   lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs of crashed workers. Default 30 s (BullMQ's). */
+  stalledIntervalMs?: number;
   prefix?: string;
   /** How long `close()` waits for running jobs before aborting them. Default 25 s. */
   shutdownTimeoutMs?: number;
@@ -172,6 +174,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     prefix: options.prefix ?? DEFAULT_PREFIX,
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
   });
   worker.on('error', (err) => logger.error({ err, queue }, 'queue worker error'));
 

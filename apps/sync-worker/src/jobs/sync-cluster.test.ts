@@ -45,13 +45,14 @@ afterAll(async () => {
 function deps(workerId: string): SyncJobDeps {
   return {
     database,
-    limiter: createRedisRateLimiter({ connection: redis, prefix: `${prefix}:rl` }),
-    locks: createLockManager({ connection: redis, prefix: `${prefix}:lock` }),
+    limiter: createRedisRateLimiter({ connection: redis, prefix }),
+    locks: createLockManager({ connection: redis, prefix }),
     credentialCache: new CredentialCache(),
     endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
     workerId,
     retention: 3,
     accessEntryConcurrency: 5,
+    clusterLockMs: 5_000,
   };
 }
 

@@ -20,6 +20,11 @@ export interface SyncJobDeps {
   workerId: string;
   retention: number;
   accessEntryConcurrency: number;
+  /**
+   * TTL of the per-cluster lock (renewed while the sync runs). It matches the job lock, so the lock
+   * of a worker that died lapses about when its job is handed to another worker.
+   */
+  clusterLockMs: number;
 }
 
 export interface SyncJobResult {
@@ -40,7 +45,8 @@ function errorOf(err: unknown): { code: string; message: string } {
 /** Runs one queued sync run of one cluster to completion (or records why it could not). */
 export async function syncClusterJob(deps: SyncJobDeps, payload: JobPayload<'cluster.sync'>, ctx: JobContext): Promise<SyncJobResult> {
   const { clusterId, syncRunId } = payload;
-  return deps.locks.withLock(clusterLockKey(clusterId), { ttlMs: 60_000, waitMs: 2_000, signal: ctx.signal }, async (signal) => {
+  // Wait a little longer than one lock lifetime: long enough to outlast a dead worker's lock.
+  return deps.locks.withLock(clusterLockKey(clusterId), { ttlMs: deps.clusterLockMs, waitMs: deps.clusterLockMs + 1_000, signal: ctx.signal }, async (signal) => {
     let run;
     try {
       run = await startSyncRun(deps.database, syncRunId, deps.workerId);

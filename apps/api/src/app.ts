@@ -13,6 +13,7 @@ import { toApiError } from './errors.js';
 import { registerAccessRoutes } from './routes/access/index.js';
 import { registerClusterRoutes } from './routes/clusters/index.js';
 import { registerHealthRoutes } from './routes/health/index.js';
+import { registerProvisioningRoutes } from './routes/provisioning/index.js';
 import { registerSyncRoutes } from './routes/syncs/index.js';
 
 declare module 'fastify' {
@@ -96,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerClusterRoutes(app, deps);
   registerSyncRoutes(app, deps);
   registerAccessRoutes(app, deps);
+  registerProvisioningRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,7 +3,7 @@
 //   register-cluster                               registers a cluster from a baton-eks env
 //                                                  (BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, …)
 import { parseArgs } from 'node:util';
-import { createApiKey, createCluster, createDb, migrate } from '@eks-access/db';
+import { createApiKey, createCluster, createDb, migrate, type Database } from '@eks-access/db';
 import { z } from 'zod';
 import { clusterBody } from './routes/common.js';
 import { toClusterInput } from './routes/clusters/mapping.js';
@@ -18,6 +18,7 @@ const USAGE = `Usage: eks-access-api <command>
       BATON_GLOBAL_BINDING_EXTERNAL_ID, BATON_CLIENT_ID, BATON_CLIENT_SECRET, BATON_PROVISIONING
 Needs DATABASE_URL and ENCRYPTION_KEY.`;
 
+/** A problem the person running the command can fix (arguments or environment): exit status 2. */
 class UsageError extends Error {}
 
 function env(name: string): string | undefined {
@@ -25,39 +26,90 @@ function env(name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-/** The cluster body a baton-eks environment describes (the C1 docs' variable names). */
-export function clusterFromBatonEnv(labels: Record<string, string>): unknown {
-  const keys = (id?: string, secret?: string) => (id || secret ? { accessKeyId: id ?? '', secretAccessKey: secret ?? '' } : undefined);
-  const provisioning = env('BATON_PROVISIONING');
-  return Object.fromEntries(
+function usageOnBadArgs<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    // Unknown or malformed options are the caller's to fix, not a crash.
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  }
+}
+
+/** The cluster body a baton-eks environment describes (the C1 docs' variable names), and what is wrong with it. */
+export function clusterFromBatonEnv(labels: Record<string, string>): { body: Record<string, unknown>; problems: string[] } {
+  const problems: string[] = [];
+  // A half-given key pair is a mistake, not "no key": dropping it would register a cluster that
+  // silently falls back to another hosting mode.
+  const keys = (idName: string, secretName: string) => {
+    const id = env(idName);
+    const secret = env(secretName);
+    if (!id && !secret) return undefined;
+    if (!id || !secret) {
+      problems.push(`${id ? secretName : idName}: missing; ${idName} and ${secretName} are set together or not at all`);
+      return undefined;
+    }
+    return { accessKeyId: id, secretAccessKey: secret };
+  };
+  const provisioning = env('BATON_PROVISIONING')?.toLowerCase();
+  let provisioningEnabled: boolean | undefined;
+  if (provisioning === 'true' || provisioning === '1') provisioningEnabled = true;
+  else if (provisioning === 'false' || provisioning === '0') provisioningEnabled = false;
+  else if (provisioning !== undefined) problems.push(`BATON_PROVISIONING: must be true or false, not "${provisioning}"`);
+  const body = Object.fromEntries(
     Object.entries({
       name: env('BATON_EKS_CLUSTER_NAME'),
       region: env('BATON_EKS_REGION'),
       roleArn: env('BATON_ROLE_ARN') ?? env('BATON_EKS_ASSUME_ROLE_ARN'),
       externalId: env('BATON_EXTERNAL_ID'),
-      accessKey: keys(env('BATON_EKS_ACCESS_KEY'), env('BATON_EKS_SECRET_ACCESS_KEY')),
-      globalKey: keys(env('BATON_GLOBAL_ACCESS_KEY_ID'), env('BATON_GLOBAL_SECRET_ACCESS_KEY')),
+      accessKey: keys('BATON_EKS_ACCESS_KEY', 'BATON_EKS_SECRET_ACCESS_KEY'),
+      globalKey: keys('BATON_GLOBAL_ACCESS_KEY_ID', 'BATON_GLOBAL_SECRET_ACCESS_KEY'),
       bindingRoleArn: env('BATON_GLOBAL_ROLE_ARN'),
       bindingExternalId: env('BATON_GLOBAL_BINDING_EXTERNAL_ID'),
       c1ClientId: env('BATON_CLIENT_ID'),
       c1ClientSecret: env('BATON_CLIENT_SECRET'),
-      provisioningEnabled: provisioning === undefined ? undefined : provisioning === 'true' || provisioning === '1',
+      provisioningEnabled,
       labels: Object.keys(labels).length > 0 ? labels : undefined,
     }).filter(([, v]) => v !== undefined),
   );
+  // The API's cross-field rules, named by the variables that break them.
+  if (body.accessKey && (body.globalKey || body.bindingRoleArn)) {
+    problems.push(
+      'BATON_EKS_ACCESS_KEY / BATON_EKS_SECRET_ACCESS_KEY (self-hosted) cannot be combined with BATON_GLOBAL_ACCESS_KEY_ID / BATON_GLOBAL_SECRET_ACCESS_KEY or BATON_GLOBAL_ROLE_ARN (cloud-hosted)',
+    );
+  }
+  if (body.bindingExternalId && !body.bindingRoleArn) problems.push('BATON_GLOBAL_BINDING_EXTERNAL_ID: needs BATON_GLOBAL_ROLE_ARN');
+  return { body, problems };
 }
 
 const BATON_NAMES: Record<string, string> = {
   name: 'BATON_EKS_CLUSTER_NAME',
   region: 'BATON_EKS_REGION',
-  roleArn: 'BATON_ROLE_ARN',
   externalId: 'BATON_EXTERNAL_ID',
   accessKey: 'BATON_EKS_ACCESS_KEY / BATON_EKS_SECRET_ACCESS_KEY',
   globalKey: 'BATON_GLOBAL_ACCESS_KEY_ID / BATON_GLOBAL_SECRET_ACCESS_KEY',
   bindingRoleArn: 'BATON_GLOBAL_ROLE_ARN',
+  bindingExternalId: 'BATON_GLOBAL_BINDING_EXTERNAL_ID',
   c1ClientId: 'BATON_CLIENT_ID',
   c1ClientSecret: 'BATON_CLIENT_SECRET',
+  provisioningEnabled: 'BATON_PROVISIONING',
+  labels: '--label',
 };
+
+function batonName(field: string): string {
+  // Name the variable the person actually set.
+  if (field === 'roleArn') return env('BATON_ROLE_ARN') ? 'BATON_ROLE_ARN' : 'BATON_EKS_ASSUME_ROLE_ARN';
+  return BATON_NAMES[field] ?? field;
+}
+
+function parseLabels(given: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const label of given) {
+    const at = label.indexOf('=');
+    if (at <= 0) throw new UsageError(`--label takes key=value, not "${label}"`);
+    labels[label.slice(0, at)] = label.slice(at + 1);
+  }
+  return labels;
+}
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -65,7 +117,13 @@ async function run(argv: string[]): Promise<void> {
   const key = env('ENCRYPTION_KEY');
   if (!command || command === '--help') throw new UsageError(USAGE);
   if (!url || !key) throw new UsageError('DATABASE_URL and ENCRYPTION_KEY must be set');
-  const database = createDb({ url, encryptionKey: key, applicationName: 'eks-access-api-cli' });
+  let database: Database;
+  try {
+    database = createDb({ url, encryptionKey: key, applicationName: 'eks-access-api-cli' });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'encryption_key') throw new UsageError(`ENCRYPTION_KEY: ${(err as Error).message}`);
+    throw err;
+  }
   try {
     switch (command) {
       case 'migrate':
@@ -73,7 +131,7 @@ async function run(argv: string[]): Promise<void> {
         process.stdout.write('migrations applied\n');
         return;
       case 'create-key': {
-        const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, scopes: { type: 'string' } }, strict: true });
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { name: { type: 'string' }, scopes: { type: 'string' } }, strict: true }));
         if (!values.name || !values.scopes) throw new UsageError('create-key needs --name and --scopes');
         const scopes = z.array(z.enum(['read', 'sync', 'provision', 'admin'])).safeParse(values.scopes.split(',').map((s) => s.trim()));
         if (!scopes.success) throw new UsageError('--scopes is a comma-separated list of read, sync, provision, admin');
@@ -82,12 +140,11 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       case 'register-cluster': {
-        const { values } = parseArgs({ args: rest, options: { label: { type: 'string', multiple: true } }, strict: true });
-        const labels = Object.fromEntries((values.label ?? []).map((l) => [l.split('=')[0] ?? '', l.split('=').slice(1).join('=')]));
-        const parsed = clusterBody.safeParse(clusterFromBatonEnv(labels));
-        if (!parsed.success) {
-          throw new UsageError(parsed.error.issues.map((i) => `${BATON_NAMES[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`).join('\n'));
-        }
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { label: { type: 'string', multiple: true } }, strict: true }));
+        const { body, problems } = clusterFromBatonEnv(parseLabels(values.label ?? []));
+        const parsed = clusterBody.safeParse(body);
+        if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${batonName(String(i.path[0]))}: ${i.message}`));
+        if (!parsed.success || problems.length > 0) throw new UsageError(`the baton-eks environment does not describe a cluster:\n  ${problems.join('\n  ')}`);
         const cluster = await createCluster(database, { hostingMode: 'default-chain', ...toClusterInput(parsed.data), name: parsed.data.name, region: parsed.data.region }, { audit: { actor: 'cli' } });
         process.stdout.write(`${JSON.stringify(cluster)}\n`);
         return;

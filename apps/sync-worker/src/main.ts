@@ -3,7 +3,7 @@
 // taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back.
 import { createDb } from '@eks-access/db';
 import { CredentialCache } from '@eks-access/eks-core';
-import { createConsumer, createLockManager, createRedisConnection, createRedisRateLimiter } from '@eks-access/queue';
+import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter } from '@eks-access/queue';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
@@ -36,8 +36,11 @@ async function main(): Promise<void> {
     ...((config.AWS_ENDPOINT_URL_EKS ?? common) ? { eks: config.AWS_ENDPOINT_URL_EKS ?? common } : {}),
   };
   const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
+  const producerConnection = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: `sync-worker-producer-${config.WORKER_ID}` });
+  const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
   const deps: SyncJobDeps = {
     database,
+    producer,
     limiter,
     locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
     credentialCache: new CredentialCache(),
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
     prefix: config.QUEUE_PREFIX,
     handlers: {
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
-      'cluster.scheduled-sync': (payload, ctx) => scheduledSyncJob(deps, payload, ctx),
+      'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
     },
   });
   await consumer.ready();
@@ -71,7 +74,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await consumer.close();
     await limiter.close();
+    await producer.close();
     connection.disconnect();
+    producerConnection.disconnect();
     await database.close();
     logger.info('stopped');
   };

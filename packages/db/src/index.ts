@@ -68,7 +68,9 @@ export {
   getSyncRun,
   listSyncRuns,
   pruneSyncRuns,
+  getSyncRunStats,
   type SyncRun,
+  type SyncRunStats,
   type EnqueueResult,
   type CompleteSyncRunInput,
   type CompleteSyncRunResult,
@@ -88,3 +90,17 @@ export {
 } from './queries/snapshots.js';
 export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, type ApiKey } from './queries/api-keys.js';
 export { recordAudit, listAudit, type AuditEvent, type AuditEventInput, type AuditContext, type AuditFilters } from './queries/audit.js';
+export {
+  createProvisioningRequest,
+  getProvisioningRequest,
+  listProvisioningRequests,
+  startProvisioningRequest,
+  finishProvisioningRequest,
+  dueExpiries,
+  createExpiryRevoke,
+  isFinished,
+} from './queries/provisioning.js';
+export type { ProvisioningRequest, NewProvisioningRequest, ProvisioningFilters, ProvisioningOutcome } from './queries/provisioning.js';
+export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } from './schema.js';
+export type { ProvisioningAction, ProvisioningStatus, ProvisioningResult } from './schema.js';
+export { findCurrentEntitlement, hasCurrentResource } from './queries/snapshots.js';

@@ -46,7 +46,7 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 
 export const HOSTING_MODES = ['self-hosted', 'cloud-hosted', 'default-chain'] as const;
 export type HostingMode = (typeof HOSTING_MODES)[number];
 
-export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk'] as const;
+export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk', 'provision'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 export const SYNC_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed'] as const;
@@ -226,6 +226,63 @@ export const auditEvents = pgTable(
     details: jsonb('details'),
   },
   (t) => [index('audit_events_cluster_id_idx').on(t.clusterId, t.id), index('audit_events_action_idx').on(t.action, t.id)],
+);
+
+export const PROVISIONING_ACTIONS = ['grant', 'revoke'] as const;
+export type ProvisioningAction = (typeof PROVISIONING_ACTIONS)[number];
+/** pending → running → succeeded | failed; refused when policy or validation turns it down. */
+export const PROVISIONING_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'refused'] as const;
+export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
+export const PROVISIONING_RESULTS = ['granted', 'already-granted', 'revoked', 'already-revoked', 'planned'] as const;
+export type ProvisioningResult = (typeof PROVISIONING_RESULTS)[number];
+
+export const provisioningRequests = pgTable(
+  'provisioning_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clusterId: uuid('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    action: text('action', { enum: PROVISIONING_ACTIONS }).notNull(),
+    entitlementId: text('entitlement_id').notNull(),
+    principalType: text('principal_type', { enum: ['iam_user', 'role'] }).notNull(),
+    principalArn: text('principal_arn').notNull(),
+    reason: text('reason'),
+    /** A time-bound grant: its revoke is scheduled for this instant, and the reconciler enforces it. */
+    expiresAt: ts('expires_at'),
+    dryRun: boolean('dry_run').notNull().default(false),
+    /** With `requested_by`, makes a retried request return the first one. */
+    idempotencyKey: text('idempotency_key'),
+    requestedBy: text('requested_by').notNull(),
+    status: text('status', { enum: PROVISIONING_STATUSES }).notNull().default('pending'),
+    result: text('result', { enum: PROVISIONING_RESULTS }),
+    /** The exact AWS and Kubernetes calls: planned for a dry run, done otherwise, with before/after. */
+    plan: jsonb('plan').$type<unknown[]>(),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    attempt: integer('attempt').notNull().default(0),
+    worker: text('worker'),
+    /** For the revoke that ends a time-bound grant: the grant request it ends. */
+    parentRequestId: uuid('parent_request_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('provisioning_requests_idempotency_key')
+      .on(t.requestedBy, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} IS NOT NULL`),
+    // A time-bound grant is ended by exactly one revoke, however often the reconciler runs.
+    uniqueIndex('provisioning_requests_one_expiry_revoke')
+      .on(t.parentRequestId)
+      .where(sql`${t.parentRequestId} IS NOT NULL`),
+    index('provisioning_requests_cluster_created_idx').on(t.clusterId, t.createdAt, t.id),
+    index('provisioning_requests_principal_idx').on(t.principalArn, t.createdAt),
+    index('provisioning_requests_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.expiresAt} IS NOT NULL AND ${t.status} = 'succeeded'`),
+    check('provisioning_requests_action_check', sql`${t.action} IN (${inList(PROVISIONING_ACTIONS)})`),
+    check('provisioning_requests_status_check', sql`${t.status} IN (${inList(PROVISIONING_STATUSES)})`),
+  ],
 );
 
 /** An annotation as stored: its discriminating `type` plus whatever fields that type has. */

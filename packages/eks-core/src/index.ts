@@ -138,3 +138,5 @@ export { buildSnapshot, MAPPERS } from './sync/snapshot.js';
 export type { Snapshot, SnapshotCounts } from './sync/snapshot.js';
 export { syncCluster } from './sync/sync-cluster.js';
 export type { ClusterSync, SyncClusterOptions, SyncReport } from './sync/sync-cluster.js';
+export { credentialsFromStoredSecrets } from './aws/stored-credentials.js';
+export type { StoredClusterSecrets } from './aws/stored-credentials.js';

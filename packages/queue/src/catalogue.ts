@@ -14,7 +14,7 @@ export const DEFAULT_PREFIX = 'eks-access';
 export const QUEUE_NAMES = ['eks-sync', 'eks-provision', 'c1-upload'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk'] as const;
+export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk', 'provision'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 /** How many finished jobs BullMQ keeps, by age (seconds) and by count, whichever is reached first. */

@@ -45,6 +45,7 @@ afterAll(async () => {
 function deps(workerId: string): SyncJobDeps {
   return {
     database,
+    producer,
     limiter: createRedisRateLimiter({ connection: redis, prefix }),
     locks: createLockManager({ connection: redis, prefix }),
     credentialCache: new CredentialCache(),
@@ -68,7 +69,7 @@ function startWorker(workerId: string, shutdownTimeoutMs = 100) {
     handBackTimeoutMs: 2000,
     handlers: {
       'cluster.sync': (payload, ctx) => syncClusterJob(d, payload, ctx),
-      'cluster.scheduled-sync': (payload, ctx) => scheduledSyncJob(d, payload, ctx),
+      'cluster.scheduled-sync': (payload) => scheduledSyncJob(d, payload),
     },
   });
   consumers.push(consumer);

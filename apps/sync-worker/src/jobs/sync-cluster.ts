@@ -7,12 +7,14 @@
 // - A failure is recorded on the run only when no retry will follow (non-retryable, or the last
 //   attempt); otherwise the run stays running and the next attempt picks it up.
 import { completeSyncRun, failSyncRun, getClusterCredentials, pruneSyncRuns, recordProgress, setClusterIdentity, startSyncRun, type Database } from '@eks-access/db';
-import { syncCluster, type AwsEndpoints, type CredentialCache, type RateLimiter } from '@eks-access/eks-core';
-import { clusterLockKey, isNonRetryable, type JobContext, type JobPayload, type LockManager } from '@eks-access/queue';
-import { credentialsFor } from '../credentials.js';
+import { credentialsFromStoredSecrets, syncCluster, type AwsEndpoints, type CredentialCache, type RateLimiter } from '@eks-access/eks-core';
+import { clusterLockKey, isNonRetryable, type JobContext, type JobPayload, type LockManager, type Producer } from '@eks-access/queue';
+
 
 export interface SyncJobDeps {
   database: Database;
+  /** Scheduled ticks queue `cluster.sync` jobs through it. */
+  producer: Producer;
   limiter: RateLimiter;
   locks: LockManager;
   credentialCache: CredentialCache;
@@ -61,7 +63,7 @@ export async function syncClusterJob(deps: SyncJobDeps, payload: JobPayload<'clu
       let lastProgress = 0;
       const sync = await syncCluster({
         cluster: { name: secrets.name, region: secrets.region },
-        credentials: credentialsFor(secrets),
+        credentials: credentialsFromStoredSecrets(secrets),
         endpoints: deps.endpoints,
         limiter: deps.limiter,
         credentialCache: deps.credentialCache,

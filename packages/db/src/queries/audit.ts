@@ -48,6 +48,8 @@ export async function recordAudit(executor: DbExecutor, event: AuditEventInput):
 
 export interface AuditFilters {
   clusterId?: string;
+  /** What the events are about, e.g. a provisioning request id. */
+  target?: string;
   actor?: string;
   action?: string;
   since?: Date;
@@ -66,6 +68,7 @@ export async function listAudit(
 ): Promise<Page<AuditEvent>> {
   const limit = pageSize(page.limit);
   const where: SQL[] = [];
+  if (filters.target !== undefined) where.push(eq(auditEvents.target, filters.target));
   if (filters.clusterId !== undefined) {
     assertUuid(filters.clusterId, 'clusterId');
     where.push(eq(auditEvents.clusterId, filters.clusterId));

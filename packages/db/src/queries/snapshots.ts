@@ -342,3 +342,28 @@ export async function diffSnapshots(database: Database, clusterId: string, fromR
   };
   return { fromRunId, toRunId, added: await only(toRunId, fromRunId), removed: await only(fromRunId, toRunId) };
 }
+
+/**
+ * One entitlement of the cluster's current snapshot, or undefined; `null` when the cluster has no
+ * snapshot yet (nothing can be checked against it).
+ */
+export async function findCurrentEntitlement(database: Database, clusterId: string, entitlementId: string): Promise<SnapshotEntitlement | undefined | null> {
+  const { runId } = await resolveRun(database, clusterId, {}, 1);
+  if (runId === null) return null;
+  const [row] = await database.db
+    .select()
+    .from(snapshotEntitlements)
+    .where(and(eq(snapshotEntitlements.syncRunId, runId), eq(snapshotEntitlements.entitlementId, entitlementId)));
+  return row ? toEntitlement(row) : undefined;
+}
+
+/** Whether the cluster's current snapshot lists this resource. */
+export async function hasCurrentResource(database: Database, clusterId: string, type: string, resourceId: string): Promise<boolean | null> {
+  const { runId } = await resolveRun(database, clusterId, {}, 2);
+  if (runId === null) return null;
+  const [row] = await database.db
+    .select({ id: snapshotResources.resourceId })
+    .from(snapshotResources)
+    .where(and(eq(snapshotResources.syncRunId, runId), eq(snapshotResources.type, type), eq(snapshotResources.resourceId, resourceId)));
+  return row !== undefined;
+}

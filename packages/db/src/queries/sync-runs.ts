@@ -17,7 +17,7 @@ import { copyRows } from '../copy.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
 import { ConflictError, InvalidInputError, NotFoundError, SyncRunStateError, isUniqueViolation } from '../errors.js';
 import * as schema from '../schema.js';
-import { SYNC_TRIGGERS, clusters, syncRuns, type SyncStatus, type SyncTrigger } from '../schema.js';
+import { SYNC_STATUSES, SYNC_TRIGGERS, clusters, syncRuns, type SyncStatus, type SyncTrigger } from '../schema.js';
 import type { EntitlementInput, GrantInput, ResourceInput, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
@@ -387,4 +387,51 @@ export async function pruneSyncRuns(database: Database, clusterId: string, keep:
     .where(and(inArray(syncRuns.id, doomed), sql`${syncRuns.id} IS DISTINCT FROM ${current}`, notInArray(syncRuns.status, [...ACTIVE_STATUSES])))
     .returning({ id: syncRuns.id });
   return deleted.length;
+}
+
+export interface SyncRunStats {
+  /** Runs per status: those queued or running now, and those that finished within the window. */
+  runs: Record<SyncStatus, number>;
+  /** Per cluster (not deleted), how long its last run finished within the window took, from the start of its last attempt. */
+  lastDurations: { clusterId: string; seconds: number }[];
+  /** API calls and throttled calls per operation, summed over the runs finished within the window. */
+  apiCalls: Record<string, { calls: number; throttled: number }>;
+}
+
+/**
+ * Figures for monitoring, read in one statement over the recent runs only. `timeoutMs` caps the
+ * statement on the server, so a scrape against a struggling Postgres gives up instead of piling up.
+ */
+export async function getSyncRunStats(database: Database, options: { windowMs: number; timeoutMs?: number }): Promise<SyncRunStats> {
+  if (!Number.isFinite(options.windowMs) || options.windowMs <= 0) throw new InvalidInputError('windowMs must be a positive number of milliseconds');
+  const number = (field: 'calls' | 'throttled') => sql.raw(`CASE WHEN jsonb_typeof(op.value -> '${field}') = 'number' THEN (op.value ->> '${field}')::numeric ELSE 0 END`);
+  const row = await database.db.transaction(
+    async (tx) => {
+      if (options.timeoutMs !== undefined) await tx.execute(sql`SELECT set_config('statement_timeout', ${String(Math.max(1, Math.round(options.timeoutMs)))}, true)`);
+      // Active runs are at most one per cluster; finished ones are bounded by the window (and retention).
+      const result = await tx.execute<{ runs: Record<string, number>; durations: { clusterId: string; seconds: number }[]; api_calls: Record<string, { calls: number; throttled: number }> }>(sql`
+        WITH recent AS (
+          SELECT cluster_id, status, started_at, finished_at, api_calls FROM ${syncRuns}
+          WHERE status IN ('queued', 'running') OR finished_at >= now() - make_interval(secs => ${options.windowMs / 1000})
+        )
+        SELECT
+          (SELECT coalesce(json_object_agg(status, n), '{}') FROM (SELECT status, count(*) AS n FROM recent GROUP BY status) s) AS runs,
+          (SELECT coalesce(json_agg(json_build_object('clusterId', cluster_id, 'seconds', seconds)), '[]') FROM (
+            SELECT DISTINCT ON (r.cluster_id) r.cluster_id, extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds
+            FROM recent r JOIN ${clusters} c ON c.id = r.cluster_id AND c.deleted_at IS NULL
+            WHERE r.finished_at IS NOT NULL AND r.started_at IS NOT NULL
+            ORDER BY r.cluster_id, r.finished_at DESC) d) AS durations,
+          (SELECT coalesce(json_object_agg(operation, json_build_object('calls', calls, 'throttled', throttled)), '{}') FROM (
+            SELECT op.key AS operation, sum(${number('calls')}) AS calls, sum(${number('throttled')}) AS throttled
+            FROM recent r
+            CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(r.api_calls) = 'object' THEN r.api_calls ELSE '{}'::jsonb END) op
+            WHERE r.finished_at IS NOT NULL
+            GROUP BY op.key) a) AS api_calls`);
+      return result.rows[0];
+    },
+    { accessMode: 'read only' },
+  );
+  const runs = Object.fromEntries(SYNC_STATUSES.map((s) => [s, Number(row?.runs[s] ?? 0)])) as Record<SyncStatus, number>;
+  const apiCalls = Object.fromEntries(Object.entries(row?.api_calls ?? {}).map(([op, v]) => [op, { calls: Number(v.calls), throttled: Number(v.throttled) }]));
+  return { runs, lastDurations: (row?.durations ?? []).map((d) => ({ clusterId: d.clusterId, seconds: Number(d.seconds) })), apiCalls };
 }

@@ -1,0 +1,151 @@
+// The admin CLI as an operator runs it: a real child process (node + tsx, started from another
+// directory) against a fresh database, with nothing in its environment but what the test gives it.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { createDb, getClusterCredentials, listClusters, MIGRATIONS_FOLDER, verifyApiKey } from '@eks-access/db';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL } from './test-app.js';
+
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const run = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with exactly `env` (no inherited variables, so a developer's BATON_* cannot leak in). */
+async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd: tmpdir(), env, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    // A non-zero exit is an answer to assert on; anything else (a kill, a spawn failure) is not.
+    const failed = err as { code?: unknown; stdout: string; stderr: string };
+    if (typeof failed.code !== 'number') throw err;
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let database: TestDatabase;
+let dbEnv: Record<string, string>;
+
+beforeAll(async () => {
+  database = await createTestDatabase(ADMIN_URL, { maxConnections: 2 });
+  dbEnv = { DATABASE_URL: database.url, ENCRYPTION_KEY: database.encryptionKey };
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+const BATON = {
+  BATON_EKS_CLUSTER_NAME: 'prod-eu',
+  BATON_EKS_REGION: 'eu-west-1',
+  BATON_EKS_ASSUME_ROLE_ARN: 'arn:aws:iam::222222222222:role/EksAccessConnector',
+  BATON_EXTERNAL_ID: 'tenant-external-id-42',
+  BATON_EKS_ACCESS_KEY: 'AKIAEKSCLITEST00001',
+  BATON_EKS_SECRET_ACCESS_KEY: 'cliTestSecretKeyThatMustNeverBePrinted/01',
+  BATON_PROVISIONING: 'true',
+};
+
+/** True when `text` holds a JavaScript stack frame. */
+const hasStack = (text: string) => /^\s+at .+[:(]/m.test(text);
+
+describe('eks-access-api CLI', () => {
+  it('migrate applies every committed migration to an empty database', async () => {
+    const empty = await createEmptyDatabase(ADMIN_URL);
+    const migrated = createDb({ url: empty.url, encryptionKey: database.encryptionKey, maxConnections: 1 });
+    try {
+      const res = await cli(['migrate'], { ...dbEnv, DATABASE_URL: empty.url });
+      expect(res).toMatchObject({ code: 0, stdout: 'migrations applied\n' });
+      const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      const applied = await migrated.pool.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+      expect(Number(applied.rows[0]?.n)).toBe(journal.entries.length);
+      const tables = await migrated.pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+      expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['clusters', 'sync_runs', 'snapshot_grants', 'api_keys', 'audit_events']));
+    } finally {
+      await migrated.close();
+      await empty.drop();
+    }
+  });
+
+  it('create-key prints, once, a key that authenticates with the scopes asked for', async () => {
+    const res = await cli(['create-key', '--name', 'ci', '--scopes', 'read,sync'], dbEnv);
+    expect(res.code).toBe(0);
+    const printed = JSON.parse(res.stdout) as { id: string; name: string; scopes: string[]; key: string };
+    expect(printed).toMatchObject({ name: 'ci', scopes: ['read', 'sync'] });
+    const verified = await verifyApiKey(database, printed.key);
+    expect(verified).toMatchObject({ id: printed.id, name: 'ci', scopes: ['read', 'sync'] });
+    const stored = await database.pool.query<{ n: string }>("SELECT count(*) AS n FROM api_keys k WHERE strpos(row_to_json(k)::text, $1) > 0", [printed.key]);
+    expect(stored.rows[0]?.n).toBe('0');
+  });
+
+  it('register-cluster turns a baton-eks environment into a self-hosted cluster with sealed secrets', async () => {
+    const res = await cli(['register-cluster', '--label', 'env=prod'], { ...dbEnv, ...BATON });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).not.toContain(BATON.BATON_EKS_SECRET_ACCESS_KEY);
+    expect(res.stdout).not.toContain(BATON.BATON_EXTERNAL_ID);
+    const cluster = JSON.parse(res.stdout) as { id: string };
+    expect(cluster).toMatchObject({
+      name: 'prod-eu',
+      region: 'eu-west-1',
+      accountId: '222222222222',
+      roleArn: BATON.BATON_EKS_ASSUME_ROLE_ARN,
+      hostingMode: 'self-hosted',
+      provisioningEnabled: true,
+      labels: { env: 'prod' },
+      hasCredentials: true,
+      hasExternalId: true,
+    });
+    const secrets = await getClusterCredentials(database, cluster.id);
+    expect(secrets.externalId).toBe(BATON.BATON_EXTERNAL_ID);
+    expect(secrets.credentials).toEqual({ static: { accessKeyId: BATON.BATON_EKS_ACCESS_KEY, secretAccessKey: BATON.BATON_EKS_SECRET_ACCESS_KEY } });
+    const raw = await database.pool.query<{ row: string }>('SELECT row_to_json(c)::text AS row FROM clusters c WHERE id = $1', [cluster.id]);
+    expect(raw.rows[0]?.row).not.toContain(BATON.BATON_EKS_SECRET_ACCESS_KEY);
+    expect(raw.rows[0]?.row).not.toContain(BATON.BATON_EXTERNAL_ID);
+  });
+
+  it('refuses a bad environment with exit status 2, naming each BATON_* variable to fix and registering nothing', async () => {
+    const before = (await listClusters(database)).items.length;
+    const { BATON_EKS_REGION: _region, BATON_EKS_SECRET_ACCESS_KEY: _secret, ...halfKey } = BATON;
+    const [incomplete, mixedModes, badBoolean] = await Promise.all([
+      cli(['register-cluster'], { ...dbEnv, ...halfKey, BATON_EKS_CLUSTER_NAME: 'half' }),
+      cli(['register-cluster'], { ...dbEnv, ...BATON, BATON_EKS_CLUSTER_NAME: 'mixed', BATON_GLOBAL_ROLE_ARN: 'arn:aws:iam::333333333333:role/Binding' }),
+      cli(['register-cluster'], { ...dbEnv, ...BATON, BATON_EKS_CLUSTER_NAME: 'maybe', BATON_PROVISIONING: 'yes' }),
+    ]);
+    expect(incomplete.code).toBe(2);
+    expect(incomplete.stderr).toContain('BATON_EKS_REGION');
+    expect(incomplete.stderr).toMatch(/BATON_EKS_SECRET_ACCESS_KEY: missing/);
+    expect(mixedModes.code).toBe(2);
+    expect(mixedModes.stderr).toMatch(/BATON_EKS_ACCESS_KEY.*cannot be combined with.*BATON_GLOBAL_ROLE_ARN/);
+    expect(badBoolean.code).toBe(2);
+    expect(badBoolean.stderr).toContain('BATON_PROVISIONING: must be true or false');
+    for (const res of [incomplete, mixedModes, badBoolean]) {
+      expect(res.stdout).toBe('');
+      expect(hasStack(res.stderr)).toBe(false);
+      expect(res.stderr).not.toContain(BATON.BATON_EKS_SECRET_ACCESS_KEY);
+    }
+    expect((await listClusters(database)).items).toHaveLength(before);
+  });
+
+  it('exits 2 naming DATABASE_URL when it is not set, and on an unknown option', async () => {
+    const [noUrl, unknownOption] = await Promise.all([
+      cli(['migrate'], { ENCRYPTION_KEY: database.encryptionKey }),
+      cli(['create-key', '--name', 'ci', '--scopes', 'read', '--forever'], dbEnv),
+    ]);
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toContain('DATABASE_URL');
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("'--forever'");
+    for (const res of [noUrl, unknownOption]) expect(hasStack(res.stderr)).toBe(false);
+  });
+});

@@ -1,0 +1,73 @@
+// POST /v1/provisioning-requests: record a grant or revoke and queue it. Everything a client can
+// get wrong is answered here with a 4xx (unknown cluster, provisioning off, a denied or unknown
+// entitlement, a malformed principal); only what needs AWS to know (an IAM user that does not
+// exist) is found by the provisioner, which then marks the request refused with the reason.
+import { createProvisioningRequest, findCurrentEntitlement, getCluster, hasCurrentResource } from '@eks-access/db';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import type { AppDeps } from '../../deps.js';
+import { ApiError } from '../../errors.js';
+import { auditOf } from '../common.js';
+import { checkProvisioningAllowed } from './policy.js';
+
+const PRINCIPAL = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\/.+$/;
+
+const body = z
+  .object({
+    clusterId: z.uuid({ error: 'must be a cluster id' }),
+    action: z.enum(['grant', 'revoke']),
+    entitlementId: z.string().min(3).max(4096),
+    principal: z.object({ type: z.enum(['iam_user', 'role']), arn: z.string().regex(PRINCIPAL, 'must be an IAM user or role ARN') }).strict(),
+    /** A time-bound grant: revoked at this instant. */
+    expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
+    dryRun: z.boolean().optional(),
+    reason: z.string().max(1000).optional(),
+  })
+  .strict();
+
+const headers = z.object({ 'idempotency-key': z.string().regex(/^[\w.:-]{8,200}$/, 'must be 8–200 characters of letters, digits, . _ : -').optional() });
+
+/** Registers the route. */
+export function registerCreateProvisioningRequest(app: App, deps: AppDeps): void {
+  app.post('/v1/provisioning-requests', { config: { scope: 'provision' }, schema: { body, headers, tags: ['provisioning'] } }, async (req, reply) => {
+    const b = req.body;
+    const kind = PRINCIPAL.exec(b.principal.arn)?.[2];
+    if ((kind === 'user') !== (b.principal.type === 'iam_user')) {
+      throw new ApiError('VALIDATION_FAILED', `principal.type ${b.principal.type} does not match the ARN ${b.principal.arn}`);
+    }
+    const expiresAt = b.expiresAt ? new Date(b.expiresAt) : undefined;
+    if (expiresAt && b.action !== 'grant') throw new ApiError('VALIDATION_FAILED', 'only a grant can have expiresAt');
+    if (expiresAt && expiresAt.getTime() < Date.now() + 60_000) throw new ApiError('VALIDATION_FAILED', 'expiresAt must be at least a minute in the future');
+
+    const cluster = await getCluster(deps.database, b.clusterId);
+    checkProvisioningAllowed(cluster, b.entitlementId);
+    const entitlement = await findCurrentEntitlement(deps.database, cluster.id, b.entitlementId);
+    if (entitlement === null) throw new ApiError('CONFLICT', `cluster ${cluster.name} has not been synced yet; sync it so the request can be checked`);
+    if (entitlement === undefined) throw new ApiError('UNPROCESSABLE', `entitlement ${b.entitlementId} does not exist in cluster ${cluster.name}'s current snapshot`);
+    if (b.principal.type === 'role' && cluster.accountId && PRINCIPAL.exec(b.principal.arn)?.[1] === cluster.accountId) {
+      if ((await hasCurrentResource(deps.database, cluster.id, 'role', b.principal.arn)) === false) {
+        throw new ApiError('UNPROCESSABLE', `IAM role ${b.principal.arn} does not exist in account ${cluster.accountId} (as of the last sync)`);
+      }
+    }
+
+    const idempotencyKey = req.headers['idempotency-key'];
+    const { request, created } = await createProvisioningRequest(
+      deps.database,
+      {
+        clusterId: cluster.id,
+        action: b.action,
+        entitlementId: b.entitlementId,
+        principalType: b.principal.type,
+        principalArn: b.principal.arn,
+        reason: b.reason ?? null,
+        expiresAt: expiresAt ?? null,
+        dryRun: b.dryRun ?? false,
+        idempotencyKey: idempotencyKey ?? null,
+        requestedBy: req.caller?.actor ?? 'anonymous',
+      },
+      { audit: auditOf(req) },
+    );
+    if (request.status === 'pending') await deps.producer.enqueue(request.action === 'grant' ? 'access.grant' : 'access.revoke', { requestId: request.id });
+    return reply.status(202).send({ ...request, created });
+  });
+}

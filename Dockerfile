@@ -1,7 +1,7 @@
 # Multi-stage build for every process of the product; docker-compose.yml picks a target per service.
 #   build      installs the workspace from the lockfile and compiles every package to dist/
 #   runtime    production dependencies only, compiled code, non-root
-#   api | sync-worker | eks-sim | cli   one target per process
+#   api | sync-worker | provisioner | eks-sim | cli   one target per process
 FROM node:20-bookworm-slim AS base
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true TURBO_TELEMETRY_DISABLED=1
 RUN npm install -g pnpm@12.4.2
@@ -26,6 +26,9 @@ CMD ["node", "apps/api/dist/main.js"]
 
 FROM runtime AS sync-worker
 CMD ["node", "apps/sync-worker/dist/main.js"]
+
+FROM runtime AS provisioner
+CMD ["node", "apps/provisioner/dist/main.js"]
 
 FROM runtime AS eks-sim
 EXPOSE 4510

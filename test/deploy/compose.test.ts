@@ -66,7 +66,7 @@ describe('docker-compose.yml', () => {
 
   it('runs migrations once before the API and the workers start', () => {
     expect(compose.services.migrate?.command).toEqual(['node', 'apps/api/dist/cli.js', 'migrate']);
-    for (const name of ['api', 'sync-worker', 'demo-clusters']) {
+    for (const name of ['api', 'sync-worker', 'provisioner', 'demo-clusters']) {
       expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe('service_completed_successfully');
     }
   });

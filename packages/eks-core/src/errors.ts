@@ -22,6 +22,14 @@ export const ERROR_CODES = [
   'KUBE_CONTINUE_EXPIRED',
   'KUBE_CONFLICT',
   'KUBE_INVALID',
+  /** A provisioning request names an entitlement that cannot be parsed, provisioned or found in the cluster. */
+  'INVALID_ENTITLEMENT',
+  /** A provisioning request names a principal that is not an IAM user or role ARN. */
+  'INVALID_PRINCIPAL',
+  /** The IAM user or role of a provisioning request does not exist. */
+  'PRINCIPAL_NOT_FOUND',
+  /** The change is possible in principle but carrying it out here would be unsafe; the message says why. */
+  'PROVISIONING_REFUSED',
   'NETWORK',
   'TLS',
   'INTERNAL',

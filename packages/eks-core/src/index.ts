@@ -140,3 +140,20 @@ export { syncCluster } from './sync/sync-cluster.js';
 export type { ClusterSync, SyncClusterOptions, SyncReport } from './sync/sync-cluster.js';
 export { credentialsFromStoredSecrets } from './aws/stored-credentials.js';
 export type { StoredClusterSecrets } from './aws/stored-credentials.js';
+
+export { grantAccess } from './provision/grant-access.js';
+export { revokeAccess } from './provision/revoke-access.js';
+export type { AccessChange, ProvisionStep, ProvisionOutcome, ProvisionOptions } from './provision/types.js';
+export { validateChange } from './provision/validate.js';
+export type { ProvisionTarget, ProvisionPrincipal } from './provision/validate.js';
+export {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  MANAGED_PREFIX,
+  principalHash,
+  managedGroupFor,
+  managedUsernameFor,
+  isManagedName,
+  bindingName,
+} from './provision/names.js';
+export { appendMapping, addGroupToMapping } from './provision/aws-auth-edit.js';

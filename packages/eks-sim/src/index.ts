@@ -14,7 +14,7 @@ export { KubeStore, KubeStoreError, KUBE_RESOURCES } from './kube/store.js';
 export type { KubeObject, KubeResource } from './kube/store.js';
 export { Faults, faultRuleSchema } from './faults.js';
 export type { FaultRule } from './faults.js';
-export { createDemoWorld, createDemoDocument, DEMO } from './world/demo.js';
+export { allowConnectorProvisioning, createDemoWorld, createDemoDocument, DEMO } from './world/demo.js';
 export {
   generateWorld,
   generateInto,

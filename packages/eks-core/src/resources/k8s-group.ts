@@ -3,6 +3,7 @@
 // principals mapped into it, so "who is in system:masters" is one grant list, and bindings to a
 // group (grants to k8s_group:<g> with GrantExpandable) expand to those members.
 import { GRANTABLE_TO, groupMemberEntitlementId, type Entitlement, type Resource } from '../model.js';
+import { isManagedName } from '../provision/names.js';
 import { GrantCollector, type MapContext, type ResourceMapper } from './context.js';
 
 export const SUPERUSER_GROUP = 'system:masters';
@@ -19,7 +20,8 @@ export function clusterGroups(ctx: MapContext): string[] {
   for (const b of [...ctx.inventory.clusterRoleBindings, ...ctx.inventory.roleBindings]) {
     for (const s of b.subjects) if (s.kind === 'Group') groups.add(s.name);
   }
-  return [...groups].sort();
+  // Our per-principal groups are plumbing: bindings to them are reported as direct grants.
+  return [...groups].filter((g) => !isManagedName(g)).sort();
 }
 
 export const k8sGroupMapper: ResourceMapper = {

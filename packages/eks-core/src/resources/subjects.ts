@@ -3,6 +3,8 @@
 // and service accounts keep their own namespace (a RoleBinding subject without one is in the
 // binding's namespace).
 import type { BindingRef, BindingSubject, GrantCondition, GrantSource, ResourceRef } from '../model.js';
+import { isManagedName } from '../provision/names.js';
+import type { IdentityMatch } from '../identity/identity-map.js';
 import type { KubeSubject } from '../sync/inventory.js';
 import type { MapContext } from './context.js';
 
@@ -37,15 +39,22 @@ export function principalsForSubject(subject: KubeSubject, binding: BindingRef, 
       return [{ principal: { type: 'service_account', id: `${namespace}/${subject.name}` }, source: { kind: 'rbac-binding', binding, subject: ref } }];
     }
     case 'Group':
+      // Our own per-principal groups (what the provisioner binds) stand for exactly one IAM
+      // principal: report the grant to it directly, as the grant C1 asked for.
+      if (isManagedName(subject.name)) return viaIdentity(ctx.identity.lookupGroup(subject.name), binding, ref);
       return [{ principal: { type: 'k8s_group', id: subject.name }, source: { kind: 'rbac-binding', binding, subject: ref } }];
     case 'User': {
       const matches = ctx.identity.lookupUser(subject.name);
       if (matches.length === 0) ctx.unmappedUsers.set(subject.name, (ctx.unmappedUsers.get(subject.name) ?? 0) + 1);
-      return matches.map((m) => ({
-        principal: { type: m.principalType, id: m.principalArn },
-        source: { kind: 'rbac-binding', binding, subject: ref, identity: m.source },
-        ...(m.conditions.length > 0 ? { conditions: m.conditions } : {}),
-      }));
+      return viaIdentity(matches, binding, ref);
     }
   }
+}
+
+function viaIdentity(matches: readonly IdentityMatch[], binding: BindingRef, ref: BindingSubject): SubjectPrincipal[] {
+  return matches.map((m) => ({
+    principal: { type: m.principalType, id: m.principalArn },
+    source: { kind: 'rbac-binding', binding, subject: ref, identity: m.source },
+    ...(m.conditions.length > 0 ? { conditions: m.conditions } : {}),
+  }));
 }

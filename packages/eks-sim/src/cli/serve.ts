@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { faultRuleSchema, type FaultRule } from '../faults.js';
 import { startSim, type RunningSim } from '../sim.js';
-import { createDemoDocument } from '../world/demo.js';
+import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
 import { CliError, intFlag, parseFlags, UsageError, type CliIo } from './args.js';
@@ -20,6 +20,7 @@ Kubernetes endpoint per cluster, prints the ready line (one JSON line) on stdout
 SIGINT or SIGTERM.
 
   --world demo|FILE      the built-in demo world (default) or a YAML/JSON world file
+  --connector-can-provision  give the demo connector write access (for provisioning demos)
   --generate K=V,...     add a generated cluster, e.g. namespaces=2000,roleBindings=20000,
                          accessEntries=2000,iamRoles=5000 (alone: a world with only that cluster).
                          Keys: seed clusterName region accountId authenticationMode version
@@ -121,6 +122,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         host: { type: 'string' },
         bind: { type: 'string' },
         fault: { type: 'string', multiple: true },
+        'connector-can-provision': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -134,7 +136,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const faults = (flags.fault ?? []).flatMap((text, i) => parseFaultFlag(text, i));
   const generate = flags.generate === undefined ? undefined : parseGenerateFlag(flags.generate);
   const { doc, source } = worldDocument(flags.world, generate, seed);
-  const world = worldFactory(doc, source);
+  const built = worldFactory(doc, source);
+  // The demo maps its connector read-only; provisioning demos (docker compose) need it able to write.
+  const world = flags['connector-can-provision'] ? () => allowConnectorProvisioning(built()) : built;
 
   let sim: RunningSim;
   try {

@@ -573,3 +573,26 @@ export function createDemoDocument(): WorldDocumentInput {
 export function createDemoWorld(): World {
   return buildWorld(createDemoDocument(), { source: 'demo world' });
 }
+
+/**
+ * Gives the demo's connector write access in every cluster, as the C1 docs require for
+ * provisioning (the demo maps it read-only): AmazonEKSClusterAdminPolicy on its access entry where
+ * the cluster reads access entries, and cluster-admin for its aws-auth username in legacy-us.
+ */
+export function allowConnectorProvisioning(world: World): World {
+  const at = new Date('2024-01-01T00:00:00Z');
+  const policyArn = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+  for (const cluster of world.clusters.values()) {
+    const entry = cluster.accessEntries.get(DEMO.connector.roleArn);
+    if (entry) {
+      entry.associations.set(policyArn, { policyArn, accessScope: { type: 'cluster', namespaces: [] }, associatedAt: at, modifiedAt: at });
+    } else if (!cluster.kube.get('clusterrolebindings', undefined, 'eks-access-connector-provisioner')) {
+      cluster.kube.create('clusterrolebindings', {
+        metadata: { name: 'eks-access-connector-provisioner' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'eks-access-connector' }],
+      });
+    }
+  }
+  return world;
+}

@@ -1,0 +1,175 @@
+// Provisioning through the API, each part its own process: the API, a sync worker and TWO
+// provisioner processes (so the per-principal lock is really distributed), against the simulator
+// with the demo connector allowed to write. Effects are checked as the principal sees them: alice's
+// own key, her own EKS token, the simulated API server's RBAC.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
+import { allowConnectorProvisioning, createDemoWorld, DEMO, mintEksToken, startSim, type RunningSim } from '@eks-access/eks-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const KEY = `e2e-${randomBytes(16).toString('hex')}`;
+const AP = 'arn:aws:eks::aws:cluster-access-policy';
+const NAMESPACES = Array.from({ length: 20 }, (_, i) => `tenant-${String(i).padStart(2, '0')}`);
+
+let sim: RunningSim;
+let database: TestDatabase;
+let baseUrl: string;
+const children: ChildProcess[] = [];
+const prefix = `e2ep-${randomBytes(4).toString('hex')}`;
+let prodEu: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+function start(entry: string, env: Record<string, string>): void {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, resolve(ROOT, entry)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: database.encryptionKey,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: sim.awsEndpoint,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore'],
+  });
+  children.push(child);
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function syncNow(clusterId: string): Promise<void> {
+  const run = (await call<{ id: string }>('POST', `/v1/clusters/${clusterId}/syncs`)).body;
+  await until('the sync', async () => {
+    const r = (await call<{ status: string }>('GET', `/v1/syncs/${run.id}`)).body;
+    return r.status === 'succeeded' ? r : undefined;
+  });
+}
+
+interface Request {
+  id: string;
+  status: string;
+  result?: string;
+}
+
+async function provision(body: Record<string, unknown>): Promise<Request> {
+  const res = await call<Request>('POST', '/v1/provisioning-requests', { clusterId: prodEu, ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  return until(`request ${res.body.id}`, async () => {
+    const r = (await call<Request>('GET', `/v1/provisioning-requests/${res.body.id}`)).body;
+    return r.status === 'pending' || r.status === 'running' ? undefined : r;
+  });
+}
+
+/** Whether alice, with her own key and EKS token, may list configmaps in a namespace of prod-eu. */
+async function aliceCanList(namespace: string): Promise<boolean> {
+  const cluster = sim.clusters().find((c) => c.name === 'prod-eu')!;
+  const token = await mintEksToken({ credentials: { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey }, region: 'eu-west-1', clusterName: 'prod-eu' });
+  const { request } = await import('node:https');
+  return new Promise((done, fail) => {
+    const req = request(`${cluster.endpoint}/api/v1/namespaces/${namespace}/configmaps`, { ca: Buffer.from(cluster.caData, 'base64'), headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) done(true);
+      else if (res.statusCode === 403) done(false);
+      else fail(new Error(`unexpected ${res.statusCode ?? '?'}`));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  sim = await startSim({
+    world: () => {
+      const world = allowConnectorProvisioning(createDemoWorld());
+      const cluster = [...world.clusters.values()].find((c) => c.name === 'prod-eu')!;
+      for (const name of NAMESPACES) cluster.kube.create('namespaces', { metadata: { name } });
+      return world;
+    },
+  });
+  database = await createTestDatabase(ADMIN_URL);
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  start('apps/api/src/main.ts', { HOST: '127.0.0.1', PORT: String(port), BOOTSTRAP_API_KEY: KEY });
+  start('apps/sync-worker/src/main.ts', { WORKER_ID: 'sync-1' });
+  start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-1' });
+  start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-2' });
+  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined));
+  const created = await call<{ id: string }>('POST', '/v1/clusters', {
+    name: 'prod-eu',
+    region: 'eu-west-1',
+    roleArn: DEMO.connector.roleArn,
+    accessKey: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+    provisioningEnabled: true,
+  });
+  prodEu = created.body.id;
+  await syncNow(prodEu);
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+  await database.drop();
+  await sim.close();
+});
+
+describe('provisioning through the API', () => {
+  it('grants a namespaced cluster role to alice and revokes it; she notices both', { timeout: 60_000 }, async () => {
+    expect(await aliceCanList('team-a')).toBe(false);
+    const grant = await provision({ action: 'grant', entitlementId: 'cluster_role:view:team-a:member', principal: { type: 'iam_user', arn: DEMO.alice.userArn }, reason: 'e2e' });
+    expect(grant).toMatchObject({ status: 'succeeded', result: 'granted' });
+    expect(await aliceCanList('team-a')).toBe(true);
+    expect(await aliceCanList('team-b')).toBe(true); // she already had edit there
+    expect(await aliceCanList('kube-system')).toBe(false);
+    const revoke = await provision({ action: 'revoke', entitlementId: 'cluster_role:view:team-a:member', principal: { type: 'iam_user', arn: DEMO.alice.userArn } });
+    expect(revoke.result).toBe('revoked');
+    expect(await aliceCanList('team-a')).toBe(false);
+  });
+
+  it('20 concurrent grants of different namespaces of one access policy all end in its scope', { timeout: 120_000 }, async () => {
+    const policy = `${AP}/AmazonEKSViewPolicy`;
+    const results = await Promise.all(
+      NAMESPACES.map((ns) => provision({ action: 'grant', entitlementId: `access_policy:${policy}:assigned:${ns}`, principal: { type: 'iam_user', arn: DEMO.alice.userArn } })),
+    );
+    expect(results.map((r) => r.status)).toEqual(NAMESPACES.map(() => 'succeeded'));
+    const entry = sim.findCluster('prod-eu')!.accessEntries.get(DEMO.alice.userArn)!;
+    const scope = entry.associations.get(policy)!.accessScope;
+    expect(scope.type).toBe('namespace');
+    expect([...scope.namespaces].filter((n) => n.startsWith('tenant-')).sort()).toEqual(NAMESPACES);
+    for (const ns of [NAMESPACES[0]!, NAMESPACES[19]!]) expect(await aliceCanList(ns)).toBe(true);
+  });
+});

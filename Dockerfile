@@ -8,6 +8,8 @@ RUN npm install -g pnpm@12.4.2
 WORKDIR /app
 
 FROM base AS build
+# better-sqlite3 and zstd-napi may compile from source.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pnpm install --frozen-lockfile
 RUN pnpm build

@@ -1,0 +1,46 @@
+// C1 service mode: credentials, the BatonService client and the task loop.
+export { createC1Client, UPLOAD_CHUNK_BYTES } from './client.js';
+export type {
+  C1Client,
+  C1ClientOptions,
+  CallOptions,
+  FinishOutcome,
+  GetTaskResult,
+  HeartbeatResult,
+  HelloInfo,
+  UploadResult,
+} from './client.js';
+export {
+  audienceOf,
+  createClientAssertion,
+  createTokenSource,
+  generateClientCredentials,
+  parseClientId,
+  parseClientSecret,
+  resolveTokenUrl,
+} from './credentials.js';
+export type { AccessToken, GeneratedClientCredentials, ParsedClientId, TokenSource } from './credentials.js';
+export { C1Error, classifyGrpcError, isNonRetryable, rateLimitWaitMs } from './errors.js';
+export type { C1ErrorCode } from './errors.js';
+export { defaultHelloInfo } from './hello-info.js';
+export type { HelloInfoOptions } from './hello-info.js';
+export { runServiceLoop } from './loop.js';
+export type {
+  GrantResult,
+  RevokeResult,
+  ServiceLogger,
+  ServiceLoopHandlers,
+  ServiceLoopOptions,
+  SyncFullResult,
+  TaskContext,
+} from './loop.js';
+export { grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, hasAnnotation } from './messages.js';
+export type {
+  AnyMessage,
+  Entitlement,
+  Grant,
+  RateLimitDescription,
+  Resource,
+  ResourceId,
+} from './messages.js';
+export type { C1Task, GrantTask, HelloTask, RevokeTask, SyncFullTask, UnsupportedTask } from './tasks.js';

@@ -1,0 +1,238 @@
+// TypeScript shapes of the service-mode messages as protobufjs decodes them (camelCase fields,
+// absent fields undefined), their codecs, and the annotations C1 reads from grant and revoke
+// results. Field numbers live in src/proto/connectorapi/*.proto.
+import { codecFor, type Codec, typeNameOf } from './proto.js';
+
+/** `google.protobuf.Any`. */
+export interface AnyMessage {
+  typeUrl: string;
+  value: Uint8Array;
+}
+
+/** `google.protobuf.Duration` and `google.protobuf.Timestamp` (same fields). */
+export interface SecondsNanos {
+  seconds?: number;
+  nanos?: number;
+}
+
+/** `google.rpc.Status`. */
+export interface RpcStatus {
+  code?: number;
+  message?: string;
+  details?: AnyMessage[];
+}
+
+export interface ResourceId {
+  resourceType?: string;
+  resource?: string;
+  batonResource?: boolean;
+}
+
+export interface ResourceType {
+  id?: string;
+  displayName?: string;
+  traits?: string[];
+  annotations?: AnyMessage[];
+  description?: string;
+}
+
+export interface Resource {
+  id?: ResourceId;
+  parentResourceId?: ResourceId;
+  displayName?: string;
+  annotations?: AnyMessage[];
+  description?: string;
+  batonResource?: boolean;
+}
+
+export interface Entitlement {
+  resource?: Resource;
+  id?: string;
+  displayName?: string;
+  description?: string;
+  grantableTo?: ResourceType[];
+  annotations?: AnyMessage[];
+  purpose?: string;
+  slug?: string;
+}
+
+export interface Grant {
+  entitlement?: Entitlement;
+  principal?: Resource;
+  id?: string;
+  annotations?: AnyMessage[];
+}
+
+export interface ConnectorMetadata {
+  displayName: string;
+  helpUrl?: string;
+  description?: string;
+  annotations?: AnyMessage[];
+}
+
+/** `c1.ratelimit.v1.RateLimitDescription`. */
+export interface RateLimitDescription {
+  status?: 'UNKNOWN' | 'OK' | 'OVERLIMIT' | 'ERROR' | 'EMPTY';
+  limit?: number;
+  remaining?: number;
+  count?: number;
+  resetAt?: SecondsNanos;
+}
+
+export interface SyncFullTaskPayload {
+  annotations?: AnyMessage[];
+  skipExpandGrants?: boolean;
+  skipEntitlementsAndGrants?: boolean;
+  targetedSyncResources?: Resource[];
+}
+
+export interface GrantTaskPayload {
+  entitlement?: Entitlement;
+  principal?: Resource;
+  annotations?: AnyMessage[];
+  duration?: SecondsNanos;
+}
+
+export interface RevokeTaskPayload {
+  grant?: Grant;
+  annotations?: AnyMessage[];
+}
+
+/** `Task` as decoded; `taskType` names the oneof member that is set. */
+export interface TaskMessage {
+  id?: string;
+  status?: string;
+  debug?: boolean;
+  taskType?: string;
+  none?: { annotations?: AnyMessage[] };
+  hello?: { annotations?: AnyMessage[] };
+  syncFull?: SyncFullTaskPayload;
+  grant?: GrantTaskPayload;
+  revoke?: RevokeTaskPayload;
+}
+
+export interface HelloRequest {
+  hostId: string;
+  taskId?: string;
+  buildInfo: { langVersion: string; package: string; packageVersion: string };
+  osInfo: {
+    hostname: string;
+    os: string;
+    platform: string;
+    platformVersion: string;
+    platformFamily: string;
+    kernelVersion: string;
+    kernelArch: string;
+    virtualizationSystem: string;
+  };
+  connectorMetadata: ConnectorMetadata;
+  annotations?: AnyMessage[];
+}
+
+export interface AnnotationsOnly {
+  annotations?: AnyMessage[];
+}
+
+export interface GetTaskRequest {
+  hostId: string;
+}
+
+export interface GetTaskResponse {
+  task?: TaskMessage;
+  nextPoll?: SecondsNanos;
+  nextHeartbeat?: SecondsNanos;
+  annotations?: AnyMessage[];
+}
+
+export interface HeartbeatRequest {
+  hostId: string;
+  taskId: string;
+  annotations?: AnyMessage[];
+}
+
+export interface HeartbeatResponse {
+  nextHeartbeat?: SecondsNanos;
+  cancelled?: boolean;
+  annotations?: AnyMessage[];
+}
+
+export interface UploadAssetRequest {
+  msg?: 'metadata' | 'data' | 'eof';
+  metadata?: { hostId?: string; taskId?: string; annotations?: AnyMessage[] };
+  data?: { data?: Uint8Array };
+  eof?: { sha256Checksum?: Uint8Array; annotations?: AnyMessage[] };
+}
+
+export interface FinishTaskRequest {
+  hostId: string;
+  taskId: string;
+  status?: RpcStatus;
+  finalState?: 'error' | 'success';
+  error?: { nonRetryable?: boolean; annotations?: AnyMessage[]; response?: AnyMessage };
+  success?: { annotations?: AnyMessage[]; response?: AnyMessage };
+}
+
+const BATON = 'c1.connectorapi.baton.v1.';
+
+function buildCodecs() {
+  return {
+    helloRequest: codecFor<HelloRequest>(`${BATON}BatonServiceHelloRequest`),
+    helloResponse: codecFor<AnnotationsOnly>(`${BATON}BatonServiceHelloResponse`),
+    getTaskRequest: codecFor<GetTaskRequest>(`${BATON}BatonServiceGetTaskRequest`),
+    getTaskResponse: codecFor<GetTaskResponse>(`${BATON}BatonServiceGetTaskResponse`),
+    heartbeatRequest: codecFor<HeartbeatRequest>(`${BATON}BatonServiceHeartbeatRequest`),
+    heartbeatResponse: codecFor<HeartbeatResponse>(`${BATON}BatonServiceHeartbeatResponse`),
+    finishTaskRequest: codecFor<FinishTaskRequest>(`${BATON}BatonServiceFinishTaskRequest`),
+    finishTaskResponse: codecFor<AnnotationsOnly>(`${BATON}BatonServiceFinishTaskResponse`),
+    uploadAssetRequest: codecFor<UploadAssetRequest>(`${BATON}BatonServiceUploadAssetRequest`),
+    uploadAssetResponse: codecFor<AnnotationsOnly>(`${BATON}BatonServiceUploadAssetResponse`),
+    rpcStatus: codecFor<RpcStatus>('google.rpc.Status'),
+    rateLimitDescription: codecFor<RateLimitDescription>('c1.ratelimit.v1.RateLimitDescription'),
+    grantResponse: codecFor<{ annotations?: AnyMessage[]; grants?: Grant[] }>(
+      'c1.connector.v2.GrantManagerServiceGrantResponse',
+    ),
+    revokeResponse: codecFor<AnnotationsOnly>('c1.connector.v2.GrantManagerServiceRevokeResponse'),
+    grantAlreadyExists: codecFor<Record<string, never>>('c1.connector.v2.GrantAlreadyExists'),
+    grantAlreadyRevoked: codecFor<Record<string, never>>('c1.connector.v2.GrantAlreadyRevoked'),
+  };
+}
+
+let codecs: ReturnType<typeof buildCodecs> | undefined;
+
+/** Codecs for every message service mode sends or receives. Built on first use. */
+export function messageCodecs(): ReturnType<typeof buildCodecs> {
+  codecs ??= buildCodecs();
+  return codecs;
+}
+
+/** Packs a message into a `google.protobuf.Any`. */
+export function packAny<T>(codec: Codec<T>, value: T): AnyMessage {
+  return { typeUrl: codec.typeUrl, value: codec.encode(value) };
+}
+
+/** Baton's `GrantAlreadyExists` annotation: the principal already had the entitlement. */
+export function grantAlreadyExistsAnnotation(): AnyMessage {
+  return packAny(messageCodecs().grantAlreadyExists, {});
+}
+
+/** Baton's `GrantAlreadyRevoked` annotation: the principal did not have the entitlement. */
+export function grantAlreadyRevokedAnnotation(): AnyMessage {
+  return packAny(messageCodecs().grantAlreadyRevoked, {});
+}
+
+/** Whether `annotations` hold a message of the given fully qualified type name. */
+export function hasAnnotation(annotations: readonly AnyMessage[] | undefined, typeName: string): boolean {
+  return (annotations ?? []).some((a) => typeNameOf(a.typeUrl) === typeName);
+}
+
+/** Milliseconds in a Duration, or undefined when the field was not sent. */
+export function durationToMs(d: SecondsNanos | undefined): number | undefined {
+  if (!d) return undefined;
+  return (d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+}
+
+/** A Duration (or Timestamp, from epoch) for `ms` milliseconds. */
+export function msToSecondsNanos(ms: number): SecondsNanos {
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
+}

@@ -1,0 +1,59 @@
+// Tasks as the service loop and its handlers see them: one variant per task kind this connector
+// runs, decoded from the wire `Task` and its oneof.
+import type { GrantTaskPayload, RevokeTaskPayload, SyncFullTaskPayload, TaskMessage } from './messages.js';
+
+export interface HelloTask {
+  kind: 'hello';
+  id: string;
+}
+
+export interface SyncFullTask {
+  kind: 'syncFull';
+  id: string;
+  syncFull: SyncFullTaskPayload;
+}
+
+export interface GrantTask {
+  kind: 'grant';
+  id: string;
+  grant: GrantTaskPayload;
+}
+
+export interface RevokeTask {
+  kind: 'revoke';
+  id: string;
+  revoke: RevokeTaskPayload;
+}
+
+/** A task kind this connector does not run (ticketing, account creation, …); it is refused. */
+export interface UnsupportedTask {
+  kind: 'unsupported';
+  id: string;
+  /** The oneof member's field name, e.g. `createAccount`, or `unknown` for one newer than our schema. */
+  taskType: string;
+}
+
+export type C1Task = HelloTask | SyncFullTask | GrantTask | RevokeTask | UnsupportedTask;
+
+/** The task in a GetTask response, or undefined when there is none (no task, or a `none` task). */
+export function taskFromMessage(message: TaskMessage | undefined): C1Task | undefined {
+  if (!message || message.taskType === 'none') return undefined;
+  const id = message.id ?? '';
+  if (message.taskType === undefined) {
+    // An id without a oneof member we know is a task kind newer than our schema; C1 still
+    // expects an answer for it.
+    return id ? { kind: 'unsupported', id, taskType: 'unknown' } : undefined;
+  }
+  switch (message.taskType) {
+    case 'hello':
+      return { kind: 'hello', id };
+    case 'syncFull':
+      return { kind: 'syncFull', id, syncFull: message.syncFull ?? {} };
+    case 'grant':
+      return { kind: 'grant', id, grant: message.grant ?? {} };
+    case 'revoke':
+      return { kind: 'revoke', id, revoke: message.revoke ?? {} };
+    default:
+      return { kind: 'unsupported', id, taskType: message.taskType };
+  }
+}

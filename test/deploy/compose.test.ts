@@ -66,7 +66,7 @@ describe('docker-compose.yml', () => {
 
   it('runs migrations once before the API and the workers start', () => {
     expect(compose.services.migrate?.command).toEqual(['node', 'apps/api/dist/cli.js', 'migrate']);
-    for (const name of ['api', 'sync-worker', 'provisioner', 'demo-clusters']) {
+    for (const name of ['api', 'sync-worker', 'provisioner', 'uploader', 'demo-clusters']) {
       expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe('service_completed_successfully');
     }
   });
@@ -83,6 +83,17 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       if (service.build) expect(targets.has(service.build.target ?? ''), `${name} → ${service.build.target}`).toBe(true);
     }
+  });
+
+  it('runs the uploader against the local stand-in C1, which accepts the demo cluster’s C1 client', () => {
+    const uploader = compose.services.uploader;
+    expect(uploader?.environment).toMatchObject({ C1_API_HOST: 'c1-standin:50051', C1_TOKEN_URL: 'http://c1-standin:8089/auth/v1/token', C1_TLS: 'false' });
+    expect(uploader?.depends_on?.['c1-standin']?.condition).toBe('service_healthy');
+    const standIn = compose.services['c1-standin'];
+    const clientId = standIn?.environment?.DEMO_C1_CLIENT_ID ?? '';
+    expect(clientId).toMatch(/^[\w-]+@c1-standin\//);
+    expect(compose.services['demo-clusters']?.environment?.DEMO_C1_CLIENT_ID).toBe(clientId);
+    expect(standIn?.command?.join(' ')).toMatch(/--audience c1-standin .*--client "\$\$DEMO_C1_CLIENT_ID=\$\$DEMO_C1_CLIENT_SECRET"/);
   });
 
   it('serves the simulator under its service name so other containers can reach it', () => {

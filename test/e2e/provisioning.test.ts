@@ -2,19 +2,13 @@
 // provisioner processes (so the per-principal lock is really distributed), against the simulator
 // with the demo connector allowed to write. Effects are checked as the principal sees them: alice's
 // own key, her own EKS token, the simulated API server's RBAC.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { allowConnectorProvisioning, createDemoWorld, DEMO, mintEksToken, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL, REDIS_URL, apiClient, exited, freePort, randomId, startProcess, until } from './support.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const KEY = `e2e-${randomBytes(16).toString('hex')}`;
+const KEY = `e2e-${randomId(16)}`;
 const AP = 'arn:aws:eks::aws:cluster-access-policy';
 const NAMESPACES = Array.from({ length: 20 }, (_, i) => `tenant-${String(i).padStart(2, '0')}`);
 
@@ -22,55 +16,18 @@ let sim: RunningSim;
 let database: TestDatabase;
 let baseUrl: string;
 const children: ChildProcess[] = [];
-const prefix = `e2ep-${randomBytes(4).toString('hex')}`;
+const prefix = `e2ep-${randomId()}`;
 let prodEu: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
 
 function start(entry: string, env: Record<string, string>): void {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, resolve(ROOT, entry)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: database.encryptionKey,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL: sim.awsEndpoint,
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore'],
-  });
-  children.push(child);
+  children.push(
+    startProcess(entry, { DATABASE_URL: database.url, ENCRYPTION_KEY: database.encryptionKey, REDIS_URL, QUEUE_PREFIX: prefix, AWS_ENDPOINT_URL: sim.awsEndpoint, ...env }),
+  );
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
+const call = apiClient(() => baseUrl, KEY);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function syncNow(clusterId: string): Promise<void> {
   const run = (await call<{ id: string }>('POST', `/v1/clusters/${clusterId}/syncs`)).body;
@@ -142,7 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+  await Promise.all(children.map(exited));
   await database.drop();
   await sim.close();
 });

@@ -2,54 +2,24 @@
 // (started from their real entry points with environment configuration), a real Postgres and
 // Redis, and the EKS simulator. A client registers the demo clusters over HTTP, syncs them all,
 // and reads who has access; a worker killed with SIGKILL mid-sync loses nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL, REDIS_URL, apiClient, exited, freePort, randomId, startProcess, until } from './support.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
-const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const KEY = `e2e-${randomBytes(16).toString('hex')}`;
+const KEY = `e2e-${randomId(16)}`;
 
 let sim: RunningSim;
 let database: TestDatabase;
 let api: ChildProcess;
 let baseUrl: string;
 const workers = new Map<string, ChildProcess>();
-const prefix = `e2e-${randomBytes(4).toString('hex')}`;
+const prefix = `e2e-${randomId()}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
 
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, resolve(ROOT, entry)], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: database.encryptionKey,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env.E2E_DEBUG) process.stderr.write(d);
-  });
-  return child;
+  return startProcess(entry, { DATABASE_URL: database.url, ENCRYPTION_KEY: database.encryptionKey, REDIS_URL, QUEUE_PREFIX: prefix, ...env });
 }
 
 function startWorker(id: string): ChildProcess {
@@ -65,25 +35,8 @@ function startWorker(id: string): ChildProcess {
   return child;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
+const call = apiClient(() => baseUrl, KEY);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Run {
   id: string;
@@ -99,9 +52,6 @@ const finished = (id: string) =>
     return body.status === 'queued' || body.status === 'running' ? undefined : body;
   });
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
-}
 
 beforeAll(async () => {
   sim = await startSim({ world: createDemoWorld });

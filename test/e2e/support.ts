@@ -1,0 +1,62 @@
+// Shared by the cross-process suites: start the product's processes from their real entry points
+// with environment configuration, call the API over HTTP, and wait for conditions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
+
+export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+/** A random id for keys and queue prefixes. */
+export const randomId = (bytes = 4) => randomBytes(bytes).toString('hex');
+
+/** Starts `entry` (a path from the repo root) as its own node process; E2E_DEBUG=1 shows its stderr. */
+export function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--conditions=source', '--import', TSX, resolve(ROOT, entry)], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore'],
+  });
+}
+
+/** Resolves with the exit code once the process has ended. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+/** A tiny API client with a bearer key. */
+export function apiClient(baseUrl: () => string, key: string) {
+  return async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
+/** Polls `fn` until it returns a value (errors count as "not yet"), or fails after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

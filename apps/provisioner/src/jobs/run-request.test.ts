@@ -169,9 +169,17 @@ describe('the provisioner', () => {
   it('the reconciler revokes an expired grant whose scheduled revoke job was lost', async () => {
     const id = await submit({ action: 'grant', entitlementId: 'cluster_role:view:kube-system:member', expiresAt: new Date(Date.now() + 60_000) });
     expect((await finished(id)).result).toBe('granted');
-    // Lose the delayed revoke job, then let the grant expire.
+    // Lose the delayed revoke job (once it exists: it is queued just after the grant is recorded),
+    // then let the grant expire.
     const queue = new Queue('eks-provision', { connection: redis, prefix });
-    for (const job of await queue.getJobs(['delayed'])) await job.remove();
+    const revokeRequest = await (async () => {
+      for (;;) {
+        const r = (await listProvisioningRequests(database, { principalArn: DEMO.alice.userArn })).items.find((x) => x.parentRequestId === id);
+        if (r && (await queue.getJob(`revoke-${r.id}`))) return r;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    await (await queue.getJob(`revoke-${revokeRequest.id}`))!.remove();
     await queue.close();
     await database.pool.query(`UPDATE provisioning_requests SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
     expect(await aliceCanList('kube-system')).toBe(true);

@@ -1,7 +1,7 @@
 # Multi-stage build for every process of the product; docker-compose.yml picks a target per service.
 #   build      installs the workspace from the lockfile and compiles every package to dist/
 #   runtime    production dependencies only, compiled code, non-root
-#   api | sync-worker | provisioner | eks-sim | cli   one target per process
+#   api | sync-worker | provisioner | uploader | c1-standin | eks-sim | cli   one target per process
 FROM node:20-bookworm-slim AS base
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true TURBO_TELEMETRY_DISABLED=1
 RUN npm install -g pnpm@12.4.2
@@ -31,6 +31,14 @@ CMD ["node", "apps/sync-worker/dist/main.js"]
 
 FROM runtime AS provisioner
 CMD ["node", "apps/provisioner/dist/main.js"]
+
+FROM runtime AS uploader
+CMD ["node", "apps/uploader/dist/main.js"]
+
+# A local stand-in for ConductorOne (token endpoint, BatonService, admin API), for docker compose.
+FROM runtime AS c1-standin
+EXPOSE 50051 8089
+CMD ["node", "packages/c1/dist/standin/main.js", "--host", "0.0.0.0", "--port", "50051", "--token-port", "8089"]
 
 FROM runtime AS eks-sim
 EXPOSE 4510

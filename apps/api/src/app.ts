@@ -15,6 +15,7 @@ import { registerClusterRoutes } from './routes/clusters/index.js';
 import { registerHealthRoutes } from './routes/health/index.js';
 import { registerProvisioningRoutes } from './routes/provisioning/index.js';
 import { registerSyncRoutes } from './routes/syncs/index.js';
+import { registerUploadRoutes } from './routes/uploads/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerSyncRoutes(app, deps);
   registerAccessRoutes(app, deps);
   registerProvisioningRoutes(app, deps);
+  registerUploadRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -104,3 +104,19 @@ export type { ProvisioningRequest, NewProvisioningRequest, ProvisioningFilters, 
 export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } from './schema.js';
 export type { ProvisioningAction, ProvisioningStatus, ProvisioningResult } from './schema.js';
 export { findCurrentEntitlement, hasCurrentResource } from './queries/snapshots.js';
+export {
+  createUpload,
+  getUpload,
+  findTaskUpload,
+  startUpload,
+  succeedUpload,
+  failUpload,
+  releaseUpload,
+  listUploads,
+  retryUpload,
+  uploadRetryDelayMs,
+  DEFAULT_UPLOAD_BACKOFF,
+} from './queries/uploads.js';
+export type { Upload, NewUpload, UploadBackoff, UploadFailure, UploadFilters, StartUploadResult } from './queries/uploads.js';
+export { UPLOAD_STATUSES } from './schema.js';
+export type { UploadStatus, UploadError } from './schema.js';

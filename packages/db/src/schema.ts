@@ -18,6 +18,7 @@
 //   value is a one-line migration instead of an ALTER TYPE.
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -29,6 +30,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
   type AnyPgColumn,
@@ -290,3 +292,59 @@ export interface AnnotationRecord {
   type: string;
   [field: string]: unknown;
 }
+
+/**
+ * pending → uploading → succeeded; a retryable failure goes back to pending with `next_attempt_at`,
+ * a non-retryable one ends `failed`, and the last allowed attempt ends `dead` (the dead letters,
+ * listed by the API and retried from there).
+ */
+export const UPLOAD_STATUSES = ['pending', 'uploading', 'succeeded', 'failed', 'dead'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+/** What went wrong on the last failed attempt of an upload. */
+export interface UploadError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** The wait C1 asked for (rate-limit details), when it asked. */
+  retryAfterMs?: number;
+}
+
+// The c1z uploads of sync runs to ConductorOne, one per (C1 task, sync run). sync_run_id has no
+// foreign key on purpose: pruning old runs must not erase the record (or the dead letter) of
+// their uploads; an upload whose snapshot was pruned fails with that reason instead.
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clusterId: uuid('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    syncRunId: uuid('sync_run_id').notNull(),
+    /** The C1 full-sync task the file answers; C1 takes an upload only for a running task. */
+    c1TaskId: text('c1_task_id'),
+    status: text('status', { enum: UPLOAD_STATUSES }).notNull().default('pending'),
+    /** Incremented by every start: the fencing token that keeps a stale worker from finishing it. */
+    attempt: integer('attempt').notNull().default(0),
+    /** Attempts allowed before the upload is dead; a retry from the API grants more. */
+    maxAttempts: integer('max_attempts').notNull(),
+    /** A pending upload is not started before this instant (backoff, or the wait C1 asked for). */
+    nextAttemptAt: ts('next_attempt_at'),
+    lastError: jsonb('last_error').$type<UploadError>(),
+    worker: text('worker'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    /** Hex SHA-256 of the uploaded c1z. */
+    sha256: text('sha256'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    // One snapshot is uploaded at most once per task, however often the task or the job is delivered.
+    unique('uploads_task_run_key').on(t.c1TaskId, t.syncRunId).nullsNotDistinct(),
+    index('uploads_created_at_id_idx').on(t.createdAt, t.id),
+    index('uploads_cluster_created_at_idx').on(t.clusterId, t.createdAt, t.id),
+    index('uploads_status_idx').on(t.status, t.createdAt),
+    check('uploads_status_check', sql`${t.status} IN (${inList(UPLOAD_STATUSES)})`),
+  ],
+);

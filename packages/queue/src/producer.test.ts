@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidJobPayloadError } from './errors.js';
 import { createProducer, scheduleIdFor, type Producer } from './producer.js';
@@ -50,6 +51,25 @@ describe('producer', () => {
     expect(job?.data).toEqual(payload);
     expect(job?.opts.attempts).toBe(3);
     expect(job?.opts.backoff).toMatchObject({ type: 'exponential', jitter: 0.5 });
+  });
+
+  it('requeues a job whose dead letter is kept under the same id, and leaves a pending one alone', async () => {
+    const payload = { uploadId: randomUUID() };
+    const { id } = await producer.enqueue('upload.snapshot', payload);
+    const queue = env.inspect(redis, 'c1-upload');
+    const consumer = await env.connect('worker');
+    const worker = new Worker('c1-upload', () => Promise.reject(new UnrecoverableError('gave up')), { connection: consumer, prefix });
+    env.onCleanup(() => worker.close());
+    await new Promise((resolve) => worker.once('failed', resolve));
+    await worker.close();
+    expect(await queue.getJobState(id)).toBe('failed');
+    await producer.enqueue('upload.snapshot', payload);
+    expect(await queue.getJobState(id)).toBe('failed');
+
+    expect((await producer.requeue('upload.snapshot', payload)).id).toBe(id);
+    expect(await queue.getJobState(id)).toBe('waiting');
+    await producer.requeue('upload.snapshot', payload);
+    expect(await queue.getJobCounts('waiting', 'failed')).toEqual({ waiting: 1, failed: 0 });
   });
 
   it('puts each job on its queue and counts jobs per queue and state', async () => {

@@ -106,6 +106,26 @@ export function createProducer(options: ProducerOptions) {
       return { id: job.id ?? jobId ?? '', name, queue: queueName };
     },
 
+    /**
+     * Enqueues a job again although a finished job with the same deterministic id is still kept
+     * (in the failed set as a dead letter, or completed): that job is removed first, otherwise the
+     * add would be a no-op. A waiting, delayed or running job is left alone, so this stays idempotent.
+     */
+    async requeue<N extends JobName>(
+      name: N,
+      payload: JobPayloadInput<N>,
+      opts: EnqueueOptions = {},
+    ): Promise<EnqueuedJob> {
+      const parsed = Object.hasOwn(JOBS, name) ? parsePayload(name, payload) : undefined;
+      const jobId = parsed?.ok ? jobIdFor(name, parsed.value) : undefined;
+      if (jobId !== undefined && isSafeJobId(jobId)) {
+        const existing = await queueFor(JOBS[name].queue).getJob(jobId);
+        const state = existing ? await existing.getState() : undefined;
+        if (existing && (state === 'failed' || state === 'completed')) await existing.remove();
+      }
+      return this.enqueue(name, payload, opts);
+    },
+
     /** Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). */
     async upsertSchedule(clusterId: string, schedule: Schedule): Promise<void> {
       const parsed = parsePayload('cluster.scheduled-sync', { clusterId });

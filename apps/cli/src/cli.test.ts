@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { readC1z } from '@eks-access/c1';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -56,6 +57,19 @@ describe('eks-access sync', () => {
     expect(snapshot.grants.map((g) => g.id)).toContain(`k8s_group:system:masters:member:iam_user:${DEMO.alice.userArn}`);
   });
 
+  it('writes the snapshot as a c1z file, as baton-eks writes sync.c1z', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'eks-access-')), 'sync.c1z');
+    const r = await cli(['sync', '-c', 'legacy-us', '-r', 'us-east-1', '--role-arn', DEMO.connector.legacyRoleArn, '--external-id', DEMO.connector.externalId, '--file', file], batonEnv());
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`wrote ${file}`);
+    expect(readFileSync(file).subarray(0, 5).toString('latin1')).toBe('C1ZF\0');
+    const c1z = await readC1z(file);
+    const snapshot = c1z.snapshot!;
+    const grantIds = snapshot.grants.map((g) => g.id);
+    expect(grantIds).toContain('k8s_group:system:masters:member:iam_user:arn:aws:iam::222222222222:user/legacy-admin');
+    expect(snapshot.resourceTypes.map((t) => t.id)).toEqual(expect.arrayContaining(['access_policy', 'role', 'cluster_role', 'namespace_role', 'k8s_group']));
+  });
+
   it('takes flags over the environment and prints the report as JSON', async () => {
     const r = await cli(['sync', '--cluster', 'prod-eu', '--region', 'eu-west-1', '--output', 'json'], { ...batonEnv(), BATON_EKS_CLUSTER_NAME: 'staging-us' });
     expect(r.code).toBe(0);
@@ -104,8 +118,10 @@ describe('eks-access sync', () => {
 
 describe('eks-access demo', () => {
   it('syncs every demo cluster and prints who can reach what, with the findings', async () => {
-    const r = await cli(['demo']);
+    const dir = mkdtempSync(join(tmpdir(), 'eks-access-demo-'));
+    const r = await cli(['demo', '--c1z-dir', dir]);
     expect(r.code).toBe(0);
+    for (const name of ['prod-eu', 'staging-us', 'legacy-us']) expect(readFileSync(join(dir, `${name}.c1z`)).subarray(0, 4).toString('latin1')).toBe('C1ZF');
     expect(r.stdout).toMatch(/prod-eu\s+111111111111\s+eu-west-1\s+API\s/);
     expect(r.stdout).toMatch(/legacy-us\s+222222222222\s+us-east-1\s+CONFIG_MAP\s/);
     expect(r.stdout).toContain('WHO CAN REACH WHAT');

@@ -16,6 +16,8 @@ export interface SyncCommandConfig {
   output: 'table' | 'json';
   /** Write the snapshot (resources, entitlements, grants and report) as JSON to this file. */
   outFile?: string;
+  /** Write the snapshot as a c1z file (what baton-eks writes, sync.c1z by default). */
+  c1zFile?: string;
   progress: boolean;
   accessEntryConcurrency: number;
 }
@@ -32,6 +34,7 @@ const SYNC_OPTIONS = {
   'endpoint-url': { type: 'string' },
   output: { type: 'string', short: 'o' },
   out: { type: 'string' },
+  file: { type: 'string', short: 'f' },
   'no-progress': { type: 'boolean' },
   concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -57,6 +60,7 @@ Without static keys the AWS default credential chain is used.
 Output:
   -o, --output table|json        summary table (default) or the report as JSON
       --out FILE                 also write the whole snapshot as JSON to FILE
+  -f, --file FILE                also write the snapshot as a c1z file, C1's format (baton-eks: sync.c1z)
       --no-progress              no progress line on a terminal
       --concurrency N            parallel access-entry reads (default 10)
 
@@ -103,12 +107,15 @@ export function loadSyncConfig(argv: string[], isTty: boolean): SyncCommandConfi
     if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push(`endpoint URL "${url}" for ${service} is not an http(s) URL`);
     endpoints[service] = url;
   }
+  if (v.out && v.file) problems.push('--out (JSON) and --file (c1z) cannot be combined; write one, then the other');
+  if (v.file !== undefined && !v.file.endsWith('.c1z')) problems.push(`--file "${v.file}" should end in .c1z`);
   if (!resolved.ok || problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     target: resolved.value,
     endpoints,
     output,
     ...(v.out ? { outFile: v.out } : {}),
+    ...(v.file ? { c1zFile: v.file } : {}),
     progress: isTty && !v['no-progress'],
     accessEntryConcurrency: concurrency,
   };

@@ -1,15 +1,18 @@
 // `eks-access demo` (the README's quick start): starts the simulator's demo world in this process,
 // syncs every cluster through the real AWS and Kubernetes clients exactly as `sync` would, and
 // prints who can reach which cluster with what, and the findings a reviewer should look at first.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeEffectiveAccess, type ClusterSync, type EffectiveAccess, type Grant, type SyncReport } from '@eks-access/eks-core';
 import { syncCluster } from '@eks-access/eks-core';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { UsageError } from '../config.js';
+import { writeSyncC1z } from '../output/c1z-file.js';
 import { shortArn, table } from '../output/summary.js';
 import type { CommandIo } from './sync.js';
 
-export const DEMO_USAGE = `Usage: eks-access demo [--keep-running] [--port N] [--json]
+export const DEMO_USAGE = `Usage: eks-access demo [--keep-running] [--port N] [--json] [--c1z-dir DIR]
 
 Starts the simulated demo world (3 EKS clusters over 2 AWS accounts and 2 regions, one per
 authentication mode), syncs every cluster and prints who can reach which cluster with what.
@@ -17,9 +20,11 @@ Needs no Docker, AWS account, Redis or Postgres.
 
   --keep-running   leave the simulator serving afterwards (Ctrl-C to stop); prints its endpoints
   --port N         AWS endpoint port (clusters on the next ports); default: free ports
-  --json           print the reports and effective access as JSON`;
+  --json           print the reports and effective access as JSON
+  --c1z-dir DIR    where to write one c1z file per cluster (default ./demo-c1z)`;
 
 interface ClusterResult {
+  c1zPath: string;
   report: SyncReport;
   grants: Grant[];
   access: EffectiveAccess[];
@@ -33,20 +38,19 @@ function credentialsFor(accountId: string) {
     : { base, assume: [{ roleArn: DEMO.connector.roleArn }] };
 }
 
-async function syncOne(sim: RunningSim, name: string, region: string, accountId: string): Promise<ClusterResult> {
+async function syncOne(sim: RunningSim, name: string, region: string, accountId: string, c1zDir: string): Promise<ClusterResult> {
   const sync: ClusterSync = await syncCluster({
     cluster: { name, region },
     credentials: credentialsFor(accountId),
     endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
   });
-  for await (const _ of sync.resources());
-  for await (const _ of sync.entitlements());
-  const grants: Grant[] = [];
-  for await (const g of sync.grants()) grants.push(g);
+  // The same c1z file a baton-eks run writes (sync.c1z), one per cluster.
+  const c1zPath = join(c1zDir, `${name}.c1z`);
+  const { grants } = await writeSyncC1z(c1zPath, sync);
   const report = sync.finish();
   const access = await computeEffectiveAccess({ grants, cluster: name });
   const ignored = sync.identity.ignored.map((i) => ({ ...(i.principalArn ? { principalArn: i.principalArn } : {}), reason: i.reason }));
-  return { report, grants, access, ignored };
+  return { report, grants, access, ignored, c1zPath };
 }
 
 function describeTarget(a: EffectiveAccess): string {
@@ -127,6 +131,7 @@ function render(results: ClusterResult[], sim: RunningSim, elapsedMs: number): s
     for (const w of r.report.warnings) lines.push(`  ${r.report.cluster.name}: warning: ${w}`);
   }
   lines.push('');
+  lines.push(`c1z files (C1's format, as baton-eks writes them): ${results.map((r) => r.c1zPath).join(', ')}`);
   lines.push(`Simulator: AWS endpoint ${sim.awsEndpoint}; clusters ${sim.clusters().map((c) => `${c.name} ${c.endpoint}`).join(', ')}`);
   return lines.join('\n');
 }
@@ -135,7 +140,7 @@ function render(results: ClusterResult[], sim: RunningSim, elapsedMs: number): s
 export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'keep-running': { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { 'keep-running': { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' }, 'c1z-dir': { type: 'string' } }, strict: true }));
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${DEMO_USAGE}`);
   }
@@ -145,7 +150,9 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
   const sim = await startSim({ world: createDemoWorld, port });
   let keep = false;
   try {
-    const results = await Promise.all(sim.clusters().map((c) => syncOne(sim, c.name, c.region, c.accountId)));
+    const c1zDir = values['c1z-dir'] ?? 'demo-c1z';
+    await mkdir(c1zDir, { recursive: true });
+    const results = await Promise.all(sim.clusters().map((c) => syncOne(sim, c.name, c.region, c.accountId, c1zDir)));
     const elapsed = Date.now() - started;
     if (values.json) io.stdout(JSON.stringify(results.map((r) => ({ report: r.report, effectiveAccess: r.access })), null, 2));
     else io.stdout(render(results, sim, elapsed));

@@ -4,6 +4,7 @@ import { syncCluster, type Grant } from '@eks-access/eks-core';
 import type { SyncCommandConfig } from '../config.js';
 import { writeSnapshotFile } from '../output/snapshot-file.js';
 import { formatSummary } from '../output/summary.js';
+import { writeSyncC1z } from '../output/c1z-file.js';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -30,8 +31,10 @@ export async function runSync(config: SyncCommandConfig, io: CommandIo): Promise
       : {}),
   });
   if (config.progress) io.stderr('\r\x1b[K');
-  const grants: Grant[] = [];
-  if (config.outFile) {
+  let grants: Grant[] = [];
+  if (config.c1zFile) {
+    grants = (await writeSyncC1z(config.c1zFile, sync)).grants;
+  } else if (config.outFile) {
     await writeSnapshotFile(config.outFile, sync, () => sync.finish(), (g) => grants.push(g));
   } else {
     for await (const _ of sync.resources());
@@ -40,6 +43,7 @@ export async function runSync(config: SyncCommandConfig, io: CommandIo): Promise
   }
   const report = sync.finish();
   io.stdout(config.output === 'json' ? JSON.stringify(report, null, 2) : formatSummary(report, grants));
+  if (config.c1zFile) io.stderr(`wrote ${config.c1zFile}\n`);
   if (report.status === 'partial') {
     const failed = Object.entries(report.sources).filter(([, s]) => s.state === 'failed').map(([n]) => n);
     io.stderr(`sync of ${report.cluster.name} is incomplete: ${failed.join(', ')} could not be read (see Sources)\n`);

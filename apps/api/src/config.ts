@@ -1,15 +1,25 @@
 // The API's configuration: one zod schema over the environment, parsed once in main.ts. Every
 // problem is reported at once, naming the variable to set.
+import { parseConfig } from '@eks-access/runtime';
 import { z } from 'zod';
+
+export { ConfigError } from '@eks-access/runtime';
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z.object({
-  DATABASE_URL: z.string({ error: 'is required (postgres://user@host:5432/db)' }).regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-  ENCRYPTION_KEY: z.string({ error: 'is required: 32 random bytes, base64 (openssl rand -base64 32)' }).min(40, 'must be 32 bytes, base64-encoded'),
+  DATABASE_URL: z
+    .string({ error: 'is required (postgres://user@host:5432/db)' })
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  ENCRYPTION_KEY: z
+    .string({ error: 'is required: 32 random bytes, base64 (openssl rand -base64 32)' })
+    .min(40, 'must be 32 bytes, base64-encoded'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -20,23 +30,15 @@ const schema = z.object({
   TRUST_PROXY: booleanString.default(false),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
   /** Key prefix of the queues in Redis; the API and the workers must share it. */
-  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -').default('eks-access'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
+    .default('eks-access'),
 });
 
 export type ApiConfig = z.infer<typeof schema>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Parses the environment into the API config, or throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'} ${i.message}`));
-  }
-  return parsed.data;
+  return parseConfig(schema, env);
 }

@@ -2,94 +2,94 @@
 // Redis rate limiter and per-principal locks, and reconcile expired time-bound grants on a timer.
 import { createDb } from '@eks-access/db';
 import { CredentialCache } from '@eks-access/eks-core';
-import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter } from '@eks-access/queue';
+import {
+  createConsumer,
+  createLockManager,
+  createProducer,
+  createRedisConnection,
+  createRedisRateLimiter,
+} from '@eks-access/queue';
+import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { reconcileExpiries } from './jobs/reconcile-expiries.js';
 import { runProvisioningRequest, type ProvisionJobDeps } from './jobs/run-request.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`eks-access-provisioner: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'provisioner', worker: config.WORKER_ID } });
-  const database = createDb({
-    url: config.DATABASE_URL,
-    encryptionKey: config.ENCRYPTION_KEY,
-    maxConnections: config.PROVISION_CONCURRENCY * 2 + 2,
-    applicationName: 'eks-access-provisioner',
-    onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
-  });
-  const connection = await createRedisConnection({ url: config.REDIS_URL, role: 'worker', logger, name: `provisioner-${config.WORKER_ID}` });
-  const producerConnection = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: `provisioner-producer-${config.WORKER_ID}` });
-  const common = config.AWS_ENDPOINT_URL;
-  const endpoints = {
-    ...((config.AWS_ENDPOINT_URL_STS ?? common) ? { sts: config.AWS_ENDPOINT_URL_STS ?? common } : {}),
-    ...((config.AWS_ENDPOINT_URL_IAM ?? common) ? { iam: config.AWS_ENDPOINT_URL_IAM ?? common } : {}),
-    ...((config.AWS_ENDPOINT_URL_EKS ?? common) ? { eks: config.AWS_ENDPOINT_URL_EKS ?? common } : {}),
-  };
-  const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
-  const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
-  const locks = createLockManager({ connection, prefix: config.QUEUE_PREFIX });
-  const deps: ProvisionJobDeps = {
-    database,
-    producer,
-    limiter,
-    locks,
-    credentialCache: new CredentialCache(),
-    endpoints,
-    workerId: config.WORKER_ID,
-    lockMs: config.JOB_LOCK_MS,
-  };
-  const consumer = createConsumer({
-    connection,
-    queue: 'eks-provision',
-    prefix: config.QUEUE_PREFIX,
-    concurrency: config.PROVISION_CONCURRENCY,
-    logger,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    lockDurationMs: config.JOB_LOCK_MS,
-    stalledIntervalMs: config.STALLED_CHECK_MS,
-    handlers: {
-      'access.grant': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
-      'access.revoke': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
-    },
-  });
-  await consumer.ready();
-  const reconcile = setInterval(() => {
-    reconcileExpiries({ database, producer, locks, workerId: config.WORKER_ID }).then(
-      (n) => n > 0 && logger.info({ queued: n }, 'expired grants queued for revoke'),
-      (err: unknown) => logger.warn({ err }, 'expiry reconciliation failed; will retry'),
-    );
-  }, config.RECONCILE_EVERY_MS);
-  logger.info({ concurrency: config.PROVISION_CONCURRENCY }, 'provisioner ready');
+runMain(
+  'eks-access-provisioner',
+  async () => {
+    const config = loadConfig();
+    const logger = pino({
+      level: config.LOG_LEVEL,
+      base: { service: 'provisioner', worker: config.WORKER_ID },
+    });
+    const database = createDb({
+      url: config.DATABASE_URL,
+      encryptionKey: config.ENCRYPTION_KEY,
+      maxConnections: config.PROVISION_CONCURRENCY * 2 + 2,
+      applicationName: 'eks-access-provisioner',
+      onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
+    });
+    const connection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'worker',
+      logger,
+      name: `provisioner-${config.WORKER_ID}`,
+    });
+    const producerConnection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'producer',
+      logger,
+      name: `provisioner-producer-${config.WORKER_ID}`,
+    });
+    const endpoints = awsEndpoints(config);
+    const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
+    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
+    const locks = createLockManager({ connection, prefix: config.QUEUE_PREFIX });
+    const deps: ProvisionJobDeps = {
+      database,
+      producer,
+      limiter,
+      locks,
+      credentialCache: new CredentialCache(),
+      endpoints,
+      workerId: config.WORKER_ID,
+      lockMs: config.JOB_LOCK_MS,
+    };
+    const consumer = createConsumer({
+      connection,
+      queue: 'eks-provision',
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.PROVISION_CONCURRENCY,
+      logger,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      lockDurationMs: config.JOB_LOCK_MS,
+      stalledIntervalMs: config.STALLED_CHECK_MS,
+      handlers: {
+        'access.grant': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
+        'access.revoke': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
+      },
+    });
+    await consumer.ready();
+    const reconcile = setInterval(() => {
+      reconcileExpiries({ database, producer, locks, workerId: config.WORKER_ID }).then(
+        (n) => n > 0 && logger.info({ queued: n }, 'expired grants queued for revoke'),
+        (err: unknown) => logger.warn({ err }, 'expiry reconciliation failed; will retry'),
+      );
+    }, config.RECONCILE_EVERY_MS);
+    logger.info({ concurrency: config.PROVISION_CONCURRENCY }, 'provisioner ready');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    clearInterval(reconcile);
-    await consumer.close();
-    await limiter.close();
-    await producer.close();
-    connection.disconnect();
-    producerConnection.disconnect();
-    await database.close();
-    logger.info('stopped');
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`eks-access-provisioner: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+    return async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      clearInterval(reconcile);
+      await consumer.close();
+      await limiter.close();
+      await producer.close();
+      connection.disconnect();
+      producerConnection.disconnect();
+      await database.close();
+      logger.info('stopped');
+    };
+  },
+  process,
+);

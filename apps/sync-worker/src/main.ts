@@ -3,88 +3,88 @@
 // taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back.
 import { createDb } from '@eks-access/db';
 import { CredentialCache } from '@eks-access/eks-core';
-import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter } from '@eks-access/queue';
+import {
+  createConsumer,
+  createLockManager,
+  createProducer,
+  createRedisConnection,
+  createRedisRateLimiter,
+} from '@eks-access/queue';
+import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
 import { syncClusterJob, type SyncJobDeps } from './jobs/sync-cluster.js';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`eks-access-sync-worker: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'sync-worker', worker: config.WORKER_ID } });
-  const database = createDb({
-    url: config.DATABASE_URL,
-    encryptionKey: config.ENCRYPTION_KEY,
-    maxConnections: config.SYNC_CONCURRENCY * 2 + 2,
-    applicationName: 'eks-access-sync-worker',
-    onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
-  });
-  const connection = await createRedisConnection({ url: config.REDIS_URL, role: 'worker', logger, name: `sync-worker-${config.WORKER_ID}` });
-  const common = config.AWS_ENDPOINT_URL;
-  const endpoints = {
-    ...((config.AWS_ENDPOINT_URL_STS ?? common) ? { sts: config.AWS_ENDPOINT_URL_STS ?? common } : {}),
-    ...((config.AWS_ENDPOINT_URL_IAM ?? common) ? { iam: config.AWS_ENDPOINT_URL_IAM ?? common } : {}),
-    ...((config.AWS_ENDPOINT_URL_EKS ?? common) ? { eks: config.AWS_ENDPOINT_URL_EKS ?? common } : {}),
-  };
-  const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
-  const producerConnection = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: `sync-worker-producer-${config.WORKER_ID}` });
-  const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
-  const deps: SyncJobDeps = {
-    database,
-    producer,
-    limiter,
-    locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
-    credentialCache: new CredentialCache(),
-    endpoints,
-    workerId: config.WORKER_ID,
-    retention: config.SNAPSHOT_RETENTION,
-    accessEntryConcurrency: config.ACCESS_ENTRY_CONCURRENCY,
-    clusterLockMs: config.JOB_LOCK_MS,
-  };
-  const consumer = createConsumer({
-    connection,
-    queue: 'eks-sync',
-    concurrency: config.SYNC_CONCURRENCY,
-    logger,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    lockDurationMs: config.JOB_LOCK_MS,
-    stalledIntervalMs: config.STALLED_CHECK_MS,
-    prefix: config.QUEUE_PREFIX,
-    handlers: {
-      'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
-      'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
-    },
-  });
-  await consumer.ready();
-  logger.info({ concurrency: config.SYNC_CONCURRENCY }, 'sync worker ready');
+runMain(
+  'eks-access-sync-worker',
+  async () => {
+    const config = loadConfig();
+    const logger = pino({
+      level: config.LOG_LEVEL,
+      base: { service: 'sync-worker', worker: config.WORKER_ID },
+    });
+    const database = createDb({
+      url: config.DATABASE_URL,
+      encryptionKey: config.ENCRYPTION_KEY,
+      maxConnections: config.SYNC_CONCURRENCY * 2 + 2,
+      applicationName: 'eks-access-sync-worker',
+      onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
+    });
+    const connection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'worker',
+      logger,
+      name: `sync-worker-${config.WORKER_ID}`,
+    });
+    const endpoints = awsEndpoints(config);
+    const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
+    const producerConnection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'producer',
+      logger,
+      name: `sync-worker-producer-${config.WORKER_ID}`,
+    });
+    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
+    const deps: SyncJobDeps = {
+      database,
+      producer,
+      limiter,
+      locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
+      credentialCache: new CredentialCache(),
+      endpoints,
+      workerId: config.WORKER_ID,
+      retention: config.SNAPSHOT_RETENTION,
+      accessEntryConcurrency: config.ACCESS_ENTRY_CONCURRENCY,
+      clusterLockMs: config.JOB_LOCK_MS,
+    };
+    const consumer = createConsumer({
+      connection,
+      queue: 'eks-sync',
+      concurrency: config.SYNC_CONCURRENCY,
+      logger,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      lockDurationMs: config.JOB_LOCK_MS,
+      stalledIntervalMs: config.STALLED_CHECK_MS,
+      prefix: config.QUEUE_PREFIX,
+      handlers: {
+        'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
+        'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
+      },
+    });
+    await consumer.ready();
+    logger.info({ concurrency: config.SYNC_CONCURRENCY }, 'sync worker ready');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await consumer.close();
-    await limiter.close();
-    await producer.close();
-    connection.disconnect();
-    producerConnection.disconnect();
-    await database.close();
-    logger.info('stopped');
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`eks-access-sync-worker: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+    return async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await consumer.close();
+      await limiter.close();
+      await producer.close();
+      connection.disconnect();
+      producerConnection.disconnect();
+      await database.close();
+      logger.info('stopped');
+    };
+  },
+  process,
+);

@@ -1,9 +1,13 @@
 // The uploader's configuration: one zod schema over the environment, parsed once in main.ts.
+import { parseConfig } from '@eks-access/runtime';
 import { hostname } from 'node:os';
 import { JOBS } from '@eks-access/queue';
 import { z } from 'zod';
 
-const url = (protocol: RegExp, hint: string) => z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
+export { ConfigError } from '@eks-access/runtime';
+
+const url = (protocol: RegExp, hint: string) =>
+  z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
 
 // "false" must mean false: z.coerce.boolean() would read any non-empty string as true.
 const flag = (fallback: boolean) =>
@@ -18,9 +22,14 @@ const schema = z
   .object({
     DATABASE_URL: url(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
     REDIS_URL: url(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-    ENCRYPTION_KEY: z.string({ error: 'is required: the same key the API uses' }).min(40, 'must be 32 bytes, base64-encoded'),
+    ENCRYPTION_KEY: z
+      .string({ error: 'is required: the same key the API uses' })
+      .min(40, 'must be 32 bytes, base64-encoded'),
     /** Key prefix of the queues in Redis; processes that work together must share it. */
-    QUEUE_PREFIX: z.string().regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -').default('eks-access'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
+      .default('eks-access'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Also the host id this process gives C1 (BATON_HOST_ID in baton-sdk). */
     WORKER_ID: z.string().min(1).max(200).default(`${hostname()}-${process.pid}`),
@@ -37,7 +46,11 @@ const schema = z
     UPLOAD_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(upload.attempts),
     /** Delay after the first failed upload attempt; it doubles with each further one (with jitter). */
     UPLOAD_BACKOFF_MS: z.coerce.number().int().min(10).default(upload.backoff.delayMs),
-    UPLOAD_MAX_BACKOFF_MS: z.coerce.number().int().min(10).default(10 * 60_000),
+    UPLOAD_MAX_BACKOFF_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .default(10 * 60_000),
     /** Uploads run at once by this process. */
     UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
     /** Uploads per second to one C1 tenant, shared by every uploader process (it slows down when C1 throttles). */
@@ -56,26 +69,26 @@ const schema = z
   })
   .superRefine((c, ctx) => {
     if (c.C1_TOKEN_URL?.startsWith('http:') && c.C1_TLS) {
-      ctx.addIssue({ code: 'custom', path: ['C1_TLS'], message: 'must be false when C1_TOKEN_URL is a plain http:// URL (set C1_TLS=false, local stand-in only)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['C1_TLS'],
+        message:
+          'must be false when C1_TOKEN_URL is a plain http:// URL (set C1_TLS=false, local stand-in only)',
+      });
     }
     if (c.UPLOAD_MAX_BACKOFF_MS < c.UPLOAD_BACKOFF_MS) {
-      ctx.addIssue({ code: 'custom', path: ['UPLOAD_MAX_BACKOFF_MS'], message: 'must be at least UPLOAD_BACKOFF_MS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['UPLOAD_MAX_BACKOFF_MS'],
+        message: 'must be at least UPLOAD_BACKOFF_MS',
+      });
     }
   });
 
 export type UploaderConfig = z.infer<typeof schema>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Parses the environment, or throws one ConfigError naming every variable to fix. */
+/** Parses the environment, or throws one ConfigError (from @eks-access/runtime) naming every variable to fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): UploaderConfig {
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
-  return parsed.data;
+  return parseConfig(schema, env);
 }

@@ -8,111 +8,126 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHelloInfo } from '@eks-access/c1';
 import { createDb } from '@eks-access/db';
-import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter } from '@eks-access/queue';
+import {
+  createConsumer,
+  createLockManager,
+  createProducer,
+  createRedisConnection,
+  createRedisRateLimiter,
+} from '@eks-access/queue';
+import { runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
 import { tenantRateSettings, type C1Endpoint } from './c1.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { uploadSnapshotJob, type UploadJobDeps } from './jobs/upload-snapshot.js';
 import { createClusterLoops } from './service/cluster-loops.js';
 
 const VERSION = '0.1.0';
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`eks-access-uploader: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'uploader', worker: config.WORKER_ID } });
-  const database = createDb({
-    url: config.DATABASE_URL,
-    encryptionKey: config.ENCRYPTION_KEY,
-    maxConnections: config.UPLOAD_CONCURRENCY * 2 + 4,
-    applicationName: 'eks-access-uploader',
-    onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
-  });
-  const workerConnection = await createRedisConnection({ url: config.REDIS_URL, role: 'worker', logger, name: `uploader-${config.WORKER_ID}` });
-  const connection = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: `uploader-producer-${config.WORKER_ID}` });
-  // The queue's retries must outlast the upload's budget in Postgres, or a pending upload would
-  // be left without a job.
-  const producer = createProducer({
-    connection,
-    prefix: config.QUEUE_PREFIX,
-    policies: { 'upload.snapshot': { attempts: config.UPLOAD_MAX_ATTEMPTS, backoff: { type: 'exponential', delayMs: config.UPLOAD_BACKOFF_MS, jitter: 0.5 } } },
-  });
-  const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX, settingsFor: () => tenantRateSettings(config.C1_TENANT_RATE_PER_SECOND) });
-  const c1: C1Endpoint = {
-    hostId: config.WORKER_ID,
-    tls: config.C1_TLS,
-    ...(config.C1_API_HOST ? { apiHost: config.C1_API_HOST } : {}),
-    ...(config.C1_TOKEN_URL ? { tokenUrl: config.C1_TOKEN_URL } : {}),
-  };
-  const workDir = config.WORK_DIR ?? join(tmpdir(), 'eks-access-uploader');
-  await mkdir(workDir, { recursive: true });
-  const uploadDeps: UploadJobDeps = {
-    database,
-    limiter,
-    c1,
-    workerId: config.WORKER_ID,
-    backoff: { baseMs: config.UPLOAD_BACKOFF_MS, maxMs: config.UPLOAD_MAX_BACKOFF_MS },
-    workDir,
-  };
-  const consumer = createConsumer({
-    connection: workerConnection,
-    queue: 'c1-upload',
-    concurrency: config.UPLOAD_CONCURRENCY,
-    logger,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    lockDurationMs: config.JOB_LOCK_MS,
-    stalledIntervalMs: config.STALLED_CHECK_MS,
-    prefix: config.QUEUE_PREFIX,
-    handlers: { 'upload.snapshot': (payload, ctx) => uploadSnapshotJob(uploadDeps, payload, ctx) },
-  });
-  await consumer.ready();
-  const loops = createClusterLoops({
-    database,
-    producer,
-    locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
-    logger,
-    c1,
-    helloInfo: defaultHelloInfo({
-      packageName: '@eks-access/uploader',
-      packageVersion: VERSION,
-      displayName: 'Amazon EKS (eks-access-connector)',
-      description: 'Who can get into which EKS cluster with which permissions',
-    }),
-    lockMs: config.LOOP_LOCK_MS,
-    scanMs: config.CLUSTER_SCAN_MS,
-    pollMs: config.TASK_POLL_MS,
-    uploadMaxAttempts: config.UPLOAD_MAX_ATTEMPTS,
-  });
-  loops.start();
-  logger.info({ concurrency: config.UPLOAD_CONCURRENCY, c1ApiHost: config.C1_API_HOST ?? 'from each client id' }, 'uploader ready');
+runMain(
+  'eks-access-uploader',
+  async () => {
+    const config = loadConfig();
+    const logger = pino({ level: config.LOG_LEVEL, base: { service: 'uploader', worker: config.WORKER_ID } });
+    const database = createDb({
+      url: config.DATABASE_URL,
+      encryptionKey: config.ENCRYPTION_KEY,
+      maxConnections: config.UPLOAD_CONCURRENCY * 2 + 4,
+      applicationName: 'eks-access-uploader',
+      onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
+    });
+    const workerConnection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'worker',
+      logger,
+      name: `uploader-${config.WORKER_ID}`,
+    });
+    const connection = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'producer',
+      logger,
+      name: `uploader-producer-${config.WORKER_ID}`,
+    });
+    // The queue's retries must outlast the upload's budget in Postgres, or a pending upload would
+    // be left without a job.
+    const producer = createProducer({
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      policies: {
+        'upload.snapshot': {
+          attempts: config.UPLOAD_MAX_ATTEMPTS,
+          backoff: { type: 'exponential', delayMs: config.UPLOAD_BACKOFF_MS, jitter: 0.5 },
+        },
+      },
+    });
+    const limiter = createRedisRateLimiter({
+      connection,
+      logger,
+      prefix: config.QUEUE_PREFIX,
+      settingsFor: () => tenantRateSettings(config.C1_TENANT_RATE_PER_SECOND),
+    });
+    const c1: C1Endpoint = {
+      hostId: config.WORKER_ID,
+      tls: config.C1_TLS,
+      ...(config.C1_API_HOST ? { apiHost: config.C1_API_HOST } : {}),
+      ...(config.C1_TOKEN_URL ? { tokenUrl: config.C1_TOKEN_URL } : {}),
+    };
+    const workDir = config.WORK_DIR ?? join(tmpdir(), 'eks-access-uploader');
+    await mkdir(workDir, { recursive: true });
+    const uploadDeps: UploadJobDeps = {
+      database,
+      limiter,
+      c1,
+      workerId: config.WORKER_ID,
+      backoff: { baseMs: config.UPLOAD_BACKOFF_MS, maxMs: config.UPLOAD_MAX_BACKOFF_MS },
+      workDir,
+    };
+    const consumer = createConsumer({
+      connection: workerConnection,
+      queue: 'c1-upload',
+      concurrency: config.UPLOAD_CONCURRENCY,
+      logger,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      lockDurationMs: config.JOB_LOCK_MS,
+      stalledIntervalMs: config.STALLED_CHECK_MS,
+      prefix: config.QUEUE_PREFIX,
+      handlers: { 'upload.snapshot': (payload, ctx) => uploadSnapshotJob(uploadDeps, payload, ctx) },
+    });
+    await consumer.ready();
+    const loops = createClusterLoops({
+      database,
+      producer,
+      locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
+      logger,
+      c1,
+      helloInfo: defaultHelloInfo({
+        packageName: '@eks-access/uploader',
+        packageVersion: VERSION,
+        displayName: 'Amazon EKS (eks-access-connector)',
+        description: 'Who can get into which EKS cluster with which permissions',
+      }),
+      lockMs: config.LOOP_LOCK_MS,
+      scanMs: config.CLUSTER_SCAN_MS,
+      pollMs: config.TASK_POLL_MS,
+      uploadMaxAttempts: config.UPLOAD_MAX_ATTEMPTS,
+    });
+    loops.start();
+    logger.info(
+      { concurrency: config.UPLOAD_CONCURRENCY, c1ApiHost: config.C1_API_HOST ?? 'from each client id' },
+      'uploader ready',
+    );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await loops.stop();
-    await consumer.close();
-    await limiter.close();
-    await producer.close();
-    workerConnection.disconnect();
-    connection.disconnect();
-    await database.close();
-    logger.info('stopped');
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`eks-access-uploader: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+    return async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await loops.stop();
+      await consumer.close();
+      await limiter.close();
+      await producer.close();
+      workerConnection.disconnect();
+      connection.disconnect();
+      await database.close();
+      logger.info('stopped');
+    };
+  },
+  process,
+);

@@ -1,0 +1,82 @@
+// What every process of the product starts with, written once: the environment parsed by a zod
+// schema into a config (one error naming every variable to fix), AWS endpoint overrides, and a main
+// that exits 2 on bad configuration, 1 on a failed start, and shuts down once on SIGTERM/SIGINT.
+// It takes the environment as an argument: only each app's config.ts hands it process.env.
+import type { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` with `schema`, or throws one ConfigError listing every problem with its variable. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success)
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'} ${i.message}`),
+    );
+  return parsed.data;
+}
+
+export interface AwsEndpointSettings {
+  AWS_ENDPOINT_URL?: string | undefined;
+  AWS_ENDPOINT_URL_STS?: string | undefined;
+  AWS_ENDPOINT_URL_IAM?: string | undefined;
+  AWS_ENDPOINT_URL_EKS?: string | undefined;
+}
+
+/** Custom endpoints per AWS service (the simulator, VPC endpoints): the service's own, else the common one. */
+export function awsEndpoints(config: AwsEndpointSettings): { sts?: string; iam?: string; eks?: string } {
+  const out: { sts?: string; iam?: string; eks?: string } = {};
+  const sts = config.AWS_ENDPOINT_URL_STS ?? config.AWS_ENDPOINT_URL;
+  const iam = config.AWS_ENDPOINT_URL_IAM ?? config.AWS_ENDPOINT_URL;
+  const eks = config.AWS_ENDPOINT_URL_EKS ?? config.AWS_ENDPOINT_URL;
+  if (sts) out.sts = sts;
+  if (iam) out.iam = iam;
+  if (eks) out.eks = eks;
+  return out;
+}
+
+export interface Process {
+  once(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  exit(code: number): never;
+  stderr: { write(text: string): unknown };
+}
+
+/**
+ * Runs a process's start function. It returns the stop function; the first SIGTERM or SIGINT calls
+ * it once. A ConfigError exits 2 with its list of problems; any other failure to start exits 1.
+ */
+export function runMain(
+  name: string,
+  start: () => Promise<(signal: string) => Promise<void>>,
+  proc: Process,
+): void {
+  start().then(
+    (stop) => {
+      let stopping = false;
+      const onSignal = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        void stop(signal);
+      };
+      proc.once('SIGTERM', () => onSignal('SIGTERM'));
+      proc.once('SIGINT', () => onSignal('SIGINT'));
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        proc.stderr.write(`${name}: ${err.message}\n`);
+        proc.exit(2);
+        return;
+      }
+      proc.stderr.write(`${name}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      proc.exit(1);
+    },
+  );
+}

@@ -19,6 +19,8 @@ const schema = z.object({
   ACCESS_ENTRY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  /** How often runs are checked against their jobs (see jobs/reconcile-runs.ts). */
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
   /** A crashed worker's job goes to another worker after its lock lapses and a stall check runs. */
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),

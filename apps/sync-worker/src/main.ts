@@ -13,6 +13,7 @@ import {
 import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
+import { reconcileRuns } from './jobs/reconcile-runs.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
 import { syncClusterJob, type SyncJobDeps } from './jobs/sync-cluster.js';
 
@@ -73,10 +74,17 @@ runMain(
       },
     });
     await consumer.ready();
+    const janitor = setInterval(() => {
+      reconcileRuns({ database, producer, locks: deps.locks, staleAfterMs: config.JOB_LOCK_MS * 4 }).then(
+        (r) => (r.failed > 0 || r.requeued > 0) && logger.warn(r, 'sync runs whose job was lost were fixed'),
+        (err: unknown) => logger.warn({ err }, 'sync run reconciliation failed; will retry'),
+      );
+    }, config.RECONCILE_EVERY_MS);
     logger.info({ concurrency: config.SYNC_CONCURRENCY }, 'sync worker ready');
 
     return async (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      clearInterval(janitor);
       await consumer.close();
       await limiter.close();
       await producer.close();

@@ -120,3 +120,4 @@ export {
 export type { Upload, NewUpload, UploadBackoff, UploadFailure, UploadFilters, StartUploadResult } from './queries/uploads.js';
 export { UPLOAD_STATUSES } from './schema.js';
 export type { UploadStatus, UploadError } from './schema.js';
+export { listStaleSyncRuns } from './queries/sync-runs.js';

@@ -126,6 +126,19 @@ export function createProducer(options: ProducerOptions) {
       return this.enqueue(name, payload, opts);
     },
 
+    /**
+     * The state of the job a payload maps to (its deterministic id): BullMQ's state, or `missing`
+     * when no such job is kept (never added, removed, or lost with Redis).
+     */
+    async jobState<N extends JobName>(name: N, payload: JobPayloadInput<N>): Promise<string> {
+      const parsed = parsePayload(name, payload);
+      if (!parsed.ok) throw new InvalidJobPayloadError(name, parsed.problems);
+      const jobId = jobIdFor(name, parsed.value);
+      if (jobId === undefined) return 'missing';
+      const job = await queueFor(JOBS[name].queue).getJob(jobId);
+      return job ? await job.getState() : 'missing';
+    },
+
     /** Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). */
     async upsertSchedule(clusterId: string, schedule: Schedule): Promise<void> {
       const parsed = parsePayload('cluster.scheduled-sync', { clusterId });

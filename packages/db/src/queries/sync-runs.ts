@@ -435,3 +435,20 @@ export async function getSyncRunStats(database: Database, options: { windowMs: n
   const apiCalls = Object.fromEntries(Object.entries(row?.api_calls ?? {}).map(([op, v]) => [op, { calls: Number(v.calls), throttled: Number(v.throttled) }]));
   return { runs, lastDurations: (row?.durations ?? []).map((d) => ({ clusterId: d.clusterId, seconds: Number(d.seconds) })), apiCalls };
 }
+
+/**
+ * Queued or running runs that have been so for longer than `olderThanMs` (by when they were queued
+ * or last started): what the run janitor checks against the queue.
+ */
+export async function listStaleSyncRuns(database: Database, olderThanMs: number, limit = 200): Promise<SyncRun[]> {
+  return database.db
+    .select()
+    .from(syncRuns)
+    .where(
+      and(
+        inArray(syncRuns.status, ACTIVE_STATUSES),
+        sql`coalesce(${syncRuns.startedAt}, ${syncRuns.queuedAt}) < now() - make_interval(secs => ${olderThanMs / 1000})`,
+      ),
+    )
+    .limit(limit);
+}

@@ -1,6 +1,6 @@
 // The API's configuration: one zod schema over the environment, parsed once in main.ts. Every
 // problem is reported at once, naming the variable to set.
-import { parseConfig } from '@eks-access/runtime';
+import { connectionEnv, parseConfig } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
@@ -10,30 +10,15 @@ const booleanString = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z.object({
-  DATABASE_URL: z
-    .string({ error: 'is required (postgres://user@host:5432/db)' })
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
-    .default('redis://127.0.0.1:6379'),
-  ENCRYPTION_KEY: z
-    .string({ error: 'is required: 32 random bytes, base64 (openssl rand -base64 32)' })
-    .min(40, 'must be 32 bytes, base64-encoded'),
+  ...connectionEnv,
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A key accepted with every scope, for local runs (docker compose); never set it in production. */
   BOOTSTRAP_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   TRUST_PROXY: booleanString.default(false),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
-  /** Key prefix of the queues in Redis; the API and the workers must share it. */
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
-    .default('eks-access'),
 });
 
 export type ApiConfig = z.infer<typeof schema>;

@@ -1,35 +1,15 @@
 // The provisioner's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig } from '@eks-access/runtime';
-import { hostname } from 'node:os';
+import { parseConfig, workerEnv, awsEndpointEnv } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
 
-const url = (protocol: RegExp, hint: string) =>
-  z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
-
 const schema = z.object({
-  DATABASE_URL: url(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  REDIS_URL: url(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-  ENCRYPTION_KEY: z
-    .string({ error: 'is required: the same key the API uses' })
-    .min(40, 'must be 32 bytes, base64-encoded'),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
-    .default('eks-access'),
+  ...workerEnv,
+  ...awsEndpointEnv,
   PROVISION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How often expired time-bound grants are looked for (the safety net behind the scheduled revokes). */
   RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(30_000),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
-  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
-  STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  AWS_ENDPOINT_URL: z.url().optional(),
-  AWS_ENDPOINT_URL_STS: z.url().optional(),
-  AWS_ENDPOINT_URL_IAM: z.url().optional(),
-  AWS_ENDPOINT_URL_EKS: z.url().optional(),
 });
 
 export type ProvisionerConfig = z.infer<typeof schema>;

@@ -1,13 +1,9 @@
 // The uploader's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig } from '@eks-access/runtime';
-import { hostname } from 'node:os';
+import { parseConfig, workerEnv } from '@eks-access/runtime';
 import { JOBS } from '@eks-access/queue';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
-
-const url = (protocol: RegExp, hint: string) =>
-  z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
 
 // "false" must mean false: z.coerce.boolean() would read any non-empty string as true.
 const flag = (fallback: boolean) =>
@@ -20,19 +16,7 @@ const upload = JOBS['upload.snapshot'];
 
 const schema = z
   .object({
-    DATABASE_URL: url(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-    REDIS_URL: url(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-    ENCRYPTION_KEY: z
-      .string({ error: 'is required: the same key the API uses' })
-      .min(40, 'must be 32 bytes, base64-encoded'),
-    /** Key prefix of the queues in Redis; processes that work together must share it. */
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
-      .default('eks-access'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Also the host id this process gives C1 (BATON_HOST_ID in baton-sdk). */
-    WORKER_ID: z.string().min(1).max(200).default(`${hostname()}-${process.pid}`),
+    ...workerEnv,
     /** `host:port` of C1's gRPC API instead of the tenant host in each client id (BATON_C1_API_HOST). */
     C1_API_HOST: z
       .string()
@@ -63,9 +47,6 @@ const schema = z
     TASK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
     /** Where c1z files are written before upload (default: the OS temp dir). */
     WORK_DIR: z.string().min(1).optional(),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
-    JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
-    STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (c.C1_TOKEN_URL?.startsWith('http:') && c.C1_TLS) {

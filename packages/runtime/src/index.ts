@@ -2,7 +2,8 @@
 // schema into a config (one error naming every variable to fix), AWS endpoint overrides, and a main
 // that exits 2 on bad configuration, 1 on a failed start, and shuts down once on SIGTERM/SIGINT.
 // It takes the environment as an argument: only each app's config.ts hands it process.env.
-import type { z } from 'zod';
+import { hostname } from 'node:os';
+import { z } from 'zod';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -80,3 +81,41 @@ export function runMain(
     },
   );
 }
+
+const url = (protocol: RegExp, hint: string) =>
+  z.string({ error: `is required (${hint.replace('must be ', '')})` }).regex(protocol, hint);
+
+/** The variables every process that uses Postgres and Redis reads, validated the same way everywhere. */
+export const connectionEnv = {
+  DATABASE_URL: url(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  REDIS_URL: url(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  ENCRYPTION_KEY: z
+    .string({
+      error: 'is required: 32 random bytes, base64 (openssl rand -base64 32); the same key in every process',
+    })
+    .min(40, 'must be 32 bytes, base64-encoded'),
+  /** Key prefix of the queues in Redis; processes that work together must share it. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]{1,50}$/, 'letters, digits, _ and -')
+    .default('eks-access'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+};
+
+/** What every queue worker adds: its id, and the job-lock timings that decide how fast a dead worker's job moves on. */
+export const workerEnv = {
+  ...connectionEnv,
+  WORKER_ID: z.string().min(1).max(200).default(`${hostname()}-${process.pid}`),
+  /** A crashed worker's job goes to another worker after its lock lapses and a stall check runs. */
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),
+};
+
+/** Custom AWS endpoints (the simulator, VPC endpoints); per service when they differ. See `awsEndpoints`. */
+export const awsEndpointEnv = {
+  AWS_ENDPOINT_URL: z.url().optional(),
+  AWS_ENDPOINT_URL_STS: z.url().optional(),
+  AWS_ENDPOINT_URL_IAM: z.url().optional(),
+  AWS_ENDPOINT_URL_EKS: z.url().optional(),
+};

@@ -2,7 +2,7 @@
 #   build      installs the workspace from the lockfile and compiles every package to dist/
 #   runtime    production dependencies only, compiled code, non-root
 #   api | sync-worker | provisioner | uploader | c1-standin | eks-sim | cli   one target per process
-FROM node:20-bookworm-slim AS base
+FROM node:24.22.3-bookworm-slim AS base
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true TURBO_TELEMETRY_DISABLED=1
 RUN npm install -g pnpm@12.4.2
 WORKDIR /app
@@ -16,7 +16,7 @@ RUN pnpm build
 # Keep only what runs: production dependencies of every workspace package.
 RUN pnpm install --frozen-lockfile --prod
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 ENV NODE_ENV=production AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 WORKDIR /app
 COPY --from=build /app /app

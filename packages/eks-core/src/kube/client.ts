@@ -2,7 +2,7 @@
 // DescribeCluster reported (keep-alive agent shared by every call), the EKS bearer token applied
 // per request (re-minted before expiry, and once more after a 401), and every call run under the
 // call policy (rate limit per cluster, retries, counts).
-import { Agent } from 'node:https';
+import { Agent } from 'undici';
 import {
   CoreV1Api,
   RbacAuthorizationV1Api,
@@ -52,13 +52,14 @@ export class KubeClient {
     private readonly tokens: EksTokenSource,
     private readonly policy: CallPolicy,
   ) {
-    this.agent = new Agent({ ca: Buffer.from(target.caData, 'base64').toString('utf8'), keepAlive: true, maxSockets: 16 });
+    // client-node 2.x fetches through undici: the CA pin and the connection pool are a dispatcher.
+    this.agent = new Agent({ connect: { ca: Buffer.from(target.caData, 'base64').toString('utf8') }, connections: 16 });
     const agent = this.agent;
     const auth: SecurityAuthentication = {
       getName: () => 'eks-bearer-token',
       applySecurityAuthentication: async (context: RequestContext) => {
         context.setHeaderParam('Authorization', `Bearer ${await tokens.get()}`);
-        context.setAgent(agent);
+        context.setDispatcher(agent);
       },
     };
     const config = createConfiguration({ baseServer: new ServerConfiguration(target.endpoint, {}), authMethods: { default: auth } });
@@ -150,6 +151,7 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    // Pending requests are already settled by the time a session closes; destroy frees the sockets.
+    void this.agent.destroy().catch(() => undefined);
   }
 }

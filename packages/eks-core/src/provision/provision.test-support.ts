@@ -1,7 +1,7 @@
 // Shared set-up of the provisioning tests: the demo world plus principals that start with no
 // access anywhere, a connector that may write in every cluster, sessions as the provisioner opens
 // them, and "act as the principal": mint its own EKS token and call the simulated API server.
-import { Agent } from 'node:https';
+import { Agent } from 'undici';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CoreV1Api,
@@ -204,7 +204,7 @@ export async function listConfigMapsAs(
     region: info.region,
     clusterName: info.name,
   });
-  const agent = new Agent({ ca: Buffer.from(info.caData, 'base64').toString('utf8') });
+  const agent = new Agent({ connect: { ca: Buffer.from(info.caData, 'base64').toString('utf8') } });
   const api = new CoreV1Api(
     createConfiguration({
       baseServer: new ServerConfiguration(info.endpoint, {}),
@@ -213,7 +213,7 @@ export async function listConfigMapsAs(
           getName: () => 'eks-token',
           applySecurityAuthentication: async (ctx: RequestContext) => {
             ctx.setHeaderParam('Authorization', `Bearer ${token}`);
-            ctx.setAgent(agent);
+            ctx.setDispatcher(agent);
           },
         },
       },
@@ -228,7 +228,7 @@ export async function listConfigMapsAs(
     if (code === 403) return 'forbidden';
     throw err;
   } finally {
-    agent.destroy();
+    await agent.destroy();
   }
 }
 

@@ -63,7 +63,7 @@ function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
 function binding(b: V1ClusterRoleBinding | V1RoleBinding): KubeBindingRecord {
   return {
     meta: meta(b.metadata),
-    roleRef: { kind: b.roleRef.kind, name: b.roleRef.name, apiGroup: b.roleRef.apiGroup },
+    roleRef: { kind: b.roleRef.kind, name: b.roleRef.name, apiGroup: b.roleRef.apiGroup ?? 'rbac.authorization.k8s.io' },
     subjects: (b.subjects ?? []).map((s) => ({
       kind: s.kind,
       name: s.name,

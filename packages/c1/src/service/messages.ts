@@ -1,6 +1,6 @@
 // TypeScript shapes of the service-mode messages as protobufjs decodes them (camelCase fields,
 // absent fields undefined), their codecs, and the annotations C1 reads from grant and revoke
-// results. Field numbers live in src/proto/connectorapi/*.proto.
+// results. Field numbers live in src/proto (baton.proto and the c1.connector.v2 files).
 import { codecFor, type Codec, typeNameOf } from './proto.js';
 
 /** `google.protobuf.Any`. */

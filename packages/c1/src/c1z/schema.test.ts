@@ -76,8 +76,8 @@ describe('the c1z SQLite schema', () => {
     baton.exec(readFileSync(new URL('./testdata/baton-sdk-v1-schema.sql', import.meta.url), 'utf8'));
   });
 
-  afterAll(() => {
-    opened?.close();
+  afterAll(async () => {
+    await opened?.close();
     baton?.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -150,15 +150,18 @@ describe('runServiceLoop against the stand-in', () => {
     const from = standIn.calls('GetTask').length;
     const { logger } = start({});
     await waitForCall(from);
+    const resetAtMs = Date.now() + waitMs;
     standIn.failNext('GetTask', 1, {
       code: 'RESOURCE_EXHAUSTED',
-      rateLimit: { remaining: 0, resetAtMs: Date.now() + waitMs, limit: 100 },
+      rateLimit: { remaining: 0, resetAtMs, limit: 100 },
     });
     const limited = await waitForCall(from, (c) => !c.ok);
     const next = await waitForCall(from, (c) => c.at > limited.at);
-    expect(next.at - limited.at).toBeGreaterThanOrEqual(waitMs - 50);
+    // Measured against reset_at itself: how late the limited call arrived does not matter. The
+    // few milliseconds allow for reset_at travelling as whole milliseconds.
+    expect(next.at).toBeGreaterThanOrEqual(resetAtMs - 5);
     const retry = logger.lines.find((l) => l.msg === 'c1 get task failed; retrying');
-    expect(retry?.fields.delayMs).toBeGreaterThanOrEqual(waitMs - 50);
+    expect(retry?.fields.delayMs).toBeGreaterThan(0);
   });
 
   it('spreads the time to reset over the remaining calls', () => {

@@ -17,9 +17,16 @@ export {
   generateClientCredentials,
   parseClientId,
   parseClientSecret,
+  parseClientSecretKey,
   resolveTokenUrl,
 } from './credentials.js';
-export type { AccessToken, GeneratedClientCredentials, ParsedClientId, TokenSource } from './credentials.js';
+export type {
+  AccessToken,
+  ClientSecretKey,
+  GeneratedClientCredentials,
+  ParsedClientId,
+  TokenSource,
+} from './credentials.js';
 export { C1Error, classifyGrpcError, isNonRetryable, rateLimitWaitMs } from './errors.js';
 export type { C1ErrorCode } from './errors.js';
 export { defaultHelloInfo } from './hello-info.js';

@@ -41,13 +41,29 @@ export type {
   SyncFullResult,
   TaskContext,
 } from './loop.js';
-export { grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, hasAnnotation } from './messages.js';
+export {
+  grantAlreadyExistsAnnotation,
+  grantAlreadyRevokedAnnotation,
+  hasAnnotation,
+  TASK_TYPES,
+} from './messages.js';
 export type {
   AnyMessage,
   Entitlement,
+  EventFeedMetadata,
+  SyncFullTaskPayload,
+  TaskType,
   Grant,
   RateLimitDescription,
   Resource,
   ResourceId,
 } from './messages.js';
-export type { C1Task, GrantTask, HelloTask, RevokeTask, SyncFullTask, UnsupportedTask } from './tasks.js';
+export type {
+  C1Task,
+  GrantTask,
+  HelloTask,
+  ListEventFeedsTask,
+  RevokeTask,
+  SyncFullTask,
+  UnsupportedTask,
+} from './tasks.js';

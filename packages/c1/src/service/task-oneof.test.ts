@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { protoType } from '../proto.js';
+import { TASK_TYPES } from './messages.js';
 
 // What C1 can send: our baton.proto against a list transcribed from baton-sdk's own file.
 const upstream = JSON.parse(
@@ -19,6 +20,11 @@ describe('the Task message', () => {
     expect(oneof).toBeDefined();
     const ours = (oneof?.fieldsArray ?? []).map((f) => [snake(f.name), f.id, f.type]);
     expect(ours).toEqual(upstream.taskTypeOneof);
+  });
+
+  it('names the same members in the TypeScript list the loop and the stand-in use', () => {
+    const oneof = protoType('c1.connectorapi.baton.v1.Task').oneofs.taskType;
+    expect([...TASK_TYPES]).toEqual(oneof?.fieldsArray.map((f) => f.name));
   });
 
   it('declares every SyncFullTask field, options 5 to 7 included', () => {

@@ -59,18 +59,11 @@ export function taskFromMessage(message: TaskMessage | undefined): C1Task | unde
     // expects an answer for it.
     return id ? { kind: 'unsupported', id, taskType: 'unknown' } : undefined;
   }
-  switch (message.taskType) {
-    case 'hello':
-      return { kind: 'hello', id };
-    case 'syncFull':
-      return { kind: 'syncFull', id, syncFull: message.syncFull ?? {} };
-    case 'grant':
-      return { kind: 'grant', id, grant: message.grant ?? {} };
-    case 'revoke':
-      return { kind: 'revoke', id, revoke: message.revoke ?? {} };
-    case 'listEventFeeds':
-      return { kind: 'listEventFeeds', id };
-    default:
-      return { kind: 'unsupported', id, taskType: message.taskType };
-  }
+  const type = message.taskType;
+  if (type === 'hello') return { kind: 'hello', id };
+  if (type === 'syncFull') return { kind: 'syncFull', id, syncFull: message.syncFull ?? {} };
+  if (type === 'grant') return { kind: 'grant', id, grant: message.grant ?? {} };
+  if (type === 'revoke') return { kind: 'revoke', id, revoke: message.revoke ?? {} };
+  if (type === 'listEventFeeds') return { kind: 'listEventFeeds', id };
+  return { kind: 'unsupported', id, taskType: type };
 }

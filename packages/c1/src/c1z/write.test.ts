@@ -278,7 +278,14 @@ function expectedGrant(grant: CoreGrant): C1Grant {
 describe('writeC1z round trip', () => {
   it('reports what it wrote', () => {
     expect(written.syncId).toBe(syncId);
-    expect(written.counts).toEqual({ resourceTypes: 8, resources: 7, entitlements: 3, grants: 6 });
+    expect(written.counts).toEqual({
+      resourceTypes: 8,
+      resources: 7,
+      entitlements: 3,
+      grants: 6,
+      expandedGrants: 0,
+    });
+    expect(written.syncType).toBe('full');
     expect(written.fileBytes).toBe(readFileSync(path).length);
     expect(written.databaseBytes).toBe(contents.info.databaseBytes);
   });
@@ -305,6 +312,26 @@ describe('writeC1z round trip', () => {
         linkedSyncId: '',
         supportsDiff: 1,
         grantsBackfilled: 1,
+        // As Go's encoding/json writes c1.reader.v2.SyncStats: zeros and empty maps left out,
+        // every catalogued resource type in the resource counts.
+        stats: JSON.stringify({
+          resource_types: 8,
+          resources: 7,
+          entitlements: 3,
+          grants: 6,
+          resources_by_resource_type: {
+            access_policy: 1,
+            cluster_role: 1,
+            configmap: 1,
+            iam_user: 0,
+            k8s_group: 1,
+            namespace: 1,
+            role: 1,
+            service_account: 1,
+          },
+          grants_by_resource_type: { access_policy: 2, cluster_role: 3, role: 1 },
+          entitlements_by_resource_type: { access_policy: 1, configmap: 1, role: 1 },
+        }),
       },
     ]);
   });

@@ -6,10 +6,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { C1zError } from './errors.js';
+import { expandGrants } from './expand.js';
 import { isKsuid, newKsuid } from './ksuid.js';
 import { encodeEntitlement, encodeGrant, encodeResource, encodeResourceType } from './messages.js';
 import type { C1AccountType, C1Resource, C1ResourceType, C1Snapshot, C1Source, C1Trait } from './model.js';
 import { C1Z_MAGIC, C1Z_SCHEMA, formatC1zTime, WRITE_PRAGMAS } from './schema.js';
+import { syncStatsJson } from './stats.js';
+import {
+  type C1SyncOptions,
+  type C1SyncType,
+  expandsGrants,
+  selectForSync,
+  selectsSubset,
+  syncTypeOf,
+} from './sync-options.js';
 import { compressToFrame } from './zstd.js';
 
 /** baton-kubernetes lists service accounts as USER-trait resources of account type SERVICE. */
@@ -32,12 +42,23 @@ export interface WriteC1zOptions {
   tmpDir?: string;
   /** Called after each committed batch, with the rows written so far in the current table. */
   onProgress?: (progress: { table: string; rows: number }) => void;
+  /** What the C1 sync task asked for (targeted resources, skips, grant expansion); a full sync of everything when absent. */
+  sync?: C1SyncOptions;
 }
 
 export interface WriteC1zResult {
   path: string;
   syncId: string;
-  counts: { resourceTypes: number; resources: number; entitlements: number; grants: number };
+  /** `v1_sync_runs.sync_type`: `full`, `partial` (targeted resources) or `resources_only`. */
+  syncType: C1SyncType;
+  /** Rows written from the snapshot; `expandedGrants` are the grants expansion added on top. */
+  counts: {
+    resourceTypes: number;
+    resources: number;
+    entitlements: number;
+    grants: number;
+    expandedGrants: number;
+  };
   /** Size of the SQLite database (the zstd frame's content size). */
   databaseBytes: number;
   /** Size of the c1z file. */
@@ -67,6 +88,9 @@ export async function writeC1z(
   const startedAt = options.startedAt ?? new Date();
   const batchSize = Math.max(1, options.batchSize ?? 20_000);
   const accountTypes = { ...DEFAULT_ACCOUNT_TYPES, ...options.accountTypes };
+  const sync = options.sync ?? {};
+  const syncType = syncTypeOf(sync);
+  const source = selectsSubset(sync) ? selectForSync(snapshot, sync) : snapshot;
   const workDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c1z-'));
   const dbPath = join(workDir, 'db');
   const tmpPath = `${path}.tmp`;
@@ -77,18 +101,23 @@ export async function writeC1z(
     try {
       for (const pragma of WRITE_PRAGMAS) db.pragma(pragma);
       for (const statement of C1Z_SCHEMA) db.exec(statement);
+      // As baton-sdk records a new sync: grants_backfilled = 1; supports_diff = 1 once a full
+      // sync's data collection is complete (partial and resources-only syncs never set it).
       db.prepare(
         `insert into v1_sync_runs (sync_id, started_at, sync_token, sync_type, parent_sync_id, linked_sync_id, supports_diff, grants_backfilled)
-         values (?, ?, '', 'full', '', '', 1, 1)`,
-      ).run(syncId, formatC1zTime(startedAt));
-      counts = await fillDatabase(db, snapshot, {
+         values (?, ?, '', ?, '', '', ?, 1)`,
+      ).run(syncId, formatC1zTime(startedAt), syncType, syncType === 'full' ? 1 : 0);
+      const filled = await fillDatabase(db, source, {
         syncId,
         batchSize,
         accountTypes,
         onProgress: options.onProgress,
       });
-      db.prepare('update v1_sync_runs set ended_at = ? where sync_id = ?').run(
+      const expanded = expandsGrants(sync) ? expandGrants(db, syncId, formatC1zTime(new Date())).created : 0;
+      counts = { ...filled, expandedGrants: expanded };
+      db.prepare('update v1_sync_runs set ended_at = ?, stats = ? where sync_id = ?').run(
         formatC1zTime(options.endedAt ?? new Date()),
+        syncStatsJson(db, syncId, syncType),
         syncId,
       );
     } finally {
@@ -102,6 +131,7 @@ export async function writeC1z(
     return {
       path,
       syncId,
+      syncType,
       counts,
       databaseBytes,
       fileBytes,
@@ -158,7 +188,7 @@ async function fillDatabase(
   db: Database.Database,
   snapshot: C1Snapshot,
   context: FillContext,
-): Promise<WriteC1zResult['counts']> {
+): Promise<Omit<WriteC1zResult['counts'], 'expandedGrants'>> {
   const { syncId } = context;
   // baton-sdk stamps each row with the time it is written; the text only changes once a millisecond.
   let stampedAt = 0;

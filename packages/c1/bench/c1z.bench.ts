@@ -1,6 +1,6 @@
-// pnpm bench:c1 — time to write a c1z v1 file of 100,000 grants, with the resources and
-// entitlements of a cluster that would produce them, streamed from generators as a sync or a
-// snapshot read would. Goal: under 3 s (baton-sdk's SQLite writer takes about 3.2 s for 100,000
+// pnpm bench:c1 — time to write a c1z v1 file of 100,000 distinct grants (the file's row count is
+// checked and printed), with the resources and entitlements of a cluster that would produce them,
+// streamed from generators as a sync or a snapshot read would. Goal: under 3 s (baton-sdk's SQLite writer takes about 3.2 s for 100,000
 // grants on its authors' machine). Prints a table of the runs and one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -288,43 +288,51 @@ function grantOf(ent: C1Entitlement, who: Principal, extra: C1GrantAnnotation[] 
   };
 }
 
-/** 100,000 grants, grouped by entitlement as the sync emits them. */
+/**
+ * `total` distinct grants (no two with the same id, so the file holds exactly `total` rows),
+ * grouped by entitlement as the sync emits them.
+ */
 function* grants(total: number): Generator<C1Grant> {
+  const seen = new Set<string>();
   let emitted = 0;
+  // Yields the grant unless its id was already emitted; false once `total` have been.
+  function* fresh(grant: C1Grant): Generator<C1Grant, boolean> {
+    if (emitted >= total) return false;
+    if (seen.has(grant.id)) return true;
+    seen.add(grant.id);
+    emitted++;
+    yield grant;
+    return true;
+  }
   let p = 0;
   // Trust policies: IAM users who can assume each role (observed, not provisionable).
   for (let i = 0; i < WORLD.iamRoles && emitted < total * 0.2; i++) {
     const ent = entitlement('role', roleArn(i), 'assignment', 'assignment', []);
-    for (let k = 0; k < 10 && emitted < total * 0.2; k++, emitted++) {
+    for (let k = 0; k < 10 && emitted < total * 0.2; k++) {
       const arn = userArn((i * 10 + k) % WORLD.iamUsers);
-      yield grantOf(
-        ent,
-        { type: 'iam_user', id: arn, annotations: [{ type: 'ExternalResourceMatchID', id: arn }] },
-        [{ type: 'GrantImmutable', sourceId: 'trust-policy' }],
-      );
-    }
-  }
-  // Access policy associations.
-  for (const name of WORLD.accessPolicies) {
-    for (let k = 0; k < total * 0.01; k++, emitted++) {
-      yield grantOf(
-        entitlement(
-          'access_policy',
-          policyArn(name),
-          k % 2 ? 'assigned:cluster' : `assigned:${namespace(k % WORLD.namespaces)}`,
-          'assignment',
-          [],
+      yield* fresh(
+        grantOf(
+          ent,
+          { type: 'iam_user', id: arn, annotations: [{ type: 'ExternalResourceMatchID', id: arn }] },
+          [{ type: 'GrantImmutable', sourceId: 'trust-policy' }],
         ),
-        principal(p++ % 8),
       );
     }
   }
-  // RBAC bindings of cluster roles and namespace roles, until 100,000.
+  // Access policy associations, each scope with its own principals.
+  for (const name of WORLD.accessPolicies) {
+    for (let k = 0; k < total * 0.01; k++) {
+      const scope = k % 2 ? 'cluster' : namespace(k % WORLD.namespaces);
+      const ent = entitlement('access_policy', policyArn(name), `assigned:${scope}`, 'assignment', []);
+      yield* fresh(grantOf(ent, principal(p++)));
+    }
+  }
+  // RBAC bindings of cluster roles and namespace roles, until `total` distinct grants.
   while (emitted < total) {
     for (let i = 0; i < WORLD.clusterRoles && emitted < total; i++) {
       const scope = i % 3 === 0 ? 'all' : namespace(i % WORLD.namespaces);
       const ent = entitlement('cluster_role', clusterRole(i), `${scope}:member`, 'assignment', []);
-      for (let k = 0; k < 150 && emitted < total; k++, emitted++) yield grantOf(ent, principal(p++));
+      for (let k = 0; k < 150; k++) if (!(yield* fresh(grantOf(ent, principal(p++))))) return;
       const ns = namespace(i % WORLD.namespaces);
       const role = entitlement(
         'namespace_role',
@@ -333,7 +341,7 @@ function* grants(total: number): Generator<C1Grant> {
         'assignment',
         [],
       );
-      for (let k = 0; k < 100 && emitted < total; k++, emitted++) yield grantOf(role, principal(p++));
+      for (let k = 0; k < 100; k++) if (!(yield* fresh(grantOf(role, principal(p++))))) return;
     }
   }
 }
@@ -359,6 +367,11 @@ async function main(): Promise<void> {
     }
     clearInterval(sampler);
     const last = runs.at(-1)!;
+    if (last.counts.grants !== GRANTS || last.duplicates !== 0) {
+      throw new Error(
+        `the file holds ${last.counts.grants} grants (${last.duplicates} duplicate ids merged), not ${GRANTS}`,
+      );
+    }
     const pad = (s: string | number, n: number) => String(s).padStart(n);
     process.stdout.write(
       `\nc1z v1 write: ${last.counts.grants} grants, ${last.counts.entitlements} entitlements, ${last.counts.resources} resources, ${last.counts.resourceTypes} resource types\n`,
@@ -416,8 +429,12 @@ async function benchUpload(path: string, bytes: number): Promise<void> {
       times.push(performance.now() - started);
     }
     const med = median(times);
-    process.stdout.write(`upload to the stand-in C1: ${(bytes / 1e6).toFixed(2)} MB in ${med.toFixed(0)} ms median of 5 (${(bytes / 1e6 / (med / 1000)).toFixed(1)} MB/s)\n`);
-    process.stdout.write(`${JSON.stringify({ bench: 'c1z-upload', bytes, medianMs: Math.round(med), mbPerSecond: +(bytes / 1e6 / (med / 1000)).toFixed(1) })}\n`);
+    process.stdout.write(
+      `upload to the stand-in C1: ${(bytes / 1e6).toFixed(2)} MB in ${med.toFixed(0)} ms median of 5 (${(bytes / 1e6 / (med / 1000)).toFixed(1)} MB/s)\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'c1z-upload', bytes, medianMs: Math.round(med), mbPerSecond: +(bytes / 1e6 / (med / 1000)).toFixed(1) })}\n`,
+    );
   } finally {
     client.close();
     await standIn.close();

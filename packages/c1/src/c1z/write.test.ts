@@ -286,6 +286,7 @@ describe('writeC1z round trip', () => {
       expandedGrants: 0,
     });
     expect(written.syncType).toBe('full');
+    expect(written.duplicates).toBe(0);
     expect(written.fileBytes).toBe(readFileSync(path).length);
     expect(written.databaseBytes).toBe(contents.info.databaseBytes);
   });
@@ -652,4 +653,20 @@ describe('writeC1z streaming', () => {
       await opened.close();
     }
   }, 120_000);
+});
+
+describe('writeC1z counts', () => {
+  it('counts the rows in the file, and reports the items that repeated an id as duplicates', async () => {
+    const target = join(dir, 'duplicates.c1z');
+    const grant = grants[0]!;
+    const result = await writeC1z(target, {
+      resourceTypes,
+      resources: () => resources,
+      entitlements: () => entitlements,
+      grants: () => [grant, { ...grant }, grants[1]!],
+    });
+    expect(result.counts.grants).toBe(2);
+    expect(result.duplicates).toBe(1);
+    expect((await readC1z(target)).grants).toHaveLength(2);
+  });
 });

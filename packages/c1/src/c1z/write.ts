@@ -51,7 +51,10 @@ export interface WriteC1zResult {
   syncId: string;
   /** `v1_sync_runs.sync_type`: `full`, `partial` (targeted resources) or `resources_only`. */
   syncType: C1SyncType;
-  /** Rows written from the snapshot; `expandedGrants` are the grants expansion added on top. */
+  /**
+   * Rows in the file's tables from the snapshot (an item whose id was already written replaces
+   * that row); `expandedGrants` are the grants expansion added on top.
+   */
   counts: {
     resourceTypes: number;
     resources: number;
@@ -59,6 +62,8 @@ export interface WriteC1zResult {
     grants: number;
     expandedGrants: number;
   };
+  /** Snapshot items that repeated an id already written, and so replaced its row. */
+  duplicates: number;
   /** Size of the SQLite database (the zstd frame's content size). */
   databaseBytes: number;
   /** Size of the c1z file. */
@@ -98,6 +103,7 @@ export async function writeC1z(
   try {
     const db = new Database(dbPath);
     let counts: WriteC1zResult['counts'];
+    let duplicates: number;
     try {
       for (const pragma of WRITE_PRAGMAS) db.pragma(pragma);
       for (const statement of C1Z_SCHEMA) db.exec(statement);
@@ -107,14 +113,29 @@ export async function writeC1z(
         `insert into v1_sync_runs (sync_id, started_at, sync_token, sync_type, parent_sync_id, linked_sync_id, supports_diff, grants_backfilled)
          values (?, ?, '', ?, '', '', ?, 1)`,
       ).run(syncId, formatC1zTime(startedAt), syncType, syncType === 'full' ? 1 : 0);
-      const filled = await fillDatabase(db, source, {
+      const read = await fillDatabase(db, source, {
         syncId,
         batchSize,
         accountTypes,
         onProgress: options.onProgress,
       });
+      // Rows, not items: an item with an id already written replaces the earlier row, as in baton-sdk.
+      const rows = (table: string) =>
+        (db.prepare(`select count(*) as n from ${table} where sync_id = ?`).get(syncId) as { n: number }).n;
+      const written = {
+        resourceTypes: rows('v1_resource_types'),
+        resources: rows('v1_resources'),
+        entitlements: rows('v1_entitlements'),
+        grants: rows('v1_grants'),
+      };
       const expanded = expandsGrants(sync) ? expandGrants(db, syncId, formatC1zTime(new Date())).created : 0;
-      counts = { ...filled, expandedGrants: expanded };
+      counts = { ...written, expandedGrants: expanded };
+      duplicates =
+        read.resourceTypes +
+        read.resources +
+        read.entitlements +
+        read.grants -
+        (written.resourceTypes + written.resources + written.entitlements + written.grants);
       db.prepare('update v1_sync_runs set ended_at = ?, stats = ? where sync_id = ?').run(
         formatC1zTime(options.endedAt ?? new Date()),
         syncStatsJson(db, syncId, syncType),
@@ -133,6 +154,7 @@ export async function writeC1z(
       syncId,
       syncType,
       counts,
+      duplicates,
       databaseBytes,
       fileBytes,
       timings: { databaseMs: compressStart - began, compressMs: performance.now() - compressStart },
@@ -189,6 +211,7 @@ async function fillDatabase(
   snapshot: C1Snapshot,
   context: FillContext,
 ): Promise<Omit<WriteC1zResult['counts'], 'expandedGrants'>> {
+  // Returns the items read from each source.
   const { syncId } = context;
   // baton-sdk stamps each row with the time it is written; the text only changes once a millisecond.
   let stampedAt = 0;

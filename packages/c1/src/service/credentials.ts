@@ -13,6 +13,7 @@ import {
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { C1Error } from './errors.js';
+import { withBundledRoots } from './tls-roots.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_LIFETIME_S = 120;
@@ -173,7 +174,7 @@ export interface TokenSourceOptions {
   tokenUrl?: string;
   /** `host[:port]` replacing the token host from the client id (BATON_C1_API_HOST). */
   apiHost?: string;
-  /** `false` for plain HTTP (local stand-in only); `ca` trusts a private CA. */
+  /** `false` for plain HTTP (local stand-in only); `ca` (PEM) is trusted beside Node's bundled roots. */
   tls?: { ca?: string | Buffer } | false;
   userAgent?: string;
   timeoutMs?: number;
@@ -210,7 +211,8 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       client_assertion: assertion,
     }).toString();
     const response = await postForm(url, body, {
-      ca: options.tls === false ? undefined : options.tls?.ca,
+      ca:
+        options.tls === false || options.tls?.ca === undefined ? undefined : withBundledRoots(options.tls.ca),
       userAgent: options.userAgent,
       timeoutMs: options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
     });

@@ -327,22 +327,26 @@ function* grants(total: number): Generator<C1Grant> {
       yield* fresh(grantOf(ent, principal(p++)));
     }
   }
-  // RBAC bindings of cluster roles and namespace roles, until `total` distinct grants.
-  while (emitted < total) {
+  // RBAC bindings of cluster roles and namespace roles, until `total` distinct grants. Each pass
+  // binds the roles in other scopes, so a pass is never a repeat of an earlier one.
+  for (let pass = 0; emitted < total; pass++) {
+    const before = emitted;
     for (let i = 0; i < WORLD.clusterRoles && emitted < total; i++) {
-      const scope = i % 3 === 0 ? 'all' : namespace(i % WORLD.namespaces);
+      const j = i + pass;
+      const scope = j % 3 === 0 ? 'all' : namespace(j % WORLD.namespaces);
       const ent = entitlement('cluster_role', clusterRole(i), `${scope}:member`, 'assignment', []);
       for (let k = 0; k < 150; k++) if (!(yield* fresh(grantOf(ent, principal(p++))))) return;
-      const ns = namespace(i % WORLD.namespaces);
+      const ns = namespace((i + pass * 7) % WORLD.namespaces);
       const role = entitlement(
         'namespace_role',
-        `${ns}/role-${i % WORLD.namespaceRolesPerNamespace}`,
+        `${ns}/role-${j % WORLD.namespaceRolesPerNamespace}`,
         'member',
         'assignment',
         [],
       );
       for (let k = 0; k < 100; k++) if (!(yield* fresh(grantOf(role, principal(p++))))) return;
     }
+    if (emitted === before) throw new Error(`the bench world has fewer than ${total} distinct grants`);
   }
 }
 

@@ -69,10 +69,7 @@ function encodeSources(sources: Map<string, boolean>): Uint8Array {
 
 const GRANT_SOURCES_TAG = (5 << 3) | 2;
 
-/**
- * Expands the grants of `syncId` in `db` in place (inside the caller's transaction handling: this
- * runs its own). `discoveredAt` stamps the created rows.
- */
+/** Expands the grants of `syncId` in `db` in place, in one transaction; `discoveredAt` stamps the created rows. */
 export function expandGrants(db: Database.Database, syncId: string, discoveredAt: string): ExpansionResult {
   const edges = readEdges(db, syncId);
   if (edges.length === 0) return { created: 0, updated: 0 };

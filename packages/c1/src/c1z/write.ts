@@ -1,6 +1,9 @@
 // Writes a snapshot as a c1z v1 file: a SQLite database with baton-sdk's v1 tables, built in a
 // temporary directory from the streamed inputs, then `C1ZF\0` followed by one zstd frame of the
 // database bytes, written to `<path>.tmp`, fsynced and renamed over `path`.
+// - The file holds what the C1 task's sync options select (sync-options.ts), one sync run of the
+//   matching type, and expanded grants only when asked (expand.ts); stats are those of its rows.
+// - Nothing is left at `path` unless the whole file was written and synced.
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -32,8 +32,10 @@ export function syncStatsJson(db: Database.Database, syncId: string, syncType: C
   // types outside the catalogue are not counted.
   const resourceCounts = countsBy(db, 'v1_resources', syncId);
   const resources: Counts = new Map(resourceTypeIds.map((id) => [id, resourceCounts.get(id) ?? 0]));
-  const entitlements = syncType === 'resources_only' ? new Map<string, number>() : countsBy(db, 'v1_entitlements', syncId);
-  const grants = syncType === 'resources_only' ? new Map<string, number>() : countsBy(db, 'v1_grants', syncId);
+  const entitlements =
+    syncType === 'resources_only' ? new Map<string, number>() : countsBy(db, 'v1_entitlements', syncId);
+  const grants =
+    syncType === 'resources_only' ? new Map<string, number>() : countsBy(db, 'v1_grants', syncId);
   const assets =
     db.prepare<[string], { n: number }>('select count(*) as n from v1_assets where sync_id = ?').get(syncId)
       ?.n ?? 0;

@@ -18,7 +18,11 @@ const hasOpenssl = (() => {
 })();
 
 const base = { DATABASE_URL: 'postgres://u@h/db', ENCRYPTION_KEY: 'a'.repeat(44), WORKER_ID: 'uploader-tls' };
-const helloInfo = defaultHelloInfo({ packageName: 'eks-access-test', packageVersion: '0.0.0', displayName: 'EKS' });
+const helloInfo = defaultHelloInfo({
+  packageName: 'eks-access-test',
+  packageVersion: '0.0.0',
+  displayName: 'EKS',
+});
 
 // A C1 endpoint behind a private CA (self-signed here), reached through the uploader's own settings.
 describe.skipIf(!hasOpenssl)('C1 behind a private CA', () => {
@@ -30,10 +34,31 @@ describe.skipIf(!hasOpenssl)('C1 behind a private CA', () => {
     dir = mkdtempSync(join(tmpdir(), 'uploader-c1-ca-'));
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'ca.pem'),
+      ],
       { stdio: 'ignore' },
     );
-    standIn = await startStandInC1({ publicHost: 'localhost', tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.pem')) } });
+    standIn = await startStandInC1({
+      publicHost: 'localhost',
+      tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.pem')) },
+    });
     env = { ...base, BATON_C1_API_HOST: standIn.grpcTarget, C1_TOKEN_URL: standIn.tokenUrl };
   });
   afterAll(async () => {
@@ -42,7 +67,10 @@ describe.skipIf(!hasOpenssl)('C1 behind a private CA', () => {
   });
 
   it('reaches C1 over TLS when C1_CA_FILE names the CA', async () => {
-    const client = createClusterC1Client(c1EndpointOf(loadConfig({ ...env, C1_CA_FILE: join(dir, 'ca.pem') })), cluster(standIn));
+    const client = createClusterC1Client(
+      c1EndpointOf(loadConfig({ ...env, C1_CA_FILE: join(dir, 'ca.pem') })),
+      cluster(standIn),
+    );
     try {
       await client.hello(helloInfo);
       expect(standIn.hellos().at(-1)?.hostId).toBe('uploader-tls');

@@ -3,6 +3,8 @@
 // database bytes, written to `<path>.tmp`, fsynced and renamed over `path`.
 // - The file holds what the C1 task's sync options select (sync-options.ts), one sync run of the
 //   matching type, and expanded grants only when asked (expand.ts); stats are those of its rows.
+// - The tables are bulk loaded as baton-sdk loads a new file: secondary indexes are built after
+//   the rows are in (deferSecondaryIndexes).
 // - Nothing is left at `path` unless the whole file was written and synced.
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +112,7 @@ export async function writeC1z(
     try {
       for (const pragma of WRITE_PRAGMAS) db.pragma(pragma);
       for (const statement of C1Z_SCHEMA) db.exec(statement);
+      const deferred = deferSecondaryIndexes(db);
       // As baton-sdk records a new sync: grants_backfilled = 1; supports_diff = 1 once a full
       // sync's data collection is complete (partial and resources-only syncs never set it).
       db.prepare(
@@ -122,6 +125,7 @@ export async function writeC1z(
         accountTypes,
         onProgress: options.onProgress,
       });
+      for (const statement of deferred) db.exec(statement);
       // Rows, not items: an item with an id already written replaces the earlier row, as in baton-sdk.
       const rows = (table: string) =>
         (db.prepare(`select count(*) as n from ${table} where sync_id = ?`).get(syncId) as { n: number }).n;
@@ -168,6 +172,33 @@ export async function writeC1z(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * baton-sdk's bulk load of a new file (WithC1FBulkLoad): each table's non-unique secondary indexes,
+ * the ones its Schema() creates, are dropped while the table is empty and created again with the
+ * same statements once the rows are in — one sort instead of a B-tree insert per row and index.
+ * The partial indexes (added by the grants migration) and the unique ones the upserts need stay.
+ * The final schema is the same; the rebuilt indexes come last in sqlite_master, as in baton-sdk's
+ * bulk-loaded files. Returns the statements that rebuild them, in table order.
+ */
+function deferSecondaryIndexes(db: Database.Database): string[] {
+  const indexes = db
+    .prepare<[], { name: string; table: string; sql: string }>(
+      'select name, tbl_name as "table", sql from sqlite_master where type = \'index\' and sql is not null order by rowid',
+    )
+    .all();
+  const deferred = indexes.filter((index) => {
+    const info = db
+      .prepare<[string], { name: string; unique: number; origin: string; partial: number }>(
+        'select name, "unique", origin, partial from pragma_index_list(?)',
+      )
+      .all(index.table)
+      .find((i) => i.name === index.name);
+    return info !== undefined && info.unique === 0 && info.origin === 'c' && info.partial === 0;
+  });
+  for (const index of deferred) db.exec(`drop index "${index.name}"`);
+  return deferred.map((index) => index.sql);
 }
 
 async function writeEnvelope(dbPath: string, size: number, tmpPath: string, level: number): Promise<number> {

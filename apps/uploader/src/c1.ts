@@ -4,6 +4,7 @@
 import { C1Error, createC1Client, parseClientId, type C1Client } from '@eks-access/c1';
 import type { ClusterSecrets } from '@eks-access/db';
 import type { RateSettings } from '@eks-access/queue';
+import type { UploaderConfig } from './config.js';
 
 export interface C1Endpoint {
   /** Sent to C1 on every call (BATON_HOST_ID). */
@@ -12,6 +13,21 @@ export interface C1Endpoint {
   tokenUrl?: string;
   /** False for the plaintext local stand-in. */
   tls: boolean;
+  /** PEM of CAs trusted for C1's endpoints beside Node's bundled roots (C1_CA_FILE). */
+  ca?: string;
+}
+
+/** How this process reaches C1, from its configuration. */
+export function c1EndpointOf(
+  config: Pick<UploaderConfig, 'C1_HOST_ID' | 'C1_TLS' | 'C1_API_HOST' | 'C1_TOKEN_URL' | 'C1_CA_PEM'>,
+): C1Endpoint {
+  return {
+    hostId: config.C1_HOST_ID,
+    tls: config.C1_TLS,
+    ...(config.C1_API_HOST ? { apiHost: config.C1_API_HOST } : {}),
+    ...(config.C1_TOKEN_URL ? { tokenUrl: config.C1_TOKEN_URL } : {}),
+    ...(config.C1_CA_PEM ? { ca: config.C1_CA_PEM } : {}),
+  };
 }
 
 /**
@@ -19,9 +35,16 @@ export interface C1Endpoint {
  * the upload job is the one place that retries them, so that every attempt is recorded in Postgres
  * and counted against the upload's budget (a second layer would multiply the attempts).
  */
-export function createClusterC1Client(endpoint: C1Endpoint, secrets: Pick<ClusterSecrets, 'c1ClientId' | 'c1ClientSecret'>): C1Client {
+export function createClusterC1Client(
+  endpoint: C1Endpoint,
+  secrets: Pick<ClusterSecrets, 'c1ClientId' | 'c1ClientSecret'>,
+): C1Client {
   if (!secrets.c1ClientId || !secrets.c1ClientSecret) {
-    throw new C1Error('INVALID_CREDENTIALS', 'the cluster has no C1 client id and secret; set c1ClientId and c1ClientSecret on it', { retryable: false });
+    throw new C1Error(
+      'INVALID_CREDENTIALS',
+      'the cluster has no C1 client id and secret; set c1ClientId and c1ClientSecret on it',
+      { retryable: false },
+    );
   }
   return createC1Client({
     clientId: secrets.c1ClientId,
@@ -29,7 +52,7 @@ export function createClusterC1Client(endpoint: C1Endpoint, secrets: Pick<Cluste
     hostId: endpoint.hostId,
     ...(endpoint.apiHost ? { apiHost: endpoint.apiHost } : {}),
     ...(endpoint.tokenUrl ? { tokenUrl: endpoint.tokenUrl } : {}),
-    ...(endpoint.tls ? {} : { tls: false as const }),
+    ...(endpoint.tls ? (endpoint.ca ? { tls: { ca: endpoint.ca } } : {}) : { tls: false as const }),
     uploadRetryDelaysMs: [],
   });
 }

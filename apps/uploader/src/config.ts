@@ -1,4 +1,5 @@
 // The uploader's configuration: one zod schema over the environment, parsed once in main.ts.
+import { readFileSync } from 'node:fs';
 import { parseConfig, workerEnv } from '@eks-access/runtime';
 import { JOBS } from '@eks-access/queue';
 import { z } from 'zod';
@@ -14,14 +15,37 @@ const flag = (fallback: boolean) =>
 
 const upload = JOBS['upload.snapshot'];
 
+const hostPort = z.string().regex(/^([\w.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, 'must be host or host:port');
+
+/** The PEM in `path`, or an error message naming what is wrong with it. */
+function readCaFile(path: string): { pem: string } | { error: string } {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    return {
+      error: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): set it to a PEM file of CA certificates`,
+    };
+  }
+  return pem.includes('-----BEGIN CERTIFICATE-----')
+    ? { pem }
+    : { error: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' };
+}
+
 const schema = z
   .object({
     ...workerEnv,
-    /** `host:port` of C1's gRPC API instead of the tenant host in each client id (BATON_C1_API_HOST). */
-    C1_API_HOST: z
-      .string()
-      .regex(/^([\w.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, 'must be host or host:port')
-      .optional(),
+    /** `host:port` of C1's gRPC API (and token endpoint) instead of the tenant host in each client id. */
+    C1_API_HOST: hostPort.optional(),
+    /** baton-sdk's name for C1_API_HOST, so a baton connector's settings carry over; C1_API_HOST wins. */
+    BATON_C1_API_HOST: hostPort.optional(),
+    /** The host id sent to C1 on every call, as baton-sdk's BATON_HOST_ID; WORKER_ID otherwise. */
+    BATON_HOST_ID: z.string().min(1).max(256).optional(),
+    /**
+     * A PEM file of CA certificates trusted for C1's endpoints beside Node's bundled roots (a
+     * TLS-inspecting proxy, a private C1 endpoint). grpc-js ignores NODE_EXTRA_CA_CERTS.
+     */
+    C1_CA_FILE: z.string().min(1).optional(),
     /** The token endpoint, when it is not `https://<C1_API_HOST or tenant host>/auth/v1/token` (the local stand-in). */
     C1_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     /** `false` only for the local stand-in C1 (plaintext gRPC and token endpoint). */
@@ -64,6 +88,21 @@ const schema = z
         message: 'must be at least UPLOAD_BACKOFF_MS',
       });
     }
+  })
+  .transform((c, ctx) => {
+    const ca = c.C1_CA_FILE === undefined ? undefined : readCaFile(c.C1_CA_FILE);
+    if (ca && 'error' in ca) {
+      ctx.addIssue({ code: 'custom', path: ['C1_CA_FILE'], message: ca.error });
+      return z.NEVER;
+    }
+    return {
+      ...c,
+      C1_API_HOST: c.C1_API_HOST ?? c.BATON_C1_API_HOST,
+      /** The host id C1 sees. */
+      C1_HOST_ID: c.BATON_HOST_ID ?? c.WORKER_ID,
+      /** The contents of C1_CA_FILE. */
+      C1_CA_PEM: ca?.pem,
+    };
   });
 
 export type UploaderConfig = z.infer<typeof schema>;

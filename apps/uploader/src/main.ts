@@ -17,7 +17,7 @@ import {
 } from '@eks-access/queue';
 import { runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
-import { tenantRateSettings, type C1Endpoint } from './c1.js';
+import { c1EndpointOf, tenantRateSettings } from './c1.js';
 import { loadConfig } from './config.js';
 import { uploadSnapshotJob, type UploadJobDeps } from './jobs/upload-snapshot.js';
 import { createClusterLoops } from './service/cluster-loops.js';
@@ -66,12 +66,7 @@ runMain(
       prefix: config.QUEUE_PREFIX,
       settingsFor: () => tenantRateSettings(config.C1_TENANT_RATE_PER_SECOND),
     });
-    const c1: C1Endpoint = {
-      hostId: config.WORKER_ID,
-      tls: config.C1_TLS,
-      ...(config.C1_API_HOST ? { apiHost: config.C1_API_HOST } : {}),
-      ...(config.C1_TOKEN_URL ? { tokenUrl: config.C1_TOKEN_URL } : {}),
-    };
+    const c1 = c1EndpointOf(config);
     const workDir = config.WORK_DIR ?? join(tmpdir(), 'eks-access-uploader');
     await mkdir(workDir, { recursive: true });
     const uploadDeps: UploadJobDeps = {

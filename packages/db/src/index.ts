@@ -119,5 +119,5 @@ export {
 } from './queries/uploads.js';
 export type { Upload, NewUpload, UploadBackoff, UploadFailure, UploadFilters, StartUploadResult } from './queries/uploads.js';
 export { UPLOAD_STATUSES } from './schema.js';
-export type { UploadStatus, UploadError } from './schema.js';
+export type { UploadStatus, UploadError, UploadC1zOptions } from './schema.js';
 export { listStaleSyncRuns } from './queries/sync-runs.js';

@@ -301,6 +301,22 @@ export interface AnnotationRecord {
 export const UPLOAD_STATUSES = ['pending', 'uploading', 'succeeded', 'failed', 'dead'] as const;
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
 
+/**
+ * What the C1 full-sync task asked the file to hold (its SyncFullTask options), kept with the
+ * upload so every attempt and every retry writes the same file. Structurally the c1 package's
+ * C1SyncOptions.
+ */
+export interface UploadC1zOptions {
+  /** A partial sync of just these resources. */
+  targetedResources?: { type: string; id: string }[];
+  /** Only these resource types. */
+  resourceTypeIds?: string[];
+  skipEntitlementsAndGrants?: boolean;
+  skipGrants?: boolean;
+  /** Expand grants in the file (C1 did not ask to expand them itself). */
+  expandGrants?: boolean;
+}
+
 /** What went wrong on the last failed attempt of an upload. */
 export interface UploadError {
   code: string;
@@ -338,6 +354,8 @@ export const uploads = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
+    /** The task's sync options; null for a plain full sync. */
+    c1zOptions: jsonb('c1z_options').$type<UploadC1zOptions>(),
   },
   (t) => [
     // One snapshot is uploaded at most once per task, however often the task or the job is delivered.

@@ -69,7 +69,8 @@ describe('the upload.snapshot job', () => {
     const { taskId, upload } = await queuedUpload();
     const done = await settled(upload.id);
     expect(done).toMatchObject({ status: 'succeeded', attempt: 2, lastError: { code: 'RESOURCE_EXHAUSTED' } });
-    expect(done.lastError?.retryAfterMs).toBeGreaterThan(1_000);
+    // Recorded as C1 sent it (less than 1.5 s by the time the upload reached C1, however loaded the machine).
+    expect(done.lastError?.retryAfterMs).toBeGreaterThan(0);
     const calls = h.standIn.calls('UploadAsset').slice(before);
     expect(calls.map((c) => c.ok)).toEqual([false, true]);
     // The retry came no earlier than the reset C1 announced (the limiter paused the whole tenant).
@@ -123,7 +124,7 @@ describe('the upload.snapshot job', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await eventually(() => ({ started: h.standIn.calls('UploadAsset').length > callsBefore, held: proxy.held() }), (s) => s.started && s.held > 0, 30_000);
+      await eventually(() => ({ started: h.standIn.calls('UploadAsset').length > callsBefore, held: proxy.held() }), (s) => s.started && s.held > 0, 50_000);
       expect((await getUpload(h.database, upload.id)).status).toBe('uploading');
       child.kill('SIGKILL');
       await exited;

@@ -39,6 +39,8 @@ export interface UploadJobResult {
   attempt?: number;
   bytes?: number;
   grants?: number;
+  /** The c1z's sync type: full, partial (targeted resources) or resources_only. */
+  syncType?: string;
   skipped?: true;
 }
 
@@ -111,14 +113,14 @@ export async function uploadSnapshotJob(deps: UploadJobDeps, payload: JobPayload
     const secrets = await getClusterCredentials(deps.database, upload.clusterId);
     client = createClusterC1Client(deps.c1, secrets);
     tenantKey = tenantKeyOf(secrets.c1ClientId ?? '');
-    const written = await writeC1z(path, c1SnapshotOf(deps.database, upload.clusterId, upload.syncRunId), { tmpDir: deps.workDir });
+    const written = await writeC1z(path, c1SnapshotOf(deps.database, upload.clusterId, upload.syncRunId), { tmpDir: deps.workDir, sync: upload.c1zOptions ?? {} });
     ctx.signal.throwIfAborted();
     await deps.limiter.acquire(tenantKey, ctx.signal);
     const sent = await client.uploadAsset(upload.c1TaskId, path, { signal: ctx.signal });
     uploaded = true;
     await deps.limiter.onSuccess(tenantKey);
     await recordSuccess(deps.database, uploadId, attempt, { bytes: sent.bytes, sha256: sent.sha256 });
-    return { uploadId, status: 'succeeded', attempt, bytes: sent.bytes, grants: written.counts.grants };
+    return { uploadId, status: 'succeeded', attempt, bytes: sent.bytes, grants: written.counts.grants + written.counts.expandedGrants, syncType: written.syncType };
   } catch (err) {
     if (uploaded) {
       // C1 has the file: never count this as a failed upload. The upload stays uploading and the

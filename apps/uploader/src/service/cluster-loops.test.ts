@@ -59,7 +59,8 @@ describe('c1 service mode', () => {
     h.startUploadConsumer();
     h.loops('uploader-a').start();
 
-    const taskId = h.standIn.enqueueTask({ syncFull: {} });
+    // As C1 sends it in service mode: C1 expands the grants itself.
+    const taskId = h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true } });
     const finish = await h.standIn.waitForFinish(taskId, 60_000);
     expect(finish.finalState).toBe('success');
     const uploads = h.standIn.uploads(taskId);
@@ -71,6 +72,7 @@ describe('c1 service mode', () => {
     await writeFile(file, uploads[0]!.bytes);
     const contents = await readC1z(file);
     const snapshot = contents.snapshot!;
+    expect(contents.syncRuns).toMatchObject([{ syncType: 'full', supportsDiff: 1 }]);
     const resources = await readAll(listResources, cluster.id, upload!.syncRunId);
     expect(snapshot.resources.map((r) => `${r.type}:${r.id}`).sort()).toEqual(resources.map((r) => `${r.type}:${r.id}`).sort());
     const entitlements = await readAll(listEntitlements, cluster.id, upload!.syncRunId);
@@ -101,6 +103,72 @@ describe('c1 service mode', () => {
     expect(again).toEqual({ uploaded: true });
     expect((await listSyncRuns(h.database, cluster.id)).items).toHaveLength(runs);
     expect(h.standIn.uploads(taskId)).toHaveLength(1);
+  });
+
+  it('honours a task’s sync options: resources only, a targeted (partial) sync, and grant expansion when C1 leaves it to the connector', async () => {
+    const cluster = await c1Cluster('prod-eu', 'eu-west-1');
+    h.startHelpers();
+    h.startUploadConsumer();
+    h.loops('uploader-a').start();
+    const received = async (taskId: string) => {
+      const finish = await h.standIn.waitForFinish(taskId, 60_000);
+      expect(finish.finalState).toBe('success');
+      const upload = (await findTaskUpload(h.database, taskId))!;
+      const file = join(h.workDir, `received-${taskId}.c1z`);
+      await writeFile(file, h.standIn.uploads(taskId)[0]!.bytes);
+      return { upload, contents: await readC1z(file) };
+    };
+
+    // Resources only: a first sync that reaches C1's UI sooner.
+    const first = await received(h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true, skipEntitlementsAndGrants: true } }));
+    expect(first.upload.c1zOptions).toEqual({ skipEntitlementsAndGrants: true, expandGrants: false });
+    expect(first.contents.syncRuns).toMatchObject([{ syncType: 'resources_only', supportsDiff: 0 }]);
+    const resources = await readAll(listResources, cluster.id, first.upload.syncRunId);
+    expect(first.contents.resources.map((r) => r.externalId).sort()).toEqual(resources.map((r) => `${r.type}:${r.id}`).sort());
+    expect(first.contents.entitlements).toEqual([]);
+    expect(first.contents.grants).toEqual([]);
+
+    // A targeted sync of one namespace: it, the service accounts it lists, and their entitlements and grants.
+    const namespace = resources.find((r) => r.type === 'namespace' && resources.some((c) => c.type === 'service_account' && c.parent?.id === r.id))!;
+    const targeted = await received(
+      h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true, targetedSyncResources: [{ id: { resourceType: 'namespace', resource: namespace.id } }] } }),
+    );
+    expect(targeted.upload.c1zOptions).toMatchObject({ targetedResources: [{ type: 'namespace', id: namespace.id }] });
+    expect(targeted.contents.syncRuns).toMatchObject([{ syncType: 'partial' }]);
+    const run = targeted.upload.syncRunId;
+    const inScope = new Set([`namespace:${namespace.id}`, ...(await readAll(listResources, cluster.id, run)).filter((r) => r.type === 'service_account' && r.parent?.id === namespace.id).map((r) => `${r.type}:${r.id}`)]);
+    expect(inScope.size).toBeGreaterThan(1);
+    expect(targeted.contents.resources.map((r) => r.externalId).sort()).toEqual([...inScope].sort());
+    const scoped = <T extends { resource: { type: string; id: string } }>(items: T[]) => items.filter((i) => inScope.has(`${i.resource.type}:${i.resource.id}`));
+    expect(targeted.contents.entitlements.map((e) => e.externalId).sort()).toEqual(scoped(await readAll(listEntitlements, cluster.id, run)).map((e) => e.id).sort());
+    expect(targeted.contents.grants.map((g) => g.externalId).sort()).toEqual(scoped(await readAll(listGrants, cluster.id, run)).map((g) => g.id).sort());
+
+    // No skip_expand_grants: the file is expanded as baton-sdk's syncer expands it.
+    const expanded = await received(h.standIn.enqueueTask({ syncFull: {} }));
+    expect(expanded.upload.c1zOptions).toEqual({ expandGrants: true });
+    const direct = new Set((await readAll(listGrants, cluster.id, expanded.upload.syncRunId)).map((g) => g.id));
+    const derived = expanded.contents.grants.filter((g) => !direct.has(g.externalId));
+    expect(derived.length).toBeGreaterThan(0);
+    expect(expanded.contents.grants.length).toBe(direct.size + derived.length);
+    for (const grant of derived) {
+      expect(grant.message.annotations.map((a) => a.typeName)).toEqual(['c1.connector.v2.GrantImmutable']);
+      expect(grant.message.sources?.sources.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers hello, list_event_feeds and the task types it does not run as baton-sdk does', async () => {
+    await c1Cluster('prod-eu', 'eu-west-1');
+    h.loops('uploader-a').start();
+    const hello = h.standIn.enqueueTask({ hello: {} });
+    const feeds = h.standIn.enqueueTask({ listEventFeeds: {} });
+    const account = h.standIn.enqueueTask({ createAccount: { resourceTypeId: 'iam_user' } });
+    expect(await h.standIn.waitForHello(hello, 30_000)).toMatchObject({ taskId: hello, hostId: 'uploader-a' });
+    const listed = await h.standIn.waitForFinish(feeds, 30_000);
+    expect(listed.success?.response?.typeUrl).toBe('type.googleapis.com/c1.connector.v2.ListEventFeedsResponse');
+    const refused = await h.standIn.waitForFinish(account, 30_000);
+    expect(refused).toMatchObject({ finalState: 'error', status: { code: 2, message: 'unsupported task type' } });
+    expect(refused.error?.nonRetryable ?? false).toBe(false);
+    expect(h.standIn.task(hello)?.finishes).toEqual([]);
   });
 
   it('finishes a full-sync task with a retryable error when the sync fails, and uploads nothing', async () => {

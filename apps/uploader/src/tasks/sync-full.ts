@@ -4,13 +4,34 @@
 //   restarted mid-task) finds its upload and waits for it instead of syncing and uploading again.
 // - Only a complete sync is uploaded: C1 treats the file as the whole truth, so a partial one
 //   would read as "these grants were removed".
-import type { SyncFullResult, SyncFullTask, TaskContext } from '@eks-access/c1';
-import { createUpload, enqueueSyncRun, findTaskUpload, getSyncRun, getUpload, type Upload } from '@eks-access/db';
+// - The task's options (targeted resources, skipped entitlements or grants, resource types, who
+//   expands grants) are kept with the upload and applied when the file is written, as baton-sdk's
+//   syncer applies them; the cluster itself is always synced whole. A targeted sync is uploaded as
+//   baton-sdk's `partial` sync of just those resources.
+import type { SyncFullResult, SyncFullTask, SyncFullTaskPayload, TaskContext } from '@eks-access/c1';
+import { createUpload, enqueueSyncRun, findTaskUpload, getSyncRun, getUpload, type Upload, type UploadC1zOptions } from '@eks-access/db';
 import { pollUntil } from '../wait.js';
 import { c1Actor, type TaskDeps } from './deps.js';
 import { taskError } from './task-error.js';
 
 const FINISHED_UPLOAD: readonly Upload['status'][] = ['succeeded', 'failed', 'dead'];
+
+/**
+ * What the task asks the file to hold. baton-sdk expands grants unless C1 says it will
+ * (skip_expand_grants); targeted resources are named by type and id.
+ */
+export function c1zOptionsOf(task: SyncFullTaskPayload): UploadC1zOptions {
+  const targetedResources = (task.targetedSyncResources ?? []).flatMap((r) =>
+    r.id?.resourceType && r.id.resource ? [{ type: r.id.resourceType, id: r.id.resource }] : [],
+  );
+  return {
+    ...(targetedResources.length > 0 ? { targetedResources } : {}),
+    ...(task.syncResourceTypeIds?.length ? { resourceTypeIds: task.syncResourceTypeIds } : {}),
+    ...(task.skipEntitlementsAndGrants ? { skipEntitlementsAndGrants: true } : {}),
+    ...(task.skipGrants ? { skipGrants: true } : {}),
+    expandGrants: task.skipExpandGrants !== true,
+  };
+}
 
 /** Runs a full-sync task to its upload; throws a task error when the sync or the upload fails. */
 export async function runSyncFullTask(deps: TaskDeps, task: SyncFullTask, ctx: TaskContext): Promise<SyncFullResult> {
@@ -21,10 +42,13 @@ export async function runSyncFullTask(deps: TaskDeps, task: SyncFullTask, ctx: T
   }
   if (!upload || upload.status === 'failed' || upload.status === 'dead') {
     const syncRunId = await syncForTask(deps, task, ctx);
-    ({ upload } = await createUpload(deps.database, { clusterId: deps.clusterId, syncRunId, c1TaskId: task.id, maxAttempts: deps.uploadMaxAttempts }));
+    const c1zOptions = c1zOptionsOf(task.syncFull);
+    ({ upload } = await createUpload(deps.database, { clusterId: deps.clusterId, syncRunId, c1TaskId: task.id, maxAttempts: deps.uploadMaxAttempts, c1zOptions }));
+    // This connector writes SQLite c1z files; baton-sdk would honour a request for its Pebble engine.
+    if (task.syncFull.storageEngine && task.syncFull.storageEngine !== 'sqlite') ctx.logger.info({ storageEngine: task.syncFull.storageEngine }, 'c1 asked for another c1z storage engine; writing sqlite');
   }
   if (upload.status === 'pending') await deps.producer.enqueue('upload.snapshot', { uploadId: upload.id });
-  ctx.logger.info({ uploadId: upload.id, syncRunId: upload.syncRunId }, 'c1z upload queued');
+  ctx.logger.info({ uploadId: upload.id, syncRunId: upload.syncRunId, c1zOptions: upload.c1zOptions }, 'c1z upload queued');
 
   const uploadId = upload.id;
   const final = await pollUntil(() => getUpload(deps.database, uploadId), (u) => FINISHED_UPLOAD.includes(u.status), {

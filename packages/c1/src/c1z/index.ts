@@ -1,5 +1,6 @@
 // c1z v1 files: the writer the product uses and the reader for tests, the stand-in C1 and tools.
 export { writeC1z, type WriteC1zOptions, type WriteC1zResult } from './write.js';
+export { syncTypeOf, type C1SyncOptions, type C1SyncType } from './sync-options.js';
 export {
   openC1z,
   readC1z,

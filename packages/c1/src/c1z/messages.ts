@@ -345,6 +345,8 @@ export interface GrantMessage {
   principal: ResourceMessage | null;
   id: string;
   annotations: AnnotationMessage[];
+  /** Set by grant expansion: the entitlements the grant comes from, and whether each is direct. */
+  sources: { sources: { key: string; value: { isDirect: boolean } | null }[] } | null;
 }
 
 export interface GrantExpandableMessage {

@@ -1,37 +1,9 @@
-// The protobuf types of the c1z data columns, built with protobufjs from our own .proto files in
-// src/proto (c1.connector.v2 and the two well-known types they use). The files are parsed one by
-// one into a root of their own rather than loaded: protobufjs substitutes its bundled copy for any
-// import under google/protobuf/, and ours declares Struct's map as explicit entries (see
-// struct.proto) to control their order.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
-
-const PROTO_FILES = [
-  'google/protobuf/any.proto',
-  'google/protobuf/struct.proto',
-  'c1/connector/v2/resource.proto',
-  'c1/connector/v2/entitlement.proto',
-  'c1/connector/v2/grant.proto',
-  'c1/connector/v2/annotation_grant.proto',
-  'c1/connector/v2/annotation_external_resource.proto',
-  'c1/connector/v2/annotation_resource_tree.proto',
-  'c1/connector/v2/annotation_trait.proto',
-];
+// The protobuf types of the c1z data columns, looked up once in the package's protobuf root
+// (src/proto.ts).
+import type protobuf from 'protobufjs';
+import { protoRoot } from '../proto.js';
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
-
-// src/proto seen from src/c1z (tests, tsx), dist/c1z (built) and dist-bench/src/c1z (the bench).
-const CANDIDATE_DIRS = ['../proto/', '../../src/proto/', '../../../src/proto/'];
-
-function protoDir(): string {
-  for (const candidate of CANDIDATE_DIRS) {
-    const dir = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(join(dir, 'c1/connector/v2/resource.proto'))) return dir;
-  }
-  throw new Error(`c1.connector.v2 .proto files not found near ${fileURLToPath(import.meta.url)}`);
-}
 
 export interface C1zTypes {
   readonly root: protobuf.Root;
@@ -57,11 +29,7 @@ let types: C1zTypes | undefined;
 /** The c1z message types, parsed once on first use. */
 export function c1zTypes(): C1zTypes {
   if (types) return types;
-  const dir = protoDir();
-  const root = new protobuf.Root();
-  for (const file of PROTO_FILES)
-    protobuf.parse(readFileSync(join(dir, file), 'utf8'), root, { keepCase: false });
-  root.resolveAll();
+  const root = protoRoot();
   const type = (name: string) => root.lookupType(name);
   types = {
     root,

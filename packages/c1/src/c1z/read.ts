@@ -66,6 +66,8 @@ export interface SyncRunRow {
   linkedSyncId: string;
   supportsDiff: number;
   grantsBackfilled: number;
+  /** The SyncStats JSON baton-sdk stores when a sync ends; null when none was stored. */
+  stats: string | null;
 }
 
 interface StoredRow<M> {
@@ -299,6 +301,7 @@ function createReader(db: Database.Database, info: C1zFileInfo, workDir: string)
       linkedSyncId: (row.linked_sync_id as string | undefined) ?? '',
       supportsDiff: (row.supports_diff as number | undefined) ?? 0,
       grantsBackfilled: (row.grants_backfilled as number | undefined) ?? 0,
+      stats: (row.stats as string | null | undefined) ?? null,
     }));
 
   return {

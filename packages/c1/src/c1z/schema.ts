@@ -1,7 +1,8 @@
-// The SQLite schema of a c1z v1 file, as baton-sdk's dotc1z package creates it (pkg/dotc1z:
-// resouce_types.go, resources.go, entitlements.go, grants.go, sync_runs.go, assets.go,
-// session_store.go): the same table, column, index names and types, so that baton-sdk opens our
-// files without migrating them and C1 reads them as it reads baton-eks's.
+// The SQLite schema of a c1z v1 file, as baton-sdk's dotc1z package creates it (v0.25.0, pkg/dotc1z:
+// resouce_types.go, resources.go, entitlements.go, sync_runs.go, grants.go, assets.go,
+// session_store.go): the same tables, columns, types, defaults and indexes, created in the same
+// order, so that baton-sdk opens our files without migrating them and C1 reads them as it reads
+// baton-eks's. schema.test.ts holds a file we write against a transcription of baton-sdk's DDL.
 
 /** The five bytes every c1z v1 file starts with, before its single zstd frame. */
 export const C1Z_MAGIC = Buffer.from('C1ZF\0', 'latin1');
@@ -55,6 +56,24 @@ export const C1Z_SCHEMA: readonly string[] = [
   'create index if not exists idx_entitlements_resource_id_v1 on v1_entitlements (resource_type_id, resource_id)',
   'create unique index if not exists idx_entitlements_external_sync_v1 on v1_entitlements (external_id, sync_id)',
 
+  `create table if not exists v1_sync_runs (
+    id integer primary key,
+    sync_id text not null,
+    started_at datetime not null,
+    ended_at datetime,
+    sync_token text not null,
+    sync_type text not null default 'full',
+    parent_sync_id text not null default '',
+    linked_sync_id text not null default '',
+    supports_diff integer not null default 0,
+    grants_backfilled integer not null default 0,
+    stats text,
+    ingest_invariant_generation text not null default '',
+    ingest_invariant_coverage text not null default '',
+    ingest_invariant_mode text not null default ''
+)`,
+  'create unique index if not exists idx_sync_runs_sync_id_v1 on v1_sync_runs (sync_id)',
+
   `create table if not exists v1_grants (
     id integer primary key,
     resource_type_id text not null,
@@ -73,24 +92,10 @@ export const C1Z_SCHEMA: readonly string[] = [
   'create index if not exists idx_grants_principal_id_v1 on v1_grants (principal_resource_type_id, principal_resource_id)',
   'create index if not exists idx_grants_entitlement_id_principal_id_v1 on v1_grants (entitlement_id, principal_resource_type_id, principal_resource_id)',
   'create unique index if not exists idx_grants_external_sync_v1 on v1_grants (external_id, sync_id)',
-  // Created by baton-sdk's grants migration on every open; present from the start here.
+  'create index if not exists idx_grants_entitlement_sync_grant_v1 on v1_grants (entitlement_id, sync_id, id)',
+  // Created by baton-sdk's grants migration on every open, after the table's own indexes.
   'create index if not exists idx_grants_sync_expansion_v1 on v1_grants (sync_id) where expansion is not null',
   'create index if not exists idx_grants_sync_needs_expansion_v1 on v1_grants (sync_id) where needs_expansion = 1',
-
-  `create table if not exists v1_sync_runs (
-    id integer primary key,
-    sync_id text not null,
-    started_at datetime not null,
-    ended_at datetime,
-    sync_token text not null,
-    sync_type text not null default 'full',
-    parent_sync_id text not null default '',
-    linked_sync_id text not null default '',
-    supports_diff integer not null default 0,
-    grants_backfilled integer not null default 0,
-    stats text
-)`,
-  'create unique index if not exists idx_sync_runs_sync_id_v1 on v1_sync_runs (sync_id)',
 
   `create table if not exists v1_assets (
     id integer primary key,
@@ -102,11 +107,12 @@ export const C1Z_SCHEMA: readonly string[] = [
 )`,
   'create unique index if not exists idx_assets_external_sync_v1 on v1_assets (external_id, sync_id)',
 
+  // baton-sdk declares this table's types in capitals; pragma table_info reports them as written.
   `create table if not exists v1_connector_sessions (
     id integer primary key,
-    sync_id text not null,
-    key text not null,
-    value blob not null
+    sync_id text NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL
 )`,
   'create unique index if not exists idx_session_store_sync_key_v1 on v1_connector_sessions (sync_id, key)',
 ];

@@ -278,7 +278,15 @@ function expectedGrant(grant: CoreGrant): C1Grant {
 describe('writeC1z round trip', () => {
   it('reports what it wrote', () => {
     expect(written.syncId).toBe(syncId);
-    expect(written.counts).toEqual({ resourceTypes: 8, resources: 7, entitlements: 3, grants: 6 });
+    expect(written.counts).toEqual({
+      resourceTypes: 8,
+      resources: 7,
+      entitlements: 3,
+      grants: 6,
+      expandedGrants: 0,
+    });
+    expect(written.syncType).toBe('full');
+    expect(written.duplicates).toBe(0);
     expect(written.fileBytes).toBe(readFileSync(path).length);
     expect(written.databaseBytes).toBe(contents.info.databaseBytes);
   });
@@ -305,6 +313,26 @@ describe('writeC1z round trip', () => {
         linkedSyncId: '',
         supportsDiff: 1,
         grantsBackfilled: 1,
+        // As Go's encoding/json writes c1.reader.v2.SyncStats: zeros and empty maps left out,
+        // every catalogued resource type in the resource counts.
+        stats: JSON.stringify({
+          resource_types: 8,
+          resources: 7,
+          entitlements: 3,
+          grants: 6,
+          resources_by_resource_type: {
+            access_policy: 1,
+            cluster_role: 1,
+            configmap: 1,
+            iam_user: 0,
+            k8s_group: 1,
+            namespace: 1,
+            role: 1,
+            service_account: 1,
+          },
+          grants_by_resource_type: { access_policy: 2, cluster_role: 3, role: 1 },
+          entitlements_by_resource_type: { access_policy: 1, configmap: 1, role: 1 },
+        }),
       },
     ]);
   });
@@ -506,117 +534,6 @@ describe('the c1z file, byte by byte', () => {
     expect([database[18], database[19]]).toEqual([1, 1]);
   });
 
-  it('has the tables, columns and indexes baton-sdk creates', () => {
-    const tables = contents.schema.filter((o) => o.type === 'table').map((o) => o.name);
-    expect(tables.sort()).toEqual([
-      'v1_assets',
-      'v1_connector_sessions',
-      'v1_entitlements',
-      'v1_grants',
-      'v1_resource_types',
-      'v1_resources',
-      'v1_sync_runs',
-    ]);
-    const columns = (table: string) => {
-      const sql = contents.schema.find((o) => o.name === table)!.sql!;
-      return sql
-        .slice(sql.indexOf('(') + 1, sql.lastIndexOf(')'))
-        .split(',')
-        .map((column) => column.trim().split(/\s+/).slice(0, 2).join(' '));
-    };
-    expect(columns('v1_resource_types')).toEqual([
-      'id integer',
-      'external_id text',
-      'data blob',
-      'sync_id text',
-      'discovered_at datetime',
-    ]);
-    expect(columns('v1_resources')).toEqual([
-      'id integer',
-      'resource_type_id text',
-      'external_id text',
-      'parent_resource_type_id text',
-      'parent_resource_id text',
-      'data blob',
-      'sync_id text',
-      'discovered_at datetime',
-    ]);
-    expect(columns('v1_entitlements')).toEqual([
-      'id integer',
-      'resource_type_id text',
-      'resource_id text',
-      'external_id text',
-      'data blob',
-      'sync_id text',
-      'discovered_at datetime',
-    ]);
-    expect(columns('v1_grants')).toEqual([
-      'id integer',
-      'resource_type_id text',
-      'resource_id text',
-      'entitlement_id text',
-      'principal_resource_type_id text',
-      'principal_resource_id text',
-      'external_id text',
-      'expansion blob',
-      'needs_expansion integer',
-      'data blob',
-      'sync_id text',
-      'discovered_at datetime',
-    ]);
-    expect(columns('v1_sync_runs')).toEqual([
-      'id integer',
-      'sync_id text',
-      'started_at datetime',
-      'ended_at datetime',
-      'sync_token text',
-      'sync_type text',
-      'parent_sync_id text',
-      'linked_sync_id text',
-      'supports_diff integer',
-      'grants_backfilled integer',
-      'stats text',
-    ]);
-    expect(columns('v1_assets')).toEqual([
-      'id integer',
-      'external_id text',
-      'content_type text',
-      'data blob',
-      'sync_id text',
-      'discovered_at datetime',
-    ]);
-    expect(columns('v1_connector_sessions')).toEqual([
-      'id integer',
-      'sync_id text',
-      'key text',
-      'value blob',
-    ]);
-
-    const uniqueIndexes = contents.schema
-      .filter((o) => o.type === 'index' && /^create unique index/i.test(o.sql ?? ''))
-      .map((o) => `${o.tableName} ${o.sql!.slice(o.sql!.lastIndexOf('('))}`);
-    expect(uniqueIndexes.sort()).toEqual([
-      'v1_assets (external_id, sync_id)',
-      'v1_connector_sessions (sync_id, key)',
-      'v1_entitlements (external_id, sync_id)',
-      'v1_grants (external_id, sync_id)',
-      'v1_resource_types (external_id, sync_id)',
-      'v1_resources (external_id, sync_id)',
-      'v1_sync_runs (sync_id)',
-    ]);
-    const indexNames = contents.schema.filter((o) => o.type === 'index' && o.sql).map((o) => o.name);
-    expect(indexNames).toEqual(
-      expect.arrayContaining([
-        'idx_resources_resource_type_id_v1',
-        'idx_grants_resource_type_id_resource_id_v1',
-        'idx_grants_principal_id_v1',
-        'idx_grants_entitlement_id_principal_id_v1',
-        'idx_grants_sync_needs_expansion_v1',
-        'idx_entitlements_resource_id_v1',
-      ]),
-    );
-  });
-
   it('serializes the same snapshot to the same message bytes', async () => {
     const again = join(dir, 'again.c1z');
     await writeC1z(
@@ -736,4 +653,20 @@ describe('writeC1z streaming', () => {
       await opened.close();
     }
   }, 120_000);
+});
+
+describe('writeC1z counts', () => {
+  it('counts the rows in the file, and reports the items that repeated an id as duplicates', async () => {
+    const target = join(dir, 'duplicates.c1z');
+    const grant = grants[0]!;
+    const result = await writeC1z(target, {
+      resourceTypes,
+      resources: () => resources,
+      entitlements: () => entitlements,
+      grants: () => [grant, { ...grant }, grants[1]!],
+    });
+    expect(result.counts.grants).toBe(2);
+    expect(result.duplicates).toBe(1);
+    expect((await readC1z(target)).grants).toHaveLength(2);
+  });
 });

@@ -1,15 +1,30 @@
 // Writes a snapshot as a c1z v1 file: a SQLite database with baton-sdk's v1 tables, built in a
 // temporary directory from the streamed inputs, then `C1ZF\0` followed by one zstd frame of the
 // database bytes, written to `<path>.tmp`, fsynced and renamed over `path`.
+// - The file holds what the C1 task's sync options select (sync-options.ts), one sync run of the
+//   matching type, and expanded grants only when asked (expand.ts); stats are those of its rows.
+// - The tables are bulk loaded as baton-sdk loads a new file: secondary indexes are built after
+//   the rows are in (deferSecondaryIndexes).
+// - Nothing is left at `path` unless the whole file was written and synced.
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { C1zError } from './errors.js';
+import { expandGrants } from './expand.js';
 import { isKsuid, newKsuid } from './ksuid.js';
 import { encodeEntitlement, encodeGrant, encodeResource, encodeResourceType } from './messages.js';
 import type { C1AccountType, C1Resource, C1ResourceType, C1Snapshot, C1Source, C1Trait } from './model.js';
 import { C1Z_MAGIC, C1Z_SCHEMA, formatC1zTime, WRITE_PRAGMAS } from './schema.js';
+import { syncStatsJson } from './stats.js';
+import {
+  type C1SyncOptions,
+  type C1SyncType,
+  expandsGrants,
+  selectForSync,
+  selectsSubset,
+  syncTypeOf,
+} from './sync-options.js';
 import { compressToFrame } from './zstd.js';
 
 /** baton-kubernetes lists service accounts as USER-trait resources of account type SERVICE. */
@@ -32,12 +47,28 @@ export interface WriteC1zOptions {
   tmpDir?: string;
   /** Called after each committed batch, with the rows written so far in the current table. */
   onProgress?: (progress: { table: string; rows: number }) => void;
+  /** What the C1 sync task asked for (targeted resources, skips, grant expansion); a full sync of everything when absent. */
+  sync?: C1SyncOptions;
 }
 
 export interface WriteC1zResult {
   path: string;
   syncId: string;
-  counts: { resourceTypes: number; resources: number; entitlements: number; grants: number };
+  /** `v1_sync_runs.sync_type`: `full`, `partial` (targeted resources) or `resources_only`. */
+  syncType: C1SyncType;
+  /**
+   * Rows in the file's tables from the snapshot (an item whose id was already written replaces
+   * that row); `expandedGrants` are the grants expansion added on top.
+   */
+  counts: {
+    resourceTypes: number;
+    resources: number;
+    entitlements: number;
+    grants: number;
+    expandedGrants: number;
+  };
+  /** Snapshot items that repeated an id already written, and so replaced its row. */
+  duplicates: number;
   /** Size of the SQLite database (the zstd frame's content size). */
   databaseBytes: number;
   /** Size of the c1z file. */
@@ -67,6 +98,9 @@ export async function writeC1z(
   const startedAt = options.startedAt ?? new Date();
   const batchSize = Math.max(1, options.batchSize ?? 20_000);
   const accountTypes = { ...DEFAULT_ACCOUNT_TYPES, ...options.accountTypes };
+  const sync = options.sync ?? {};
+  const syncType = syncTypeOf(sync);
+  const source = selectsSubset(sync) ? selectForSync(snapshot, sync) : snapshot;
   const workDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c1z-'));
   const dbPath = join(workDir, 'db');
   const tmpPath = `${path}.tmp`;
@@ -74,21 +108,44 @@ export async function writeC1z(
   try {
     const db = new Database(dbPath);
     let counts: WriteC1zResult['counts'];
+    let duplicates: number;
     try {
       for (const pragma of WRITE_PRAGMAS) db.pragma(pragma);
       for (const statement of C1Z_SCHEMA) db.exec(statement);
+      const deferred = deferSecondaryIndexes(db);
+      // As baton-sdk records a new sync: grants_backfilled = 1; supports_diff = 1 once a full
+      // sync's data collection is complete (partial and resources-only syncs never set it).
       db.prepare(
         `insert into v1_sync_runs (sync_id, started_at, sync_token, sync_type, parent_sync_id, linked_sync_id, supports_diff, grants_backfilled)
-         values (?, ?, '', 'full', '', '', 1, 1)`,
-      ).run(syncId, formatC1zTime(startedAt));
-      counts = await fillDatabase(db, snapshot, {
+         values (?, ?, '', ?, '', '', ?, 1)`,
+      ).run(syncId, formatC1zTime(startedAt), syncType, syncType === 'full' ? 1 : 0);
+      const read = await fillDatabase(db, source, {
         syncId,
         batchSize,
         accountTypes,
         onProgress: options.onProgress,
       });
-      db.prepare('update v1_sync_runs set ended_at = ? where sync_id = ?').run(
+      for (const statement of deferred) db.exec(statement);
+      // Rows, not items: an item with an id already written replaces the earlier row, as in baton-sdk.
+      const rows = (table: string) =>
+        (db.prepare(`select count(*) as n from ${table} where sync_id = ?`).get(syncId) as { n: number }).n;
+      const written = {
+        resourceTypes: rows('v1_resource_types'),
+        resources: rows('v1_resources'),
+        entitlements: rows('v1_entitlements'),
+        grants: rows('v1_grants'),
+      };
+      const expanded = expandsGrants(sync) ? expandGrants(db, syncId, formatC1zTime(new Date())).created : 0;
+      counts = { ...written, expandedGrants: expanded };
+      duplicates =
+        read.resourceTypes +
+        read.resources +
+        read.entitlements +
+        read.grants -
+        (written.resourceTypes + written.resources + written.entitlements + written.grants);
+      db.prepare('update v1_sync_runs set ended_at = ?, stats = ? where sync_id = ?').run(
         formatC1zTime(options.endedAt ?? new Date()),
+        syncStatsJson(db, syncId, syncType),
         syncId,
       );
     } finally {
@@ -102,7 +159,9 @@ export async function writeC1z(
     return {
       path,
       syncId,
+      syncType,
       counts,
+      duplicates,
       databaseBytes,
       fileBytes,
       timings: { databaseMs: compressStart - began, compressMs: performance.now() - compressStart },
@@ -113,6 +172,33 @@ export async function writeC1z(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * baton-sdk's bulk load of a new file (WithC1FBulkLoad): each table's non-unique secondary indexes,
+ * the ones its Schema() creates, are dropped while the table is empty and created again with the
+ * same statements once the rows are in — one sort instead of a B-tree insert per row and index.
+ * The partial indexes (added by the grants migration) and the unique ones the upserts need stay.
+ * The final schema is the same; the rebuilt indexes come last in sqlite_master, as in baton-sdk's
+ * bulk-loaded files. Returns the statements that rebuild them, in table order.
+ */
+function deferSecondaryIndexes(db: Database.Database): string[] {
+  const indexes = db
+    .prepare<[], { name: string; table: string; sql: string }>(
+      'select name, tbl_name as "table", sql from sqlite_master where type = \'index\' and sql is not null order by rowid',
+    )
+    .all();
+  const deferred = indexes.filter((index) => {
+    const info = db
+      .prepare<[string], { name: string; unique: number; origin: string; partial: number }>(
+        'select name, "unique", origin, partial from pragma_index_list(?)',
+      )
+      .all(index.table)
+      .find((i) => i.name === index.name);
+    return info !== undefined && info.unique === 0 && info.origin === 'c' && info.partial === 0;
+  });
+  for (const index of deferred) db.exec(`drop index "${index.name}"`);
+  return deferred.map((index) => index.sql);
 }
 
 async function writeEnvelope(dbPath: string, size: number, tmpPath: string, level: number): Promise<number> {
@@ -158,7 +244,8 @@ async function fillDatabase(
   db: Database.Database,
   snapshot: C1Snapshot,
   context: FillContext,
-): Promise<WriteC1zResult['counts']> {
+): Promise<Omit<WriteC1zResult['counts'], 'expandedGrants'>> {
+  // Returns the items read from each source.
   const { syncId } = context;
   // baton-sdk stamps each row with the time it is written; the text only changes once a millisecond.
   let stampedAt = 0;

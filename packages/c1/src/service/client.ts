@@ -16,6 +16,7 @@ import {
 } from './messages.js';
 import type { Codec } from './proto.js';
 import { abortReason, sleep } from './retry.js';
+import { withBundledRoots } from './tls-roots.js';
 import { type C1Task, taskFromMessage } from './tasks.js';
 
 const SERVICE_PATH = '/c1.connectorapi.baton.v1.BatonService/';
@@ -35,7 +36,11 @@ export interface C1ClientOptions {
   apiHost?: string;
   /** Full token endpoint URL, when it is not `<scheme>://<apiHost>/auth/v1/token` (the local stand-in). */
   tokenUrl?: string;
-  /** `false` for plaintext gRPC and HTTP (local stand-in only); `ca` trusts a private CA. */
+  /**
+   * `false` for plaintext gRPC and HTTP (local stand-in only). `ca` (PEM) is trusted for C1's
+   * endpoints in addition to Node's bundled roots: grpc-js ignores NODE_EXTRA_CA_CERTS, so a private
+   * CA in front of C1 has to be given here.
+   */
   tls?: { ca?: string | Buffer } | false;
   userAgent?: string;
   /** Deadline of each unary RPC, FinishTask included (baton-sdk: 30 s). */
@@ -103,7 +108,7 @@ export function createC1Client(options: C1ClientOptions): C1Client {
   const channelCredentials =
     options.tls === false
       ? grpcCredentials.createInsecure()
-      : grpcCredentials.createSsl(options.tls?.ca === undefined ? null : Buffer.from(options.tls.ca));
+      : grpcCredentials.createSsl(options.tls?.ca === undefined ? null : withBundledRoots(options.tls.ca));
   const grpc = new Client(target, channelCredentials, { 'grpc.primary_user_agent': userAgent });
   const rpcTimeoutMs = options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
   const chunkBytes = options.uploadChunkBytes ?? UPLOAD_CHUNK_BYTES;

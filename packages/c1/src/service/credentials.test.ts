@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandInC1, type StandInC1 } from '../standin/index.js';
 import {
@@ -8,6 +8,7 @@ import {
   generateClientCredentials,
   parseClientId,
   parseClientSecret,
+  parseClientSecretKey,
 } from './credentials.js';
 import { C1Error } from './errors.js';
 
@@ -77,28 +78,62 @@ describe('parseClientSecret', () => {
 });
 
 describe('createClientAssertion', () => {
-  it('signs iss = sub = client id, a port-less audience and a ±2 min window with EdDSA', () => {
+  const raw = (jwt: string) =>
+    jwt
+      .split('.')
+      .slice(0, 2)
+      .map((part) => Buffer.from(part, 'base64url').toString());
+
+  it('signs what baton-sdk’s go-jose signer signs, field for field and in the same order', () => {
     const { clientId, clientSecret, publicKey } = generateClientCredentials('acme.conductor.one:8443');
-    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0) + 999;
     const jwt = createClientAssertion({
       clientId,
       audience: audienceOf(parseClientId(clientId).tokenHost),
       privateKey: parseClientSecret(clientSecret),
       now,
     });
-    const { header, claims, signingInput, signature } = decodeJwt(jwt);
-    expect(header.alg).toBe('EdDSA');
-    expect(typeof header.nonce).toBe('string');
-    expect(Buffer.from(header.nonce as string, 'base64url')).toHaveLength(16);
-    expect(claims).toMatchObject({
-      iss: clientId,
-      sub: clientId,
-      aud: ['acme.conductor.one'],
-      iat: now / 1000,
-      exp: now / 1000 + 120,
-      nbf: now / 1000 - 120,
-    });
+    const [headerJson = '', claimsJson = ''] = raw(jwt);
+    // Header: a map go-jose serializes with sorted keys; no typ. The nonce is xjwt's 16 random
+    // bytes in hex.
+    expect(headerJson).toMatch(/^\{"alg":"EdDSA","nonce":"[0-9a-f]{32}"\}$/);
+    // Claims: go-jose's Claims struct in declaration order, one audience as a string, whole
+    // seconds (time.Unix truncates), no jti.
+    const iat = Math.floor(now / 1000);
+    expect(claimsJson).toBe(
+      JSON.stringify({
+        iss: clientId,
+        sub: clientId,
+        aud: 'acme.conductor.one',
+        exp: iat + 120,
+        nbf: iat - 120,
+        iat,
+      }),
+    );
+    const { signingInput, signature } = decodeJwt(jwt);
     expect(verify(null, Buffer.from(signingInput), publicKey, signature)).toBe(true);
+  });
+
+  it('names the key in the header when the secret’s JWK carries a kid, as go-jose does', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'key-2026-01' };
+    const secret = `secret-token:conductorone.com:v1:${Buffer.from(JSON.stringify(jwk)).toString('base64url')}`;
+    const key = parseClientSecretKey(secret);
+    expect(key.keyId).toBe('key-2026-01');
+    const [headerJson = ''] = raw(createClientAssertion({ clientId: 'a@h/x', audience: 'h', ...key }));
+    expect(headerJson).toMatch(/^\{"alg":"EdDSA","kid":"key-2026-01","nonce":"[0-9a-f]{32}"\}$/);
+  });
+
+  it('escapes <, > and & in the claims as Go’s JSON encoder does', () => {
+    const { clientSecret } = generateClientCredentials('h');
+    const jwt = createClientAssertion({
+      clientId: 'a<b>&c@h/x',
+      audience: 'h',
+      privateKey: parseClientSecret(clientSecret),
+    });
+    const [, claimsJson = ''] = raw(jwt);
+    expect(claimsJson).toContain('"iss":"a\\u003cb\\u003e\\u0026c@h/x"');
+    expect(decodeJwt(jwt).claims.iss).toBe('a<b>&c@h/x');
   });
 
   it('uses a fresh nonce for every assertion', () => {
@@ -107,6 +142,16 @@ describe('createClientAssertion', () => {
     const one = decodeJwt(createClientAssertion({ clientId, audience: 'h', privateKey }));
     const two = decodeJwt(createClientAssertion({ clientId, audience: 'h', privateKey }));
     expect(one.header.nonce).not.toEqual(two.header.nonce);
+  });
+});
+
+describe('audienceOf', () => {
+  it('drops the port as Go’s net.SplitHostPort does, and keeps a host that has none', () => {
+    expect(audienceOf('acme.conductor.one:8443')).toBe('acme.conductor.one');
+    expect(audienceOf('acme.conductor.one')).toBe('acme.conductor.one');
+    expect(audienceOf('[::1]:443')).toBe('::1');
+    expect(audienceOf('[::1]')).toBe('[::1]');
+    expect(audienceOf('::1')).toBe('::1');
   });
 });
 

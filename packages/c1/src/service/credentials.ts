@@ -13,6 +13,7 @@ import {
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { C1Error } from './errors.js';
+import { withBundledRoots } from './tls-roots.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_LIFETIME_S = 120;
@@ -48,8 +49,15 @@ function invalidSecret(reason: string): C1Error {
   return new C1Error('INVALID_CREDENTIALS', `C1 client secret is malformed: ${reason}`, { retryable: false });
 }
 
-/** The Ed25519 private key inside a C1 client secret (`<a>:<b>:v1:<base64url JWK>`). */
-export function parseClientSecret(clientSecret: string): KeyObject {
+/** The signing key in a C1 client secret, and the key id its JWK names (if any). */
+export interface ClientSecretKey {
+  privateKey: KeyObject;
+  /** The JWK's `kid`; go-jose puts it in the JWS header when it is set. */
+  keyId: string | undefined;
+}
+
+/** The Ed25519 private key inside a C1 client secret (`<a>:<b>:v1:<base64url JWK>`), with its key id. */
+export function parseClientSecretKey(clientSecret: string): ClientSecretKey {
   const parts = clientSecret.trim().split(':');
   if (parts.length !== 4) throw invalidSecret('expected 4 colon-separated parts');
   if (parts[2] !== 'v1') throw invalidSecret('unsupported version (the third part must be v1)');
@@ -62,48 +70,85 @@ export function parseClientSecret(clientSecret: string): KeyObject {
     throw invalidSecret('the key part is not a JSON Web Key');
   }
   if (typeof jwk !== 'object' || jwk === null) throw invalidSecret('the key part is not a JSON Web Key');
-  const { kty, crv, d } = jwk as { kty?: unknown; crv?: unknown; d?: unknown };
+  const { kty, crv, d, kid } = jwk as { kty?: unknown; crv?: unknown; d?: unknown; kid?: unknown };
   if (kty !== 'OKP' || crv !== 'Ed25519') throw invalidSecret('the key is not an Ed25519 key');
   if (typeof d !== 'string') throw invalidSecret('the key is a public key, not a private key');
+  let privateKey: KeyObject;
   try {
-    return createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    privateKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
   } catch {
     throw invalidSecret('the Ed25519 key is invalid');
   }
+  return { privateKey, keyId: typeof kid === 'string' && kid !== '' ? kid : undefined };
 }
 
-/** The JWT audience: the token host without its port. */
+/** The Ed25519 private key inside a C1 client secret (`<a>:<b>:v1:<base64url JWK>`). */
+export function parseClientSecret(clientSecret: string): KeyObject {
+  return parseClientSecretKey(clientSecret).privateKey;
+}
+
+/**
+ * The JWT audience: the token host without its port, as Go's net.SplitHostPort takes it apart
+ * (a host with no port, or an IPv6 address without brackets, is used as it is).
+ */
 export function audienceOf(tokenHost: string): string {
-  if (tokenHost.startsWith('[')) return tokenHost.slice(1, tokenHost.indexOf(']'));
-  const colon = tokenHost.lastIndexOf(':');
-  return colon === -1 ? tokenHost : tokenHost.slice(0, colon);
+  if (tokenHost.startsWith('[')) {
+    const close = tokenHost.indexOf(']');
+    return close !== -1 && tokenHost[close + 1] === ':' ? tokenHost.slice(1, close) : tokenHost;
+  }
+  const colon = tokenHost.indexOf(':');
+  if (colon === -1 || tokenHost.indexOf(':', colon + 1) !== -1) return tokenHost;
+  return tokenHost.slice(0, colon);
 }
 
-const b64url = (value: object | Buffer): string =>
-  (Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value))).toString('base64url');
+// JSON as Go's encoding/json (and go-jose's copy of it) writes it: <, >, & and U+2028/U+2029 are
+// escaped, and control characters use \u00XX rather than \b and \f.
+const GO_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
 
-/** Signs the client assertion C1's token endpoint expects (EdDSA, two minutes either side of now). */
+function goJson(value: object): string {
+  return JSON.stringify(value)
+    .replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c)
+    .replace(/\\[\s\S]/g, (e) => (e === '\\b' ? '\\u0008' : e === '\\f' ? '\\u000c' : e));
+}
+
+const b64url = (json: string): string => Buffer.from(json, 'utf8').toString('base64url');
+
+/**
+ * Signs the client assertion C1's token endpoint expects, field for field as baton-sdk's
+ * credential provider has go-jose sign it (pkg/ugrpc/c1_credential_provider.go): a protected
+ * header of `alg` EdDSA, the key's `kid` when its JWK has one, and a `nonce` of 16 random bytes in
+ * hex (xjwt.RandomNonce), keys in the sorted order Go writes a map in; claims `iss` and `sub` (the
+ * client id), `aud` (one audience, so a plain string), `exp` (now + 2 min), `nbf` (now − 2 min) and
+ * `iat` (now), in whole seconds and in the order of go-jose's Claims struct. No `typ`, no `jti`.
+ */
 export function createClientAssertion(options: {
   clientId: string;
   audience: string;
   privateKey: KeyObject;
+  keyId?: string;
   now?: number;
 }): string {
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
-  // A fresh random nonce per assertion (in the header, as go-jose's signer sets it, and as jti)
-  // lets the server refuse a replayed assertion.
-  const nonce = randomBytes(16).toString('base64url');
-  const header = { alg: 'EdDSA', typ: 'JWT', nonce };
+  const header = {
+    alg: 'EdDSA',
+    ...(options.keyId ? { kid: options.keyId } : {}),
+    nonce: randomBytes(16).toString('hex'),
+  };
   const claims = {
     iss: options.clientId,
     sub: options.clientId,
-    aud: [options.audience],
+    aud: options.audience,
     exp: iat + ASSERTION_LIFETIME_S,
-    iat,
     nbf: iat - ASSERTION_LIFETIME_S,
-    jti: nonce,
+    iat,
   };
-  const signingInput = `${b64url(header)}.${b64url(claims)}`;
+  const signingInput = `${b64url(goJson(header))}.${b64url(goJson(claims))}`;
   const signature = sign(null, Buffer.from(signingInput), options.privateKey);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
@@ -129,7 +174,7 @@ export interface TokenSourceOptions {
   tokenUrl?: string;
   /** `host[:port]` replacing the token host from the client id (BATON_C1_API_HOST). */
   apiHost?: string;
-  /** `false` for plain HTTP (local stand-in only); `ca` trusts a private CA. */
+  /** `false` for plain HTTP (local stand-in only); `ca` (PEM) is trusted beside Node's bundled roots. */
   tls?: { ca?: string | Buffer } | false;
   userAgent?: string;
   timeoutMs?: number;
@@ -149,7 +194,7 @@ export function resolveTokenUrl(
 export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const { clientId } = options;
   const { tokenHost } = parseClientId(clientId);
-  const privateKey = parseClientSecret(options.clientSecret);
+  const { privateKey, keyId } = parseClientSecretKey(options.clientSecret);
   const audience = audienceOf(tokenHost);
   const url = resolveTokenUrl(options);
   const now = options.now ?? Date.now;
@@ -158,7 +203,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   let inFlight: Promise<AccessToken> | undefined;
 
   const fetchToken = async (): Promise<AccessToken> => {
-    const assertion = createClientAssertion({ clientId, audience, privateKey, now: now() });
+    const assertion = createClientAssertion({ clientId, audience, privateKey, keyId, now: now() });
     const body = new URLSearchParams({
       client_id: clientId,
       grant_type: 'client_credentials',
@@ -166,7 +211,8 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       client_assertion: assertion,
     }).toString();
     const response = await postForm(url, body, {
-      ca: options.tls === false ? undefined : options.tls?.ca,
+      ca:
+        options.tls === false || options.tls?.ca === undefined ? undefined : withBundledRoots(options.tls.ca),
       userAgent: options.userAgent,
       timeoutMs: options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
     });

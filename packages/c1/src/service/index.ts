@@ -17,9 +17,16 @@ export {
   generateClientCredentials,
   parseClientId,
   parseClientSecret,
+  parseClientSecretKey,
   resolveTokenUrl,
 } from './credentials.js';
-export type { AccessToken, GeneratedClientCredentials, ParsedClientId, TokenSource } from './credentials.js';
+export type {
+  AccessToken,
+  ClientSecretKey,
+  GeneratedClientCredentials,
+  ParsedClientId,
+  TokenSource,
+} from './credentials.js';
 export { C1Error, classifyGrpcError, isNonRetryable, rateLimitWaitMs } from './errors.js';
 export type { C1ErrorCode } from './errors.js';
 export { defaultHelloInfo } from './hello-info.js';
@@ -34,13 +41,29 @@ export type {
   SyncFullResult,
   TaskContext,
 } from './loop.js';
-export { grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, hasAnnotation } from './messages.js';
+export {
+  grantAlreadyExistsAnnotation,
+  grantAlreadyRevokedAnnotation,
+  hasAnnotation,
+  TASK_TYPES,
+} from './messages.js';
 export type {
   AnyMessage,
   Entitlement,
+  EventFeedMetadata,
+  SyncFullTaskPayload,
+  TaskType,
   Grant,
   RateLimitDescription,
   Resource,
   ResourceId,
 } from './messages.js';
-export type { C1Task, GrantTask, HelloTask, RevokeTask, SyncFullTask, UnsupportedTask } from './tasks.js';
+export type {
+  C1Task,
+  GrantTask,
+  HelloTask,
+  ListEventFeedsTask,
+  RevokeTask,
+  SyncFullTask,
+  UnsupportedTask,
+} from './tasks.js';

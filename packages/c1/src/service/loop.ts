@@ -1,11 +1,19 @@
-// The service-mode loop: Hello, then poll GetTask and run each task under a heartbeat, finishing
-// it with its result. Mirrors baton-sdk's c1api task manager: Hello backs off from 1 s to 5 min
-// and gives up at once on credential or request errors; GetTask honours next_poll (0–5 min);
-// heartbeats honour next_heartbeat (1 s–5 min) and cancel the task when C1 says so or after 10
-// failures in a row; FinishTask has a 30 s deadline.
+// The service-mode loop: Hello, then poll GetTask and run each task, finishing it with its result.
+// Mirrors baton-sdk's c1api task manager (pkg/tasks/c1api, v0.25.0):
+// - Hello backs off from 1 s to 5 min and gives up at once on credential or request errors;
+//   GetTask honours next_poll (0–5 min); FinishTask has a 30 s deadline.
+// - Only a full sync is heartbeated (next_heartbeat, 1 s–5 min; cancelled when C1 says so or after
+//   10 failures in a row). Grant, revoke and list_event_feeds tasks run without heartbeats, as the
+//   SDK runs them.
+// - A hello task is answered with a Hello carrying its id, and nothing else (no FinishTask).
+// - A failed grant or revoke is finished with non_retryable set, as the SDK joins every such error
+//   with ErrTaskNonRetryable; the one exception is a task cut short because this loop is stopping,
+//   which C1 may hand out again (the handlers are idempotent per task id).
+// - A task type this connector does not run is finished as the SDK finishes a type it does not
+//   know: status Unknown, "unsupported task type", retryable, no heartbeat.
 import type { C1Client, FinishOutcome, GetTaskResult, HelloInfo } from './client.js';
 import { C1Error, grpcCodeOf, isNonRetryable } from './errors.js';
-import { type AnyMessage, type Grant, messageCodecs, packAny } from './messages.js';
+import { type AnyMessage, type EventFeedMetadata, type Grant, messageCodecs, packAny } from './messages.js';
 import {
   abortReason,
   type BackoffOptions,
@@ -14,7 +22,7 @@ import {
   sleep,
   withRetry,
 } from './retry.js';
-import type { C1Task, GrantTask, RevokeTask, SyncFullTask } from './tasks.js';
+import type { C1Task, GrantTask, ListEventFeedsTask, RevokeTask, SyncFullTask } from './tasks.js';
 
 const MAX_POLL_MS = 5 * 60_000;
 const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -26,7 +34,7 @@ const FINISH_TASK_ATTEMPTS = 5;
 /** Used only when C1 sends no next_poll at all, so a silent server is not polled in a tight loop. */
 const DEFAULT_POLL_MS = 1_000;
 const MAX_ERROR_MESSAGE = 4_096;
-const GRPC_UNIMPLEMENTED = 12;
+const GRPC_UNKNOWN = 2;
 
 /** The slice of pino the loop uses. */
 export interface ServiceLogger {
@@ -65,6 +73,8 @@ export interface ServiceLoopHandlers {
   syncFull(task: SyncFullTask, ctx: TaskContext): Promise<SyncFullResult>;
   grant(task: GrantTask, ctx: TaskContext): Promise<GrantResult>;
   revoke(task: RevokeTask, ctx: TaskContext): Promise<RevokeResult>;
+  /** The event feeds this connector serves; without a handler the answer is an empty list. */
+  listEventFeeds?(task: ListEventFeedsTask, ctx: TaskContext): Promise<EventFeedMetadata[]>;
 }
 
 export interface ServiceLoopOptions {
@@ -144,6 +154,10 @@ async function runTask(
 ): Promise<void> {
   const { client, signal } = options;
   const logger = options.logger.child({ taskId: task.id, taskKind: task.kind });
+  if (task.kind === 'hello') {
+    await answerHelloTask(task.id, options, logger);
+    return;
+  }
   const startedAt = Date.now();
   const controller = new AbortController();
   const onStop = () => controller.abort(abortReason(signal));
@@ -154,15 +168,12 @@ async function runTask(
 
   try {
     if (task.kind === 'unsupported') {
-      outcome = {
-        error: {
-          code: GRPC_UNIMPLEMENTED,
-          message: `unsupported task type ${task.taskType}`,
-          nonRetryable: true,
-        },
-      };
+      outcome = { error: { code: GRPC_UNKNOWN, message: 'unsupported task type', nonRetryable: false } };
+      logger.warn({ taskType: task.taskType }, 'c1 sent a task type this connector does not run');
     } else {
-      heartbeat = await startHeartbeat(client, task.id, getTaskHeartbeatMs, controller, logger);
+      if (task.kind === 'syncFull') {
+        heartbeat = await startHeartbeat(client, task.id, getTaskHeartbeatMs, controller, logger);
+      }
       const ctx: TaskContext = { taskId: task.id, signal: controller.signal, logger };
       const run = await executeTask(task, ctx, options);
       outcome = run.outcome;
@@ -170,7 +181,8 @@ async function runTask(
     }
   } catch (err) {
     const cause = controller.signal.aborted ? abortReason(controller.signal) : err;
-    outcome = errorOutcome(cause);
+    const provisioning = task.kind === 'grant' || task.kind === 'revoke';
+    outcome = errorOutcome(cause, provisioning && !signal?.aborted);
   }
 
   try {
@@ -183,8 +195,7 @@ async function runTask(
     });
   } catch (err) {
     logger.error({ err: errorFields(err) }, 'c1 finish task failed');
-    if (err instanceof C1Error && (err.code === 'UNAUTHENTICATED' || err.code === 'PERMISSION_DENIED'))
-      throw err;
+    if (isCredentialError(err)) throw err;
   } finally {
     heartbeat?.stop();
     signal?.removeEventListener('abort', onStop);
@@ -202,17 +213,34 @@ async function runTask(
   );
 }
 
+/** A hello task is answered by a Hello with its id; the SDK sends no FinishTask for it. */
+async function answerHelloTask(
+  taskId: string,
+  options: ServiceLoopOptions,
+  logger: ServiceLogger,
+): Promise<void> {
+  try {
+    await options.client.hello(options.helloInfo, { signal: options.signal, taskId });
+    logger.info({}, 'c1 hello task answered');
+  } catch (err) {
+    if (options.signal?.aborted) return;
+    logger.error({ err: errorFields(err) }, 'c1 hello task failed');
+    if (isCredentialError(err)) throw err;
+  }
+}
+
+function isCredentialError(err: unknown): boolean {
+  return err instanceof C1Error && (err.code === 'UNAUTHENTICATED' || err.code === 'PERMISSION_DENIED');
+}
+
 async function executeTask(
-  task: Exclude<C1Task, { kind: 'unsupported' }>,
+  task: Exclude<C1Task, { kind: 'unsupported' | 'hello' }>,
   ctx: TaskContext,
   options: ServiceLoopOptions,
 ): Promise<{ outcome: FinishOutcome; uploadedBytes?: number }> {
   const { client, handlers } = options;
   const codecs = messageCodecs();
   switch (task.kind) {
-    case 'hello':
-      await client.hello(options.helloInfo, { signal: ctx.signal, taskId: task.id });
-      return { outcome: { success: {} } };
     case 'syncFull': {
       const result = await handlers.syncFull(task, ctx);
       if ('uploaded' in result) return { outcome: { success: {} } };
@@ -236,18 +264,25 @@ async function executeTask(
         outcome: { success: { annotations, response: packAny(codecs.revokeResponse, { annotations }) } },
       };
     }
+    case 'listEventFeeds': {
+      const list = (await handlers.listEventFeeds?.(task, ctx)) ?? [];
+      return { outcome: { success: { response: packAny(codecs.listEventFeedsResponse, { list }) } } };
+    }
   }
 }
 
-/** Reports a failure to C1: retryable unless the error says otherwise (`retryable: false`). */
-function errorOutcome(err: unknown): FinishOutcome {
+/**
+ * Reports a failure to C1: non-retryable when `nonRetryable` says so (a failed grant or revoke) or
+ * the error does (`retryable: false`), retryable otherwise.
+ */
+function errorOutcome(err: unknown, nonRetryable: boolean): FinishOutcome {
   const retryable = (err as { retryable?: unknown } | null)?.retryable;
   const message = err instanceof Error ? err.message : String(err);
   return {
     error: {
       code: grpcCodeOf(err),
       message: message.slice(0, MAX_ERROR_MESSAGE),
-      nonRetryable: retryable === false,
+      nonRetryable: nonRetryable || retryable === false,
     },
   };
 }

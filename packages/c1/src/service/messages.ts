@@ -1,6 +1,6 @@
 // TypeScript shapes of the service-mode messages as protobufjs decodes them (camelCase fields,
 // absent fields undefined), their codecs, and the annotations C1 reads from grant and revoke
-// results. Field numbers live in src/proto/connectorapi/*.proto.
+// results. Field numbers live in src/proto (baton.proto and the c1.connector.v2 files).
 import { codecFor, type Codec, typeNameOf } from './proto.js';
 
 /** `google.protobuf.Any`. */
@@ -70,6 +70,20 @@ export interface ConnectorMetadata {
   annotations?: AnyMessage[];
 }
 
+/** `c1.connector.v2.EventFeedMetadata`: one event feed the connector serves. */
+export interface EventFeedMetadata {
+  id: string;
+  supportedEventTypes?: (
+    'EVENT_TYPE_USAGE' | 'EVENT_TYPE_RESOURCE_CHANGE' | 'EVENT_TYPE_CREATE_GRANT' | 'EVENT_TYPE_CREATE_REVOKE'
+  )[];
+}
+
+/** FinishTask's `response` for a list_event_feeds task. */
+export interface ListEventFeedsResponse {
+  list?: EventFeedMetadata[];
+  annotations?: AnyMessage[];
+}
+
 /** `c1.ratelimit.v1.RateLimitDescription`. */
 export interface RateLimitDescription {
   status?: 'UNKNOWN' | 'OK' | 'OVERLIMIT' | 'ERROR' | 'EMPTY';
@@ -81,9 +95,18 @@ export interface RateLimitDescription {
 
 export interface SyncFullTaskPayload {
   annotations?: AnyMessage[];
+  /** C1 expands grants itself; otherwise the connector does. */
   skipExpandGrants?: boolean;
+  /** Resources only. */
   skipEntitlementsAndGrants?: boolean;
+  /** A partial sync of just these resources (and what hangs off them). */
   targetedSyncResources?: Resource[];
+  /** Only these resource types. */
+  syncResourceTypeIds?: string[];
+  /** Resources and entitlements, no grants. */
+  skipGrants?: boolean;
+  /** The storage engine baton-sdk should use ("pebble" or "sqlite"); this connector writes SQLite. */
+  storageEngine?: string;
 }
 
 export interface GrantTaskPayload {
@@ -98,18 +121,45 @@ export interface RevokeTaskPayload {
   annotations?: AnyMessage[];
 }
 
+/** The members of Task's `task_type` oneof, as protobufjs names them (camelCase), in field order. */
+export const TASK_TYPES = [
+  'none',
+  'hello',
+  'syncFull',
+  'grant',
+  'revoke',
+  'createAccount',
+  'createResource',
+  'deleteResource',
+  'rotateCredentials',
+  'eventFeed',
+  'createTicketTask',
+  'listTicketSchemas',
+  'getTicket',
+  'bulkCreateTickets',
+  'bulkGetTickets',
+  'actionListSchemas',
+  'actionGetSchema',
+  'actionInvoke',
+  'actionStatus',
+  'createSyncDiff',
+  'compactSyncs',
+  'listEventFeeds',
+  'listEvents',
+  'issueCredential',
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
 /** `Task` as decoded; `taskType` names the oneof member that is set. */
-export interface TaskMessage {
+export type TaskMessage = {
   id?: string;
   status?: string;
   debug?: boolean;
-  taskType?: string;
-  none?: { annotations?: AnyMessage[] };
-  hello?: { annotations?: AnyMessage[] };
+  taskType?: TaskType;
   syncFull?: SyncFullTaskPayload;
   grant?: GrantTaskPayload;
   revoke?: RevokeTaskPayload;
-}
+} & { [member in Exclude<TaskType, 'syncFull' | 'grant' | 'revoke'>]?: Record<string, unknown> };
 
 export interface HelloRequest {
   hostId: string;
@@ -188,6 +238,7 @@ function buildCodecs() {
     uploadAssetResponse: codecFor<AnnotationsOnly>(`${BATON}BatonServiceUploadAssetResponse`),
     rpcStatus: codecFor<RpcStatus>('google.rpc.Status'),
     rateLimitDescription: codecFor<RateLimitDescription>('c1.ratelimit.v1.RateLimitDescription'),
+    listEventFeedsResponse: codecFor<ListEventFeedsResponse>('c1.connector.v2.ListEventFeedsResponse'),
     grantResponse: codecFor<{ annotations?: AnyMessage[]; grants?: Grant[] }>(
       'c1.connector.v2.GrantManagerServiceGrantResponse',
     ),

@@ -1,6 +1,13 @@
 // Tasks as the service loop and its handlers see them: one variant per task kind this connector
-// runs, decoded from the wire `Task` and its oneof.
-import type { GrantTaskPayload, RevokeTaskPayload, SyncFullTaskPayload, TaskMessage } from './messages.js';
+// runs, decoded from the wire `Task` and its `task_type` oneof (every member of C1's baton.proto
+// is declared in ours; task-oneof.test.ts holds them against baton-sdk's file).
+import type {
+  GrantTaskPayload,
+  RevokeTaskPayload,
+  SyncFullTaskPayload,
+  TaskMessage,
+  TaskType,
+} from './messages.js';
 
 export interface HelloTask {
   kind: 'hello';
@@ -25,15 +32,23 @@ export interface RevokeTask {
   revoke: RevokeTaskPayload;
 }
 
-/** A task kind this connector does not run (ticketing, account creation, …); it is refused. */
+export interface ListEventFeedsTask {
+  kind: 'listEventFeeds';
+  id: string;
+}
+
+/**
+ * A task kind this connector does not run (ticketing, account creation, actions, event listing…,
+ * or a member newer than our schema); it is answered as baton-sdk answers a type it does not know.
+ */
 export interface UnsupportedTask {
   kind: 'unsupported';
   id: string;
   /** The oneof member's field name, e.g. `createAccount`, or `unknown` for one newer than our schema. */
-  taskType: string;
+  taskType: TaskType | 'unknown';
 }
 
-export type C1Task = HelloTask | SyncFullTask | GrantTask | RevokeTask | UnsupportedTask;
+export type C1Task = HelloTask | SyncFullTask | GrantTask | RevokeTask | ListEventFeedsTask | UnsupportedTask;
 
 /** The task in a GetTask response, or undefined when there is none (no task, or a `none` task). */
 export function taskFromMessage(message: TaskMessage | undefined): C1Task | undefined {
@@ -44,16 +59,11 @@ export function taskFromMessage(message: TaskMessage | undefined): C1Task | unde
     // expects an answer for it.
     return id ? { kind: 'unsupported', id, taskType: 'unknown' } : undefined;
   }
-  switch (message.taskType) {
-    case 'hello':
-      return { kind: 'hello', id };
-    case 'syncFull':
-      return { kind: 'syncFull', id, syncFull: message.syncFull ?? {} };
-    case 'grant':
-      return { kind: 'grant', id, grant: message.grant ?? {} };
-    case 'revoke':
-      return { kind: 'revoke', id, revoke: message.revoke ?? {} };
-    default:
-      return { kind: 'unsupported', id, taskType: message.taskType };
-  }
+  const type = message.taskType;
+  if (type === 'hello') return { kind: 'hello', id };
+  if (type === 'syncFull') return { kind: 'syncFull', id, syncFull: message.syncFull ?? {} };
+  if (type === 'grant') return { kind: 'grant', id, grant: message.grant ?? {} };
+  if (type === 'revoke') return { kind: 'revoke', id, revoke: message.revoke ?? {} };
+  if (type === 'listEventFeeds') return { kind: 'listEventFeeds', id };
+  return { kind: 'unsupported', id, taskType: type };
 }

@@ -1,18 +1,20 @@
 // The stand-in's admin API, beside the token endpoint, for docker compose and cross-process tests:
 // queue tasks, cancel them, inject faults and read back what the connector sent.
-//   POST /admin/tasks                 {syncFull:{…}} | {grant:{entitlement, principal}} | {revoke:{grant}} → {taskId}
+//   POST /admin/tasks                 one task_type member: {syncFull:{…}} | {grant:{entitlement, principal}}
+//                                     | {revoke:{grant}} | {hello:{}} | {listEventFeeds:{}} | {createAccount:{}} … → {taskId}
 //   GET  /admin/tasks/:id             state, heartbeats, uploads (size, chunks, sha256), last FinishTask
 //   GET  /admin/tasks/:id/uploads/:n  the n-th upload's bytes
 //   POST /admin/tasks/:id/cancel
 //   POST /admin/faults                {method, count, fault}
 //   GET  /admin/counters
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TASK_TYPES } from '../service/messages.js';
 import type { BatonMethod, Fault, TaskSpec } from './baton-service.js';
 import type { StandInC1 } from './stand-in.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const METHODS = new Set<BatonMethod>(['Hello', 'GetTask', 'Heartbeat', 'FinishTask', 'UploadAsset']);
-const TASK_KINDS = ['syncFull', 'grant', 'revoke', 'hello'];
+const TASK_KINDS: readonly string[] = TASK_TYPES.filter((t) => t !== 'none');
 
 class AdminError extends Error {
   constructor(
@@ -39,7 +41,9 @@ export async function handleAdminRequest(
       const kinds = Object.keys(spec).filter((k) => TASK_KINDS.includes(k));
       if (kinds.length !== 1)
         throw new AdminError(400, `body must have exactly one of ${TASK_KINDS.join(', ')}`);
-      sendJson(res, 201, { taskId: standIn.enqueueTask(spec) });
+      const kind = kinds[0] ?? '';
+      const payload = (spec as Record<string, unknown>)[kind] ?? {};
+      sendJson(res, 201, { taskId: standIn.enqueueTask({ [kind]: payload } as TaskSpec) });
     } else if (req.method === 'GET' && collection === 'tasks' && id && parts.length === 2) {
       const task = standIn.task(id);
       if (!task) throw new AdminError(404, 'unknown task');
@@ -54,6 +58,7 @@ export async function handleAdminRequest(
           sha256: u.sha256,
         })),
         finished: task.finishes.at(-1) ?? null,
+        hellos: task.hellos.length,
       });
     } else if (
       req.method === 'GET' &&

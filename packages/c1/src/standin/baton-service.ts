@@ -25,6 +25,7 @@ import {
   msToSecondsNanos,
   packAny,
   type TaskMessage,
+  type TaskType,
   type UploadAssetRequest,
 } from '../service/messages.js';
 import type { Codec } from '../service/proto.js';
@@ -41,11 +42,10 @@ export type Fault =
       rateLimit?: { limit?: number; remaining: number; resetAtMs: number };
     };
 
-export type TaskSpec =
-  | { syncFull: NonNullable<TaskMessage['syncFull']> }
-  | { grant: NonNullable<TaskMessage['grant']> }
-  | { revoke: NonNullable<TaskMessage['revoke']> }
-  | { hello: Record<string, never> };
+/** Any task kind C1 can send: exactly one `task_type` member with its payload, e.g. `{listEventFeeds: {}}`. */
+export type TaskSpec = {
+  [K in Exclude<TaskType, 'none'>]: { [P in K]: NonNullable<TaskMessage[P]> };
+}[Exclude<TaskType, 'none'>];
 
 export interface UploadRecord {
   hostId: string;
@@ -62,6 +62,8 @@ export interface TaskRecord {
   heartbeats: number[];
   uploads: UploadRecord[];
   finishes: FinishTaskRequest[];
+  /** Hellos that named this task: how a connector answers a hello task. */
+  hellos: HelloRequest[];
 }
 
 export interface CallRecord {
@@ -105,6 +107,7 @@ export function enqueue(state: BatonServiceState, spec: TaskSpec): string {
     heartbeats: [],
     uploads: [],
     finishes: [],
+    hellos: [],
   });
   state.queue.push(id);
   return id;
@@ -228,6 +231,14 @@ export function batonServiceImplementation(state: BatonServiceState) {
       throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'build_info, os_info and connector_metadata are required');
     }
     state.hellos.push(request);
+    if (request.taskId) {
+      // The answer to a hello task: C1 needs nothing more for it (baton-sdk sends no FinishTask).
+      const task = taskFor(state, request.taskId);
+      task.hellos.push(request);
+      task.state = 'finished';
+      task.message.status = 'STATUS_FINISHED';
+      state.events.emit('task-hello', task.id);
+    }
     return {};
   });
 

@@ -2,7 +2,8 @@
 //   --host 0.0.0.0 --public-host c1-standin --port 50051 --token-port 8089
 //   --client '<client id>=<client secret>'   (repeatable; local test credentials only)
 //   --generate-client                        (registers a fresh pair and prints it)
-//   --sync-every-ms 60000                    (queues a full-sync task on that period)
+//   --sync-every-ms 60000                    (queues a full-sync task on that period, with
+//                                            skip_expand_grants as C1 sends it in service mode)
 //   --next-poll-ms 1000 --next-heartbeat-ms 5000 --tls-key key.pem --tls-cert cert.pem
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
 
   const syncEveryMs = numberOption(values['sync-every-ms'], 'sync-every-ms');
   const timer = syncEveryMs
-    ? setInterval(() => standIn.enqueueTask({ syncFull: {} }), syncEveryMs)
+    ? setInterval(() => standIn.enqueueTask({ syncFull: { skipExpandGrants: true } }), syncEveryMs)
     : undefined;
 
   console.log(

@@ -131,6 +131,47 @@ describe('stand-in BatonService', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('queues any task kind of C1’s Task oneof, sync options and list_event_feeds included, through the admin API', async () => {
+    const post = async (body: unknown) => {
+      const response = await fetch(`${standIn.adminUrl}/tasks`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { taskId: string }).taskId;
+    };
+    const sync = await post({
+      syncFull: {
+        skipEntitlementsAndGrants: true,
+        targetedSyncResources: [{ id: { resourceType: 'namespace', resource: 'team-a' } }],
+        syncResourceTypeIds: ['namespace'],
+        skipGrants: true,
+        storageEngine: 'sqlite',
+      },
+    });
+    expect(standIn.task(sync)?.message.syncFull).toEqual({
+      skipEntitlementsAndGrants: true,
+      targetedSyncResources: [{ id: { resourceType: 'namespace', resource: 'team-a' } }],
+      syncResourceTypeIds: ['namespace'],
+      skipGrants: true,
+      storageEngine: 'sqlite',
+    });
+    const feeds = await post({ listEventFeeds: {} });
+    const account = await post({ createAccount: { resourceTypeId: 'iam_user' } });
+    // What a connector polling GetTask receives, decoded as it decodes it.
+    const codecs = messageCodecs();
+    for (const [taskId, kind] of [
+      [sync, 'syncFull'],
+      [feeds, 'listEventFeeds'],
+      [account, 'createAccount'],
+    ] as const) {
+      const wire = codecs.getTaskResponse.decode(
+        codecs.getTaskResponse.encode({ task: standIn.task(taskId)?.message }),
+      );
+      expect(wire.task?.taskType).toBe(kind);
+    }
+  });
+
   it('answers unknown token paths with 404', async () => {
     const response = await fetch(standIn.tokenUrl.replace('/auth/v1/token', '/nope'));
     expect(response.status).toBe(404);

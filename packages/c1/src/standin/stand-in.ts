@@ -86,6 +86,8 @@ export interface StandInC1 {
   waitForStart(taskId: string, timeoutMs?: number): Promise<void>;
   /** Resolves with the task's FinishTask once it arrives. */
   waitForFinish(taskId: string, timeoutMs?: number): Promise<FinishTaskRequest>;
+  /** Resolves with the Hello that answered a hello task, once it arrives. */
+  waitForHello(taskId: string, timeoutMs?: number): Promise<HelloRequest>;
   close(): Promise<void>;
 }
 
@@ -258,6 +260,10 @@ export async function startStandInC1(options: StandInOptions = {}): Promise<Stan
 
     waitForFinish(taskId, timeoutMs = 10_000) {
       return waitFor('task-finished', taskId, () => state.tasks.get(taskId)?.finishes.at(-1), timeoutMs);
+    },
+
+    waitForHello(taskId, timeoutMs = 10_000) {
+      return waitFor('task-hello', taskId, () => state.tasks.get(taskId)?.hellos.at(-1), timeoutMs);
     },
 
     async close() {

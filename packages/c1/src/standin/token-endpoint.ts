@@ -93,6 +93,7 @@ function issueToken(state: TokenEndpointState, form: URLSearchParams): string {
   if (claims.iss !== clientId || claims.sub !== clientId) {
     throw new TokenRejection(401, 'invalid_client', 'iss and sub must be the client id');
   }
+  // One audience is a string (go-jose's Audience marshalling); a list is valid JWT too.
   const audiences = Array.isArray(claims.aud) ? (claims.aud as unknown[]) : [claims.aud];
   if (!audiences.includes(state.audience)) {
     throw new TokenRejection(401, 'invalid_client', 'client_assertion audience is wrong');
@@ -106,14 +107,14 @@ function issueToken(state: TokenEndpointState, form: URLSearchParams): string {
   if (typeof claims.iat === 'number' && claims.iat - SKEW_S > nowS) {
     throw new TokenRejection(401, 'invalid_client', 'client_assertion was issued in the future');
   }
-  const nonce =
-    typeof header.nonce === 'string' ? header.nonce : typeof claims.jti === 'string' ? claims.jti : '';
-  if (nonce) {
-    for (const [seen, expiresAt] of state.seenNonces) if (expiresAt < nowS) state.seenNonces.delete(seen);
-    if (state.seenNonces.has(nonce))
-      throw new TokenRejection(401, 'invalid_client', 'client_assertion was replayed');
-    state.seenNonces.set(nonce, claims.exp);
-  }
+  // baton-sdk's signer always puts a random nonce in the protected header; a second assertion with
+  // the same nonce is a replay.
+  const nonce = typeof header.nonce === 'string' ? header.nonce : '';
+  if (!nonce) throw new TokenRejection(401, 'invalid_client', 'client_assertion has no nonce');
+  for (const [seen, expiresAt] of state.seenNonces) if (expiresAt < nowS) state.seenNonces.delete(seen);
+  if (state.seenNonces.has(nonce))
+    throw new TokenRejection(401, 'invalid_client', 'client_assertion was replayed');
+  state.seenNonces.set(nonce, claims.exp);
 
   const token = randomBytes(32).toString('base64url');
   state.tokens.set(token, { clientId, expiresAt: state.now() + state.tokenTtlS * 1000 });

@@ -48,6 +48,17 @@ describe('uploads', () => {
     await expect(createUpload(db, { ...input, clusterId: randomUUID() })).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('keeps what the C1 task asked the file to hold, so every attempt writes the same file', async () => {
+    const c1zOptions = { targetedResources: [{ type: 'namespace', id: 'team-a' }], skipGrants: true, expandGrants: false };
+    const input = { clusterId, syncRunId: randomUUID(), c1TaskId: `task-${randomUUID()}`, maxAttempts: 3, c1zOptions };
+    const { upload } = await createUpload(db, input);
+    expect(upload.c1zOptions).toEqual(c1zOptions);
+    // Started (and retried) later, from the row alone.
+    const started = await startUpload(db, upload.id, 'w1');
+    expect(started.upload.c1zOptions).toEqual(c1zOptions);
+    expect((await newUpload()).upload.c1zOptions).toBeNull();
+  });
+
   it('fences attempts: only the attempt that started the upload may finish it', async () => {
     const { upload } = await newUpload();
     const first = await startUpload(db, upload.id, 'w1');

@@ -12,7 +12,7 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { clusters, uploads, UPLOAD_STATUSES, type UploadError, type UploadStatus } from '../schema.js';
+import { clusters, uploads, UPLOAD_STATUSES, type UploadC1zOptions, type UploadError, type UploadStatus } from '../schema.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
@@ -24,6 +24,8 @@ export interface NewUpload {
   c1TaskId?: string | null;
   /** Attempts allowed before the upload is dead. */
   maxAttempts: number;
+  /** What the C1 task asked the file to hold; a plain full sync when absent. */
+  c1zOptions?: UploadC1zOptions | null;
 }
 
 export interface UploadBackoff {
@@ -74,7 +76,7 @@ export async function createUpload(database: Database, input: NewUpload): Promis
     const c1TaskId = input.c1TaskId ?? null;
     const [row] = await tx
       .insert(uploads)
-      .values({ clusterId: input.clusterId, syncRunId: input.syncRunId, c1TaskId, maxAttempts: input.maxAttempts })
+      .values({ clusterId: input.clusterId, syncRunId: input.syncRunId, c1TaskId, maxAttempts: input.maxAttempts, c1zOptions: input.c1zOptions ?? null })
       .onConflictDoNothing()
       .returning();
     if (row) return { upload: row, created: true };

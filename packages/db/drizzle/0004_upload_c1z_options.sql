@@ -1,0 +1,1 @@
+ALTER TABLE "uploads" ADD COLUMN "c1z_options" jsonb;

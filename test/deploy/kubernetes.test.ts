@@ -17,7 +17,12 @@ const deployDir = resolve(root, 'deploy/kubernetes');
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 }
@@ -73,7 +78,9 @@ function kustomizations(dir = deployDir): string[] {
 }
 
 const dockerTargets = new Set(
-  [...readFileSync(resolve(root, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!),
+  [...readFileSync(resolve(root, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map(
+    (m) => m[1]!,
+  ),
 );
 
 function kubectl(): string {
@@ -106,7 +113,8 @@ beforeAll(() => {
 /** The kubernetes-models module that holds an apiVersion's classes. */
 function modelModule(apiVersion: string): string {
   if (apiVersion === 'keda.sh/v1alpha1') return '@kubernetes-models/keda/keda.sh/v1alpha1';
-  if (apiVersion === 'monitoring.coreos.com/v1') return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+  if (apiVersion === 'monitoring.coreos.com/v1')
+    return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
   return `kubernetes-models/${apiVersion}`;
 }
 
@@ -143,8 +151,7 @@ describe('deploy/kubernetes', () => {
       for (const o of objects) {
         const where = `${dir}: ${o.kind} ${o.metadata.name}`;
         const module = (await import(modelModule(o.apiVersion)).catch(() => undefined)) as
-          | Record<string, new (data: unknown) => { validate(): void }>
-          | undefined;
+          Record<string, new (data: unknown) => { validate(): void }> | undefined;
         const Model = module?.[o.kind];
         if (!Model) {
           problems.push(`${where}: no schema for ${o.apiVersion} ${o.kind}`);
@@ -167,8 +174,11 @@ describe('deploy/kubernetes', () => {
         const pod = podSpecOf(o)!;
         const where = `${dir}: ${o.kind} ${o.metadata.name}`;
         if (pod.securityContext?.runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not set`);
-        if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${where}: seccomp is not RuntimeDefault`);
-        const emptyDirs = new Set((pod.volumes ?? []).filter((v) => v.emptyDir !== undefined).map((v) => v.name));
+        if (pod.securityContext?.seccompProfile?.type !== 'RuntimeDefault')
+          problems.push(`${where}: seccomp is not RuntimeDefault`);
+        const emptyDirs = new Set(
+          (pod.volumes ?? []).filter((v) => v.emptyDir !== undefined).map((v) => v.name),
+        );
         for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
           const at = `${where} container ${c.name}`;
           for (const r of ['cpu', 'memory']) {
@@ -181,7 +191,8 @@ describe('deploy/kubernetes', () => {
           if (!sc?.capabilities?.drop?.includes('ALL')) problems.push(`${at}: capabilities not dropped`);
           const mounted = (c.volumeMounts ?? []).filter((m) => emptyDirs.has(m.name)).map((m) => m.mountPath);
           const workDir = c.env?.find((e) => e.name === 'WORK_DIR')?.value;
-          if (workDir && !mounted.some((p) => workDir.startsWith(p))) problems.push(`${at}: WORK_DIR ${workDir} is not on a volume`);
+          if (workDir && !mounted.some((p) => workDir.startsWith(p)))
+            problems.push(`${at}: WORK_DIR ${workDir} is not on a volume`);
           if (c.image.startsWith('eks-access/') || c.image.includes('/eks-access/')) {
             if (!mounted.includes('/tmp')) problems.push(`${at}: no writable /tmp`);
           }
@@ -220,7 +231,10 @@ describe('deploy/kubernetes', () => {
       if (!config) continue;
       const handBackSeconds = Number(config.data?.SHUTDOWN_TIMEOUT_MS ?? 25_000) / 1000;
       for (const d of of(objects, 'Deployment').filter((x) => (component(x) ?? '') in WORKER_QUEUES)) {
-        expect(podSpecOf(d)!.terminationGracePeriodSeconds, `${dir} ${d.metadata.name}`).toBeGreaterThanOrEqual(handBackSeconds + 15);
+        expect(
+          podSpecOf(d)!.terminationGracePeriodSeconds,
+          `${dir} ${d.metadata.name}`,
+        ).toBeGreaterThanOrEqual(handBackSeconds + 15);
       }
     }
   });
@@ -230,7 +244,10 @@ describe('deploy/kubernetes', () => {
       for (const o of [...of(objects, 'Deployment'), ...of(objects, 'Job')]) {
         for (const c of [...(podSpecOf(o)!.initContainers ?? []), ...podSpecOf(o)!.containers]) {
           if (/^(postgres|redis):/.test(c.image)) continue; // the local overlay's backing services
-          const target = c.image.replace(/[:@].*$/, '').split('/').at(-1)!;
+          const target = c.image
+            .replace(/[:@].*$/, '')
+            .split('/')
+            .at(-1)!;
           expect(dockerTargets, `${dir}: ${c.image}`).toContain(target);
           if (PRODUCT.includes(c.name)) expect(target, `${dir}: container ${c.name}`).toBe(c.name);
         }
@@ -246,7 +263,8 @@ describe('deploy/kubernetes', () => {
     expect(Object.values(WORKER_QUEUES).sort()).toEqual([...QUEUE_NAMES].sort());
     for (const dir of overlays()) {
       const objects = rendered.get(dir)!;
-      const prefix = of(objects, 'ConfigMap').find((c) => c.metadata.name === 'eks-access-config')?.data?.QUEUE_PREFIX;
+      const prefix = of(objects, 'ConfigMap').find((c) => c.metadata.name === 'eks-access-config')?.data
+        ?.QUEUE_PREFIX;
       expect(prefix, dir).toBe(DEFAULT_PREFIX);
       const hpaTargets = of(objects, 'HorizontalPodAutoscaler').map(
         (h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name,
@@ -258,7 +276,11 @@ describe('deploy/kubernetes', () => {
             minReplicaCount: number;
             maxReplicaCount: number;
             cooldownPeriod: number;
-            triggers: { type: string; metadata: { listName: string }; authenticationRef?: { name: string } }[];
+            triggers: {
+              type: string;
+              metadata: { listName: string };
+              authenticationRef?: { name: string };
+            }[];
           };
           return [spec.scaleTargetRef.name, spec];
         }),
@@ -267,15 +289,17 @@ describe('deploy/kubernetes', () => {
         const name = `eks-access-${worker}`;
         const keda = scaled.get(name);
         if (keda) {
-          expect(keda.triggers.map((t) => `${t.type} ${t.metadata.listName}`).sort(), `${dir} ${name}`).toEqual([
-            `redis ${prefix}:${queue}:prioritized`,
-            `redis ${prefix}:${queue}:wait`,
-          ]);
+          expect(
+            keda.triggers.map((t) => `${t.type} ${t.metadata.listName}`).sort(),
+            `${dir} ${name}`,
+          ).toEqual([`redis ${prefix}:${queue}:prioritized`, `redis ${prefix}:${queue}:wait`]);
           expect(keda.minReplicaCount).toBeGreaterThanOrEqual(1);
           expect(keda.maxReplicaCount).toBeGreaterThan(keda.minReplicaCount);
           expect(keda.cooldownPeriod).toBeGreaterThan(0);
           for (const t of keda.triggers) {
-            expect(of(objects, 'TriggerAuthentication').map((a) => a.metadata.name)).toContain(t.authenticationRef?.name);
+            expect(of(objects, 'TriggerAuthentication').map((a) => a.metadata.name)).toContain(
+              t.authenticationRef?.name,
+            );
           }
           expect(hpaTargets, `${dir}: ${name} has both KEDA and an HPA`).not.toContain(name);
         } else {
@@ -284,7 +308,10 @@ describe('deploy/kubernetes', () => {
       }
       expect(hpaTargets, dir).toContain('eks-access-api');
       const pdbSelectors = of(objects, 'PodDisruptionBudget').map(
-        (p) => (p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['app.kubernetes.io/component'],
+        (p) =>
+          (p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels[
+            'app.kubernetes.io/component'
+          ],
       );
       for (const c of PRODUCT) expect(pdbSelectors, dir).toContain(c);
     }
@@ -295,17 +322,31 @@ describe('deploy/kubernetes', () => {
       for (const o of [...of(objects, 'Deployment'), ...of(objects, 'Job')]) {
         for (const c of [...(podSpecOf(o)!.initContainers ?? []), ...podSpecOf(o)!.containers]) {
           const names = (c.env ?? []).map((e) => e.name);
-          expect(names.filter((n) => /^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|BATON_EKS_ACCESS_KEY|BATON_EKS_SECRET_ACCESS_KEY|BATON_GLOBAL_)/.test(n)), `${dir} ${c.name}`).toEqual([]);
+          expect(
+            names.filter((n) =>
+              /^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|BATON_EKS_ACCESS_KEY|BATON_EKS_SECRET_ACCESS_KEY|BATON_GLOBAL_)/.test(
+                n,
+              ),
+            ),
+            `${dir} ${c.name}`,
+          ).toEqual([]);
         }
         if ((component(o) ?? '') in WORKER_QUEUES) {
           expect(podSpecOf(o)!.serviceAccountName, `${dir} ${o.metadata.name}`).toBe('eks-access-connector');
         }
       }
       for (const cm of of(objects, 'ConfigMap')) {
-        expect(Object.keys(cm.data ?? {}).filter((k) => /PASSWORD|SECRET|KEY|TOKEN|DATABASE_URL|REDIS_URL/.test(k)), `${dir} ${cm.metadata.name}`).toEqual([]);
+        expect(
+          Object.keys(cm.data ?? {}).filter((k) =>
+            /PASSWORD|SECRET|KEY|TOKEN|DATABASE_URL|REDIS_URL/.test(k),
+          ),
+          `${dir} ${cm.metadata.name}`,
+        ).toEqual([]);
       }
       if (dir.startsWith('overlays/production')) {
-        expect(of(objects, 'Secret'), `${dir}: the Secret is created by the operator, not shipped`).toEqual([]);
+        expect(of(objects, 'Secret'), `${dir}: the Secret is created by the operator, not shipped`).toEqual(
+          [],
+        );
         const sa = of(objects, 'ServiceAccount').find((s) => s.metadata.name === 'eks-access-connector')!;
         const roleArn = sa.metadata.annotations?.['eks.amazonaws.com/role-arn'];
         if (dir === 'overlays/production-pod-identity') expect(roleArn).toBeUndefined();

@@ -44,7 +44,10 @@ runMain(
       connection,
       logger,
       prefix: config.QUEUE_PREFIX,
-      settingsFor: settingsForCeilings({ aws: config.AWS_MAX_CALLS_PER_SECOND, kube: config.KUBE_MAX_CALLS_PER_SECOND }),
+      settingsFor: settingsForCeilings({
+        aws: config.AWS_MAX_CALLS_PER_SECOND,
+        kube: config.KUBE_MAX_CALLS_PER_SECOND,
+      }),
     });
     const producerConnection = await createRedisConnection({
       url: config.REDIS_URL,

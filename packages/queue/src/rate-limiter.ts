@@ -89,9 +89,14 @@ export function ceilingSettings(base: RateSettings, perSecond: number): RateSett
 }
 
 /** `settingsFor` with optional ceilings for AWS keys (per account, region and service) and Kubernetes keys (per cluster). */
-export function settingsForCeilings(ceilings: { aws?: number | undefined; kube?: number | undefined }): (key: string) => RateSettings {
-  const aws = ceilings.aws === undefined ? DEFAULT_RATES.aws : ceilingSettings(DEFAULT_RATES.aws, ceilings.aws);
-  const kube = ceilings.kube === undefined ? DEFAULT_RATES.kube : ceilingSettings(DEFAULT_RATES.kube, ceilings.kube);
+export function settingsForCeilings(ceilings: {
+  aws?: number | undefined;
+  kube?: number | undefined;
+}): (key: string) => RateSettings {
+  const aws =
+    ceilings.aws === undefined ? DEFAULT_RATES.aws : ceilingSettings(DEFAULT_RATES.aws, ceilings.aws);
+  const kube =
+    ceilings.kube === undefined ? DEFAULT_RATES.kube : ceilingSettings(DEFAULT_RATES.kube, ceilings.kube);
   return (key) => (key.startsWith('kube:') ? kube : aws);
 }
 

@@ -158,7 +158,8 @@ function startWorker(id: string, env: Record<string, string>): WorkerProcess {
     let out = '';
     const onData = (c: Buffer) => {
       out += c.toString();
-      if (out.includes('"sync worker ready"')) {
+      // "sync worker ready" today; "worker ready" once the workers share one start-up package.
+      if (/"msg":"(sync )?worker ready"/.test(out)) {
         child.stdout.off('data', onData);
         child.stdout.resume();
         done();
@@ -250,6 +251,8 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
           REDIS_URL,
           QUEUE_PREFIX: prefix,
           AWS_ENDPOINT_URL: awsEndpoint,
+          // Several workers on one host: each health server on a free port.
+          HEALTH_PORT: '0',
           SYNC_CONCURRENCY: String(SYNC_CONCURRENCY),
           ACCESS_ENTRY_CONCURRENCY: String(ACCESS_ENTRY_CONCURRENCY),
           AWS_MAX_CALLS_PER_SECOND: String(config.awsCeiling),

@@ -184,6 +184,17 @@ function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat (clock ticks at 100 Hz). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function stop(workers: WorkerProcess[]): Promise<void> {
   await Promise.all(
     workers.map(
@@ -219,6 +230,10 @@ interface RunResult {
   failed: number;
   jobsPerWorker: number[];
   rssMiB: (number | undefined)[];
+  /** CPU seconds the workers used during the fleet sync, together. */
+  workerCpu: number;
+  /** CPU seconds this process (the simulator, and the polling) used meanwhile. */
+  simCpu: number;
   rates: RateSnapshot;
   load: number;
 }
@@ -263,6 +278,8 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
     await Promise.all(workers.map((w) => w.ready));
     await admin.resetCounters();
 
+    const cpuBefore = workers.map((w) => cpuSeconds(w.child.pid) ?? 0);
+    const simBefore = process.cpuUsage();
     const started = performance.now();
     for (const id of ids) {
       const { run } = await enqueueSyncRun(database, id, 'bulk');
@@ -283,6 +300,8 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
       failed = Number(rows[0]!.failed);
     }
     const wallMs = performance.now() - started;
+    const sim = process.cpuUsage(simBefore);
+    const workerCpu = workers.reduce((sum, w, i) => sum + (cpuSeconds(w.child.pid) ?? 0) - cpuBefore[i]!, 0);
     const rssMiB = workers.map((w) => peakRssMiB(w.child.pid));
     const rates = await admin.rates();
     const { rows } = await database.pool.query<{ worker: string; n: string }>(
@@ -296,6 +315,8 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
       failed,
       jobsPerWorker: workers.map((w) => byWorker.get(w.id) ?? 0),
       rssMiB,
+      workerCpu,
+      simCpu: (sim.user + sim.system) / 1e6,
       rates,
       load: loadavg()[0]!,
     };
@@ -374,7 +395,8 @@ async function main(): Promise<void> {
     lines.push(
       `| ${r.config} | ${r.workers} | ${fmt(r.wallMs)} | ${(jobs / (r.wallMs / 1000)).toFixed(2)} | ${(base.wallMs / r.wallMs).toFixed(2)}x | ` +
         `${eks.received} / ${eks.served} / ${limit(EKS_PER_ACCOUNT)} | ${kube.received} / ${kube.served} / ${limit(KUBE_PER_CLUSTER)} | ` +
-        `${eks.throttled + kube.throttled} | ${r.jobsPerWorker.join(', ')} | ${r.rssMiB.map((m) => m ?? '?').join(', ')} | ${r.load.toFixed(1)} |`,
+        `${eks.throttled + kube.throttled} | ${r.jobsPerWorker.join(', ')} | ${r.rssMiB.map((m) => m ?? '?').join(', ')} | ` +
+        `${r.workerCpu.toFixed(0)} / ${r.simCpu.toFixed(0)} | ${r.load.toFixed(1)} |`,
     );
   }
   lines.push('');

@@ -4,9 +4,9 @@
 // own key, her own EKS token, the simulated API server's RBAC.
 import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
-import { allowConnectorProvisioning, createDemoWorld, DEMO, mintEksToken, startSim, type RunningSim } from '@eks-access/eks-sim';
+import { allowConnectorProvisioning, createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, exited, freePort, randomId, startProcess, until } from './support.js';
+import { ADMIN_URL, REDIS_URL, apiClient, canListConfigMaps, exited, freePort, randomId, startProcess, until } from './support.js';
 
 const KEY = `e2e-${randomId(16)}`;
 const AP = 'arn:aws:eks::aws:cluster-access-policy';
@@ -53,21 +53,8 @@ async function provision(body: Record<string, unknown>): Promise<Request> {
 }
 
 /** Whether alice, with her own key and EKS token, may list configmaps in a namespace of prod-eu. */
-async function aliceCanList(namespace: string): Promise<boolean> {
-  const cluster = sim.clusters().find((c) => c.name === 'prod-eu')!;
-  const token = await mintEksToken({ credentials: { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey }, region: 'eu-west-1', clusterName: 'prod-eu' });
-  const { request } = await import('node:https');
-  return new Promise((done, fail) => {
-    const req = request(`${cluster.endpoint}/api/v1/namespaces/${namespace}/configmaps`, { ca: Buffer.from(cluster.caData, 'base64'), headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      if (res.statusCode === 200) done(true);
-      else if (res.statusCode === 403) done(false);
-      else fail(new Error(`unexpected ${res.statusCode ?? '?'}`));
-    });
-    req.on('error', fail);
-    req.end();
-  });
-}
+const aliceCanList = (namespace: string) =>
+  canListConfigMaps(sim, 'prod-eu', { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey }, namespace);
 
 beforeAll(async () => {
   sim = await startSim({

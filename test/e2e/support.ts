@@ -1,9 +1,11 @@
 // Shared by the cross-process suites: start the product's processes from their real entry points
 // with environment configuration, call the API over HTTP, and wait for conditions.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { mintEksToken, type RunningSim } from '@eks-access/eks-sim';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
@@ -59,4 +61,29 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Whether an IAM user, with her own key and EKS token, may list configmaps in a namespace of a simulated cluster. */
+export async function canListConfigMaps(
+  sim: RunningSim,
+  clusterName: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  namespace: string,
+): Promise<boolean> {
+  const cluster = sim.clusters().find((c) => c.name === clusterName)!;
+  const token = await mintEksToken({ credentials, region: cluster.region, clusterName });
+  return new Promise((done, fail) => {
+    const req = request(
+      `${cluster.endpoint}/api/v1/namespaces/${namespace}/configmaps`,
+      { ca: Buffer.from(cluster.caData, 'base64'), headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        if (res.statusCode === 200) done(true);
+        else if (res.statusCode === 403) done(false);
+        else fail(new Error(`unexpected ${res.statusCode ?? '?'}`));
+      },
+    );
+    req.on('error', fail);
+    req.end();
+  });
 }

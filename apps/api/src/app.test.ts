@@ -75,6 +75,12 @@ describe('clusters', () => {
     expect(got.body).not.toContain('eksSimConnectorSecretKeyDoNotUse');
   });
 
+  it("registers a cluster with no stored keys, which the workers reach with their own identity (IRSA, Pod Identity)", async () => {
+    const res = await createCluster({ name: 'pod-identity', region: 'eu-west-1', roleArn: ROLE, externalId: 'tenant-external-id' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ hostingMode: 'default-chain', hasCredentials: false, hasExternalId: true, roleArn: ROLE });
+  });
+
   it('refuses the same cluster twice with 409', async () => {
     const body = { name: 'twice', region: 'us-east-1', roleArn: ROLE };
     expect((await createCluster(body)).statusCode).toBe(201);

@@ -114,6 +114,15 @@ describe('eks-access-api CLI', () => {
     expect(raw.rows[0]?.row).not.toContain(BATON.BATON_EXTERNAL_ID);
   });
 
+  it("register-cluster without keys registers a cluster that uses the workers' own AWS identity", async () => {
+    const { BATON_EKS_ACCESS_KEY: _key, BATON_EKS_SECRET_ACCESS_KEY: _secret, ...noKeys } = BATON;
+    const res = await cli(['register-cluster'], { ...dbEnv, ...noKeys, BATON_EKS_CLUSTER_NAME: 'pod-identity' });
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout)).toMatchObject({ name: 'pod-identity', hostingMode: 'default-chain', hasCredentials: false, hasExternalId: true });
+    const secrets = await getClusterCredentials(database, (JSON.parse(res.stdout) as { id: string }).id);
+    expect(secrets.credentials).toBeUndefined();
+  });
+
   it('refuses a bad environment with exit status 2, naming each BATON_* variable to fix and registering nothing', async () => {
     const before = (await listClusters(database)).items.length;
     const { BATON_EKS_REGION: _region, BATON_EKS_SECRET_ACCESS_KEY: _secret, ...halfKey } = BATON;

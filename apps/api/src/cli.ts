@@ -16,6 +16,8 @@ const USAGE = `Usage: eks-access-api <command>
       BATON_EXTERNAL_ID, BATON_EKS_ACCESS_KEY + BATON_EKS_SECRET_ACCESS_KEY,
       BATON_GLOBAL_ACCESS_KEY_ID + BATON_GLOBAL_SECRET_ACCESS_KEY, BATON_GLOBAL_ROLE_ARN,
       BATON_GLOBAL_BINDING_EXTERNAL_ID, BATON_CLIENT_ID, BATON_CLIENT_SECRET, BATON_PROVISIONING
+      With no key variables the cluster stores no keys: workers reach it with their own AWS
+      identity (on EKS: IRSA or Pod Identity, through the SDK's default chain), then the role.
 Needs DATABASE_URL and ENCRYPTION_KEY.`;
 
 /** A problem the person running the command can fix (arguments or environment): exit status 2. */

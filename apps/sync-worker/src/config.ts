@@ -13,6 +13,13 @@ const schema = z.object({
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
   /** How often runs are checked against their jobs (see jobs/reconcile-runs.ts). */
   RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
+  /**
+   * Known API limits: all workers together never send more than this many calls in one second
+   * per AWS account, region and service (AWS) or per cluster (Kubernetes). Unset: the shared
+   * limiter finds the rate from throttling answers (50/s at first, up to 200/s AWS, 400/s Kubernetes).
+   */
+  AWS_MAX_CALLS_PER_SECOND: z.coerce.number().int().min(1).optional(),
+  KUBE_MAX_CALLS_PER_SECOND: z.coerce.number().int().min(1).optional(),
 });
 
 export type WorkerConfig = z.infer<typeof schema>;

@@ -9,6 +9,7 @@ import {
   createProducer,
   createRedisConnection,
   createRedisRateLimiter,
+  settingsForCeilings,
 } from '@eks-access/queue';
 import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
@@ -39,7 +40,15 @@ runMain(
       name: `sync-worker-${config.WORKER_ID}`,
     });
     const endpoints = awsEndpoints(config);
-    const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
+    const limiter = createRedisRateLimiter({
+      connection,
+      logger,
+      prefix: config.QUEUE_PREFIX,
+      settingsFor: settingsForCeilings({
+        aws: config.AWS_MAX_CALLS_PER_SECOND,
+        kube: config.KUBE_MAX_CALLS_PER_SECOND,
+      }),
+    });
     const producerConnection = await createRedisConnection({
       url: config.REDIS_URL,
       role: 'producer',

@@ -6,7 +6,13 @@ import type { FaultRule } from './faults.js';
 import type { KubeResource } from './kube/store.js';
 import type { ReadyLine } from './sim.js';
 import type { WorldProblem } from './world/load.js';
-import type { accessEntrySchema, iamRoleSchema, kubeManifestSchema } from './world/schema.js';
+import type {
+  accessEntrySchema,
+  iamRoleSchema,
+  kubeManifestSchema,
+  oidcProviderSchema,
+  podIdentityAssociationSchema,
+} from './world/schema.js';
 
 /** Which cluster, when a name alone is ambiguous (same name in two regions or accounts). */
 export interface ClusterSelector {
@@ -17,6 +23,18 @@ export interface ClusterSelector {
 export type AccessEntryInput = z.input<typeof accessEntrySchema>;
 export type IamRoleInput = z.input<typeof iamRoleSchema>;
 export type KubeManifestInput = z.input<typeof kubeManifestSchema>;
+export type OidcProviderInput = z.input<typeof oidcProviderSchema>;
+export type PodIdentityAssociationInput = z.input<typeof podIdentityAssociationSchema>;
+
+/** What a service-account token is minted for (Kubernetes' TokenRequest, in short). */
+export interface TokenRequestInput {
+  namespace: string;
+  serviceAccount: string;
+  /** `sts.amazonaws.com` (IRSA, the default) or `pods.eks.amazonaws.com` (Pod Identity). */
+  audience?: string | string[];
+  /** 600 to 604800; default 3600. */
+  expirationSeconds?: number;
+}
 
 /** An admin API error reply, with its stable `code` and any validation problems. */
 export class SimAdminError extends Error {
@@ -118,6 +136,31 @@ export function createSimAdminClient(baseUrl: string, options: { fetch?: typeof 
         principalArn,
       }),
     addRole: (role: IamRoleInput) => call<RoleJson>('POST', '/iam/roles', role),
+    /** Registers an IAM OIDC provider for a cluster's issuer in an account (IRSA). */
+    addOidcProvider: (provider: OidcProviderInput) =>
+      call<AdminReplies['oidcProvider']>('POST', '/iam/oidc-providers', provider),
+    /** Gives a service account's pods the role through EKS Pod Identity. */
+    addPodIdentityAssociation: (
+      name: string,
+      association: PodIdentityAssociationInput,
+      selector?: ClusterSelector,
+    ) =>
+      call<AdminReplies['podIdentityAssociation']>(
+        'POST',
+        `${cluster(name)}/pod-identity-associations`,
+        association,
+        where(selector),
+      ),
+    /** Mints a projected service-account token signed by the cluster's OIDC issuer. */
+    serviceAccountToken: (name: string, request: TokenRequestInput, selector?: ClusterSelector) =>
+      call<AdminReplies['serviceAccountToken']>(
+        'POST',
+        `${cluster(name)}/service-account-token`,
+        request,
+        where(selector),
+      ),
+    /** Observed call rates per account and cluster since the last counters reset. */
+    rates: () => call<AdminReplies['rates']>('GET', '/rates'),
   };
 }
 

@@ -13,6 +13,7 @@ import {
 import { createAwsHandler } from './aws/server.js';
 import { Faults } from './faults.js';
 import type { ReadyLine, SimControl } from './sim.js';
+import { verifyServiceAccountToken } from './oidc/service-account-token.js';
 import { createDemoWorld, DEMO } from './world/demo.js';
 import type { World } from './world/world.js';
 
@@ -36,11 +37,13 @@ function createFakeSim(build: () => World): SimControl & { endpoint: string } {
         authenticationMode: c.authenticationMode,
         endpoint: 'https://127.0.0.1:1',
         caData: '',
+        oidcIssuer: c.oidcIssuer,
       })),
     ready: (): ReadyLine => ({
       event: 'ready',
       aws: { endpoint: sim.endpoint },
       admin: `${sim.endpoint}/_sim`,
+      podIdentityAgent: `${sim.endpoint}/v1/credentials`,
       clusters: sim.clusters(),
       credentials: [...world.credentials.values()].map((c) => ({
         principalArn: c.identity.arn,
@@ -112,8 +115,8 @@ describe('admin API: info, counters, faults, reset', () => {
   });
 
   it('reports request counters and resets them', async () => {
-    sim.faults.decide('eks:ListAccessEntries', 'prod-eu');
-    sim.faults.decide('eks:ListAccessEntries', 'prod-eu');
+    sim.faults.decide('eks:ListAccessEntries', { cluster: 'prod-eu' });
+    sim.faults.decide('eks:ListAccessEntries', { cluster: 'prod-eu' });
     expect(await admin.counters()).toEqual({
       operations: { 'eks:ListAccessEntries': 2 },
       clusters: { 'prod-eu': { 'eks:ListAccessEntries': 2 } },
@@ -331,6 +334,68 @@ describe('admin API: out-of-band cluster changes', () => {
   it('answers an unknown cluster with 404', async () => {
     const err = await rejection(admin.compact('nope'));
     expect([err.status, err.code]).toEqual([404, 'ClusterNotFound']);
+  });
+});
+
+describe('admin API: pod credentials and rates', () => {
+  it("mints a service account's token that the cluster's issuer vouches for, and refuses unknown accounts", async () => {
+    const minted = await admin.serviceAccountToken('prod-eu', {
+      namespace: 'monitoring',
+      serviceAccount: 'prometheus',
+      audience: 'pods.eks.amazonaws.com',
+      expirationSeconds: 900,
+    });
+    expect(minted.subject).toBe('system:serviceaccount:monitoring:prometheus');
+    const { claims, cluster } = verifyServiceAccountToken(sim.world, minted.token, new Date());
+    expect([cluster.name, claims.aud, claims.exp - claims.iat]).toEqual([
+      'prod-eu',
+      ['pods.eks.amazonaws.com'],
+      900,
+    ]);
+    const missing = await rejection(
+      admin.serviceAccountToken('prod-eu', { namespace: 'monitoring', serviceAccount: 'nobody' }),
+    );
+    expect([missing.status, missing.code]).toEqual([404, 'ServiceAccountNotFound']);
+    const short = await rejection(
+      admin.serviceAccountToken('prod-eu', {
+        namespace: 'monitoring',
+        serviceAccount: 'prometheus',
+        expirationSeconds: 60,
+      }),
+    );
+    expect(short.status).toBe(400);
+  });
+
+  it('registers an OIDC provider for a cluster issuer and a pod identity association, once each', async () => {
+    const provider = await admin.addOidcProvider({ accountId: '222222222222', cluster: 'prod-eu' });
+    expect(provider.url).toBe(sim.findCluster('prod-eu')!.oidcIssuer.replace('https://', ''));
+    expect(provider.clientIds).toEqual(['sts.amazonaws.com']);
+    expect(
+      (await rejection(admin.addOidcProvider({ accountId: '222222222222', cluster: 'prod-eu' }))).status,
+    ).toBe(409);
+    const association = await admin.addPodIdentityAssociation('prod-eu', {
+      namespace: 'monitoring',
+      serviceAccount: 'prometheus',
+      roleArn: DEMO.roles.platformDeployer,
+    });
+    expect(association.associationArn).toMatch(
+      /^arn:aws:eks:eu-west-1:111111111111:podidentityassociation\/prod-eu\/a-/,
+    );
+    const again = await rejection(
+      admin.addPodIdentityAssociation('prod-eu', {
+        namespace: 'monitoring',
+        serviceAccount: 'prometheus',
+        roleArn: DEMO.roles.platformDeployer,
+      }),
+    );
+    expect(again.status).toBe(409);
+  });
+
+  it('reports observed call rates per account and cluster', async () => {
+    sim.faults.decide('eks:DescribeCluster', { cluster: 'prod-eu', account: '111111111111' });
+    const rates = await admin.rates();
+    expect(rates.accounts['111111111111']?.eks).toMatchObject({ calls: 1, peakPerSecond: 1 });
+    expect(rates.clusters['prod-eu']?.eks).toMatchObject({ calls: 1, throttled: 0 });
   });
 });
 

@@ -4,7 +4,8 @@
 // entry added in the console, a role created by Terraform) without going through the simulated APIs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { faultRuleSchema, type FaultRule, type Faults } from './faults.js';
+import { faultRuleSchema, type FaultRule, type Faults, type RateSnapshot } from './faults.js';
+import { MintError, mintServiceAccountToken } from './oidc/service-account-token.js';
 import { KUBE_RESOURCES, isKubeResource, type KubeObject } from './kube/store.js';
 import type { ReadyLine, SimControl } from './sim.js';
 import {
@@ -16,8 +17,14 @@ import {
   zodProblems,
   type WorldProblem,
 } from './world/load.js';
-import { accessEntrySchema, iamRoleSchema, kubeManifestSchema } from './world/schema.js';
-import type { AccessEntry, Cluster, IamRole } from './world/types.js';
+import {
+  accessEntrySchema,
+  iamRoleSchema,
+  kubeManifestSchema,
+  oidcProviderSchema,
+  podIdentityAssociationSchema,
+} from './world/schema.js';
+import type { AccessEntry, Cluster, IamRole, OidcProvider, PodIdentityAssociation } from './world/types.js';
 
 export type CounterSnapshot = ReturnType<Faults['snapshot']>;
 
@@ -41,6 +48,31 @@ export interface RoleJson {
   arn: string;
 }
 
+/** A minted service-account token (what a pod's projected token file holds). */
+export interface ServiceAccountTokenJson {
+  token: string;
+  issuer: string;
+  subject: string;
+  audience: string[];
+  expiresAt: string;
+}
+
+export interface OidcProviderJson {
+  arn: string;
+  accountId: string;
+  url: string;
+  clientIds: string[];
+}
+
+export interface PodIdentityAssociationJson {
+  associationId: string;
+  associationArn: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+}
+
 /** Shapes of the admin API's successful replies, by route. */
 export interface AdminReplies {
   info: ReadyLine;
@@ -53,6 +85,10 @@ export interface AdminReplies {
   accessEntry: AccessEntryJson;
   deletedAccessEntry: { deleted: string };
   role: RoleJson;
+  serviceAccountToken: ServiceAccountTokenJson;
+  oidcProvider: OidcProviderJson;
+  podIdentityAssociation: PodIdentityAssociationJson;
+  rates: RateSnapshot;
 }
 
 /** `{ error: { code, message, problems? } }`, the body of every admin API error. */
@@ -276,6 +312,89 @@ const addRole: Handler = (sim, req) => {
   return { status: 201, body: roleJson(addRoleFromDocument(sim.world, role, new Date())) };
 };
 
+const tokenRequestSchema = z
+  .object({
+    namespace: z.string().min(1),
+    serviceAccount: z.string().min(1),
+    /** `sts.amazonaws.com` (IRSA, the default) or `pods.eks.amazonaws.com` (Pod Identity). */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    expirationSeconds: z.number().int().optional(),
+  })
+  .strict();
+
+const mintToken: Handler = (sim, req) => {
+  const cluster = findCluster(sim, req);
+  const input = validate(tokenRequestSchema, json(req), 'tokenRequest');
+  try {
+    const minted = mintServiceAccountToken(sim.world, cluster, {
+      namespace: input.namespace,
+      serviceAccount: input.serviceAccount,
+      ...(input.audience === undefined ? {} : { audience: input.audience }),
+      ...(input.expirationSeconds === undefined ? {} : { expirationSeconds: input.expirationSeconds }),
+    });
+    return { status: 201, body: { ...minted, expiresAt: minted.expiresAt.toISOString() } };
+  } catch (err) {
+    if (err instanceof MintError) {
+      throw new AdminError(
+        err.status,
+        err.status === 404 ? 'ServiceAccountNotFound' : 'ValidationFailed',
+        err.message,
+      );
+    }
+    throw err;
+  }
+};
+
+function providerJson(p: OidcProvider): OidcProviderJson {
+  return { arn: p.arn, accountId: p.accountId, url: p.url, clientIds: [...p.clientIds] };
+}
+
+const addOidcProvider: Handler = (sim, req) => {
+  const input = validate(oidcProviderSchema, json(req), 'oidcProvider');
+  const cluster = findCluster(sim, {
+    ...req,
+    params: { cluster: input.cluster },
+    query: new URLSearchParams(input.region ? { region: input.region } : {}),
+  });
+  if (sim.world.findOidcProvider(input.accountId, cluster.oidcIssuer)) {
+    throw new AdminError(
+      409,
+      'AlreadyExists',
+      `account ${input.accountId} already has an OIDC provider for ${cluster.oidcIssuer}`,
+    );
+  }
+  const provider = sim.world.addOidcProvider({
+    accountId: input.accountId,
+    url: cluster.oidcIssuer,
+    ...(input.clientIds ? { clientIds: input.clientIds } : {}),
+  });
+  return { status: 201, body: providerJson(provider) };
+};
+
+function associationJson(a: PodIdentityAssociation): PodIdentityAssociationJson {
+  return {
+    associationId: a.associationId,
+    associationArn: a.associationArn,
+    clusterName: a.clusterName,
+    namespace: a.namespace,
+    serviceAccount: a.serviceAccount,
+    roleArn: a.roleArn,
+  };
+}
+
+const addPodIdentityAssociation: Handler = (sim, req) => {
+  const cluster = findCluster(sim, req);
+  const input = validate(podIdentityAssociationSchema, json(req), 'association');
+  try {
+    return {
+      status: 201,
+      body: associationJson(sim.world.addPodIdentityAssociation(cluster, { ...input, now: new Date() })),
+    };
+  } catch (err) {
+    throw new AdminError(409, 'AlreadyExists', err instanceof Error ? err.message : String(err));
+  }
+};
+
 const ok = { ok: true } as const;
 
 /** Routes: `:name` segments are parameters. */
@@ -316,6 +435,10 @@ const ROUTES: [method: string, pattern: string, handler: Handler][] = [
   ['POST', 'clusters/:cluster/access-entries', addAccessEntry],
   ['DELETE', 'clusters/:cluster/access-entries', deleteAccessEntry],
   ['POST', 'iam/roles', addRole],
+  ['POST', 'iam/oidc-providers', addOidcProvider],
+  ['POST', 'clusters/:cluster/service-account-token', mintToken],
+  ['POST', 'clusters/:cluster/pod-identity-associations', addPodIdentityAssociation],
+  ['GET', 'rates', (sim) => ({ body: sim.faults.rates() })],
 ];
 
 function match(pattern: string, segments: string[]): Record<string, string> | undefined {

@@ -13,7 +13,15 @@ export { AUTHENTICATION_MODES, ACCESS_ENTRY_TYPES, clusterKey } from './world/ty
 export { KubeStore, KubeStoreError, KUBE_RESOURCES } from './kube/store.js';
 export type { KubeObject, KubeResource } from './kube/store.js';
 export { Faults, faultRuleSchema } from './faults.js';
-export type { FaultRule } from './faults.js';
+export type { FaultRule, FaultScope, RateSnapshot, RateStats } from './faults.js';
+export { allowConnectorPods, DEMO_PODS } from './world/connector-pods.js';
+export {
+  mintServiceAccountToken,
+  verifyServiceAccountToken,
+  IRSA_AUDIENCE,
+  POD_IDENTITY_AUDIENCE,
+} from './oidc/service-account-token.js';
+export type { MintedToken, MintOptions } from './oidc/service-account-token.js';
 export { allowConnectorProvisioning, createDemoWorld, createDemoDocument, DEMO } from './world/demo.js';
 export {
   generateWorld,
@@ -40,6 +48,16 @@ export type {
   AccessEntryInput,
   IamRoleInput,
   KubeManifestInput,
+  OidcProviderInput,
+  PodIdentityAssociationInput,
+  TokenRequestInput,
 } from './admin-client.js';
-export type { AccessEntryJson, RoleJson, CounterSnapshot } from './admin.js';
+export type {
+  AccessEntryJson,
+  RoleJson,
+  CounterSnapshot,
+  ServiceAccountTokenJson,
+  OidcProviderJson,
+  PodIdentityAssociationJson,
+} from './admin.js';
 export { mintEksToken } from './kube/token.js';

@@ -11,6 +11,8 @@ import { iamService } from './aws/iam.js';
 import { createAwsHandler } from './aws/server.js';
 import { stsService } from './aws/sts.js';
 import { Faults, type FaultRule } from './faults.js';
+import { createOidcDiscovery, createPodIdentityAgent, POD_IDENTITY_PATH } from './oidc/endpoints.js';
+import { IssuerKeys } from './oidc/issuer-keys.js';
 import { createKubeRequestHandler } from './kube/server.js';
 import { createClusterTls } from './kube/tls.js';
 import { clusterKey, type Cluster, type ClusterTls } from './world/types.js';
@@ -40,6 +42,8 @@ export interface SimClusterInfo {
   endpoint: string;
   /** Base64 of the cluster CA PEM, as DescribeCluster's certificateAuthority.data. */
   caData: string;
+  /** The cluster's service-account token issuer (DescribeCluster's identity.oidc.issuer). */
+  oidcIssuer: string;
 }
 
 export interface SimCredentialInfo {
@@ -52,6 +56,8 @@ export interface ReadyLine {
   event: 'ready';
   aws: { endpoint: string };
   admin: string;
+  /** The EKS Pod Identity agent's credentials URL (AWS_CONTAINER_CREDENTIALS_FULL_URI). */
+  podIdentityAgent: string;
   clusters: SimClusterInfo[];
   credentials: SimCredentialInfo[];
 }
@@ -86,7 +92,10 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
   const host = options.host ?? '127.0.0.1';
   const bindHost = options.bindHost ?? '127.0.0.1';
   const faults = new Faults(options.faults ?? [], options.seed ?? 1);
+  // Issuer keys outlive world resets, like TLS material: a pod's token stays valid across them.
+  const issuerKeys = new IssuerKeys();
   let world = options.world();
+  world.issuerKeys = issuerKeys;
   const tlsByCluster = new Map<string, ClusterTls>();
   const endpointByCluster = new Map<string, string>();
   const servers: Server[] = [];
@@ -120,22 +129,31 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
           authenticationMode: c.authenticationMode,
           endpoint: c.endpoint!,
           caData: Buffer.from(c.tls!.caPem).toString('base64'),
+          oidcIssuer: c.oidcIssuer,
         })),
     ready: () => ({
       event: 'ready',
       aws: { endpoint: awsEndpoint },
       admin: `${awsEndpoint}/_sim`,
+      podIdentityAgent: `${awsEndpoint}${POD_IDENTITY_PATH}`,
       clusters: control.clusters(),
       credentials: [...world.credentials.values()]
         .filter((c) => c.sessionToken === undefined)
-        .map((c) => ({ principalArn: c.identity.arn, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey })),
+        .map((c) => ({
+          principalArn: c.identity.arn,
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+        })),
     }),
     reset: () => {
       world = options.world();
+      world.issuerKeys = issuerKeys;
       attach(world);
     },
     findCluster: (name, region) =>
-      [...world.clusters.values()].find((c) => c.name === name && (region === undefined || c.region === region)),
+      [...world.clusters.values()].find(
+        (c) => c.name === name && (region === undefined || c.region === region),
+      ),
     close: async () => {
       await Promise.all(
         servers.map(
@@ -156,6 +174,10 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
       services: [stsService, iamService, eksService],
       host,
       admin: createAdminHandler(control),
+      plain: [
+        createPodIdentityAgent({ world: () => world, faults, ...(options.now ? { now: options.now } : {}) }),
+        createOidcDiscovery({ world: () => world }),
+      ],
       ...(options.now ? { now: options.now } : {}),
     }),
   );

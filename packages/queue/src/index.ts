@@ -75,8 +75,10 @@ export {
 } from './producer.js';
 export {
   DEFAULT_RATES,
+  ceilingSettings,
   createRedisRateLimiter,
   defaultSettingsFor,
+  settingsForCeilings,
   type RateLimiter,
   type RateSettings,
   type RateState,

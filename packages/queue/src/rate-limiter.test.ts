@@ -5,6 +5,7 @@ import {
   DEFAULT_RATES,
   createRedisRateLimiter,
   defaultSettingsFor,
+  settingsForCeilings,
   type RateSettings,
   type RedisRateLimiter,
 } from './rate-limiter.js';
@@ -125,6 +126,16 @@ describe('redis rate limiter', () => {
     const ttl = await redis.pttl(`${prefix}:rl:${key}`);
     expect(ttl).toBeGreaterThan(3_500_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('with a stated ceiling, grants less than it in one second (steady rate plus burst) and starts at that rate', () => {
+    const settingsFor = settingsForCeilings({ aws: 40 });
+    const aws = settingsFor(key);
+    expect([aws.maxPerSecond, aws.burst]).toEqual([34, 2]);
+    expect(aws.initialPerSecond).toBe(aws.maxPerSecond);
+    expect(settingsFor('kube:arn:aws:eks:eu-west-1:111122223333:cluster/a')).toBe(DEFAULT_RATES.kube);
+    const kube = settingsForCeilings({ kube: 5 })('kube:arn:aws:eks:eu-west-1:111122223333:cluster/a');
+    expect(kube.maxPerSecond + kube.burst).toBeLessThanOrEqual(5);
   });
 
   it('uses eks-core default rates: Kubernetes settings for kube: keys, AWS settings otherwise', () => {

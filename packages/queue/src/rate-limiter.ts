@@ -75,6 +75,31 @@ export function defaultSettingsFor(key: string): RateSettings {
   return key.startsWith('kube:') ? DEFAULT_RATES.kube : DEFAULT_RATES.aws;
 }
 
+/**
+ * Settings that keep a key below `perSecond` calls in any one-second window: a token bucket never
+ * grants more than burst + rate in one second, so the steady rate is 85% of the ceiling and the
+ * burst a twentieth of it, leaving the rest for calls that leave together but arrive bunched (a
+ * stalled event loop, a slow network). The rate starts at that ceiling, since an operator who
+ * states an account's or cluster's limit knows it; throttles still slow it down.
+ */
+export function ceilingSettings(base: RateSettings, perSecond: number): RateSettings {
+  const burst = Math.max(1, Math.floor(perSecond / 20));
+  const rate = Math.max(base.minPerSecond, Math.floor(perSecond * 0.85));
+  return { ...base, burst, maxPerSecond: rate, initialPerSecond: rate };
+}
+
+/** `settingsFor` with optional ceilings for AWS keys (per account, region and service) and Kubernetes keys (per cluster). */
+export function settingsForCeilings(ceilings: {
+  aws?: number | undefined;
+  kube?: number | undefined;
+}): (key: string) => RateSettings {
+  const aws =
+    ceilings.aws === undefined ? DEFAULT_RATES.aws : ceilingSettings(DEFAULT_RATES.aws, ceilings.aws);
+  const kube =
+    ceilings.kube === undefined ? DEFAULT_RATES.kube : ceilingSettings(DEFAULT_RATES.kube, ceilings.kube);
+  return (key) => (key.startsWith('kube:') ? kube : aws);
+}
+
 export interface RedisRateLimiterOptions {
   /** A fail-fast connection (`role: 'producer'`): a call should fail, not hang, while Redis is down. */
   connection: RedisConnection;

@@ -52,7 +52,7 @@ function clusterJson(cluster: Cluster): Record<string, unknown> {
     kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
     identity: {
       oidc: {
-        issuer: `https://oidc.eks.${cluster.region}.amazonaws.com/id/${digest.slice(0, 32).toUpperCase()}`,
+        issuer: cluster.oidcIssuer,
       },
     },
     status: 'ACTIVE',

@@ -1,7 +1,7 @@
-// The EKS API (REST-JSON, 2017-11-01): clusters, access entries and access policies, routed from
-// the method and decoded path segments. Principal and policy ARNs arrive URL-encoded inside one
-// segment, so `/` in them never splits the path. Routes name their cluster so per-cluster fault
-// rules apply to them.
+// The EKS API (REST-JSON, 2017-11-01): clusters, access entries, access policies and pod identity
+// associations, routed from the method and decoded path segments. Principal and policy ARNs arrive
+// URL-encoded inside one segment, so `/` in them never splits the path. Routes name their cluster
+// so per-cluster fault rules apply to them.
 import {
   createAccessEntry,
   deleteAccessEntry,
@@ -10,6 +10,12 @@ import {
   updateAccessEntry,
 } from './eks-access-entries.js';
 import { describeCluster, listClusters } from './eks-clusters.js';
+import {
+  createPodIdentityAssociation,
+  deletePodIdentityAssociation,
+  describePodIdentityAssociation,
+  listPodIdentityAssociations,
+} from './eks-pod-identity.js';
 import {
   associateAccessPolicy,
   disassociateAccessPolicy,
@@ -37,6 +43,24 @@ function routeEks(req: AwsRequest): AwsRoute | undefined {
     return method === 'GET' ? on('ListClusters', undefined, listClusters) : undefined;
   if (sub === undefined)
     return method === 'GET' ? on('DescribeCluster', cluster, (c) => describeCluster(c, cluster)) : undefined;
+  if (sub === 'pod-identity-associations') {
+    if (policies !== undefined) return undefined;
+    const id = principal;
+    if (id === undefined) {
+      if (method === 'GET')
+        return on('ListPodIdentityAssociations', cluster, (c) => listPodIdentityAssociations(c, cluster));
+      if (method === 'POST')
+        return on('CreatePodIdentityAssociation', cluster, (c) => createPodIdentityAssociation(c, cluster));
+      return undefined;
+    }
+    if (method === 'GET')
+      return on('DescribePodIdentityAssociation', cluster, (c) =>
+        describePodIdentityAssociation(c, cluster, id),
+      );
+    if (method === 'DELETE')
+      return on('DeletePodIdentityAssociation', cluster, (c) => deletePodIdentityAssociation(c, cluster, id));
+    return undefined;
+  }
   if (sub !== 'access-entries') return undefined;
 
   if (principal === undefined) {

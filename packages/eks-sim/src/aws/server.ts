@@ -13,7 +13,11 @@ import { parseQuery, verifyHeaderSignature, type SigV4FailureCode } from './sigv
 export type AwsServiceName = 'sts' | 'iam' | 'eks';
 export type AwsProtocol = 'query' | 'rest-json';
 
-export const SERVICE_PROTOCOL: Record<AwsServiceName, AwsProtocol> = { sts: 'query', iam: 'query', eks: 'rest-json' };
+export const SERVICE_PROTOCOL: Record<AwsServiceName, AwsProtocol> = {
+  sts: 'query',
+  iam: 'query',
+  eks: 'rest-json',
+};
 export const QUERY_NAMESPACES: Record<'sts' | 'iam', string> = {
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
@@ -25,7 +29,11 @@ export class AwsError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
-    readonly extra: { type?: 'Sender' | 'Receiver'; headers?: Record<string, string>; body?: Record<string, unknown> } = {},
+    readonly extra: {
+      type?: 'Sender' | 'Receiver';
+      headers?: Record<string, string>;
+      body?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = 'AwsError';
@@ -63,13 +71,37 @@ export interface AwsReply {
   body: string | object | null;
 }
 
-export interface AwsRoute {
+/** A call to an operation AWS serves without a signature: there may be no caller. */
+export interface AwsUnsignedCall extends Omit<AwsCall, 'caller'> {
+  caller: Credential | undefined;
+}
+
+interface RouteBase {
   /** Operation name as AWS names it (`ListRoles`); counters and faults use `<service>:<operation>`. */
   operation: string;
   /** EKS calls name a cluster; per-cluster fault rules match on it. */
   cluster?: string;
+}
+
+export interface SignedRoute extends RouteBase {
+  unsigned?: false;
   handle(call: AwsCall): AwsReply | Promise<AwsReply>;
 }
+
+/**
+ * An operation that needs no signature (STS AssumeRoleWithWebIdentity: the token is the proof).
+ * `account` is the account its rate limits count against, since there is no caller to take it from.
+ */
+export interface UnsignedRoute extends RouteBase {
+  unsigned: true;
+  account?: string;
+  handle(call: AwsUnsignedCall): AwsReply | Promise<AwsReply>;
+}
+
+export type AwsRoute = SignedRoute | UnsignedRoute;
+
+/** A handler tried before SigV4 (the admin API, the Pod Identity agent, OIDC discovery); false = not mine. */
+export type PlainHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
 
 export interface AwsService {
   name: AwsServiceName;
@@ -82,14 +114,19 @@ export interface AwsServerOptions {
   services: AwsService[];
   host: string;
   /** Handles `/_sim/...` (the admin API); returns false if it did not handle the request. */
-  admin?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
+  admin?: PlainHandler;
+  /** Non-AWS-API endpoints served on the same port, tried in order before SigV4 verification. */
+  plain?: PlainHandler[];
   now?: () => Date;
   /** Largest request body accepted. */
   maxBodyBytes?: number;
 }
 
 export function xmlEscape(value: string): string {
-  return value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return value.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 }
 
 const AUTH_ERRORS: Record<AwsProtocol, Record<SigV4FailureCode, [string, number]>> = {
@@ -123,7 +160,12 @@ function renderError(res: ServerResponse, service: AwsServiceName, err: AwsError
     const ns = QUERY_NAMESPACES[service as 'sts' | 'iam'];
     const type = err.extra.type ?? (err.status >= 500 ? 'Receiver' : 'Sender');
     const body = `<ErrorResponse xmlns="${ns}"><Error><Type>${type}</Type><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-    send(res, err.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...err.extra.headers }, body);
+    send(
+      res,
+      err.status,
+      { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...err.extra.headers },
+      body,
+    );
   } else {
     send(
       res,
@@ -135,6 +177,26 @@ function renderError(res: ServerResponse, service: AwsServiceName, err: AwsError
         ...err.extra.headers,
       },
       JSON.stringify({ ...err.extra.body, message: err.message }),
+    );
+  }
+}
+
+function sendReply(res: ServerResponse, service: AwsServiceName, reply: AwsReply, requestId: string): void {
+  const status = reply.status ?? 200;
+  if (SERVICE_PROTOCOL[service] === 'query') {
+    send(
+      res,
+      status,
+      { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...reply.headers },
+      typeof reply.body === 'string' ? reply.body : '',
+    );
+  } else {
+    const text = reply.body === null ? '' : JSON.stringify(reply.body);
+    send(
+      res,
+      status,
+      { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...reply.headers },
+      text,
     );
   }
 }
@@ -153,7 +215,16 @@ function serverError(service: AwsServiceName, status: number): AwsError {
   }
   return status === 503
     ? new AwsError('ServiceUnavailable', 'Service is unable to handle request', 503)
-    : new AwsError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', status);
+    : new AwsError(
+        'InternalFailure',
+        'The request processing has failed because of an unknown error, exception or failure.',
+        status,
+      );
+}
+
+/** Whether a request carries SigV4 material at all (a header or a presigned query). */
+function isSigned(req: AwsRequest): boolean {
+  return req.headers.authorization !== undefined || req.query.some(([k]) => k === 'X-Amz-Signature');
 }
 
 /** Guesses the service of an unsigned request so its error is shaped right. */
@@ -189,7 +260,9 @@ function decodeSegment(s: string): string {
 }
 
 /** Builds the request listener of the AWS endpoint. */
-export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createAwsHandler(
+  options: AwsServerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const byName = new Map(options.services.map((s) => [s.name, s]));
   const now = options.now ?? (() => new Date());
   const limit = options.maxBodyBytes ?? 1024 * 1024;
@@ -214,7 +287,10 @@ export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessa
       const request: AwsRequest = {
         method: req.method ?? 'GET',
         path,
-        segments: path.split('/').filter((s) => s !== '').map(decodeSegment),
+        segments: path
+          .split('/')
+          .filter((s) => s !== '')
+          .map(decodeSegment),
         query,
         headers: req.headers,
         body,
@@ -222,12 +298,37 @@ export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessa
       };
       service = guessService(request);
       const world = options.world();
+      for (const plain of options.plain ?? []) if (await plain(req, res, body)) return;
+      if (!isSigned(request)) {
+        const route = byName.get(service)?.route(request);
+        if (route?.unsigned) {
+          const decision = options.faults.decide(`${service}:${route.operation}`, {
+            ...(route.cluster === undefined ? {} : { cluster: route.cluster }),
+            ...(route.account === undefined ? {} : { account: route.account }),
+          });
+          await sleep(decision.delayMs);
+          if (decision.throttle) throw throttleError(service);
+          if (decision.errorStatus) throw serverError(service, decision.errorStatus);
+          const reply = await route.handle({
+            ...request,
+            world,
+            caller: undefined,
+            region: 'us-east-1',
+            requestId,
+            now: now(),
+            host: options.host,
+          });
+          sendReply(res, service, reply, requestId);
+          return;
+        }
+      }
       const verified = verifyHeaderSignature(
         { method: request.method, path, query: rawQuery, headers: req.headers, body },
         (id) => world.credentials.get(id),
         now(),
       );
-      if (verified.service && byName.has(verified.service as AwsServiceName)) service = verified.service as AwsServiceName;
+      if (verified.service && byName.has(verified.service as AwsServiceName))
+        service = verified.service as AwsServiceName;
       if (!verified.ok) {
         const [code, status] = AUTH_ERRORS[SERVICE_PROTOCOL[service]][verified.code];
         throw new AwsError(code, verified.message, status);
@@ -237,15 +338,23 @@ export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessa
       const route = api.route(request);
       if (!route) {
         throw SERVICE_PROTOCOL[service] === 'query'
-          ? new AwsError('InvalidAction', `Could not find operation ${params.get('Action') ?? '(none)'} for version ${params.get('Version') ?? '(none)'}`, 400)
+          ? new AwsError(
+              'InvalidAction',
+              `Could not find operation ${params.get('Action') ?? '(none)'} for version ${params.get('Version') ?? '(none)'}`,
+              400,
+            )
           : new AwsError('UnknownOperationException', `no ${request.method} operation at ${path}`, 404);
       }
-      const decision = options.faults.decide(`${service}:${route.operation}`, route.cluster);
+      // Rate limits count against the account that owns the calling credentials, as on AWS.
+      const decision = options.faults.decide(`${service}:${route.operation}`, {
+        ...(route.cluster === undefined ? {} : { cluster: route.cluster }),
+        account: verified.credential.identity.accountId,
+      });
       await sleep(decision.delayMs);
       if (decision.throttle) throw throttleError(service);
       if (decision.errorStatus) throw serverError(service, decision.errorStatus);
 
-      const reply = await route.handle({
+      const call: AwsCall = {
         ...request,
         world,
         caller: verified.credential,
@@ -253,19 +362,18 @@ export function createAwsHandler(options: AwsServerOptions): (req: IncomingMessa
         requestId,
         now: now(),
         host: options.host,
-      });
-      const status = reply.status ?? 200;
-      if (SERVICE_PROTOCOL[service] === 'query') {
-        send(res, status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, ...reply.headers }, typeof reply.body === 'string' ? reply.body : '');
-      } else {
-        const text = reply.body === null ? '' : JSON.stringify(reply.body);
-        send(res, status, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...reply.headers }, text);
-      }
+      };
+      sendReply(res, service, await route.handle(call), requestId);
     } catch (err) {
       if (err instanceof AwsError) renderError(res, service, err, requestId);
       else {
         // A bug in the simulator must still answer like AWS does, not hang or crash the server.
-        renderError(res, service, new AwsError('InternalFailure', err instanceof Error ? err.message : String(err), 500), requestId);
+        renderError(
+          res,
+          service,
+          new AwsError('InternalFailure', err instanceof Error ? err.message : String(err), 500),
+          requestId,
+        );
       }
     }
   }

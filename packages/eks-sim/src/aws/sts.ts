@@ -1,11 +1,13 @@
-// STS (awsQuery, 2011-06-15): GetCallerIdentity and AssumeRole. AssumeRole enforces the role's
-// trust policy and issues temporary credentials into the world, so the session it returns is
-// accepted by every other simulated API (IAM, EKS, the clusters' token authenticators) at once.
+// STS (awsQuery, 2011-06-15): GetCallerIdentity, AssumeRole and (unsigned, in sts-web-identity.ts)
+// AssumeRoleWithWebIdentity. AssumeRole enforces the role's trust policy and issues temporary
+// credentials into the world, so the session it returns is accepted by every other simulated API
+// (IAM, EKS, the clusters' token authenticators) at once.
 import type { CallerIdentity, Credential } from '../world/types.js';
 import { QueryParams, validationError } from './query-params.js';
 import { createQueryService } from './query-service.js';
 import { queryReply } from './query-xml.js';
 import { AwsError, type AwsCall, type AwsReply, type AwsService } from './server.js';
+import { assumeRoleWithWebIdentityHandler } from './sts-web-identity.js';
 import { evaluateTrustPolicy, type TrustRequest } from './trust-policy.js';
 
 const VERSION = '2011-06-15';
@@ -158,7 +160,9 @@ function assumeRole(call: AwsCall): AwsReply {
   });
 }
 
-export const stsService: AwsService = createQueryService('sts', VERSION, {
-  GetCallerIdentity: getCallerIdentity,
-  AssumeRole: assumeRole,
-});
+export const stsService: AwsService = createQueryService(
+  'sts',
+  VERSION,
+  { GetCallerIdentity: getCallerIdentity, AssumeRole: assumeRole },
+  { AssumeRoleWithWebIdentity: assumeRoleWithWebIdentityHandler },
+);

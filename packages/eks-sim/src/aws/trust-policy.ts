@@ -1,15 +1,32 @@
 // Evaluation of a role's trust policy for an STS request, following IAM's documented logic: a
 // matching explicit Deny wins, otherwise a matching Allow grants, otherwise access is implicitly
-// denied. Only IAM callers exist in the simulator, so `Federated`, `Service` and `CanonicalUser`
-// principals never match. Identity policies are not modelled: the trust policy alone decides.
+// denied. Callers are IAM identities (`AWS` principals), OIDC web identities (`Federated`: the
+// IAM OIDC provider ARN) and AWS services (`Service`, e.g. pods.eks.amazonaws.com for EKS Pod
+// Identity); `CanonicalUser` principals never match. Identity policies are not modelled: the trust
+// policy alone decides. `explainTrustDecision` also says why a request was refused, in one line,
+// because "not authorized" alone leaves a user guessing which condition to fix.
 import type { CallerIdentity, PolicyDocument, PolicyStatement } from '../world/types.js';
 
 export type TrustDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
 
+/** A web identity caller: a token from the OIDC provider with this IAM ARN. */
+export interface FederatedCaller {
+  kind: 'federated';
+  provider: string;
+}
+
+/** An AWS service acting on its own behalf (EKS Pod Identity: `pods.eks.amazonaws.com`). */
+export interface ServiceCaller {
+  kind: 'service';
+  service: string;
+}
+
+export type TrustCaller = CallerIdentity | FederatedCaller | ServiceCaller;
+
 export interface TrustRequest {
-  /** The STS action being authorised (`sts:AssumeRole`, `sts:SetSourceIdentity`). */
+  /** The STS action being authorised (`sts:AssumeRole`, `sts:AssumeRoleWithWebIdentity`, `sts:TagSession`…). */
   action: string;
-  caller: CallerIdentity;
+  caller: TrustCaller;
   /** Request context keys, lower-cased (IAM matches key names case-insensitively); absent keys are undefined. */
   context: Readonly<Record<string, string | undefined>>;
 }
@@ -105,11 +122,17 @@ function conditionHolds(
   return operator.negated ? !anyMatch : anyMatch;
 }
 
-function conditionsHold(condition: PolicyStatement['Condition'], context: TrustRequest['context']): boolean {
-  if (condition === undefined) return true;
-  return Object.entries(condition).every(([operatorName, block]) =>
-    Object.entries(block ?? {}).every(([key, values]) => conditionHolds(operatorName, key, values, context)),
-  );
+/** The first condition of a statement that does not hold, as `[operator, key, policy values]`. */
+function failingCondition(
+  condition: PolicyStatement['Condition'],
+  context: TrustRequest['context'],
+): [string, string, unknown] | undefined {
+  for (const [operatorName, block] of Object.entries(condition ?? {})) {
+    for (const [key, values] of Object.entries(block ?? {})) {
+      if (!conditionHolds(operatorName, key, values, context)) return [operatorName, key, values];
+    }
+  }
+  return undefined;
 }
 
 function awsPrincipalMatches(principal: string, caller: CallerIdentity): boolean {
@@ -121,15 +144,29 @@ function awsPrincipalMatches(principal: string, caller: CallerIdentity): boolean
   return principal === caller.arn || (caller.roleArn !== undefined && principal === caller.roleArn);
 }
 
-function principalMatches(principal: PolicyStatement['Principal'], caller: CallerIdentity): boolean {
+function typedPrincipalMatches(type: string, value: string, caller: TrustCaller): boolean {
+  switch (caller.kind) {
+    case 'federated':
+      return type === 'Federated' && value === caller.provider;
+    case 'service':
+      return type === 'Service' && value === caller.service;
+    case 'user':
+    case 'assumed-role':
+    case 'root':
+      return type === 'AWS' && awsPrincipalMatches(value, caller);
+  }
+}
+
+function principalMatches(principal: PolicyStatement['Principal'], caller: TrustCaller): boolean {
   if (principal === undefined) return false;
   if (principal === '*') return true;
-  return Object.entries(principal).some(
-    ([type, values]) => type === 'AWS' && toList(values).some((p) => awsPrincipalMatches(p, caller)),
+  return Object.entries(principal).some(([type, values]) =>
+    toList(values).some((p) => typedPrincipalMatches(type, p, caller)),
   );
 }
 
-function statementApplies(statement: PolicyStatement, request: TrustRequest): boolean {
+/** Whether the statement names the action and the caller (conditions aside). */
+function statementTargets(statement: PolicyStatement, request: TrustRequest): boolean {
   // Action names are case-insensitive in IAM (`sts:assumerole` grants sts:AssumeRole).
   const actionMatches = (patterns: unknown) =>
     toList(patterns).some((p) => globMatches(p, request.action, true));
@@ -138,27 +175,68 @@ function statementApplies(statement: PolicyStatement, request: TrustRequest): bo
   } else if (statement.NotAction === undefined || actionMatches(statement.NotAction)) {
     return false;
   }
-  if (statement.Principal !== undefined) {
-    if (!principalMatches(statement.Principal, request.caller)) return false;
-  } else if (
-    statement.NotPrincipal === undefined ||
-    principalMatches(statement.NotPrincipal, request.caller)
-  ) {
-    return false;
-  }
-  return conditionsHold(statement.Condition, request.context);
+  if (statement.Principal !== undefined) return principalMatches(statement.Principal, request.caller);
+  return statement.NotPrincipal !== undefined && !principalMatches(statement.NotPrincipal, request.caller);
+}
+
+function statementsOf(document: PolicyDocument): PolicyStatement[] {
+  // World files may give a lone statement object, which IAM also accepts.
+  const raw: unknown = document.Statement;
+  return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as PolicyStatement[];
 }
 
 /** Decides whether a trust policy lets `request.caller` perform `request.action` on the role. */
 export function evaluateTrustPolicy(document: PolicyDocument, request: TrustRequest): TrustDecision {
-  // World files may give a lone statement object, which IAM also accepts.
-  const raw: unknown = document.Statement;
-  const statements = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as PolicyStatement[];
-  let allowed = false;
-  for (const statement of statements) {
-    if (!statementApplies(statement, request)) continue;
-    if (statement.Effect === 'Deny') return 'explicit-deny';
-    if (statement.Effect === 'Allow') allowed = true;
+  return explainTrustDecision(document, request).decision;
+}
+
+function callerText(caller: TrustCaller): string {
+  switch (caller.kind) {
+    case 'federated':
+      return `federated principal ${caller.provider}`;
+    case 'service':
+      return `service ${caller.service}`;
+    case 'user':
+    case 'assumed-role':
+    case 'root':
+      return caller.arn;
   }
-  return allowed ? 'allow' : 'implicit-deny';
+}
+
+/**
+ * The decision and, when refused, one line saying why: the explicit Deny that matched, that no
+ * statement names this action and caller, or the first condition of the closest statement that
+ * did not hold (`condition StringEquals <key> = <expected> did not match <actual>`).
+ */
+export function explainTrustDecision(
+  document: PolicyDocument,
+  request: TrustRequest,
+): { decision: TrustDecision; reason: string } {
+  let allowed = false;
+  let firstFailure: string | undefined;
+  const statements = statementsOf(document);
+  for (const [i, statement] of statements.entries()) {
+    if (!statementTargets(statement, request)) continue;
+    const failed = failingCondition(statement.Condition, request.context);
+    if (failed === undefined) {
+      if (statement.Effect === 'Deny') {
+        return {
+          decision: 'explicit-deny',
+          reason: `statement ${statement.Sid ?? `#${i + 1}`} of its trust policy denies ${request.action}`,
+        };
+      }
+      if (statement.Effect === 'Allow') allowed = true;
+    } else if (statement.Effect === 'Allow' && firstFailure === undefined) {
+      const [operator, key, expected] = failed;
+      const actual = request.context[key.toLowerCase()];
+      firstFailure = `condition ${operator} ${key} = ${toList(expected).join(' or ')} did not match ${actual ?? '(absent)'}`;
+    }
+  }
+  if (allowed) return { decision: 'allow', reason: '' };
+  return {
+    decision: 'implicit-deny',
+    reason:
+      firstFailure ??
+      `no statement of its trust policy allows ${request.action} for ${callerText(request.caller)}`,
+  };
 }

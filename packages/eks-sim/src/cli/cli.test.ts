@@ -8,9 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadyLine } from '../sim.js';
+import { DEMO_PODS } from '../world/connector-pods.js';
 import { DEMO } from '../world/demo.js';
 
 const PACKAGE = fileURLToPath(new URL('../..', import.meta.url));
@@ -130,7 +132,7 @@ describe('eks-sim CLI against a running simulator', () => {
   let ready: ReadyLine;
 
   beforeAll(async () => {
-    serve = start(['serve', '--world', 'demo', '--port', '0']);
+    serve = start(['serve', '--world', 'demo', '--connector-pods', '--port', '0']);
     serve.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     serve.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 30_000;
@@ -219,6 +221,47 @@ describe('eks-sim CLI against a running simulator', () => {
       'team-b/alice-edit',
       'team-b/deployer',
     ]);
+  });
+
+  it("writes a pod's service-account token file that STS exchanges for the pod role (IRSA)", async () => {
+    const file = join(dir, 'irsa-token');
+    const r = await run([
+      'sa-token',
+      '--cluster',
+      'prod-eu',
+      '--namespace',
+      DEMO_PODS.namespace,
+      '--service-account',
+      DEMO_PODS.serviceAccount,
+      '--out',
+      file,
+      '--admin',
+      ready.aws.endpoint,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`wrote a token for ${DEMO_PODS.subject}`);
+    const credentials = await fromTokenFile({
+      webIdentityTokenFile: file,
+      roleArn: DEMO_PODS.roleArn,
+      clientConfig: { region: 'eu-west-1', endpoint: ready.aws.endpoint },
+    })();
+    expect(credentials.sessionToken).toBeTruthy();
+
+    expectCleanFailure(
+      await run([
+        'sa-token',
+        '--cluster',
+        'prod-eu',
+        '--namespace',
+        'eks-access',
+        '--service-account',
+        'ghost',
+        '--admin',
+        ready.aws.endpoint,
+      ]),
+      1,
+      /^eks-sim: serviceaccount "eks-access\/ghost" not found in cluster prod-eu\n$/,
+    );
   });
 
   it('refuses to assume the cross-account role without its ExternalId', async () => {

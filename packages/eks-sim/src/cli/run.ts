@@ -3,10 +3,16 @@
 import { WorldFileError } from '../world/load.js';
 import { CliError, UsageError, type CliIo } from './args.js';
 import { kubeconfig } from './kubeconfig.js';
+import { saToken } from './sa-token.js';
 import { serve } from './serve.js';
 import { token } from './token.js';
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = { serve, kubeconfig, token };
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  serve,
+  kubeconfig,
+  token,
+  'sa-token': saToken,
+};
 
 export const USAGE = `usage: eks-sim <command> [options]
 
@@ -14,6 +20,7 @@ Commands:
   serve        start the simulator (AWS STS/IAM/EKS + a Kubernetes API per cluster)
   kubeconfig   print a kubeconfig for a simulated cluster
   token        print an EKS token as a kubectl ExecCredential
+  sa-token     mint a pod's service-account token (IRSA / Pod Identity) from a cluster's issuer
 
 Run "eks-sim <command> --help" for a command's options.
 `;

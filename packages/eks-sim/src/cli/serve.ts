@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { faultRuleSchema, type FaultRule } from '../faults.js';
 import { startSim, type RunningSim } from '../sim.js';
+import { allowConnectorPods } from '../world/connector-pods.js';
 import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
@@ -21,6 +22,9 @@ SIGINT or SIGTERM.
 
   --world demo|FILE      the built-in demo world (default) or a YAML/JSON world file
   --connector-can-provision  give the demo connector write access (for provisioning demos)
+  --connector-pods       let the demo connector run as pods of prod-eu (namespace eks-access,
+                         service account eks-access-connector) with IRSA or EKS Pod Identity:
+                         OIDC provider, role EksAccessConnectorPod, pod identity association
   --generate K=V,...     add a generated cluster, e.g. namespaces=2000,roleBindings=20000,
                          accessEntries=2000,iamRoles=5000 (alone: a world with only that cluster).
                          Keys: seed clusterName region accountId authenticationMode version
@@ -123,6 +127,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         bind: { type: 'string' },
         fault: { type: 'string', multiple: true },
         'connector-can-provision': { type: 'boolean' },
+        'connector-pods': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -138,7 +143,12 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const { doc, source } = worldDocument(flags.world, generate, seed);
   const built = worldFactory(doc, source);
   // The demo maps its connector read-only; provisioning demos (docker compose) need it able to write.
-  const world = flags['connector-can-provision'] ? () => allowConnectorProvisioning(built()) : built;
+  const world = () => {
+    const w = built();
+    if (flags['connector-can-provision']) allowConnectorProvisioning(w);
+    if (flags['connector-pods']) allowConnectorPods(w);
+    return w;
+  };
 
   let sim: RunningSim;
   try {

@@ -234,7 +234,10 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
     throw kubeErrors.noRoute();
   }
 
-  const decision = deps.faults.decide(faultOperation(route, verb), cluster.name);
+  const decision = deps.faults.decide(faultOperation(route, verb), {
+    cluster: cluster.name,
+    account: cluster.accountId,
+  });
   await sleep(decision.delayMs);
   if (decision.throttle) throw kubeErrors.tooManyRequests(decision.retryAfterSeconds);
   if (decision.errorStatus !== undefined) throw kubeErrors.serverError(decision.errorStatus);

@@ -308,3 +308,38 @@ describe('buildWorld validation', () => {
     ]);
   });
 });
+
+describe('pod credentials in world files', () => {
+  it('registers OIDC providers for cluster issuers and pod identity associations', () => {
+    const doc = base();
+    doc.clusters![0]!.podIdentityAssociations = [
+      { namespace: 'team-a', serviceAccount: 'app', roleArn: 'arn:aws:iam::111111111111:role/Admin' },
+    ];
+    doc.oidcProviders = [{ accountId: '111111111111', cluster: 'one' }];
+    const world = buildWorld(doc);
+    const cluster = world.getCluster('111111111111', 'eu-west-1', 'one')!;
+    expect(
+      [...cluster.podIdentityAssociations.values()].map(
+        (a) => `${a.namespace}/${a.serviceAccount} ${a.roleArn}`,
+      ),
+    ).toEqual(['team-a/app arn:aws:iam::111111111111:role/Admin']);
+    expect(world.findOidcProvider('111111111111', cluster.oidcIssuer)?.clientIds).toEqual([
+      'sts.amazonaws.com',
+    ]);
+  });
+
+  it('reports providers for unknown clusters and a second association of one service account', () => {
+    const doc = base();
+    const association = {
+      namespace: 'team-a',
+      serviceAccount: 'app',
+      roleArn: 'arn:aws:iam::111111111111:role/Admin',
+    };
+    doc.clusters![0]!.podIdentityAssociations = [association, association];
+    doc.oidcProviders = [{ accountId: '111111111111', cluster: 'two' }];
+    expect(messagesOf(doc)).toEqual([
+      'clusters[0].podIdentityAssociations[1].serviceAccount: service account team-a/app already has an association at clusters[0].podIdentityAssociations[0]',
+      'oidcProviders[0].cluster: cluster two is not declared under clusters',
+    ]);
+  });
+});

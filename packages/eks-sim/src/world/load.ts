@@ -413,6 +413,45 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
       problems.push(...checkAccessEntry(e, path));
     });
     problems.push(...checkObjects(clusterObjects(c, base)));
+    const serviceAccounts = new Map<string, string>();
+    c.podIdentityAssociations?.forEach((a, j) => {
+      const path = `${base}.podIdentityAssociations[${j}]`;
+      const key = `${a.namespace}/${a.serviceAccount}`;
+      const firstAssociation = serviceAccounts.get(key);
+      if (firstAssociation)
+        problems.push({
+          path: `${path}.serviceAccount`,
+          message: `service account ${key} already has an association at ${firstAssociation}`,
+        });
+      else serviceAccounts.set(key, path);
+    });
+  });
+
+  const providers = new Map<string, string>();
+  doc.oidcProviders?.forEach((p, i) => {
+    const path = `oidcProviders[${i}]`;
+    checkAccount(p.accountId, `${path}.accountId`);
+    const named = (doc.clusters ?? []).filter(
+      (c) => c.name === p.cluster && (p.region === undefined || c.region === p.region),
+    );
+    if (named.length !== 1) {
+      problems.push({
+        path: `${path}.cluster`,
+        message:
+          named.length === 0
+            ? `cluster ${p.cluster} is not declared under clusters`
+            : `${named.length} clusters are named ${p.cluster}; add region`,
+      });
+      return;
+    }
+    const key = `${p.accountId}/${named[0]!.accountId}/${named[0]!.region}/${p.cluster}`;
+    const first = providers.get(key);
+    if (first)
+      problems.push({
+        path: `${path}.cluster`,
+        message: `account ${p.accountId} already has a provider for ${p.cluster}'s issuer at ${first}`,
+      });
+    else providers.set(key, path);
   });
 
   if (doc.generate) {
@@ -519,6 +558,20 @@ function buildValid(doc: WorldDocument): World {
       (a, b) => Number(b.resource === 'namespaces') - Number(a.resource === 'namespaces'),
     );
     for (const o of objects) cluster.kube.create(o.resource, o.obj, WORLD_EPOCH);
+    for (const a of c.podIdentityAssociations ?? []) {
+      world.addPodIdentityAssociation(cluster, { ...a, now: WORLD_EPOCH });
+    }
+  }
+  for (const p of doc.oidcProviders ?? []) {
+    const cluster = [...world.clusters.values()].find(
+      (c) => c.name === p.cluster && (p.region === undefined || c.region === p.region),
+    )!;
+    world.addOidcProvider({
+      accountId: p.accountId,
+      url: cluster.oidcIssuer,
+      createDate: WORLD_EPOCH,
+      ...(p.clientIds ? { clientIds: p.clientIds } : {}),
+    });
   }
   if (doc.generate) generateInto(world, { ...doc.generate, ...withGenerateDefaults(doc.generate) });
   return world;

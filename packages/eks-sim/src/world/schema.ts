@@ -423,6 +423,26 @@ export const kubeManifestSchema = z.discriminatedUnion(
 );
 export type KubeManifest = z.output<typeof kubeManifestSchema>;
 
+export const podIdentityAssociationSchema = z
+  .object({
+    namespace: z.string().regex(DNS_LABEL, 'must be a namespace name'),
+    serviceAccount: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a service account name'),
+    roleArn: z.string().regex(IAM_ROLE_ARN, 'must be an IAM role ARN'),
+  })
+  .strict();
+
+/** An IAM OIDC provider for a cluster's issuer, registered in `accountId` (the role's account). */
+export const oidcProviderSchema = z
+  .object({
+    accountId: accountIdSchema,
+    /** The cluster whose issuer the provider trusts. */
+    cluster: z.string().regex(CLUSTER_NAME, 'must be a cluster name'),
+    /** Needed when two clusters share the name. */
+    region: z.string().regex(REGION, 'must be an AWS region such as eu-west-1').optional(),
+    clientIds: z.array(z.string().min(1).max(255)).min(1).optional(),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: z
@@ -451,6 +471,7 @@ export const clusterSchema = z
     clusterRoleBindings: z.array(clusterRoleBindingShorthandSchema).optional(),
     roleBindings: z.array(roleBindingShorthandSchema).optional(),
     kubernetes: z.array(kubeManifestSchema).optional(),
+    podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
   })
   .strict();
 
@@ -486,6 +507,7 @@ export const worldDocumentSchema = z
     iamUsers: z.array(iamUserSchema).optional(),
     iamRoles: z.array(iamRoleSchema).optional(),
     clusters: z.array(clusterSchema).optional(),
+    oidcProviders: z.array(oidcProviderSchema).optional(),
     generate: generateOptionsSchema.optional(),
   })
   .strict();

@@ -117,6 +117,34 @@ export interface AccessEntry {
   associations: Map<string, PolicyAssociation>;
 }
 
+/**
+ * An IAM OIDC identity provider (`CreateOpenIDConnectProvider`): the account trusts tokens from
+ * this issuer for the listed audiences. For IRSA it is the cluster's OIDC issuer and the audience
+ * `sts.amazonaws.com`.
+ */
+export interface OidcProvider {
+  accountId: string;
+  /** `arn:aws:iam::<account>:oidc-provider/<url>`. */
+  arn: string;
+  /** The issuer without its scheme, as IAM stores it: `oidc.eks.<region>.amazonaws.com/id/<ID>`. */
+  url: string;
+  clientIds: string[];
+  createDate: Date;
+}
+
+/** An EKS Pod Identity association: pods of this service account get credentials for the role. */
+export interface PodIdentityAssociation {
+  associationId: string;
+  associationArn: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  createdAt: Date;
+  modifiedAt: Date;
+  tags: Record<string, string>;
+}
+
 /** TLS material of one cluster's Kubernetes endpoint; `caPem` is what DescribeCluster reports. */
 export interface ClusterTls {
   caPem: string;
@@ -135,6 +163,10 @@ export interface Cluster {
   tags: Record<string, string>;
   /** Keyed by principal ARN exactly as given to CreateAccessEntry (path included). */
   accessEntries: Map<string, AccessEntry>;
+  /** Keyed by association id. */
+  podIdentityAssociations: Map<string, PodIdentityAssociation>;
+  /** The cluster's service-account token issuer, `https://oidc.eks.<region>.amazonaws.com/id/<ID>`. */
+  oidcIssuer: string;
   kube: KubeStore;
   /** Set when the simulator serves the cluster. */
   endpoint?: string;

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { IssuerKeys } from '../oidc/issuer-keys.js';
 import { KubeStore } from '../kube/store.js';
 import {
   clusterKey,
@@ -11,6 +12,8 @@ import {
   type Credential,
   type IamRole,
   type IamUser,
+  type OidcProvider,
+  type PodIdentityAssociation,
   type PolicyDocument,
   type Tag,
 } from './types.js';
@@ -42,6 +45,22 @@ export interface NewCluster {
   authenticationMode: AuthenticationMode;
   tags?: Record<string, string>;
   createdAt?: Date;
+}
+
+export interface NewOidcProvider {
+  accountId: string;
+  /** The issuer URL, with or without `https://`. */
+  url: string;
+  clientIds?: string[];
+  createDate?: Date;
+}
+
+export interface NewPodIdentityAssociation {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  tags?: Record<string, string>;
+  now?: Date;
 }
 
 export interface NewAccessEntry {
@@ -84,6 +103,13 @@ export class World {
   readonly roles = new Map<string, IamRole>();
   readonly credentials = new Map<string, Credential>();
   readonly clusters = new Map<string, Cluster>();
+  /** IAM OIDC identity providers, keyed by ARN. */
+  readonly oidcProviders = new Map<string, OidcProvider>();
+  /**
+   * Signing keys of the clusters' token issuers. The simulator replaces this with one set that
+   * outlives world resets, so tokens minted before a reset still verify, as on a real cluster.
+   */
+  issuerKeys = new IssuerKeys();
   private counter = 0;
   private sortedRoles = new Map<string, IamRole[]>();
   private sortedUsers = new Map<string, IamUser[]>();
@@ -233,14 +259,16 @@ export class World {
       return { kind: 'root', accountId: root[1], arn: principalArn, userId: root[1] };
     }
     const user = this.users.get(principalArn);
-    if (!user) throw new Error(`access keys belong to an IAM user or an account root; ${principalArn} is neither`);
+    if (!user)
+      throw new Error(`access keys belong to an IAM user or an account root; ${principalArn} is neither`);
     return { kind: 'user', accountId: user.accountId, arn: user.arn, userId: user.userId };
   }
 
   addCluster(input: NewCluster): Cluster {
     this.addAccount(input.accountId);
     const key = clusterKey(input.accountId, input.region, input.name);
-    if (this.clusters.has(key)) throw new Error(`cluster ${input.name} already exists in ${input.accountId}/${input.region}`);
+    if (this.clusters.has(key))
+      throw new Error(`cluster ${input.name} already exists in ${input.accountId}/${input.region}`);
     const cluster: Cluster = {
       name: input.name,
       region: input.region,
@@ -251,6 +279,12 @@ export class World {
       createdAt: input.createdAt ?? new Date('2024-01-01T00:00:00Z'),
       tags: input.tags ?? {},
       accessEntries: new Map(),
+      podIdentityAssociations: new Map(),
+      oidcIssuer: `https://oidc.eks.${input.region}.amazonaws.com/id/${createHash('sha256')
+        .update(`arn:aws:eks:${input.region}:${input.accountId}:cluster/${input.name}`)
+        .digest('hex')
+        .slice(0, 32)
+        .toUpperCase()}`,
       kube: new KubeStore(),
     };
     this.clusters.set(key, cluster);
@@ -265,6 +299,64 @@ export class World {
     return [...this.clusters.values()]
       .filter((c) => c.accountId === accountId && c.region === region)
       .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Registers an IAM OIDC identity provider (what `aws iam create-open-id-connect-provider` does). */
+  addOidcProvider(input: NewOidcProvider): OidcProvider {
+    this.addAccount(input.accountId);
+    const url = input.url.replace(/^https:\/\//, '').replace(/\/+$/, '');
+    const arn = `arn:aws:iam::${input.accountId}:oidc-provider/${url}`;
+    if (this.oidcProviders.has(arn)) throw new Error(`OIDC provider ${arn} already exists`);
+    const provider: OidcProvider = {
+      accountId: input.accountId,
+      arn,
+      url,
+      clientIds: input.clientIds ?? ['sts.amazonaws.com'],
+      createDate: input.createDate ?? new Date('2024-01-01T00:00:00Z'),
+    };
+    this.oidcProviders.set(arn, provider);
+    return provider;
+  }
+
+  /** The account's OIDC provider for an issuer URL (with or without scheme), if it registered one. */
+  findOidcProvider(accountId: string, issuer: string): OidcProvider | undefined {
+    const url = issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
+    return this.oidcProviders.get(`arn:aws:iam::${accountId}:oidc-provider/${url}`);
+  }
+
+  /** The cluster whose service-account tokens this issuer signs. */
+  clusterByIssuer(issuer: string): Cluster | undefined {
+    return [...this.clusters.values()].find((c) => c.oidcIssuer === issuer);
+  }
+
+  /** Adds an EKS Pod Identity association; one per (namespace, service account), as EKS allows. */
+  addPodIdentityAssociation(cluster: Cluster, input: NewPodIdentityAssociation): PodIdentityAssociation {
+    for (const existing of cluster.podIdentityAssociations.values()) {
+      if (existing.namespace === input.namespace && existing.serviceAccount === input.serviceAccount) {
+        throw new Error(
+          `service account ${input.namespace}/${input.serviceAccount} already has a pod identity association on ${cluster.name}`,
+        );
+      }
+    }
+    const now = input.now ?? new Date('2024-01-01T00:00:00Z');
+    // EKS association ids look like `a-abcdefghijklmnop1`; derived from inputs so rebuilt worlds agree.
+    const digest = createHash('sha256')
+      .update(`${cluster.arn}\n${input.namespace}\n${input.serviceAccount}`)
+      .digest('hex');
+    const associationId = `a-${digest.slice(0, 17)}`;
+    const association: PodIdentityAssociation = {
+      associationId,
+      associationArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:podidentityassociation/${cluster.name}/${associationId}`,
+      clusterName: cluster.name,
+      namespace: input.namespace,
+      serviceAccount: input.serviceAccount,
+      roleArn: input.roleArn,
+      createdAt: now,
+      modifiedAt: now,
+      tags: input.tags ?? {},
+    };
+    cluster.podIdentityAssociations.set(associationId, association);
+    return association;
   }
 
   /** Adds an access entry directly (world building and out-of-band changes; the EKS API validates first). */

@@ -1,9 +1,9 @@
+// The baton id grammar: every id shape baton-eks issues (and our k8s_group) is formatted and parsed
+// back unchanged, including the ones whose names and ARNs contain colons.
 import { describe, expect, it } from 'vitest';
 import {
-  RESOURCE_TYPES,
   accessPolicyEntitlementId,
   clusterRoleEntitlementId,
-  createGrant,
   entitlementId,
   formatEntitlementId,
   grantId,
@@ -11,8 +11,10 @@ import {
   namespaceRoleEntitlementId,
   parseEntitlementId,
   parseGrantId,
+  parseNamespacedResourceId,
   roleAssignmentEntitlementId,
-} from './model.js';
+} from './ids.js';
+import { createGrant, RESOURCE_TYPES } from './snapshot.js';
 
 const VIEW_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
 const SSO_ROLE = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef';
@@ -115,6 +117,38 @@ describe('entitlement and grant ids', () => {
       value: { entitlementId: 'cluster_role:admin:all:member', principal: { type: 'k8s_group', id: 'system:masters' } },
     });
     expect(parseGrantId('cluster_role:admin:all:member:nobody:x').ok).toBe(false);
+  });
+
+  const ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+  const DEPLOYER = 'arn:aws:iam::111122223333:role/PlatformDeployer';
+  it.each([
+    ['cluster_role:view:all:member', 'cluster_role', 'view', 'all:member'],
+    ['cluster_role:view:team-a:member', 'cluster_role', 'view', 'team-a:member'],
+    ['namespace_role:team-a/deployer:member', 'namespace_role', 'team-a/deployer', 'member'],
+    [`access_policy:${ADMIN_POLICY}:assigned:cluster`, 'access_policy', ADMIN_POLICY, 'assigned:cluster'],
+    [`access_policy:${ADMIN_POLICY}:assigned:team-a`, 'access_policy', ADMIN_POLICY, 'assigned:team-a'],
+    [`role:${SSO_ROLE}:assignment`, 'role', SSO_ROLE, 'assignment'],
+    ['k8s_group:system:masters:member', 'k8s_group', 'system:masters', 'member'],
+  ])('grant ids on %s split back into the entitlement and each kind of principal', (id, type, resourceId, slug) => {
+    const parsed = parseEntitlementId(id);
+    expect(parsed).toMatchObject({ ok: true, value: { resourceType: type, resourceId, slug } });
+    expect(entitlementId(type, resourceId, slug)).toBe(id);
+    for (const principal of [
+      { type: 'iam_user', id: ALICE },
+      { type: 'role', id: DEPLOYER },
+      { type: 'role', id: SSO_ROLE },
+      { type: 'k8s_group', id: 'system:masters' },
+      { type: 'service_account', id: 'kube-system/aws-node' },
+    ]) {
+      const g = grantId(id, principal.type, principal.id);
+      expect(parseGrantId(g), g).toMatchObject({ ok: true, value: { entitlementId: id, principal } });
+    }
+  });
+
+  it('takes namespaced resource ids apart at the first slash, which a namespace name never contains', () => {
+    expect(parseNamespacedResourceId('team-a/ci:deployer/x')).toEqual({ namespace: 'team-a', name: 'ci:deployer/x' });
+    expect(parseNamespacedResourceId('Team_A/deployer')).toBeUndefined();
+    expect(parseNamespacedResourceId('deployer')).toBeUndefined();
   });
 });
 

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseIamPrincipalArn, principalTypeOf } from './arn.js';
 
-const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef';
+const SSO =
+  'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef';
 
 describe('IAM ARN parsing', () => {
   it('splits user and role ARNs with paths into path and name, in every partition', () => {
@@ -18,8 +19,13 @@ describe('IAM ARN parsing', () => {
       path: '/aws-reserved/sso.amazonaws.com/eu-west-1/',
       name: 'AWSReservedSSO_Admin_0123456789abcdef',
     });
-    expect(parseIamPrincipalArn('arn:aws-cn:iam::111122223333:role/ops')).toMatchObject({ partition: 'aws-cn', path: '/' });
-    expect(parseIamPrincipalArn('arn:aws-us-gov:iam::111122223333:user/bob')).toMatchObject({ partition: 'aws-us-gov' });
+    expect(parseIamPrincipalArn('arn:aws-cn:iam::111122223333:role/ops')).toMatchObject({
+      partition: 'aws-cn',
+      path: '/',
+    });
+    expect(parseIamPrincipalArn('arn:aws-us-gov:iam::111122223333:user/bob')).toMatchObject({
+      partition: 'aws-us-gov',
+    });
   });
 
   it('rejects what is not an IAM identity', () => {

@@ -54,7 +54,9 @@ export function namespacedResourceId(namespace: string, name: string): string {
 }
 
 /** Takes `<namespace>/<name>` apart (the name may contain '/' and ':'); undefined when it is not one. */
-export function parseNamespacedResourceId(resourceId: string): { namespace: string; name: string } | undefined {
+export function parseNamespacedResourceId(
+  resourceId: string,
+): { namespace: string; name: string } | undefined {
   const slash = resourceId.indexOf('/');
   if (slash < 0) return undefined;
   const namespace = resourceId.slice(0, slash);
@@ -105,7 +107,13 @@ export function parseEntitlementId(id: string): ParseResult<ParsedEntitlementId>
       if (!scope) return fail(id, `"${scopeName}" is not "all" or a namespace name`);
       return {
         ok: true,
-        value: { resourceType: type, resourceId: clusterRole, slug: `${scopeName}:member`, clusterRole, scope },
+        value: {
+          resourceType: type,
+          resourceId: clusterRole,
+          slug: `${scopeName}:member`,
+          clusterRole,
+          scope,
+        },
       };
     }
     case 'namespace_role': {
@@ -137,7 +145,8 @@ export function parseEntitlementId(id: string): ParseResult<ParsedEntitlementId>
     case 'configmap': {
       const cut = rest.lastIndexOf(':');
       const verb = rest.slice(cut + 1);
-      if (cut < 0 || !isConfigMapVerb(verb)) return fail(id, `expected a verb slug (${CONFIGMAP_VERBS.join(', ')})`);
+      if (cut < 0 || !isConfigMapVerb(verb))
+        return fail(id, `expected a verb slug (${CONFIGMAP_VERBS.join(', ')})`);
       const resourceId = rest.slice(0, cut);
       const parts = splitNamespaced(resourceId);
       if (!parts) return fail(id, 'expected resource id "<namespace>/<name>"');
@@ -194,7 +203,12 @@ export interface ParsedGrantId {
 }
 
 /** Types that can be the principal of a grant, in the order a grant id is tried. */
-export const PRINCIPAL_TYPES: readonly ResourceTypeId[] = ['iam_user', 'role', 'service_account', 'k8s_group'];
+export const PRINCIPAL_TYPES: readonly ResourceTypeId[] = [
+  'iam_user',
+  'role',
+  'service_account',
+  'k8s_group',
+];
 
 function isValidPrincipal(type: ResourceTypeId, id: string): boolean {
   if (type === 'iam_user') return parseIamPrincipalArn(id)?.kind === 'user';
@@ -221,7 +235,11 @@ export function parseGrantId(id: string): ParseResult<ParsedGrantId> {
     if (entitlement.ok && isValidPrincipal(type, principalId)) {
       return {
         ok: true,
-        value: { entitlementId: entitlementPart, entitlement: entitlement.value, principal: { type, id: principalId } },
+        value: {
+          entitlementId: entitlementPart,
+          entitlement: entitlement.value,
+          principal: { type, id: principalId },
+        },
       };
     }
   }

@@ -65,7 +65,12 @@ export const BUILTIN_DENY: readonly { rule: string; why: string }[] = [
 ];
 
 /** Why a request is refused; stable codes, recorded on the refused request and shown to C1. */
-export const REFUSAL_CODES = ['INVALID_ENTITLEMENT', 'PROVISIONING_DISABLED', 'POLICY_INVALID', 'POLICY_DENIED'] as const;
+export const REFUSAL_CODES = [
+  'INVALID_ENTITLEMENT',
+  'PROVISIONING_DISABLED',
+  'POLICY_INVALID',
+  'POLICY_DENIED',
+] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** What a cluster says about provisioning: its switch and its policy (as stored, not yet validated). */
@@ -108,14 +113,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkPattern(kind: 'entitlement' | 'principal', pattern: unknown, path: (string | number)[], issues: PolicyIssue[]): void {
+function checkPattern(
+  kind: 'entitlement' | 'principal',
+  pattern: unknown,
+  path: (string | number)[],
+  issues: PolicyIssue[],
+): void {
   if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > MAX_PATTERN) {
     issues.push({ path, message: `must be a pattern of 1 to ${MAX_PATTERN} characters` });
     return;
   }
   if (kind === 'principal') {
     if (pattern !== '*' && !pattern.startsWith('arn:')) {
-      issues.push({ path, message: `"${pattern}" is not a principal ARN pattern: use the full IAM ARN (arn:aws:iam::<account>:role/<path><name>), globbed with *` });
+      issues.push({
+        path,
+        message: `"${pattern}" is not a principal ARN pattern: use the full IAM ARN (arn:aws:iam::<account>:role/<path><name>), globbed with *`,
+      });
     }
     return;
   }
@@ -128,7 +141,11 @@ function checkPattern(kind: 'entitlement' | 'principal', pattern: unknown, path:
   }
   if (!pattern.includes('*')) {
     const parsed = parseEntitlementId(pattern);
-    if (!parsed.ok) issues.push({ path, message: `${parsed.error} (an exact id must be a valid entitlement id; use * to glob)` });
+    if (!parsed.ok)
+      issues.push({
+        path,
+        message: `${parsed.error} (an exact id must be a valid entitlement id; use * to glob)`,
+      });
   }
 }
 
@@ -138,16 +155,24 @@ function checkRule(rule: unknown, path: (string | number)[], issues: PolicyIssue
     return;
   }
   if (!isPlainObject(rule)) {
-    issues.push({ path, message: 'must be an entitlement id pattern, or an object { entitlement?, principal? }' });
+    issues.push({
+      path,
+      message: 'must be an entitlement id pattern, or an object { entitlement?, principal? }',
+    });
     return;
   }
   for (const key of Object.keys(rule)) {
-    if (key !== 'entitlement' && key !== 'principal') issues.push({ path: [...path, key], message: `unknown field "${key}" (a rule has entitlement and principal)` });
+    if (key !== 'entitlement' && key !== 'principal')
+      issues.push({
+        path: [...path, key],
+        message: `unknown field "${key}" (a rule has entitlement and principal)`,
+      });
   }
   if (rule.entitlement === undefined && rule.principal === undefined) {
     issues.push({ path, message: 'a rule needs an entitlement pattern, a principal pattern, or both' });
   }
-  if (rule.entitlement !== undefined) checkPattern('entitlement', rule.entitlement, [...path, 'entitlement'], issues);
+  if (rule.entitlement !== undefined)
+    checkPattern('entitlement', rule.entitlement, [...path, 'entitlement'], issues);
   if (rule.principal !== undefined) checkPattern('principal', rule.principal, [...path, 'principal'], issues);
 }
 
@@ -156,7 +181,11 @@ export function validateProvisioningPolicy(value: unknown): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   if (!isPlainObject(value)) return [{ path: [], message: 'must be an object { allow?, deny? }' }];
   for (const key of Object.keys(value)) {
-    if (key !== 'allow' && key !== 'deny') issues.push({ path: [key], message: `unknown field "${key}" (a provisioning policy has allow and deny)` });
+    if (key !== 'allow' && key !== 'deny')
+      issues.push({
+        path: [key],
+        message: `unknown field "${key}" (a provisioning policy has allow and deny)`,
+      });
   }
   for (const list of ['allow', 'deny'] as const) {
     const rules = value[list];
@@ -165,7 +194,8 @@ export function validateProvisioningPolicy(value: unknown): PolicyIssue[] {
       issues.push({ path: [list], message: 'must be a list of rules' });
       continue;
     }
-    if (rules.length > MAX_RULES) issues.push({ path: [list], message: `must have at most ${MAX_RULES} rules` });
+    if (rules.length > MAX_RULES)
+      issues.push({ path: [list], message: `must have at most ${MAX_RULES} rules` });
     rules.forEach((rule, i) => checkRule(rule, [list, i], issues));
   }
   return issues;
@@ -205,9 +235,16 @@ export function globMatches(pattern: string, value: string): boolean {
 }
 
 /** Whether a (valid) rule matches a request. */
-export function ruleMatches(rule: PolicyRule, subject: Pick<ProvisioningSubject, 'entitlementId' | 'principalArn'>): boolean {
-  const { entitlement, principal } = typeof rule === 'string' ? { entitlement: rule, principal: undefined } : rule;
-  return (entitlement === undefined || globMatches(entitlement, subject.entitlementId)) && (principal === undefined || globMatches(principal, subject.principalArn));
+export function ruleMatches(
+  rule: PolicyRule,
+  subject: Pick<ProvisioningSubject, 'entitlementId' | 'principalArn'>,
+): boolean {
+  const { entitlement, principal } =
+    typeof rule === 'string' ? { entitlement: rule, principal: undefined } : rule;
+  return (
+    (entitlement === undefined || globMatches(entitlement, subject.entitlementId)) &&
+    (principal === undefined || globMatches(principal, subject.principalArn))
+  );
 }
 
 function describeRule(rule: PolicyRule): string {
@@ -215,7 +252,10 @@ function describeRule(rule: PolicyRule): string {
 }
 
 /** Decides one grant or revoke on a cluster, by the rules in this module's header. */
-export function decideProvisioning(cluster: ClusterProvisioning, subject: ProvisioningSubject): PolicyDecision {
+export function decideProvisioning(
+  cluster: ClusterProvisioning,
+  subject: ProvisioningSubject,
+): PolicyDecision {
   const parsed = parseEntitlementId(subject.entitlementId);
   if (!parsed.ok) return { allowed: false, code: 'INVALID_ENTITLEMENT', message: parsed.error };
   if (!isProvisionable(parsed.value)) {

@@ -19,8 +19,22 @@ export const DEFAULT_RATES: Readonly<Record<'aws' | 'kube', Readonly<RateSetting
   // AWS publishes no per-API rates for EKS; 50/s is a middle guess. Recovery is quick (5/s per
   // second) and the back-off gentle (×0.8), so a throttle costs about two seconds of headroom
   // rather than most of a minute, while a busy account still settles below its limit.
-  aws: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 200, burst: 10, increasePerSecond: 5, decrease: 0.8 },
-  kube: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 400, burst: 20, increasePerSecond: 5, decrease: 0.5 },
+  aws: {
+    initialPerSecond: 50,
+    minPerSecond: 1,
+    maxPerSecond: 200,
+    burst: 10,
+    increasePerSecond: 5,
+    decrease: 0.8,
+  },
+  kube: {
+    initialPerSecond: 50,
+    minPerSecond: 1,
+    maxPerSecond: 400,
+    burst: 20,
+    increasePerSecond: 5,
+    decrease: 0.5,
+  },
 };
 
 /** The default settings for a key: `kube:<clusterArn>` keys get the Kubernetes ones, others AWS's. */

@@ -56,8 +56,10 @@ export type SkipEntitlementsAndGrantsAnnotation = { type: 'SkipEntitlementsAndGr
 /** The grant is observed, not provisionable through this connector (e.g. derived from a trust policy). */
 export type GrantImmutableAnnotation = { type: 'GrantImmutable'; sourceId?: string };
 
-export type ResourceAnnotation = ChildResourceTypeAnnotation | ExternalIdAnnotation | SkipEntitlementsAndGrantsAnnotation;
-export type GrantAnnotation = ExternalResourceMatchIdAnnotation | GrantExpandableAnnotation | GrantImmutableAnnotation;
+export type ResourceAnnotation =
+  ChildResourceTypeAnnotation | ExternalIdAnnotation | SkipEntitlementsAndGrantsAnnotation;
+export type GrantAnnotation =
+  ExternalResourceMatchIdAnnotation | GrantExpandableAnnotation | GrantImmutableAnnotation;
 export type Annotation = ResourceAnnotation | GrantAnnotation;
 export type AnnotationType = Annotation['type'];
 
@@ -132,7 +134,9 @@ export interface Grant {
 }
 
 /** The resource types this connector advertises, ids and display names as baton-eks. */
-export const RESOURCE_TYPES: Readonly<Record<ResourceTypeId, ResourceType & { id: ResourceTypeId; description: string }>> = {
+export const RESOURCE_TYPES: Readonly<
+  Record<ResourceTypeId, ResourceType & { id: ResourceTypeId; description: string }>
+> = {
   access_policy: {
     id: 'access_policy',
     displayName: 'Access Policy',
@@ -170,7 +174,9 @@ export const RESOURCE_TYPES: Readonly<Record<ResourceTypeId, ResourceType & { id
 };
 
 /** Types whose resources the connector lists; `iam_user` only appears as a principal (C1 takes users from its AWS connector). */
-export const LISTED_RESOURCE_TYPE_IDS: readonly ResourceTypeId[] = RESOURCE_TYPE_IDS.filter((t) => t !== 'iam_user');
+export const LISTED_RESOURCE_TYPE_IDS: readonly ResourceTypeId[] = RESOURCE_TYPE_IDS.filter(
+  (t) => t !== 'iam_user',
+);
 
 /** Principal types that may receive each entitlement-bearing type's grants. */
 export const GRANTABLE_TO: Readonly<Partial<Record<ResourceTypeId, ResourceTypeId[]>>> = {

@@ -137,6 +137,25 @@ describe('eks-access-api CLI', () => {
     expect((await listClusters(database)).items).toHaveLength(before);
   });
 
+  it('register-cluster sets the provisioning policy from --allow and --deny, and names a bad pattern by its flag', async () => {
+    const res = await cli(['register-cluster', '--allow', 'cluster_role:cluster-admin:*', '--deny', 'namespace_role:kube-system/*', '--deny', 'access_policy:*'], {
+      ...dbEnv,
+      ...BATON,
+      BATON_EKS_CLUSTER_NAME: 'with-policy',
+    });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      name: 'with-policy',
+      provisioningPolicy: { allow: ['cluster_role:cluster-admin:*'], deny: ['namespace_role:kube-system/*', 'access_policy:*'] },
+    });
+    const before = (await listClusters(database)).items.length;
+    const typo = await cli(['register-cluster', '--deny', 'access_policy:*', '--deny', 'clusterrole:edit:*'], { ...dbEnv, ...BATON, BATON_EKS_CLUSTER_NAME: 'typo' });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/--deny \(#2\): "clusterrole:edit:\*" is not an entitlement id pattern/);
+    expect((await listClusters(database)).items).toHaveLength(before);
+  });
+
   it('exits 2 naming DATABASE_URL when it is not set, and on an unknown option', async () => {
     const [noUrl, unknownOption] = await Promise.all([
       cli(['migrate'], { ENCRYPTION_KEY: database.encryptionKey }),

@@ -34,7 +34,7 @@ export type {
   SyncFullResult,
   TaskContext,
 } from './loop.js';
-export { grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, hasAnnotation } from './messages.js';
+export { durationToMs, grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, hasAnnotation } from './messages.js';
 export type {
   AnyMessage,
   Entitlement,

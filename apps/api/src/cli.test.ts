@@ -25,7 +25,7 @@ interface CliResult {
 /** Runs the CLI with exactly `env` (no inherited variables, so a developer's BATON_* cannot leak in). */
 async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd: tmpdir(), env, timeout: 20_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd: tmpdir(), env, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     // A non-zero exit is an answer to assert on; anything else (a kill, a spawn failure) is not.
@@ -59,7 +59,9 @@ const BATON = {
 /** True when `text` holds a JavaScript stack frame. */
 const hasStack = (text: string) => /^\s+at .+[:(]/m.test(text);
 
-describe('eks-access-api CLI', () => {
+// Each CLI run compiles its sources with tsx first: seconds on an idle machine, well over 20 s on a
+// loaded one with three at once, so the deadlines are generous.
+describe('eks-access-api CLI', { timeout: 300_000 }, () => {
   it('migrate applies every committed migration to an empty database', async () => {
     const empty = await createEmptyDatabase(ADMIN_URL);
     const migrated = createDb({ url: empty.url, encryptionKey: database.encryptionKey, maxConnections: 1 });

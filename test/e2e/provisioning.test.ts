@@ -72,7 +72,8 @@ beforeAll(async () => {
   start('apps/sync-worker/src/main.ts', { WORKER_ID: 'sync-1' });
   start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-1' });
   start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-2' });
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined));
+  // Four processes start at once (each compiling its sources with tsx): give a loaded machine time.
+  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 150_000);
   const created = await call<{ id: string }>('POST', '/v1/clusters', {
     name: 'prod-eu',
     region: 'eu-west-1',
@@ -82,7 +83,7 @@ beforeAll(async () => {
   });
   prodEu = created.body.id;
   await syncNow(prodEu);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');

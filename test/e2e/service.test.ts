@@ -61,8 +61,9 @@ beforeAll(async () => {
   api = start('apps/api/src/main.ts', { HOST: '127.0.0.1', PORT: String(port), BOOTSTRAP_API_KEY: KEY });
   startWorker('worker-a');
   startWorker('worker-b');
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 60_000);
-}, 120_000);
+  // Three processes start at once (each compiling its sources with tsx): give a loaded machine time.
+  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 150_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const child of [api, ...workers.values()]) child.kill('SIGKILL');

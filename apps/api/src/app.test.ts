@@ -153,14 +153,14 @@ describe('syncs and snapshots', () => {
       entitlementId: `cluster_role:view:ns-${i}:member`,
       resource: { type: 'cluster_role', id: 'view' },
       principal: { type: 'iam_user', id: alice },
-      annotations: [{ type: 'ExternalResourceMatchID', id: alice }],
+      annotations: [{ type: 'ExternalResourceMatchID' as const, id: alice }],
     }));
     await startSyncRun(t.database, runId, 'test');
     await completeSyncRun(t.database, runId, {
       report: { status: 'complete', counts: { resources: {}, entitlements: {}, grants: {} }, apiCalls: {}, totalApiCalls: 0, sources: {}, sourceDurationsMs: {}, warnings: [] },
       snapshot: {
         resources: () => [{ type: 'cluster_role', id: 'view', displayName: 'view', profile: {}, annotations: [] }],
-        entitlements: () => grants.map((g) => ({ id: g.entitlementId, resource: g.resource, slug: g.entitlementId.split(':').slice(2).join(':'), displayName: g.entitlementId, description: '', purpose: 'assignment', grantableTo: ['iam_user'] })),
+        entitlements: () => grants.map((g) => ({ id: g.entitlementId, resource: g.resource, slug: g.entitlementId.split(':').slice(2).join(':'), displayName: g.entitlementId, description: '', purpose: 'assignment' as const, grantableTo: ['iam_user'] })),
         grants: () => grants,
       },
     });

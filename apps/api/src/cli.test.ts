@@ -25,7 +25,7 @@ interface CliResult {
 /** Runs the CLI with exactly `env` (no inherited variables, so a developer's BATON_* cannot leak in). */
 async function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd: tmpdir(), env, timeout: 20_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd: tmpdir(), env, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     // A non-zero exit is an answer to assert on; anything else (a kill, a spawn failure) is not.
@@ -59,7 +59,9 @@ const BATON = {
 /** True when `text` holds a JavaScript stack frame. */
 const hasStack = (text: string) => /^\s+at .+[:(]/m.test(text);
 
-describe('eks-access-api CLI', () => {
+// Each CLI run compiles its sources with tsx first: seconds on an idle machine, well over 20 s on a
+// loaded one with three at once, so the deadlines are generous.
+describe('eks-access-api CLI', { timeout: 300_000 }, () => {
   it('migrate applies every committed migration to an empty database', async () => {
     const empty = await createEmptyDatabase(ADMIN_URL);
     const migrated = createDb({ url: empty.url, encryptionKey: database.encryptionKey, maxConnections: 1 });
@@ -143,6 +145,25 @@ describe('eks-access-api CLI', () => {
       expect(hasStack(res.stderr)).toBe(false);
       expect(res.stderr).not.toContain(BATON.BATON_EKS_SECRET_ACCESS_KEY);
     }
+    expect((await listClusters(database)).items).toHaveLength(before);
+  });
+
+  it('register-cluster sets the provisioning policy from --allow and --deny, and names a bad pattern by its flag', async () => {
+    const res = await cli(['register-cluster', '--allow', 'cluster_role:cluster-admin:*', '--deny', 'namespace_role:kube-system/*', '--deny', 'access_policy:*'], {
+      ...dbEnv,
+      ...BATON,
+      BATON_EKS_CLUSTER_NAME: 'with-policy',
+    });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      name: 'with-policy',
+      provisioningPolicy: { allow: ['cluster_role:cluster-admin:*'], deny: ['namespace_role:kube-system/*', 'access_policy:*'] },
+    });
+    const before = (await listClusters(database)).items.length;
+    const typo = await cli(['register-cluster', '--deny', 'access_policy:*', '--deny', 'clusterrole:edit:*'], { ...dbEnv, ...BATON, BATON_EKS_CLUSTER_NAME: 'typo' });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/--deny \(#2\): "clusterrole:edit:\*" is not an entitlement id pattern/);
     expect((await listClusters(database)).items).toHaveLength(before);
   });
 

@@ -1,7 +1,8 @@
 // eks-access-api admin CLI (run with DATABASE_URL and ENCRYPTION_KEY set):
 //   create-key --name NAME --scopes read,sync      prints a new API key once
 //   register-cluster                               registers a cluster from a baton-eks env
-//                                                  (BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, …)
+//                                                  (BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, …),
+//                                                  --allow / --deny for its provisioning policy
 import { parseArgs } from 'node:util';
 import { createApiKey, createCluster, createDb, migrate, type Database } from '@eks-access/db';
 import { z } from 'zod';
@@ -11,11 +12,14 @@ import { toClusterInput } from './routes/clusters/mapping.js';
 const USAGE = `Usage: eks-access-api <command>
   migrate                                apply database migrations
   create-key --name NAME --scopes S,...  create an API key (scopes: read, sync, provision, admin)
-  register-cluster [--label k=v]...      register the cluster a baton-eks environment describes:
+  register-cluster [--label k=v]... [--allow PATTERN]... [--deny PATTERN]...
+                                         register the cluster a baton-eks environment describes:
       BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, BATON_ROLE_ARN (or BATON_EKS_ASSUME_ROLE_ARN),
       BATON_EXTERNAL_ID, BATON_EKS_ACCESS_KEY + BATON_EKS_SECRET_ACCESS_KEY,
       BATON_GLOBAL_ACCESS_KEY_ID + BATON_GLOBAL_SECRET_ACCESS_KEY, BATON_GLOBAL_ROLE_ARN,
-      BATON_GLOBAL_BINDING_EXTERNAL_ID, BATON_CLIENT_ID, BATON_CLIENT_SECRET, BATON_PROVISIONING
+      BATON_GLOBAL_BINDING_EXTERNAL_ID, BATON_CLIENT_ID, BATON_CLIENT_SECRET, BATON_PROVISIONING;
+      --allow / --deny add an entitlement id glob (* matches anything, e.g. cluster_role:cluster-admin:*)
+      to the cluster's provisioningPolicy: allow lifts the built-in cluster-admin denies, deny always wins
       With no key variables the cluster stores no keys: workers reach it with their own AWS
       identity (on EKS: IRSA or Pod Identity, through the SDK's default chain), then the role.
 Needs DATABASE_URL and ENCRYPTION_KEY.`;
@@ -38,7 +42,10 @@ function usageOnBadArgs<T>(parse: () => T): T {
 }
 
 /** The cluster body a baton-eks environment describes (the C1 docs' variable names), and what is wrong with it. */
-export function clusterFromBatonEnv(labels: Record<string, string>): { body: Record<string, unknown>; problems: string[] } {
+export function clusterFromBatonEnv(
+  labels: Record<string, string>,
+  policy: { allow?: string[]; deny?: string[] } = {},
+): { body: Record<string, unknown>; problems: string[] } {
   const problems: string[] = [];
   // A half-given key pair is a mistake, not "no key": dropping it would register a cluster that
   // silently falls back to another hosting mode.
@@ -70,6 +77,7 @@ export function clusterFromBatonEnv(labels: Record<string, string>): { body: Rec
       c1ClientId: env('BATON_CLIENT_ID'),
       c1ClientSecret: env('BATON_CLIENT_SECRET'),
       provisioningEnabled,
+      provisioningPolicy: policy.allow?.length || policy.deny?.length ? policy : undefined,
       labels: Object.keys(labels).length > 0 ? labels : undefined,
     }).filter(([, v]) => v !== undefined),
   );
@@ -97,9 +105,11 @@ const BATON_NAMES: Record<string, string> = {
   labels: '--label',
 };
 
-function batonName(field: string): string {
-  // Name the variable the person actually set.
+function batonName(path: readonly PropertyKey[]): string {
+  const field = String(path[0]);
+  // Name the variable (or flag) the person actually set.
   if (field === 'roleArn') return env('BATON_ROLE_ARN') ? 'BATON_ROLE_ARN' : 'BATON_EKS_ASSUME_ROLE_ARN';
+  if (field === 'provisioningPolicy') return `--${String(path[1])} ${typeof path[2] === 'number' ? `(#${path[2] + 1})` : ''}`.trim();
   return BATON_NAMES[field] ?? field;
 }
 
@@ -142,10 +152,12 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       case 'register-cluster': {
-        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { label: { type: 'string', multiple: true } }, strict: true }));
-        const { body, problems } = clusterFromBatonEnv(parseLabels(values.label ?? []));
+        const { values } = usageOnBadArgs(() =>
+          parseArgs({ args: rest, options: { label: { type: 'string', multiple: true }, allow: { type: 'string', multiple: true }, deny: { type: 'string', multiple: true } }, strict: true }),
+        );
+        const { body, problems } = clusterFromBatonEnv(parseLabels(values.label ?? []), { ...(values.allow ? { allow: values.allow } : {}), ...(values.deny ? { deny: values.deny } : {}) });
         const parsed = clusterBody.safeParse(body);
-        if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${batonName(String(i.path[0]))}: ${i.message}`));
+        if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${batonName(i.path)}: ${i.message}`));
         if (!parsed.success || problems.length > 0) throw new UsageError(`the baton-eks environment does not describe a cluster:\n  ${problems.join('\n  ')}`);
         const cluster = await createCluster(database, { hostingMode: 'default-chain', ...toClusterInput(parsed.data), name: parsed.data.name, region: parsed.data.region }, { audit: { actor: 'cli' } });
         process.stdout.write(`${JSON.stringify(cluster)}\n`);

@@ -16,6 +16,15 @@
 //   one statement per delete instead of one check per inserted row.
 // - Status and kind columns are text with CHECK constraints rather than Postgres enums, so adding a
 //   value is a one-line migration instead of an ALTER TYPE.
+import {
+  SYNC_TRIGGERS,
+  type GrantAnnotation,
+  type GrantCondition,
+  type GrantSource,
+  type ProvisioningPolicy,
+  type ResourceAnnotation,
+  type SyncTrigger,
+} from '@eks-access/model';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -48,8 +57,8 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 
 export const HOSTING_MODES = ['self-hosted', 'cloud-hosted', 'default-chain'] as const;
 export type HostingMode = (typeof HOSTING_MODES)[number];
 
-export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk', 'provision'] as const;
-export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+// The trigger list is the model's (the queue validates job payloads with the same one).
+export { SYNC_TRIGGERS, type SyncTrigger };
 
 export const SYNC_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
@@ -83,7 +92,8 @@ export const clusters = pgTable(
     c1ClientSecretEnc: text('c1_client_secret_enc'),
     schedule: jsonb('schedule').$type<SyncSchedule>(),
     provisioningEnabled: boolean('provisioning_enabled').notNull().default(false),
-    provisioningPolicy: jsonb('provisioning_policy').$type<Record<string, unknown>>().notNull().default({}),
+    /** `{ allow?, deny? }`, validated by @eks-access/model before it is written; the provisioner re-checks it. */
+    provisioningPolicy: jsonb('provisioning_policy').$type<ProvisioningPolicy>().notNull().default({}),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     enabled: boolean('enabled').notNull().default(true),
     currentSyncRunId: uuid('current_sync_run_id').references((): AnyPgColumn => syncRuns.id, { onDelete: 'set null' }),
@@ -99,6 +109,8 @@ export const clusters = pgTable(
     index('clusters_created_at_id_idx').on(t.createdAt, t.id).where(sql`${t.deletedAt} IS NULL`),
     check('clusters_account_id_check', sql`${t.accountId} ~ '^[0-9]{12}$'`),
     check('clusters_hosting_mode_check', sql`${t.hostingMode} IN (${inList(HOSTING_MODES)})`),
+    // The rules are validated in code (glob syntax, known fields); the column at least holds an object.
+    check('clusters_provisioning_policy_check', sql`jsonb_typeof(${t.provisioningPolicy}) = 'object'`),
   ],
 );
 
@@ -147,7 +159,7 @@ export const snapshotResources = pgTable(
     parentId: idText('parent_id'),
     displayName: text('display_name').notNull(),
     profile: jsonb('profile').$type<Record<string, unknown>>().notNull(),
-    annotations: jsonb('annotations').$type<AnnotationRecord[]>().notNull(),
+    annotations: jsonb('annotations').$type<ResourceAnnotation[]>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.syncRunId, t.type, t.resourceId] })],
 );
@@ -162,7 +174,7 @@ export const snapshotEntitlements = pgTable(
     slug: text('slug').notNull(),
     displayName: text('display_name').notNull(),
     description: text('description').notNull(),
-    purpose: text('purpose').notNull(),
+    purpose: text('purpose', { enum: ['assignment', 'permission'] }).notNull(),
     grantableTo: text('grantable_to').array().notNull(),
   },
   (t) => [primaryKey({ columns: [t.syncRunId, t.entitlementId] })],
@@ -178,9 +190,9 @@ export const snapshotGrants = pgTable(
     resourceId: idText('resource_id').notNull(),
     principalType: idText('principal_type').notNull(),
     principalId: idText('principal_id').notNull(),
-    annotations: jsonb('annotations').$type<AnnotationRecord[]>().notNull(),
-    sources: jsonb('sources').$type<Record<string, unknown>[]>(),
-    conditions: jsonb('conditions').$type<Record<string, unknown>[]>(),
+    annotations: jsonb('annotations').$type<GrantAnnotation[]>().notNull(),
+    sources: jsonb('sources').$type<GrantSource[]>(),
+    conditions: jsonb('conditions').$type<GrantCondition[]>(),
   },
   (t) => [
     primaryKey({ columns: [t.syncRunId, t.grantId] }),
@@ -252,6 +264,11 @@ export const provisioningRequests = pgTable(
     reason: text('reason'),
     /** A time-bound grant: its revoke is scheduled for this instant, and the reconciler enforces it. */
     expiresAt: ts('expires_at'),
+    /**
+     * A time-bound grant given as a duration (C1 grant tasks carry one): `expires_at` is set to the
+     * moment the grant is carried out plus this, so queueing time does not eat into it.
+     */
+    durationMs: bigint('duration_ms', { mode: 'number' }),
     dryRun: boolean('dry_run').notNull().default(false),
     /** With `requested_by`, makes a retried request return the first one. */
     idempotencyKey: text('idempotency_key'),
@@ -284,10 +301,11 @@ export const provisioningRequests = pgTable(
       .where(sql`${t.expiresAt} IS NOT NULL AND ${t.status} = 'succeeded'`),
     check('provisioning_requests_action_check', sql`${t.action} IN (${inList(PROVISIONING_ACTIONS)})`),
     check('provisioning_requests_status_check', sql`${t.status} IN (${inList(PROVISIONING_STATUSES)})`),
+    check('provisioning_requests_duration_check', sql`${t.durationMs} IS NULL OR (${t.durationMs} > 0 AND ${t.action} = 'grant')`),
   ],
 );
 
-/** An annotation as stored: its discriminating `type` plus whatever fields that type has. */
+/** An annotation as loose JSON: its discriminating `type` plus whatever fields that type has. */
 export interface AnnotationRecord {
   type: string;
   [field: string]: unknown;

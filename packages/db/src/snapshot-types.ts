@@ -1,57 +1,21 @@
-// What a sync hands to completeSyncRun and what the snapshot reads give back. The shapes mirror
-// eks-core's Resource, Entitlement, Grant and SyncReport field for field, but are declared here:
-// this package never imports eks-core, and a caller passes eks-core objects straight in because
-// TypeScript compares the shapes, not the names.
-import type { AnnotationRecord } from './schema.js';
+// What a sync hands to completeSyncRun and what the snapshot reads give back. The snapshot shapes
+// are @eks-access/model's, the one definition eks-core builds and the c1z writer takes; the names
+// here are kept as aliases so this package's files (and its callers) need no other change.
+import type { Entitlement, Grant, Resource, ResourceRef } from '@eks-access/model';
 
-export interface ResourceRefInput {
-  type: string;
-  id: string;
-}
-
-/** The input side of an annotation: any object with a `type` discriminator. */
-export interface AnnotationInput {
-  type: string;
-  [field: string]: unknown;
-}
-
-export interface ResourceInput {
-  type: string;
-  id: string;
-  displayName: string;
-  parent?: ResourceRefInput;
-  profile: Record<string, unknown>;
-  annotations: readonly AnnotationInput[];
-}
-
-export interface EntitlementInput {
-  id: string;
-  resource: ResourceRefInput;
-  slug: string;
-  displayName: string;
-  description: string;
-  purpose: string;
-  grantableTo: readonly string[];
-}
-
-export interface GrantInput {
-  id: string;
-  entitlementId: string;
-  resource: ResourceRefInput;
-  principal: ResourceRefInput;
-  annotations: readonly AnnotationInput[];
-  sources?: readonly object[];
-  conditions?: readonly object[];
-}
+export type { ResourceRef };
+export type ResourceInput = Resource;
+export type EntitlementInput = Entitlement;
+export type GrantInput = Grant;
 
 /** Anything that can be iterated row by row; async so a sync can stream rows as it maps them. */
 export type RowSource<T> = AsyncIterable<T> | Iterable<T>;
 
 /** eks-core's Snapshot (and ClusterSync) satisfy this: three streams, each read once. */
 export interface SnapshotSource {
-  resources(): RowSource<ResourceInput>;
-  entitlements(): RowSource<EntitlementInput>;
-  grants(): RowSource<GrantInput>;
+  resources(): RowSource<Resource>;
+  entitlements(): RowSource<Entitlement>;
+  grants(): RowSource<Grant>;
 }
 
 export interface OperationStatsInput {
@@ -76,39 +40,9 @@ export interface SyncReportInput {
   durationMs?: number;
 }
 
-export interface ResourceRef {
-  type: string;
-  id: string;
-}
-
 /** A resource as read back from a snapshot. */
-export interface SnapshotResource {
-  type: string;
-  id: string;
-  displayName: string;
-  parent?: ResourceRef;
-  profile: Record<string, unknown>;
-  annotations: AnnotationRecord[];
-}
-
+export type SnapshotResource = Resource;
 /** An entitlement as read back from a snapshot. */
-export interface SnapshotEntitlement {
-  id: string;
-  resource: ResourceRef;
-  slug: string;
-  displayName: string;
-  description: string;
-  purpose: string;
-  grantableTo: string[];
-}
-
+export type SnapshotEntitlement = Entitlement;
 /** A grant as read back from a snapshot. */
-export interface SnapshotGrant {
-  id: string;
-  entitlementId: string;
-  resource: ResourceRef;
-  principal: ResourceRef;
-  annotations: AnnotationRecord[];
-  sources?: Record<string, unknown>[];
-  conditions?: Record<string, unknown>[];
-}
+export type SnapshotGrant = Grant;

@@ -18,8 +18,8 @@ export interface AccessStep {
   holder: ResourceRef;
   entitlementId: string;
   grantId: string;
-  sources: GrantSource[];
-  conditions: GrantCondition[];
+  sources: readonly GrantSource[];
+  conditions: readonly GrantCondition[];
 }
 
 export interface EffectiveAccess {

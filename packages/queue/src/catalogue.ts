@@ -5,6 +5,7 @@
 // Payload schemas are plain (non-strict) objects on purpose: during a rolling deploy a newer
 // producer may add a field that an older worker does not know yet; the worker drops it instead of
 // failing the job.
+import { SYNC_TRIGGERS, type SyncTrigger } from '@eks-access/model';
 import { z } from 'zod';
 import type { PayloadProblem } from './errors.js';
 
@@ -14,8 +15,8 @@ export const DEFAULT_PREFIX = 'eks-access';
 export const QUEUE_NAMES = ['eks-sync', 'eks-provision', 'c1-upload'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-export const SYNC_TRIGGERS = ['api', 'schedule', 'c1', 'bulk', 'provision'] as const;
-export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+// The trigger list is the model's (Postgres checks sync_runs.trigger against the same one).
+export { SYNC_TRIGGERS, type SyncTrigger };
 
 /** How many finished jobs BullMQ keeps, by age (seconds) and by count, whichever is reached first. */
 export interface Retention {

@@ -18,6 +18,7 @@
 // Successes are counted locally and sent every 100 ms (one script call per key per flush),
 // rather than one Redis call per successful API call. A success lost in a crash only delays the
 // speed-up slightly.
+import { DEFAULT_RATES, defaultSettingsFor, type RateSettings } from '@eks-access/model';
 import { DEFAULT_PREFIX } from './catalogue.js';
 import type { RedisConnection } from './connection.js';
 import { RedisUnavailableError } from './errors.js';
@@ -35,45 +36,9 @@ export interface RateLimiter {
   onSuccess(key: string): void | Promise<void>;
 }
 
-/** Same shape as eks-core's `RateSettings`. */
-export interface RateSettings {
-  /** Starting rate, calls per second. */
-  initialPerSecond: number;
-  minPerSecond: number;
-  maxPerSecond: number;
-  /** Calls allowed back-to-back before the rate applies. */
-  burst: number;
-  /** Rate gained per second of successful calls. */
-  increasePerSecond: number;
-  /** Factor applied on a throttle. */
-  decrease: number;
-}
-
-// These numbers must match DEFAULT_RATES in packages/eks-core/src/limits/rate-limiter.ts: a CLI
-// run (in-process limiter) and a worker fleet (this one) should treat AWS and clusters alike.
-export const DEFAULT_RATES: Record<'aws' | 'kube', RateSettings> = {
-  aws: {
-    initialPerSecond: 50,
-    minPerSecond: 1,
-    maxPerSecond: 200,
-    burst: 10,
-    increasePerSecond: 5,
-    decrease: 0.8,
-  },
-  kube: {
-    initialPerSecond: 50,
-    minPerSecond: 1,
-    maxPerSecond: 400,
-    burst: 20,
-    increasePerSecond: 5,
-    decrease: 0.5,
-  },
-};
-
-/** The default settings for a key: `kube:<clusterArn>` keys get the Kubernetes ones, others AWS's. */
-export function defaultSettingsFor(key: string): RateSettings {
-  return key.startsWith('kube:') ? DEFAULT_RATES.kube : DEFAULT_RATES.aws;
-}
+// The starting settings are the model's, the same ones eks-core's in-process limiter uses: a CLI
+// run and a worker fleet treat AWS and clusters alike.
+export { DEFAULT_RATES, defaultSettingsFor, type RateSettings } from '@eks-access/model';
 
 /**
  * Settings that keep a key below `perSecond` calls in any one-second window: a token bucket never

@@ -1,4 +1,5 @@
 // Schemas and helpers shared by routes: ids, pagination, audit context, and the cluster body.
+import { validateProvisioningPolicy } from '@eks-access/model';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
@@ -25,6 +26,23 @@ export const scheduleSchema = z.union([
   z.object({ cron: z.string().min(9).max(100) }).strict(),
 ]);
 
+const policyPattern = z.string().min(1).max(1000);
+const policyRule = z.union([policyPattern, z.object({ entitlement: policyPattern.optional(), principal: policyPattern.optional() }).strict()]);
+
+/**
+ * A cluster's provisioning policy (the rules: packages/model/src/policy.ts). Patterns are globs: `*`
+ * matches any run of characters, everything else is literal, no `*` means an exact id. A string
+ * rule globs the entitlement id; `{ entitlement?, principal? }` also globs the principal's IAM ARN.
+ * `allow` lifts the built-in cluster-admin denies for what it matches; `deny` always wins; neither
+ * ever refuses a revoke.
+ */
+export const provisioningPolicySchema = z
+  .object({ allow: z.array(policyRule).max(100).optional(), deny: z.array(policyRule).max(100).optional() })
+  .strict()
+  .superRefine((policy, ctx) => {
+    for (const issue of validateProvisioningPolicy(policy)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+
 /** A cluster as a client registers it. Secrets go in, and never come out again. */
 export const clusterBody = z
   .object({
@@ -43,6 +61,7 @@ export const clusterBody = z
     c1ClientSecret: z.string().min(10).max(2000).optional(),
     schedule: scheduleSchema.optional(),
     provisioningEnabled: z.boolean().optional(),
+    provisioningPolicy: provisioningPolicySchema.optional(),
     labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, 'label keys are letters, digits, . _ / -'), z.string().max(256)).optional(),
     enabled: z.boolean().optional(),
   })

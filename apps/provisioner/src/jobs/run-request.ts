@@ -1,16 +1,25 @@
 // One provisioning request, carried out (the `access.grant` and `access.revoke` jobs both land here).
+// - The cluster's provisioning policy (@eks-access/model `decideProvisioning`) is enforced here, for
+//   every request whatever its origin (the API, a C1 task, an expiry revoke, the reconciler, a job
+//   queued by hand), read fresh from Postgres under the lock and before any credential or AWS call:
+//   a refused request ends `refused` with the policy's stable code and reason and changes nothing.
+//   Revokes are never refused by allow/deny rules, and expiry revokes not even by the switch, so a
+//   policy can never keep access in place (see the header of packages/model/src/policy.ts).
 // - Serialised per (cluster, principal) across every provisioner process (a Redis lock), because
 //   AssociateAccessPolicy and aws-auth edits are read–merge–write.
 // - eks-core reads fresh state and is idempotent, so a retry after a crash completes the request.
 // - Requests that can never succeed (unknown principal or entitlement, refused by mode) end as
 //   `refused` with the reason instead of failing and retrying.
 // - A granted time-bound request gets its revoke request now, queued for the expiry instant; the
-//   reconciler re-queues it if that job is lost.
+//   reconciler re-queues it if that job is lost. A grant given for a duration (C1 tasks) gets its
+//   expiry when it is carried out, recorded in the same write that finishes the request, so the
+//   reconciler sees it even if this process dies before queueing the revoke.
 // - A change that was applied queues a sync, so reads reflect it.
 import {
   createExpiryRevoke,
   enqueueSyncRun,
   finishProvisioningRequest,
+  getCluster,
   getClusterCredentials,
   getProvisioningRequest,
   isFinished,
@@ -27,6 +36,7 @@ import {
   type CredentialCache,
   type RateLimiter,
 } from '@eks-access/eks-core';
+import { decideProvisioning } from '@eks-access/model';
 import { isNonRetryable, principalLockKey, type JobContext, type LockManager, type Producer } from '@eks-access/queue';
 
 export interface ProvisionJobDeps {
@@ -55,6 +65,18 @@ export async function runProvisioningRequest(deps: ProvisionJobDeps, requestId: 
   const actor = `worker:${deps.workerId}`;
   return deps.locks.withLock(principalLockKey(request.clusterId, request.principalArn), { ttlMs: deps.lockMs, waitMs: deps.lockMs + 1_000, signal: ctx.signal }, async (signal) => {
     const started = await startProvisioningRequest(deps.database, requestId, deps.workerId);
+    const cluster = await getCluster(deps.database, request.clusterId);
+    const decision = decideProvisioning(cluster, {
+      action: request.action,
+      entitlementId: request.entitlementId,
+      principalArn: request.principalArn,
+      expiry: request.action === 'revoke' && request.parentRequestId !== null,
+    });
+    if (!decision.allowed) {
+      await finishProvisioningRequest(deps.database, requestId, { status: 'refused', error: { code: decision.code, message: decision.message } }, { attempt: started.attempt, actor });
+      ctx.logger.info({ requestId, clusterId: request.clusterId, action: request.action, entitlementId: request.entitlementId, code: decision.code }, 'provisioning request refused by policy');
+      return { requestId, status: 'refused' };
+    }
     const secrets = await getClusterCredentials(deps.database, request.clusterId);
     const session = new ClusterSession({
       cluster: { name: secrets.name, region: secrets.region },
@@ -68,11 +90,17 @@ export async function runProvisioningRequest(deps: ProvisionJobDeps, requestId: 
       const change = { entitlementId: request.entitlementId, principal: { type: request.principalType, arn: request.principalArn } };
       const outcome = request.action === 'grant' ? await grantAccess(session, change, { dryRun: request.dryRun }) : await revokeAccess(session, change, { dryRun: request.dryRun });
       signal.throwIfAborted();
-      await finishProvisioningRequest(deps.database, requestId, { status: 'succeeded', result: outcome.result, plan: outcome.steps }, { attempt: started.attempt, actor });
-      if (request.action === 'grant' && request.expiresAt && !request.dryRun) {
-        const { request: revoke } = await createExpiryRevoke(deps.database, request, actor);
+      const expiresAt = request.durationMs && !request.dryRun ? new Date(Date.now() + request.durationMs) : undefined;
+      const finished = await finishProvisioningRequest(
+        deps.database,
+        requestId,
+        { status: 'succeeded', result: outcome.result, plan: outcome.steps, ...(expiresAt ? { expiresAt } : {}) },
+        { attempt: started.attempt, actor },
+      );
+      if (finished.action === 'grant' && finished.expiresAt && !finished.dryRun) {
+        const { request: revoke } = await createExpiryRevoke(deps.database, finished, actor);
         if (revoke.status === 'pending') {
-          await deps.producer.enqueue('access.revoke', { requestId: revoke.id }, { delayMs: Math.max(0, request.expiresAt.getTime() - Date.now()) });
+          await deps.producer.enqueue('access.revoke', { requestId: revoke.id }, { delayMs: Math.max(0, finished.expiresAt.getTime() - Date.now()) });
         }
       }
       if (!request.dryRun && (outcome.result === 'granted' || outcome.result === 'revoked')) {

@@ -285,4 +285,25 @@ describe('c1 service mode', () => {
     const group = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: { id: { resourceType: 'group', resource: 'devs' } } } }), 30_000);
     expect(group).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 3 } });
   });
+
+  it('records a grant task’s duration on its request (a time-bound grant), and finishes a policy refusal as final with its code and reason', async () => {
+    const cluster = await c1Cluster('prod-eu', 'eu-west-1', undefined, { provisioningEnabled: true });
+    h.startHelpers();
+    h.loops('uploader-a').start();
+
+    h.provisionOutcome = () => ({ status: 'succeeded', result: 'granted' });
+    const timed = h.standIn.enqueueTask({ grant: { entitlement, principal: bob, duration: { seconds: 3600 } } });
+    expect(await h.standIn.waitForFinish(timed, 30_000)).toMatchObject({ finalState: 'success' });
+    const requests = (await listProvisioningRequests(h.database, { clusterId: cluster.id })).items;
+    expect(requests.find((r) => r.idempotencyKey === `c1-task:${timed}`)).toMatchObject({ action: 'grant', durationMs: 3_600_000, expiresAt: null, status: 'succeeded' });
+
+    const clusterAdmin = { id: 'cluster_role:cluster-admin:all:member', resource: { id: { resourceType: 'cluster_role', resource: 'cluster-admin' } }, slug: 'all:member' };
+    h.provisionOutcome = (r) => ({ status: 'refused', error: { code: 'POLICY_DENIED', message: `cluster prod-eu's provisioning policy denies ${r.entitlementId}` } });
+    const refused = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement: clusterAdmin, principal: bob } }), 30_000);
+    expect(refused).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 9 } });
+    expect(refused.status?.message).toMatch(/grant was refused .*POLICY_DENIED: .*denies cluster_role:cluster-admin:all:member/);
+
+    const negative = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: bob, duration: { seconds: -5 } } }), 30_000);
+    expect(negative).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 3 } });
+  });
 });

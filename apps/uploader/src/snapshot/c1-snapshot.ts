@@ -4,7 +4,7 @@
 // fields, are passed on.
 import type { C1Entitlement, C1Grant, C1GrantAnnotation, C1Resource, C1ResourceAnnotation, C1Snapshot } from '@eks-access/c1';
 import { listEntitlements, listGrants, listResources, type Database, type SnapshotEntitlement, type SnapshotGrant, type SnapshotPage, type SnapshotResource } from '@eks-access/db';
-import { RESOURCE_TYPE_IDS, RESOURCE_TYPES } from '@eks-access/eks-core';
+import { RESOURCE_TYPE_IDS, RESOURCE_TYPES } from '@eks-access/model';
 
 const PAGE_SIZE = 1000;
 

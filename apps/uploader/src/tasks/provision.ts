@@ -1,10 +1,17 @@
 // C1 grant and revoke tasks become provisioning requests, carried out by the provisioner like
-// any other request (the same per-principal lock, fresh reads and audit), and the task finishes
-// with their outcome: "already granted" / "already revoked" as the annotations C1 expects.
+// any other request (the same per-principal lock, fresh reads, audit and provisioning policy), and
+// the task finishes with their outcome: "already granted" / "already revoked" as the annotations C1
+// expects.
+// - Every task becomes a recorded request, even one the cluster's policy refuses (provisioning
+//   off, cluster-admin not allowed): the provisioner decides, the refusal is on record, and the
+//   task finishes non-retryable with the refusal's code and reason (C1 must not retry it).
+// - A grant task's `duration` makes a time-bound grant: the provisioner sets its expiry when it
+//   carries the grant out and revokes it then, as for a time-bound grant from the API.
 // - The request's idempotency key comes from the task id, so a task delivered twice (or a loop
 //   restarted mid-task) joins its request instead of provisioning twice.
 // - A request that failed may be tried again when C1 re-sends the task: the next key is used.
 import {
+  durationToMs,
   grantAlreadyExistsAnnotation,
   grantAlreadyRevokedAnnotation,
   type Entitlement,
@@ -16,8 +23,8 @@ import {
   type RevokeTask,
   type TaskContext,
 } from '@eks-access/c1';
-import { createProvisioningRequest, getCluster, getProvisioningRequest, isFinished, type ProvisioningAction, type ProvisioningRequest } from '@eks-access/db';
-import { grantId, principalTypeOf } from '@eks-access/eks-core';
+import { createProvisioningRequest, getProvisioningRequest, isFinished, type ProvisioningAction, type ProvisioningRequest } from '@eks-access/db';
+import { grantId, principalTypeOf } from '@eks-access/model';
 import { pollUntil } from '../wait.js';
 import { c1Actor, type TaskDeps } from './deps.js';
 import { taskError } from './task-error.js';
@@ -50,10 +57,20 @@ export function accessChangeOf(entitlement: Entitlement | undefined, principal: 
   return { entitlementId, principalType: type, principalArn: arn };
 }
 
+/** How long C1 wants the grant to last (the task's `duration`), or undefined for a permanent grant. */
+export function grantDurationMs(task: GrantTask): number | undefined {
+  const ms = durationToMs(task.grant.duration);
+  // proto3 sends no field, or a zero Duration, for "no expiry".
+  if (ms === undefined || ms === 0) return undefined;
+  if (ms < 0 || !Number.isSafeInteger(ms)) throw taskError('INVALID_ARGUMENT', `the grant's duration (${ms} ms) is not a positive length of time`, false);
+  return ms;
+}
+
 /** Carries out a grant task. */
 export async function runGrantTask(deps: TaskDeps, task: GrantTask, ctx: TaskContext): Promise<GrantResult> {
   const change = accessChangeOf(task.grant.entitlement, task.grant.principal);
-  const request = await provision(deps, 'grant', change, task.id, ctx);
+  const durationMs = grantDurationMs(task);
+  const request = await provision(deps, 'grant', { ...change, ...(durationMs ? { durationMs } : {}) }, task.id, ctx);
   const grant: Grant = {
     id: grantId(change.entitlementId, change.principalType, change.principalArn),
     ...(task.grant.entitlement ? { entitlement: task.grant.entitlement } : {}),
@@ -69,11 +86,7 @@ export async function runRevokeTask(deps: TaskDeps, task: RevokeTask, ctx: TaskC
   return request.result === 'already-revoked' ? { annotations: [grantAlreadyRevokedAnnotation()] } : {};
 }
 
-async function provision(deps: TaskDeps, action: ProvisioningAction, change: AccessChange, taskId: string, ctx: TaskContext): Promise<ProvisioningRequest> {
-  const cluster = await getCluster(deps.database, deps.clusterId);
-  if (!cluster.provisioningEnabled) {
-    throw taskError('FAILED_PRECONDITION', `provisioning is off for cluster ${cluster.name}; enable it with PATCH /v1/clusters/{id} {"provisioningEnabled": true}`, false);
-  }
+async function provision(deps: TaskDeps, action: ProvisioningAction, change: AccessChange & { durationMs?: number }, taskId: string, ctx: TaskContext): Promise<ProvisioningRequest> {
   const actor = c1Actor(deps.clusterId);
   for (let n = 1; ; n++) {
     const { request, created } = await createProvisioningRequest(
@@ -90,7 +103,7 @@ async function provision(deps: TaskDeps, action: ProvisioningAction, change: Acc
     );
     if (request.status === 'failed' && !created && n < MAX_REQUESTS_PER_TASK) continue;
     if (request.status === 'pending') await deps.producer.enqueue(action === 'grant' ? 'access.grant' : 'access.revoke', { requestId: request.id });
-    ctx.logger.info({ requestId: request.id, action, entitlementId: change.entitlementId, created }, 'provisioning request queued for c1 task');
+    ctx.logger.info({ requestId: request.id, action, entitlementId: change.entitlementId, durationMs: change.durationMs, created }, 'provisioning request queued for c1 task');
     const done = await pollUntil(() => getProvisioningRequest(deps.database, request.id), isFinished, { intervalMs: deps.pollMs, signal: ctx.signal });
     const why = done.error ? `${done.error.code}: ${done.error.message}` : 'no reason recorded';
     if (done.status === 'succeeded') return done;

@@ -1,101 +1,53 @@
-// What the c1z writer takes in. These types are structural twins of eks-core's snapshot model
-// (ResourceType, Resource, Entitlement, Grant and their annotations) and of the db snapshot rows,
-// so callers pass those objects straight in; this package depends on neither.
+// What the c1z writer takes in and the reader gives back: the snapshot types of @eks-access/model
+// (the one definition eks-core builds and the db stores), re-exported under the names this package
+// has always used. A c1z may lack what our snapshots always carry (a resource type's description,
+// a resource's profile and annotations, a grant's annotations), so those fields are optional here;
+// the account type of a USER-trait resource is the one field of C1's own.
+import type {
+  Entitlement,
+  Grant,
+  GrantAnnotation,
+  Resource,
+  ResourceAnnotation,
+  ResourceRef,
+  ResourceTrait,
+  ResourceType,
+} from '@eks-access/model';
 
-export type C1Trait = 'USER' | 'GROUP' | 'ROLE' | 'APP' | 'SECRET';
+export type {
+  Annotation as C1Annotation,
+  ChildResourceTypeAnnotation,
+  ExternalIdAnnotation,
+  ExternalResourceMatchIdAnnotation,
+  GrantAnnotation as C1GrantAnnotation,
+  GrantExpandableAnnotation,
+  GrantImmutableAnnotation,
+  ResourceAnnotation as C1ResourceAnnotation,
+  SkipEntitlementsAndGrantsAnnotation,
+} from '@eks-access/model';
+
+export type C1Trait = ResourceTrait;
 
 /** Account type of a USER-trait resource (UserTrait.account_type). */
 export type C1AccountType = 'HUMAN' | 'SERVICE' | 'SYSTEM';
 
-export interface C1ResourceRef {
-  type: string;
-  id: string;
-}
+export type C1ResourceRef = ResourceRef;
 
-export interface C1ResourceType {
-  id: string;
-  displayName: string;
-  traits: readonly C1Trait[];
-  description?: string;
-}
+export type C1ResourceType = ResourceType;
 
-/** On a grant to a placeholder principal: C1 swaps in the external connector's resource with this id. */
-export interface ExternalResourceMatchIdAnnotation {
-  type: 'ExternalResourceMatchID';
-  id: string;
-}
-
-/** Holders of these entitlements inherit the grant. */
-export interface GrantExpandableAnnotation {
-  type: 'GrantExpandable';
-  entitlementIds: readonly string[];
-  shallow?: boolean;
-  resourceTypeIds?: readonly string[];
-}
-
-/** Resources of this type are listed under the annotated resource. */
-export interface ChildResourceTypeAnnotation {
-  type: 'ChildResourceType';
-  resourceTypeId: string;
-}
-
-/** The id in the source system when it differs from the resource id; written to Resource.external_id. */
-export interface ExternalIdAnnotation {
-  type: 'ExternalId';
-  id: string;
-  link?: string;
-  description?: string;
-}
-
-export interface SkipEntitlementsAndGrantsAnnotation {
-  type: 'SkipEntitlementsAndGrants';
-}
-
-/** The grant is observed, not provisionable through the connector. */
-export interface GrantImmutableAnnotation {
-  type: 'GrantImmutable';
-  sourceId?: string;
-}
-
-export type C1ResourceAnnotation =
-  ChildResourceTypeAnnotation | ExternalIdAnnotation | SkipEntitlementsAndGrantsAnnotation;
-
-export type C1GrantAnnotation =
-  ExternalResourceMatchIdAnnotation | GrantExpandableAnnotation | GrantImmutableAnnotation;
-
-export type C1Annotation = C1ResourceAnnotation | C1GrantAnnotation;
-
-export interface C1Resource {
-  type: string;
-  id: string;
-  displayName: string;
-  parent?: C1ResourceRef;
-  description?: string;
+export type C1Resource = Omit<Resource, 'profile' | 'annotations'> & {
   /** Goes into the trait annotation (UserTrait/GroupTrait/RoleTrait) when the type has one. */
-  profile?: Readonly<Record<string, unknown>>;
-  annotations?: readonly C1ResourceAnnotation[];
+  profile?: Resource['profile'];
+  annotations?: readonly ResourceAnnotation[];
   /** For USER-trait resources; otherwise the writer's `accountTypes` option decides. */
   accountType?: C1AccountType;
-}
+};
 
-export interface C1Entitlement {
-  id: string;
-  resource: C1ResourceRef;
-  slug: string;
-  displayName: string;
-  description: string;
-  purpose: 'assignment' | 'permission';
-  grantableTo: readonly string[];
-}
+export type C1Entitlement = Entitlement;
 
-export interface C1Grant {
-  id: string;
-  entitlementId: string;
-  /** The resource the entitlement belongs to. */
-  resource: C1ResourceRef;
-  principal: C1ResourceRef;
-  annotations?: readonly C1GrantAnnotation[];
-}
+export type C1Grant = Omit<Grant, 'annotations' | 'sources' | 'conditions'> & {
+  annotations?: readonly GrantAnnotation[];
+};
 
 /** A source the writer reads once, front to back: an array, a generator or an async generator. */
 export type C1Source<T> = Iterable<T> | AsyncIterable<T>;

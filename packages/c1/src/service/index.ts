@@ -42,6 +42,7 @@ export type {
   TaskContext,
 } from './loop.js';
 export {
+  durationToMs,
   grantAlreadyExistsAnnotation,
   grantAlreadyRevokedAnnotation,
   hasAnnotation,

@@ -101,6 +101,18 @@ describe('clusters', () => {
     await expect(createCluster(database, input({ accountId: '12345' }))).rejects.toBeInstanceOf(InvalidInputError);
   });
 
+  it('stores a valid provisioning policy and refuses one that does not validate, changing nothing', async () => {
+    const policy = { allow: [{ entitlement: 'cluster_role:cluster-admin:*', principal: 'arn:aws:iam::111122223333:role/BreakGlass' }], deny: ['access_policy:*'] };
+    const cluster = await createCluster(database, input({ provisioningPolicy: policy }));
+    expect(await getCluster(database, cluster.id)).toMatchObject({ provisioningPolicy: policy });
+    const bad = { allow: ['clusterrole:cluster-admin:*'] };
+    await expect(updateCluster(database, cluster.id, { provisioningPolicy: bad })).rejects.toThrow(/provisioningPolicy\.allow\.0: "clusterrole:cluster-admin:\*" is not an entitlement id pattern/);
+    await expect(createCluster(database, input({ name: 'other', provisioningPolicy: bad }))).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await getCluster(database, cluster.id)).toMatchObject({ provisioningPolicy: policy });
+    // The column itself only ever holds an object, whoever writes it.
+    await expect(database.pool.query(`UPDATE clusters SET provisioning_policy = '[]' WHERE id = $1`, [cluster.id])).rejects.toThrow(/clusters_provisioning_policy_check/);
+  });
+
   it('patches fields, re-seals a new secret and clears one set to null', async () => {
     const cluster = await createCluster(database, input());
     const updated = await updateCluster(database, cluster.id, {

@@ -2,6 +2,7 @@
 // the secret box before they reach Postgres, and no function here except getClusterCredentials
 // ever selects them: what the API returns cannot contain a secret because it never read one.
 import { randomUUID } from 'node:crypto';
+import { validateProvisioningPolicy, type ProvisioningPolicy } from '@eks-access/model';
 import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Database, DbExecutor } from '../client.js';
@@ -39,7 +40,7 @@ export interface Cluster {
   c1ClientId: string | null;
   schedule: SyncSchedule | null;
   provisioningEnabled: boolean;
-  provisioningPolicy: Record<string, unknown>;
+  provisioningPolicy: ProvisioningPolicy;
   labels: Record<string, string>;
   enabled: boolean;
   currentSyncRunId: string | null;
@@ -64,7 +65,8 @@ export interface CreateClusterInput {
   c1ClientSecret?: string | null;
   schedule?: SyncSchedule | null;
   provisioningEnabled?: boolean;
-  provisioningPolicy?: Record<string, unknown>;
+  /** Validated here too (InvalidInputError): a policy that does not validate would refuse every grant. */
+  provisioningPolicy?: ProvisioningPolicy;
   labels?: Record<string, string>;
   enabled?: boolean;
 }
@@ -130,6 +132,14 @@ function checkAccountId(accountId: string | null | undefined): void {
   }
 }
 
+function checkProvisioningPolicy(policy: unknown): void {
+  if (policy === undefined) return;
+  const issues = validateProvisioningPolicy(policy);
+  if (issues.length > 0) {
+    throw new InvalidInputError(`provisioningPolicy: ${issues.map((i) => `${['provisioningPolicy', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
+  }
+}
+
 function identityConflict(err: unknown, name: string | undefined, region: string | undefined): unknown {
   if (isUniqueViolation(err, 'clusters_identity_key')) {
     return new ConflictError(`a cluster named "${name ?? '?'}" in ${region ?? '?'} is already registered for this account`, { cause: err });
@@ -145,6 +155,7 @@ function notDeleted(id: string): SQL {
 export async function createCluster(database: Database, input: CreateClusterInput, options: MutationOptions = {}): Promise<Cluster> {
   const accountId = input.accountId ?? (input.roleArn ? accountIdFromRoleArn(input.roleArn) : undefined) ?? null;
   checkAccountId(accountId);
+  checkProvisioningPolicy(input.provisioningPolicy);
   const id = randomUUID();
   const { secrets } = database;
   const values: typeof clusters.$inferInsert = {
@@ -235,6 +246,7 @@ export async function listClusters(
 export async function updateCluster(database: Database, id: string, patch: UpdateClusterInput, options: MutationOptions = {}): Promise<Cluster> {
   if (!isUuid(id)) throw new NotFoundError(`cluster ${id} not found`);
   checkAccountId(patch.accountId);
+  checkProvisioningPolicy(patch.provisioningPolicy);
   const { secrets } = database;
   const set: PgUpdateSetSource<typeof clusters> = { updatedAt: sql`now()` };
   if (patch.name !== undefined) set.name = patch.name;

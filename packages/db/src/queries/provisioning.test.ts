@@ -60,6 +60,26 @@ describe('provisioning requests', () => {
     expect((await dueExpiries(db, new Date())).map((r) => r.id)).not.toContain(request.id);
   });
 
+  it('keeps a grant by duration open-ended until it is carried out, then records its expiry with the outcome', async () => {
+    const durationMs = 3_600_000;
+    const { request } = await createProvisioningRequest(db, { ...base(), durationMs, idempotencyKey: 'c1-task:t1' });
+    expect(request).toMatchObject({ durationMs, expiresAt: null });
+    // A re-delivered task asks for the same duration, so it joins the first request.
+    expect(await createProvisioningRequest(db, { ...base(), durationMs, idempotencyKey: 'c1-task:t1' })).toMatchObject({ created: false, request: { id: request.id } });
+    expect(await dueExpiries(db, new Date(Date.now() + 2 * durationMs))).not.toContainEqual(expect.objectContaining({ id: request.id }));
+    const started = await startProvisioningRequest(db, request.id, 'p1');
+    const expiresAt = new Date(Date.now() + durationMs);
+    const done = await finishProvisioningRequest(db, request.id, { status: 'succeeded', result: 'granted', expiresAt }, { attempt: started.attempt, actor: 'worker:p1' });
+    expect(done.expiresAt?.getTime()).toBe(expiresAt.getTime());
+    expect((await dueExpiries(db, new Date(expiresAt.getTime() + 1))).map((r) => r.id)).toContain(request.id);
+  });
+
+  it('refuses a duration on a revoke, a duration beside an expiry time, and one that is not positive', async () => {
+    await expect(createProvisioningRequest(db, { ...base(), action: 'revoke', durationMs: 60_000 })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(createProvisioningRequest(db, { ...base(), durationMs: 60_000, expiresAt: new Date(Date.now() + 60_000) })).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(createProvisioningRequest(db, { ...base(), durationMs: -1 })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
   it('filters the list by principal and status, newest first', async () => {
     const page = await listProvisioningRequests(db, { principalArn: ALICE, status: 'succeeded' });
     expect(page.items.length).toBeGreaterThanOrEqual(2);

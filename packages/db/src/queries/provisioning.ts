@@ -20,6 +20,8 @@ export interface NewProvisioningRequest {
   principalArn: string;
   reason?: string | null;
   expiresAt?: Date | null;
+  /** A time-bound grant by duration: the expiry is set when the grant is carried out. */
+  durationMs?: number | null;
   dryRun?: boolean;
   idempotencyKey?: string | null;
   requestedBy: string;
@@ -35,7 +37,8 @@ function sameRequest(a: ProvisioningRequest, b: NewProvisioningRequest): boolean
     a.entitlementId === b.entitlementId &&
     a.principalArn === b.principalArn &&
     a.dryRun === (b.dryRun ?? false) &&
-    (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null)
+    (a.expiresAt?.getTime() ?? null) === (b.expiresAt?.getTime() ?? null) &&
+    a.durationMs === (b.durationMs ?? null)
   );
 }
 
@@ -49,7 +52,11 @@ export async function createProvisioningRequest(
   options: { audit?: AuditContext } = {},
 ): Promise<{ request: ProvisioningRequest; created: boolean }> {
   if (!isUuid(input.clusterId)) throw new NotFoundError(`cluster ${input.clusterId} not found`);
-  if (input.expiresAt && input.action !== 'grant') throw new InvalidInputError('only a grant can have an expiry');
+  if ((input.expiresAt || input.durationMs) && input.action !== 'grant') throw new InvalidInputError('only a grant can have an expiry');
+  if (input.expiresAt && input.durationMs) throw new InvalidInputError('a grant has an expiry time or a duration, not both');
+  if (input.durationMs !== undefined && input.durationMs !== null && !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0)) {
+    throw new InvalidInputError('durationMs must be a positive whole number of milliseconds');
+  }
   return database.db.transaction(async (tx) => {
     const [cluster] = await tx.select({ id: clusters.id }).from(clusters).where(and(eq(clusters.id, input.clusterId), sql`${clusters.deletedAt} IS NULL`));
     if (!cluster) throw new NotFoundError(`cluster ${input.clusterId} not found`);
@@ -63,6 +70,7 @@ export async function createProvisioningRequest(
         principalArn: input.principalArn,
         reason: input.reason ?? null,
         expiresAt: input.expiresAt ?? null,
+        durationMs: input.durationMs ?? null,
         dryRun: input.dryRun ?? false,
         idempotencyKey: input.idempotencyKey ?? null,
         requestedBy: input.requestedBy,
@@ -77,7 +85,7 @@ export async function createProvisioningRequest(
           action: `access.${input.action}.request`,
           clusterId: input.clusterId,
           target: row.id,
-          after: { entitlementId: row.entitlementId, principalArn: row.principalArn, expiresAt: row.expiresAt, dryRun: row.dryRun, reason: row.reason },
+          after: { entitlementId: row.entitlementId, principalArn: row.principalArn, expiresAt: row.expiresAt, durationMs: row.durationMs, dryRun: row.dryRun, reason: row.reason },
         });
       }
       return { request: row, created: true };
@@ -152,6 +160,8 @@ export interface ProvisioningOutcome {
   result?: ProvisioningResult;
   plan?: unknown[];
   error?: { code: string; message: string };
+  /** A grant given for a duration: when it ends (carried-out time plus the duration). */
+  expiresAt?: Date;
 }
 
 /**
@@ -169,7 +179,14 @@ export async function finishProvisioningRequest(
     if (options.attempt !== undefined) where.push(eq(provisioningRequests.attempt, options.attempt));
     const [row] = await tx
       .update(provisioningRequests)
-      .set({ status: outcome.status, result: outcome.result ?? null, plan: outcome.plan ?? null, error: outcome.error ?? null, finishedAt: sql`now()` })
+      .set({
+        status: outcome.status,
+        result: outcome.result ?? null,
+        plan: outcome.plan ?? null,
+        error: outcome.error ?? null,
+        finishedAt: sql`now()`,
+        ...(outcome.expiresAt ? { expiresAt: outcome.expiresAt } : {}),
+      })
       .where(and(...where))
       .returning();
     if (!row) {
@@ -185,7 +202,15 @@ export async function finishProvisioningRequest(
       target: row.id,
       before: changed.map((s) => s.before ?? null),
       after: changed.map((s) => s.after ?? null),
-      details: { status: outcome.status, result: outcome.result ?? null, entitlementId: row.entitlementId, principalArn: row.principalArn, dryRun: row.dryRun, ...(outcome.error ? { error: outcome.error } : {}) },
+      details: {
+        status: outcome.status,
+        result: outcome.result ?? null,
+        entitlementId: row.entitlementId,
+        principalArn: row.principalArn,
+        dryRun: row.dryRun,
+        ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      },
     });
     return row;
   });

@@ -165,7 +165,7 @@ describe('listResources and listEntitlements', () => {
       slug,
       displayName: slug,
       description: '',
-      purpose: 'assignment',
+      purpose: 'assignment' as const,
       grantableTo: ['iam_user'],
     });
     const entitlements = [ent('eks:admin', 'all:member'), ent('eks:admin', 'prod:member'), ent('eks:admin:extra', 'all:member'), ent('eks', 'all:member')];
@@ -209,8 +209,8 @@ describe('diffSnapshots', () => {
 describe('grantsForPrincipal', () => {
   it("follows role assumption and group membership across every cluster's current snapshot", async () => {
     const alice = user('alice');
-    const expandRole = (arn: string) => [{ type: 'GrantExpandable', entitlementIds: [`role:${arn}:assignment`] }];
-    const expandGroup = (g: string) => [{ type: 'GrantExpandable', entitlementIds: [`k8s_group:${g}:member`] }];
+    const expandRole = (arn: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] }];
+    const expandGroup = (g: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`k8s_group:${g}:member`] }];
     const assume = grant(`role:${role('deployer')}:assignment`, { type: 'role', id: role('deployer') }, { type: 'iam_user', id: alice }, [
       { type: 'ExternalResourceMatchID', id: alice },
     ]);
@@ -244,7 +244,7 @@ describe('grantsForPrincipal', () => {
     const cluster = await newCluster();
     const a = role('a');
     const b = role('b');
-    const expand = (arn: string) => [{ type: 'GrantExpandable', entitlementIds: [`role:${arn}:assignment`] }];
+    const expand = (arn: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] }];
     await sync(
       cluster,
       snapshotOf([

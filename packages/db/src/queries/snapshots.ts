@@ -245,9 +245,9 @@ export async function grantsForPrincipal(database: Database, principalArn: strin
     resource_id: string;
     principal_type: string;
     principal_id: string;
-    annotations: SnapshotGrant['annotations'];
-    sources: SnapshotGrant['sources'] | null;
-    conditions: SnapshotGrant['conditions'] | null;
+    annotations: GrantRow['annotations'];
+    sources: GrantRow['sources'];
+    conditions: GrantRow['conditions'];
     path: string[];
   }>(sql`
     WITH RECURSIVE reach AS (

@@ -4,7 +4,11 @@
 //
 // The algorithm is additive-increase / multiplicative-decrease over a token bucket: AWS does not
 // publish per-API rates for EKS, so the limiter starts from a configured guess, speeds up slowly
-// while calls succeed and halves on every throttling answer (honouring Retry-After).
+// while calls succeed and halves on every throttling answer (honouring Retry-After). The starting
+// settings are shared with the Redis limiter (packages/queue) through @eks-access/model.
+import { defaultSettingsFor, type RateSettings } from '@eks-access/model';
+
+export { DEFAULT_RATES, type RateSettings } from '@eks-access/model';
 
 export interface RateLimiter {
   /** Waits until one call under `key` may start. */
@@ -14,27 +18,6 @@ export interface RateLimiter {
   /** A call under `key` succeeded. */
   onSuccess(key: string): void | Promise<void>;
 }
-
-export interface RateSettings {
-  /** Starting rate, calls per second. */
-  initialPerSecond: number;
-  minPerSecond: number;
-  maxPerSecond: number;
-  /** Calls allowed back-to-back before the rate applies. */
-  burst: number;
-  /** Rate gained per second of successful calls. */
-  increasePerSecond: number;
-  /** Factor applied on a throttle. */
-  decrease: number;
-}
-
-export const DEFAULT_RATES: Record<'aws' | 'kube', RateSettings> = {
-  // AWS publishes no per-API rates for EKS; 50/s is a middle guess. Recovery is quick (5/s per
-  // second) and the back-off gentle (×0.8), so a throttle costs about two seconds of headroom
-  // rather than most of a minute, while a busy account still settles below its limit.
-  aws: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 200, burst: 10, increasePerSecond: 5, decrease: 0.8 },
-  kube: { initialPerSecond: 50, minPerSecond: 1, maxPerSecond: 400, burst: 20, increasePerSecond: 5, decrease: 0.5 },
-};
 
 interface Bucket {
   rate: number;
@@ -74,7 +57,7 @@ export class InProcessRateLimiter implements RateLimiter {
 
   constructor(options: InProcessRateLimiterOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.settingsFor = options.settingsFor ?? ((key) => (key.startsWith('kube:') ? DEFAULT_RATES.kube : DEFAULT_RATES.aws));
+    this.settingsFor = options.settingsFor ?? defaultSettingsFor;
   }
 
   private bucket(key: string): Bucket {

@@ -11,7 +11,7 @@ export function toClusterInput(body: Partial<ClusterBody>): Partial<CreateCluste
   }
   if (body.bindingExternalId && !body.bindingRoleArn) throw new ApiError('VALIDATION_FAILED', 'bindingExternalId needs bindingRoleArn');
   const out: Partial<CreateClusterInput> = {};
-  for (const k of ['name', 'region', 'accountId', 'roleArn', 'externalId', 'c1ClientId', 'c1ClientSecret', 'provisioningEnabled', 'labels', 'enabled'] as const) {
+  for (const k of ['name', 'region', 'accountId', 'roleArn', 'externalId', 'c1ClientId', 'c1ClientSecret', 'provisioningEnabled', 'provisioningPolicy', 'labels', 'enabled'] as const) {
     if (body[k] !== undefined) (out as Record<string, unknown>)[k] = body[k];
   }
   if (body.schedule) out.schedule = 'everyMs' in body.schedule ? { every_ms: body.schedule.everyMs } : { cron: body.schedule.cron };

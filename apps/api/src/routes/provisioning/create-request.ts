@@ -1,7 +1,8 @@
 // POST /v1/provisioning-requests: record a grant or revoke and queue it. Everything a client can
 // get wrong is answered here with a 4xx (unknown cluster, provisioning off, a denied or unknown
 // entitlement, a malformed principal); only what needs AWS to know (an IAM user that does not
-// exist) is found by the provisioner, which then marks the request refused with the reason.
+// exist) is found by the provisioner, which then marks the request refused with the reason. The
+// policy check here only answers sooner: the provisioner enforces the policy itself.
 import { createProvisioningRequest, findCurrentEntitlement, getCluster, hasCurrentResource } from '@eks-access/db';
 import { z } from 'zod';
 import type { App } from '../../app.js';
@@ -40,7 +41,7 @@ export function registerCreateProvisioningRequest(app: App, deps: AppDeps): void
     if (expiresAt && expiresAt.getTime() < Date.now() + 60_000) throw new ApiError('VALIDATION_FAILED', 'expiresAt must be at least a minute in the future');
 
     const cluster = await getCluster(deps.database, b.clusterId);
-    checkProvisioningAllowed(cluster, b.entitlementId);
+    checkProvisioningAllowed(cluster, { action: b.action, entitlementId: b.entitlementId, principalArn: b.principal.arn });
     const entitlement = await findCurrentEntitlement(deps.database, cluster.id, b.entitlementId);
     if (entitlement === null) throw new ApiError('CONFLICT', `cluster ${cluster.name} has not been synced yet; sync it so the request can be checked`);
     if (entitlement === undefined) throw new ApiError('UNPROCESSABLE', `entitlement ${b.entitlementId} does not exist in cluster ${cluster.name}'s current snapshot`);

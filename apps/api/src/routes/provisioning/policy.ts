@@ -1,35 +1,17 @@
-// Which entitlements may be provisioned on a cluster. Provisioning is off until enabled on the
-// cluster (as BATON_PROVISIONING is in the C1 docs); then a per-cluster policy may allow or deny
-// entitlement id patterns (`*` matches anything). Cluster-admin powers are denied unless the
-// policy allows them explicitly.
+// The API's early look at the provisioning policy, so a request the provisioner would refuse is
+// answered at once (403, or 422 for an entitlement that cannot be provisioned) instead of being
+// recorded and refused later. The policy itself is @eks-access/model's `decideProvisioning`; the
+// provisioner enforces it again for every request, whatever its origin, and its answer counts.
+import { decideProvisioning, type ClusterProvisioning, type ProvisioningSubject } from '@eks-access/model';
 import { ApiError } from '../../errors.js';
 
-export const DEFAULT_DENY = ['cluster_role:cluster-admin:*', 'access_policy:arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy:*'];
-export const PROVISIONABLE_TYPES = ['cluster_role', 'namespace_role', 'access_policy'];
-
-export interface ProvisioningPolicy {
-  allow?: string[];
-  deny?: string[];
-}
-
-function matches(pattern: string, id: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(id);
-}
-
-/** Throws FORBIDDEN (with the reason) when the cluster's settings refuse this entitlement. */
-export function checkProvisioningAllowed(cluster: { name: string; provisioningEnabled: boolean; provisioningPolicy: Record<string, unknown> }, entitlementId: string): void {
-  if (!cluster.provisioningEnabled) {
-    throw new ApiError('FORBIDDEN', `provisioning is off for cluster ${cluster.name}; enable it with PATCH /v1/clusters/{id} {"provisioningEnabled": true}`);
-  }
-  const type = entitlementId.split(':')[0] ?? '';
-  if (!PROVISIONABLE_TYPES.includes(type)) {
-    throw new ApiError('UNPROCESSABLE', `entitlements of type "${type}" cannot be provisioned; only ${PROVISIONABLE_TYPES.join(', ')}`);
-  }
-  const policy = cluster.provisioningPolicy as ProvisioningPolicy;
-  const allowed = (policy.allow ?? []).some((p) => matches(p, entitlementId));
-  const denied = [...DEFAULT_DENY, ...(policy.deny ?? [])].find((p) => matches(p, entitlementId));
-  if (denied && !allowed) {
-    throw new ApiError('FORBIDDEN', `cluster ${cluster.name}'s provisioning policy denies ${entitlementId} (matches "${denied}"); allow it explicitly in provisioningPolicy.allow`);
-  }
+/** Throws FORBIDDEN (or UNPROCESSABLE) with the policy's reason when the cluster would refuse the request. */
+export function checkProvisioningAllowed(cluster: ClusterProvisioning, subject: ProvisioningSubject): void {
+  const decision = decideProvisioning(cluster, subject);
+  if (decision.allowed) return;
+  const status = decision.code === 'INVALID_ENTITLEMENT' ? 'UNPROCESSABLE' : 'FORBIDDEN';
+  throw new ApiError(status, decision.message, {
+    code: decision.code,
+    ...(decision.rule !== undefined ? { rule: decision.rule } : {}),
+  });
 }

@@ -91,6 +91,32 @@ describe('provisioning requests', () => {
     expect(past.statusCode).toBe(400);
   });
 
+  it('answers a grant the cluster policy refuses with 403 and its stable code, but never refuses the revoke', async () => {
+    const denied = await request(grant({ entitlementId: 'cluster_role:cluster-admin:all:member' }));
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json<{ error: { details: unknown } }>().error.details).toEqual({ code: 'POLICY_DENIED', rule: 'cluster_role:cluster-admin:*' });
+    // A revoke only takes access away: no allow/deny rule may keep cluster-admin in place.
+    const revoke = await request({ ...grant({ entitlementId: 'cluster_role:cluster-admin:all:member' }), action: 'revoke' });
+    expect(revoke.statusCode).toBe(202);
+    expect(revoke.json()).toMatchObject({ action: 'revoke', status: 'pending' });
+  });
+
+  it('lets the grant through once PATCH /v1/clusters/{id} allows it, and refuses again under a deny rule', async () => {
+    const patch = (provisioningPolicy: unknown) =>
+      t.app.inject({ method: 'PATCH', url: `/v1/clusters/${clusterId}`, headers: auth(t.keys.admin), payload: { provisioningPolicy } });
+    expect((await patch({ allow: [{ entitlement: 'cluster_role:cluster-admin:all:member', principal: ALICE }] })).statusCode).toBe(200);
+    const allowed = await request(grant({ entitlementId: 'cluster_role:cluster-admin:all:member' }));
+    expect(allowed.statusCode).toBe(202);
+    const forRole = await request(grant({ entitlementId: 'cluster_role:cluster-admin:all:member', principal: { type: 'role', arn: ROLE } }));
+    expect(forRole.statusCode).toBe(403);
+
+    expect((await patch({ deny: ['cluster_role:view:*'] })).statusCode).toBe(200);
+    const view = await request(grant());
+    expect(view.statusCode).toBe(403);
+    expect(view.json<{ error: { message: string } }>().error.message).toMatch(/deny rule "cluster_role:view:\*"/);
+    expect((await patch({})).statusCode).toBe(200);
+  });
+
   it('records a valid request once per Idempotency-Key and queues it', async () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
     const first = await request(grant({ principal: { type: 'role', arn: ROLE }, expiresAt, reason: 'on-call' }), { 'idempotency-key': 'oncall-2026-11-28' });

@@ -25,7 +25,7 @@ function viewGrant(user: string, namespace: string) {
     entitlementId,
     resource: { type: 'cluster_role', id: 'view' },
     principal: { type: 'iam_user', id: principal },
-    annotations: [{ type: 'ExternalResourceMatchID', id: principal }],
+    annotations: [{ type: 'ExternalResourceMatchID' as const, id: principal }],
   };
 }
 type Grant = ReturnType<typeof viewGrant>;
@@ -46,7 +46,7 @@ async function completedRun(clusterId: string, grants: Grant[]): Promise<string>
     snapshot: {
       resources: () => [{ type: 'cluster_role', id: 'view', displayName: 'view', profile: {}, annotations: [] }],
       entitlements: () =>
-        entitlementIds.map((id) => ({ id, resource: { type: 'cluster_role', id: 'view' }, slug: id.split(':').slice(2).join(':'), displayName: id, description: '', purpose: 'assignment', grantableTo: ['iam_user'] })),
+        entitlementIds.map((id) => ({ id, resource: { type: 'cluster_role', id: 'view' }, slug: id.split(':').slice(2).join(':'), displayName: id, description: '', purpose: 'assignment' as const, grantableTo: ['iam_user'] })),
       grants: () => grants,
     },
   });

@@ -1,0 +1,3 @@
+ALTER TABLE "provisioning_requests" ADD COLUMN "duration_ms" bigint;--> statement-breakpoint
+ALTER TABLE "clusters" ADD CONSTRAINT "clusters_provisioning_policy_check" CHECK (jsonb_typeof("clusters"."provisioning_policy") = 'object');--> statement-breakpoint
+ALTER TABLE "provisioning_requests" ADD CONSTRAINT "provisioning_requests_duration_check" CHECK ("provisioning_requests"."duration_ms" IS NULL OR ("provisioning_requests"."duration_ms" > 0 AND "provisioning_requests"."action" = 'grant'));

@@ -99,6 +99,7 @@ export {
   dueExpiries,
   createExpiryRevoke,
   isFinished,
+  listStaleProvisioningRequests,
 } from './queries/provisioning.js';
 export type { ProvisioningRequest, NewProvisioningRequest, ProvisioningFilters, ProvisioningOutcome } from './queries/provisioning.js';
 export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } from './schema.js';
@@ -114,6 +115,7 @@ export {
   releaseUpload,
   listUploads,
   retryUpload,
+  listStaleUploads,
   uploadRetryDelayMs,
   DEFAULT_UPLOAD_BACKOFF,
 } from './queries/uploads.js';

@@ -28,6 +28,13 @@ export interface CreateDbOptions {
   encryptionKey: string;
   /** Server-side cap on any one statement, in milliseconds. Off by default. */
   statementTimeoutMs?: number;
+  /**
+   * How long taking a connection may wait (opening one, or for a free one in a full pool) before
+   * the query fails. Off by default, i.e. forever: a request-serving process should set it.
+   */
+  connectionTimeoutMs?: number;
+  /** Client-side cap on any one query, which also covers a server that stopped answering. Off by default. */
+  queryTimeoutMs?: number;
   /** Shows up in pg_stat_activity. */
   applicationName?: string;
   /**
@@ -46,6 +53,8 @@ export function createDb(options: CreateDbOptions): Database {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
   });
   pool.on('error', (err) => options.onPoolError?.(err));

@@ -88,7 +88,7 @@ export {
   type PrincipalGrant,
   type SnapshotDiff,
 } from './queries/snapshots.js';
-export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, type ApiKey } from './queries/api-keys.js';
+export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, getApiKey, rotateApiKey, type ApiKey } from './queries/api-keys.js';
 export { recordAudit, listAudit, type AuditEvent, type AuditEventInput, type AuditContext, type AuditFilters } from './queries/audit.js';
 export {
   createProvisioningRequest,

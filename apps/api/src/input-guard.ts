@@ -15,7 +15,11 @@ export function unstorableText(value: string): string | undefined {
   return undefined;
 }
 
-function findUnstorable(value: unknown, path: string, depth: number): { path: string; problem: string } | undefined {
+function findUnstorable(
+  value: unknown,
+  path: string,
+  depth: number,
+): { path: string; problem: string } | undefined {
   if (typeof value === 'string') {
     const problem = unstorableText(value);
     return problem ? { path, problem } : undefined;
@@ -37,7 +41,9 @@ export function assertStorableInput(parts: { params?: unknown; query?: unknown; 
   for (const [part, value] of Object.entries(parts)) {
     const found = findUnstorable(value, part, 0);
     if (found) {
-      throw new ApiError('VALIDATION_FAILED', `${found.path} ${found.problem}`, [{ path: found.path, message: found.problem }]);
+      throw new ApiError('VALIDATION_FAILED', `${found.path} ${found.problem}`, [
+        { path: found.path, message: found.problem },
+      ]);
     }
   }
 }

@@ -38,7 +38,7 @@ describe('bad input', () => {
   });
 
   it('refuses NUL characters and lone surrogates in queries, paths and bodies, naming the field', async () => {
-    const cases: { method: 'GET' | 'POST'; url: string; payload?: unknown; field: string }[] = [
+    const cases: { method: 'GET' | 'POST'; url: string; payload?: Record<string, unknown>; field: string }[] = [
       { method: 'GET', url: '/v1/clusters?region=eu%00west', field: 'query.region' },
       { method: 'GET', url: '/v1/provisioning-requests?principalArn=arn%00', field: 'query.principalArn' },
       {

@@ -29,8 +29,15 @@ function raw(port: number, head: string, body?: Buffer): Promise<RawResponse> {
     const chunks: Buffer[] = [];
     socket.setTimeout(30_000, () => socket.destroy(new Error('no answer within 30 s')));
     socket.on('data', (c) => chunks.push(c));
-    socket.on('error', (err) => (chunks.length > 0 ? socket.emit('close') : reject(err)));
+    // The server may answer and close before it has read everything (a body or headers too
+    // large): the write then fails, but the answer is still there to read.
+    let failure: Error | undefined;
+    socket.on('error', (err) => (failure = err));
     socket.on('close', () => {
+      if (chunks.length === 0) {
+        reject(failure ?? new Error('the server closed the connection without answering'));
+        return;
+      }
       const text = Buffer.concat(chunks).toString('utf8');
       const [headText = '', ...rest] = text.split('\r\n\r\n');
       const [statusLine = '', ...headerLines] = headText.split('\r\n');
@@ -38,7 +45,12 @@ function raw(port: number, head: string, body?: Buffer): Promise<RawResponse> {
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
     socket.write(head);
-    if (body) socket.write(body);
+    if (!body) return;
+    // A large body is held back briefly, as a client sending Expect: 100-continue would: a server
+    // that refuses it from its headers answers at once and closes, and a body still being
+    // written then would make the client's TCP stack drop that answer.
+    if (body.length <= 64 * 1024) socket.write(body);
+    else setTimeout(() => chunks.length === 0 && !socket.destroyed && socket.write(body), 2_000);
   });
 }
 
@@ -197,7 +209,13 @@ describe('malformed input to every route', () => {
     const byStatus: Record<string, number> = {};
     const failures: string[] = [];
     for (const c of cases) {
-      const res = await send(port, c);
+      let res: RawResponse;
+      try {
+        res = await send(port, c);
+      } catch (err) {
+        failures.push(`${c.name}: no answer (${String(err)})`);
+        continue;
+      }
       byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
       if (res.status >= 500 || Number.isNaN(res.status)) failures.push(`${c.name}: ${res.status} ${res.body.slice(0, 200)}`);
       if (res.status >= 400) {
@@ -214,7 +232,7 @@ describe('malformed input to every route', () => {
     }
     // The bad requests changed nothing: the one cluster is as it was, and no cron cluster was saved.
     const clusters = json<{ items: { name: string; labels: Record<string, string> }[] }>(await send(port, { name: 'list', method: 'GET', path: '/v1/clusters' }));
-    report('malformed input', { requests: cases.length, routes: Object.values(spec.paths).reduce((n, ops) => n + Object.keys(ops).length, 0), byStatus, status500: cases.length - failures.length >= 0 ? (byStatus['500'] ?? 0) : 0, notInEnvelope: failures.filter((f) => f.includes('envelope')).length });
+    report('malformed input', { requests: cases.length, routes: Object.values(spec.paths).reduce((n, ops) => n + Object.keys(ops).length, 0), byStatus, status500: byStatus['500'] ?? 0, notInEnvelope: failures.filter((f) => f.includes('envelope')).length });
     expect(failures).toEqual([]);
     expect(clusters.items.map((c) => c.name)).toEqual(['target']);
     expect(clusters.items[0]!.labels).toEqual({ team: 'a' });

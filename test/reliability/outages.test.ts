@@ -160,17 +160,19 @@ async function aliceCanList(namespace: string): Promise<boolean> {
   });
 }
 
-/** Namespaces where alice's access differs from what the provisioning requests say. */
+/**
+ * Namespaces where alice's access differs from what the provisioning requests say: the last
+ * request that succeeded for an entitlement (grant or revoke) decides whether she should have it.
+ */
 async function provisioningMismatches(): Promise<string[]> {
-  const { rows } = await observer.pool.query<{ entitlement_id: string; status: string }>(
-    `SELECT entitlement_id, bool_or(status = 'succeeded') AS ok, max(status) AS status FROM provisioning_requests GROUP BY entitlement_id`,
+  const { rows } = await observer.pool.query<{ entitlement_id: string; action: string | null }>(
+    `SELECT entitlement_id, (array_agg(action ORDER BY finished_at DESC) FILTER (WHERE status = 'succeeded'))[1] AS action FROM provisioning_requests GROUP BY entitlement_id`,
   );
-  const succeeded = new Set((await observer.pool.query<{ entitlement_id: string }>(`SELECT DISTINCT entitlement_id FROM provisioning_requests WHERE status = 'succeeded'`)).rows.map((r) => r.entitlement_id));
   const out: string[] = [];
   for (const ns of NAMESPACES) {
-    const id = `cluster_role:view:${ns}:member`;
-    if (!rows.some((r) => r.entitlement_id === id)) continue;
-    if ((await aliceCanList(ns)) !== succeeded.has(id)) out.push(ns);
+    const row = rows.find((r) => r.entitlement_id === `cluster_role:view:${ns}:member`);
+    if (!row) continue;
+    if ((await aliceCanList(ns)) !== (row.action === 'grant')) out.push(`${ns}: last succeeded ${row.action ?? 'none'}`);
   }
   return out;
 }
@@ -202,7 +204,7 @@ beforeAll(async () => {
       const prod = [...world.clusters.values()].find((c) => c.name === 'prod-eu')!;
       for (const name of NAMESPACES) prod.kube.create('namespaces', { metadata: { name } });
       // Big enough that writing its snapshot takes a moment to catch Postgres crashing in.
-      generateInto(world, { clusterName: BIG.name, region: BIG.region, accountId: BIG.accountId, namespaces: 300, clusterRoles: 60, roles: 600, roleBindings: 3000, clusterRoleBindings: 200, accessEntries: 100, iamRoles: 300 });
+      generateInto(world, { clusterName: BIG.name, region: BIG.region, accountId: BIG.accountId, namespaces: 400, clusterRoles: 80, roles: 800, roleBindings: 4000, clusterRoleBindings: 200, accessEntries: 100, iamRoles: 300 });
       return world;
     },
   });
@@ -265,10 +267,16 @@ describe('outages of Postgres and Redis', () => {
   it('ends every sync and grant when Redis is SIGKILLed mid-way and restarted from its AOF', { timeout: 400_000 }, async () => {
     const before = grantIds.length;
     expect((await call('POST', '/v1/syncs')).status).toBe(202);
-    for (let i = 0; i < 5; i++) {
-      const ns = NAMESPACES[nextNamespace++ % NAMESPACES.length]!;
-      const res = await call<{ id: string }>('POST', '/v1/provisioning-requests', { clusterId: clusters['prod-eu']!, action: 'revoke', entitlementId: `cluster_role:view:${ns}:member`, principal: { type: 'iam_user', arn: DEMO.alice.userArn } });
-      if (res.status === 202) grantIds.push(res.body.id);
+    // Three new grants, and revokes of two grants that succeeded before.
+    const { rows: granted } = await observer.pool.query<{ entitlement_id: string }>(`SELECT entitlement_id FROM provisioning_requests WHERE status = 'succeeded' AND action = 'grant' ORDER BY finished_at LIMIT 2`);
+    const changes = [
+      ...Array.from({ length: 3 }, () => ({ action: 'grant', entitlementId: `cluster_role:view:${NAMESPACES[nextNamespace++ % NAMESPACES.length]!}:member` })),
+      ...granted.map((r) => ({ action: 'revoke', entitlementId: r.entitlement_id })),
+    ];
+    for (const change of changes) {
+      const res = await call<{ id: string }>('POST', '/v1/provisioning-requests', { clusterId: clusters['prod-eu']!, ...change, principal: { type: 'iam_user', arn: DEMO.alice.userArn } });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      grantIds.push(res.body.id);
     }
     await until('work in flight', async () => {
       const { rows } = await observer.pool.query<{ n: string }>(`SELECT count(*) AS n FROM sync_runs WHERE status = 'running'`);
@@ -292,15 +300,21 @@ describe('outages of Postgres and Redis', () => {
     let crashed: { id: string; status: string; attempt: number } | undefined;
     for (let tries = 0; tries < 4 && !caught; tries++) {
       const queued = (await call<{ id: string }>('POST', `/v1/clusters/${clusters.big!}/syncs`)).body;
-      // Watch Postgres itself for the sync worker's COPY into the snapshot tables, and crash it then.
-      caught = await until('the snapshot write (or the run ending first)', async () => {
+      // Watch Postgres itself, as closely as it answers, for the sync worker's COPY into the
+      // snapshot tables, and crash it then.
+      const deadline = Date.now() + 240_000;
+      for (;;) {
         const { rows } = await observer.pool.query<{ n: string; status: string }>(
-          `SELECT (SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY snapshot_%' AND state = 'active') AS n, (SELECT status FROM sync_runs WHERE id = $1) AS status`,
+          `SELECT (SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY "snapshot_%' AND state = 'active') AS n, (SELECT status FROM sync_runs WHERE id = $1) AS status`,
           [queued.id],
         );
-        if (Number(rows[0]!.n) > 0) return true;
-        return ['succeeded', 'failed', 'partial'].includes(rows[0]!.status) ? false : undefined;
-      }, 240_000);
+        if (Number(rows[0]!.n) > 0) {
+          caught = true;
+          break;
+        }
+        if (['succeeded', 'failed', 'partial'].includes(rows[0]!.status) || Date.now() > deadline) break;
+        await sleep(5);
+      }
       if (caught) {
         await pg.stop('immediate');
         await sleep(3_000);

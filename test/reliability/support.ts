@@ -22,7 +22,11 @@ export interface OwnPostgres {
   port: number;
   /** A connection URL for the superuser `root` (trust authentication). */
   adminUrl: string;
-  /** `pg_ctl stop` with the given mode; `immediate` is a crash as far as clients can tell. */
+  /**
+   * `fast`: `pg_ctl stop -m fast`. `immediate`: SIGQUIT to the postmaster, which is what
+   * `pg_ctl stop -m immediate` sends, without the delay of starting pg_ctl, so a test can crash
+   * Postgres at a moment it is watching for; as far as clients can tell, a crash.
+   */
   stop(mode: 'fast' | 'immediate'): Promise<void>;
   /** SIGKILL of the postmaster. */
   kill(): Promise<void>;
@@ -43,16 +47,17 @@ export async function startPostgres(): Promise<OwnPostgres> {
   const options = `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   const ctl = (args: string[]) => asPostgresUser(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]);
   const start = () => ctl(['-l', join(dir, 'postgres.log'), '-o', options, '-w', '-t', '120', 'start']);
+  const signal = async (name: 'SIGQUIT' | 'SIGKILL') => {
+    const pid = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, name);
+    await until('the postmaster to end', async () => (isAlive(pid) ? undefined : true), 60_000);
+  };
   await start();
   return {
     port,
     adminUrl: `postgres://root@127.0.0.1:${port}/postgres`,
-    stop: (mode) => ctl(['-m', mode, '-w', '-t', '120', 'stop']),
-    kill: async () => {
-      const pid = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-      process.kill(pid, 'SIGKILL');
-      await until('the postmaster to die', async () => (isAlive(pid) ? undefined : true), 30_000);
-    },
+    stop: (mode) => (mode === 'fast' ? ctl(['-m', 'fast', '-w', '-t', '120', 'stop']) : signal('SIGQUIT')),
+    kill: () => signal('SIGKILL'),
     start,
     close: async () => {
       await ctl(['-m', 'immediate', '-w', 'stop']).catch(() => undefined);

@@ -82,9 +82,11 @@ async function load(stop: { done: boolean }): Promise<Sample[]> {
       return call('POST', '/v1/provisioning-requests', { clusterId: clusters['prod-eu']!, action: 'grant', entitlementId: `cluster_role:view:${ns}:member`, principal: { type: 'iam_user', arn: DEMO.alice.userArn } });
     }],
   ];
+  let turn = 0;
   const client = async () => {
     while (!stop.done) {
-      const [op, send] = ops[Math.floor(Math.random() * ops.length)]!;
+      // Every operation in turn, so each outage sees grants and sync requests as well as reads.
+      const [op, send] = ops[turn++ % ops.length]!;
       if (op === 'grant' && nextNamespace >= NAMESPACES.length) continue;
       try {
         const res = await send();
@@ -238,7 +240,12 @@ afterAll(async () => {
   await Promise.all([pg?.close(), redis?.close()]);
 });
 
-const alive = () => processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null).map((p) => p.name);
+const alive = () => {
+  const up = processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+  // What a process that died last said, so a failure shows why.
+  for (const p of processes.filter((q) => !up.includes(q))) report(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode ?? '?'})`, { lastLines: p.lines.slice(-12).map((l) => l.text.slice(0, 600)) });
+  return up.map((p) => p.name);
+};
 
 describe('outages of Postgres and Redis', () => {
   it('answers 503 in time while each is down for 30 s, restarts no process, and loses or strands no run or request', { timeout: 600_000 }, async () => {

@@ -58,6 +58,13 @@ export function createDb(options: CreateDbOptions): Database {
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
   });
   pool.on('error', (err) => options.onPoolError?.(err));
+  // The pool listens for a connection's errors only while it is idle. One that breaks while
+  // checked out (Postgres crashed in the middle of a transaction or a COPY) would emit an 'error'
+  // nobody hears, and that crashes the process. The query in flight already fails with the same
+  // error, and the pool drops the broken connection when it is released, so hearing it is enough.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzle({ client: pool, schema });
   let closing: Promise<void> | undefined;
   return {

@@ -41,7 +41,12 @@ function raw(port: number, head: string, body?: Buffer): Promise<RawResponse> {
       const text = Buffer.concat(chunks).toString('utf8');
       const [headText = '', ...rest] = text.split('\r\n\r\n');
       const [statusLine = '', ...headerLines] = headText.split('\r\n');
-      const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const headers = Object.fromEntries(
+        headerLines.map((l) => [
+          l.slice(0, l.indexOf(':')).toLowerCase(),
+          l.slice(l.indexOf(':') + 1).trim(),
+        ]),
+      );
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
     socket.write(head);
@@ -64,7 +69,8 @@ interface Case {
 }
 
 async function send(port: number, c: Case): Promise<RawResponse> {
-  const body = c.body === undefined ? undefined : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body, 'utf8');
+  const body =
+    c.body === undefined ? undefined : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body, 'utf8');
   const headers: Record<string, string> = {
     host: '127.0.0.1',
     connection: 'close',
@@ -72,7 +78,9 @@ async function send(port: number, c: Case): Promise<RawResponse> {
     ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
     ...c.headers,
   };
-  const head = `${c.method} ${c.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  const head = `${c.method} ${c.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
   return raw(port, head, body);
 }
 
@@ -92,7 +100,16 @@ const BAD_QUERY = {
 };
 
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { in: string; name: string }[];
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+      }
+    >
+  >;
 }
 interface JsonSchema {
   type?: string | string[];
@@ -104,7 +121,8 @@ interface JsonSchema {
 /** A valid-looking value for a body property, to carry one bad field at a time. */
 function sample(name: string, schema: JsonSchema | undefined): unknown {
   const type = Array.isArray(schema?.type) ? schema.type[0] : schema?.type;
-  if (type === 'object' || schema?.properties) return Object.fromEntries(Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, sample(k, v)]));
+  if (type === 'object' || schema?.properties)
+    return Object.fromEntries(Object.entries(schema?.properties ?? {}).map(([k, v]) => [k, sample(k, v)]));
   if (type === 'boolean') return true;
   if (type === 'number' || type === 'integer') return 3_600_000;
   if (type === 'array') return ['read'];
@@ -113,14 +131,33 @@ function sample(name: string, schema: JsonSchema | undefined): unknown {
 }
 
 /** Every malformed request the table holds for one operation of the OpenAPI document. */
-function casesFor(path: string, method: string, op: OpenApi['paths'][string][string], ids: Record<string, string>): Case[] {
+function casesFor(
+  path: string,
+  method: string,
+  op: OpenApi['paths'][string][string],
+  ids: Record<string, string>,
+): Case[] {
   const out: Case[] = [];
   const M = method.toUpperCase();
   const fill = (override?: Record<string, string>) =>
-    path.replace(/\{(\w+)\}/g, (_, name: string) => override?.[name] ?? (name === 'arn' ? encodeURIComponent('arn:aws:iam::111111111111:user/alice') : (ids[path] ?? UUID)));
+    path.replace(
+      /\{(\w+)\}/g,
+      (_, name: string) =>
+        override?.[name] ??
+        (name === 'arn' ? encodeURIComponent('arn:aws:iam::111111111111:user/alice') : (ids[path] ?? UUID)),
+    );
   const params = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
   for (const name of params) {
-    for (const [kind, value] of Object.entries({ nul: '%00', nulInside: name === 'arn' ? encodeURIComponent('arn:aws:iam::111111111111:role/a') + '%00' : `${UUID.slice(0, -1)}%00`, surrogateBytes: '%ED%A0%80', badEscape: '%zz', huge: 'a'.repeat(5_000) })) {
+    for (const [kind, value] of Object.entries({
+      nul: '%00',
+      nulInside:
+        name === 'arn'
+          ? encodeURIComponent('arn:aws:iam::111111111111:role/a') + '%00'
+          : `${UUID.slice(0, -1)}%00`,
+      surrogateBytes: '%ED%A0%80',
+      badEscape: '%zz',
+      huge: 'a'.repeat(5_000),
+    })) {
       out.push({ name: `${M} ${path} path ${name} ${kind}`, method: M, path: fill({ [name]: value }) });
     }
   }
@@ -139,27 +176,81 @@ function casesFor(path: string, method: string, op: OpenApi['paths'][string][str
     const body = (value: unknown) => JSON.stringify(value);
     for (const [field, fieldSchema] of Object.entries(schema?.properties ?? {})) {
       for (const [kind, value] of Object.entries(BAD_TEXT)) {
-        const bad = fieldSchema.type === 'object' || fieldSchema.properties ? { ...(sample(field, fieldSchema) as object), zz: value } : value;
-        out.push({ name: `${M} ${path} body ${field} ${kind}`, method: M, path: target, body: body({ ...base, [field]: bad }) });
+        const bad =
+          fieldSchema.type === 'object' || fieldSchema.properties
+            ? { ...(sample(field, fieldSchema) as object), zz: value }
+            : value;
+        out.push({
+          name: `${M} ${path} body ${field} ${kind}`,
+          method: M,
+          path: target,
+          body: body({ ...base, [field]: bad }),
+        });
       }
-      if (fieldSchema.properties) out.push({ name: `${M} ${path} body ${field} unknown nested field`, method: M, path: target, body: body({ ...base, [field]: { ...(sample(field, fieldSchema) as object), sessionToken: 'x' } }) });
-      if (field === 'expiresAt') for (const d of ['2024-02-31T00:00:00Z', '0000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z']) out.push({ name: `${M} ${path} body expiresAt ${d}`, method: M, path: target, body: body({ ...base, expiresAt: d }) });
+      if (fieldSchema.properties)
+        out.push({
+          name: `${M} ${path} body ${field} unknown nested field`,
+          method: M,
+          path: target,
+          body: body({ ...base, [field]: { ...(sample(field, fieldSchema) as object), sessionToken: 'x' } }),
+        });
+      if (field === 'expiresAt')
+        for (const d of ['2024-02-31T00:00:00Z', '0000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z'])
+          out.push({
+            name: `${M} ${path} body expiresAt ${d}`,
+            method: M,
+            path: target,
+            body: body({ ...base, expiresAt: d }),
+          });
     }
     out.push(
       { name: `${M} ${path} unknown field`, method: M, path: target, body: body({ ...base, surprise: 1 }) },
       { name: `${M} ${path} lone surrogate key`, method: M, path: target, body: `{"\\ud800":1}` },
       { name: `${M} ${path} bad JSON`, method: M, path: target, body: '{"name": ' },
-      { name: `${M} ${path} huge body`, method: M, path: target, body: body({ ...base, name: 'x'.repeat(2 * 1024 * 1024) }) },
-      { name: `${M} ${path} deeply nested body`, method: M, path: target, body: `{"labels":${'['.repeat(50_000)}${']'.repeat(50_000)}}` },
+      {
+        name: `${M} ${path} huge body`,
+        method: M,
+        path: target,
+        body: body({ ...base, name: 'x'.repeat(2 * 1024 * 1024) }),
+      },
+      {
+        name: `${M} ${path} deeply nested body`,
+        method: M,
+        path: target,
+        body: `{"labels":${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+      },
       { name: `${M} ${path} array body`, method: M, path: target, body: '[1,2,3]' },
-      { name: `${M} ${path} wrong content type`, method: M, path: target, body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-      { name: `${M} ${path} unauthenticated bad body`, method: M, path: target, body: body({ surprise: 1 }), key: null },
+      {
+        name: `${M} ${path} wrong content type`,
+        method: M,
+        path: target,
+        body: 'name=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      {
+        name: `${M} ${path} unauthenticated bad body`,
+        method: M,
+        path: target,
+        body: body({ surprise: 1 }),
+        key: null,
+      },
     );
     if (schema?.properties?.schedule) {
-      for (const cron of ['61 * * * *', '0 0 31 2 *', 'every day']) out.push({ name: `${M} ${path} bad cron ${cron}`, method: M, path: target, body: body({ ...base, name: `cron-${randomId()}`, region: 'eu-west-1', schedule: { cron } }) });
+      for (const cron of ['61 * * * *', '0 0 31 2 *', 'every day'])
+        out.push({
+          name: `${M} ${path} bad cron ${cron}`,
+          method: M,
+          path: target,
+          body: body({ ...base, name: `cron-${randomId()}`, region: 'eu-west-1', schedule: { cron } }),
+        });
     }
   }
-  out.push({ name: `${M} ${path} header too large`, method: M, path: fill(), headers: { 'x-filler': 'f'.repeat(20_000) } });
+  out.push({
+    name: `${M} ${path} header too large`,
+    method: M,
+    path: fill(),
+    headers: { 'x-filler': 'f'.repeat(20_000) },
+  });
   return out;
 }
 
@@ -180,7 +271,12 @@ beforeAll(async () => {
       }),
     );
   }
-  for (const port of ports) await until('the API to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 120_000);
+  for (const port of ports)
+    await until(
+      'the API to be ready',
+      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      120_000,
+    );
 }, 240_000);
 
 afterAll(async () => {
@@ -194,13 +290,23 @@ const json = <T>(r: RawResponse) => JSON.parse(r.body) as T;
 describe('malformed input to every route', () => {
   it('never answers 500, and answers every error in the envelope', { timeout: 600_000 }, async () => {
     const port = ports[0]!;
-    const post = async (path: string, value: unknown) => json<{ id: string }>(await send(port, { name: path, method: 'POST', path, body: JSON.stringify(value) }));
-    const cluster = await post('/v1/clusters', { name: 'target', region: 'eu-west-1', labels: { team: 'a' } });
+    const post = async (path: string, value: unknown) =>
+      json<{ id: string }>(
+        await send(port, { name: path, method: 'POST', path, body: JSON.stringify(value) }),
+      );
+    const cluster = await post('/v1/clusters', {
+      name: 'target',
+      region: 'eu-west-1',
+      labels: { team: 'a' },
+    });
     const spec = json<OpenApi>(await send(port, { name: 'spec', method: 'GET', path: '/openapi.json' }));
     const ids: Record<string, string> = {};
-    for (const path of Object.keys(spec.paths)) if (path.startsWith('/v1/clusters/{id}')) ids[path] = cluster.id;
+    for (const path of Object.keys(spec.paths))
+      if (path.startsWith('/v1/clusters/{id}')) ids[path] = cluster.id;
 
-    const cases = Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([method, op]) => casesFor(path, method, op, ids)));
+    const cases = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) => casesFor(path, method, op, ids)),
+    );
     cases.push(
       { name: 'malformed URL escape', method: 'GET', path: '/v1/clusters/%E0%A4%A' },
       { name: 'unknown route with NUL', method: 'GET', path: '/v1/%00' },
@@ -217,7 +323,8 @@ describe('malformed input to every route', () => {
         continue;
       }
       byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
-      if (res.status >= 500 || Number.isNaN(res.status)) failures.push(`${c.name}: ${res.status} ${res.body.slice(0, 200)}`);
+      if (res.status >= 500 || Number.isNaN(res.status))
+        failures.push(`${c.name}: ${res.status} ${res.body.slice(0, 200)}`);
       if (res.status >= 400) {
         let envelope: { error?: { code?: unknown; message?: unknown; requestId?: unknown } } | undefined;
         try {
@@ -226,30 +333,70 @@ describe('malformed input to every route', () => {
           envelope = undefined;
         }
         const e = envelope?.error;
-        if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || typeof e.requestId !== 'string') failures.push(`${c.name}: ${res.status} not in the envelope: ${res.body.slice(0, 200)}`);
+        if (
+          !e ||
+          typeof e.code !== 'string' ||
+          typeof e.message !== 'string' ||
+          typeof e.requestId !== 'string'
+        )
+          failures.push(`${c.name}: ${res.status} not in the envelope: ${res.body.slice(0, 200)}`);
       }
-      if (c.key === null && res.status !== 401) failures.push(`${c.name}: unauthenticated request answered ${res.status}`);
+      if (c.key === null && res.status !== 401)
+        failures.push(`${c.name}: unauthenticated request answered ${res.status}`);
     }
     // The bad requests changed nothing: the one cluster is as it was, and no cron cluster was saved.
-    const clusters = json<{ items: { name: string; labels: Record<string, string> }[] }>(await send(port, { name: 'list', method: 'GET', path: '/v1/clusters' }));
-    report('malformed input', { requests: cases.length, routes: Object.values(spec.paths).reduce((n, ops) => n + Object.keys(ops).length, 0), byStatus, status500: byStatus['500'] ?? 0, notInEnvelope: failures.filter((f) => f.includes('envelope')).length });
+    const clusters = json<{ items: { name: string; labels: Record<string, string> }[] }>(
+      await send(port, { name: 'list', method: 'GET', path: '/v1/clusters' }),
+    );
+    report('malformed input', {
+      requests: cases.length,
+      routes: Object.values(spec.paths).reduce((n, ops) => n + Object.keys(ops).length, 0),
+      byStatus,
+      status500: byStatus['500'] ?? 0,
+      notInEnvelope: failures.filter((f) => f.includes('envelope')).length,
+    });
     expect(failures).toEqual([]);
     expect(clusters.items.map((c) => c.name)).toEqual(['target']);
     expect(clusters.items[0]!.labels).toEqual({ team: 'a' });
   });
 
-  it('revokes and rotates keys with effect on the next request to either API process', { timeout: 120_000 }, async () => {
-    const [a, b] = ports as [number, number];
-    const asKey = (port: number, key: string) => send(port, { name: 'probe', method: 'GET', path: '/v1/clusters', key }).then((r) => r.status);
-    const created = json<{ id: string; key: string }>(await send(a, { name: 'create', method: 'POST', path: '/v1/api-keys', body: JSON.stringify({ name: 'ops', scopes: ['read'] }) }));
-    expect([await asKey(a, created.key), await asKey(b, created.key)]).toEqual([200, 200]);
-    const rotated = json<{ id: string; key: string }>(await send(b, { name: 'rotate', method: 'POST', path: `/v1/api-keys/${created.id}/rotate` }));
-    const afterRotate = [await asKey(a, created.key), await asKey(b, created.key), await asKey(a, rotated.key), await asKey(b, rotated.key)];
-    expect(afterRotate).toEqual([401, 401, 200, 200]);
-    expect((await send(a, { name: 'revoke', method: 'DELETE', path: `/v1/api-keys/${rotated.id}` })).status).toBe(204);
-    const afterRevoke = [await asKey(b, rotated.key), await asKey(a, rotated.key)];
-    expect(afterRevoke).toEqual([401, 401]);
-    report('key revocation', { apiProcesses: 2, afterRotate: { oldKey: afterRotate.slice(0, 2), newKey: afterRotate.slice(2) }, afterRevoke });
-    expect(unstructuredLines(processes)).toEqual([]);
-  });
+  it(
+    'revokes and rotates keys with effect on the next request to either API process',
+    { timeout: 120_000 },
+    async () => {
+      const [a, b] = ports as [number, number];
+      const asKey = (port: number, key: string) =>
+        send(port, { name: 'probe', method: 'GET', path: '/v1/clusters', key }).then((r) => r.status);
+      const created = json<{ id: string; key: string }>(
+        await send(a, {
+          name: 'create',
+          method: 'POST',
+          path: '/v1/api-keys',
+          body: JSON.stringify({ name: 'ops', scopes: ['read'] }),
+        }),
+      );
+      expect([await asKey(a, created.key), await asKey(b, created.key)]).toEqual([200, 200]);
+      const rotated = json<{ id: string; key: string }>(
+        await send(b, { name: 'rotate', method: 'POST', path: `/v1/api-keys/${created.id}/rotate` }),
+      );
+      const afterRotate = [
+        await asKey(a, created.key),
+        await asKey(b, created.key),
+        await asKey(a, rotated.key),
+        await asKey(b, rotated.key),
+      ];
+      expect(afterRotate).toEqual([401, 401, 200, 200]);
+      expect(
+        (await send(a, { name: 'revoke', method: 'DELETE', path: `/v1/api-keys/${rotated.id}` })).status,
+      ).toBe(204);
+      const afterRevoke = [await asKey(b, rotated.key), await asKey(a, rotated.key)];
+      expect(afterRevoke).toEqual([401, 401]);
+      report('key revocation', {
+        apiProcesses: 2,
+        afterRotate: { oldKey: afterRotate.slice(0, 2), newKey: afterRotate.slice(2) },
+        afterRevoke,
+      });
+      expect(unstructuredLines(processes)).toEqual([]);
+    },
+  );
 });

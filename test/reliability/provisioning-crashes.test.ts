@@ -7,7 +7,14 @@
 // exactly what the succeeded requests granted, with no binding or scope written twice.
 import { request as httpsRequest } from 'node:https';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
-import { allowConnectorProvisioning, createDemoWorld, DEMO, mintEksToken, startSim, type RunningSim } from '@eks-access/eks-sim';
+import {
+  allowConnectorProvisioning,
+  createDemoWorld,
+  DEMO,
+  mintEksToken,
+  startSim,
+  type RunningSim,
+} from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_URL, REDIS_URL, apiClient, exited, freePort, randomId, until } from '../e2e/support.js';
 import { logged, report, sleep, startProduct, unstructuredLines, type ProductProcess } from './support.js';
@@ -67,14 +74,22 @@ interface Request {
 /** Whether alice, with her own keys and EKS token, may list configmaps in a namespace of prod-eu. */
 async function aliceCanList(namespace: string): Promise<boolean> {
   const cluster = sim.clusters().find((c) => c.name === 'prod-eu')!;
-  const token = await mintEksToken({ credentials: { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey }, region: 'eu-west-1', clusterName: 'prod-eu' });
+  const token = await mintEksToken({
+    credentials: { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey },
+    region: 'eu-west-1',
+    clusterName: 'prod-eu',
+  });
   return new Promise((done, fail) => {
-    const req = httpsRequest(`${cluster.endpoint}/api/v1/namespaces/${namespace}/configmaps`, { ca: Buffer.from(cluster.caData, 'base64'), headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      if (res.statusCode === 200) done(true);
-      else if (res.statusCode === 403) done(false);
-      else fail(new Error(`unexpected ${res.statusCode ?? '?'}`));
-    });
+    const req = httpsRequest(
+      `${cluster.endpoint}/api/v1/namespaces/${namespace}/configmaps`,
+      { ca: Buffer.from(cluster.caData, 'base64'), headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        if (res.statusCode === 200) done(true);
+        else if (res.statusCode === 403) done(false);
+        else fail(new Error(`unexpected ${res.statusCode ?? '?'}`));
+      },
+    );
     req.on('error', fail);
     req.end();
   });
@@ -98,9 +113,18 @@ beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   start('api', 'apps/api/src/main.ts', { HOST: '127.0.0.1', PORT: String(port), BOOTSTRAP_API_KEY: KEY });
-  start('sync-worker', 'apps/sync-worker/src/main.ts', { WORKER_ID: 'sync-1', JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000', RECONCILE_EVERY_MS: '1000' });
+  start('sync-worker', 'apps/sync-worker/src/main.ts', {
+    WORKER_ID: 'sync-1',
+    JOB_LOCK_MS: '2000',
+    STALLED_CHECK_MS: '1000',
+    RECONCILE_EVERY_MS: '1000',
+  });
   for (const slot of SLOTS) startProvisioner(slot);
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 120_000);
+  await until(
+    'the API to be ready',
+    async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined),
+    120_000,
+  );
   const created = await call<{ id: string }>('POST', '/v1/clusters', {
     name: 'prod-eu',
     region: 'eu-west-1',
@@ -110,7 +134,14 @@ beforeAll(async () => {
   });
   clusterId = created.body.id;
   const run = (await call<{ id: string }>('POST', `/v1/clusters/${clusterId}/syncs`)).body;
-  await until('the first sync', async () => ((await call<{ status: string }>('GET', `/v1/syncs/${run.id}`)).body.status === 'succeeded' ? true : undefined), 120_000);
+  await until(
+    'the first sync',
+    async () =>
+      (await call<{ status: string }>('GET', `/v1/syncs/${run.id}`)).body.status === 'succeeded'
+        ? true
+        : undefined,
+    120_000,
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -121,92 +152,131 @@ afterAll(async () => {
 });
 
 describe('provisioning while provisioners are SIGKILLed', () => {
-  it('ends every request, and the cluster grants alice exactly what succeeded, once', { timeout: 480_000 }, async () => {
-    for (const ns of [NAMESPACES[0]!, NAMESPACES[1]!]) expect(await aliceCanList(ns)).toBe(false);
-    // Every call the provisioners make takes a while, so a kill finds requests half-done.
-    sim.faults.setRules([
-      { target: 'kube:*', cluster: 'prod-eu', latencyMs: 150, jitterMs: 100 },
-      { target: 'eks:*', latencyMs: 150, jitterMs: 100 },
-    ]);
+  it(
+    'ends every request, and the cluster grants alice exactly what succeeded, once',
+    { timeout: 480_000 },
+    async () => {
+      for (const ns of [NAMESPACES[0]!, NAMESPACES[1]!]) expect(await aliceCanList(ns)).toBe(false);
+      // Every call the provisioners make takes a while, so a kill finds requests half-done.
+      sim.faults.setRules([
+        { target: 'kube:*', cluster: 'prod-eu', latencyMs: 150, jitterMs: 100 },
+        { target: 'eks:*', latencyMs: 150, jitterMs: 100 },
+      ]);
 
-    const ids: string[] = [];
-    let kills = 0;
-    let next = 0;
-    const startedAt = Date.now();
-    // Every 1–3 s, kill a random provisioner among those that have started working (said "ready")
-    // and start a new one in its place; send a wave of 5 requests every 5 kills.
-    const ready = (p: ProductProcess) => logged(p, 'provisioner ready').length > 0;
-    while (kills < KILLS) {
-      if (next < NAMESPACES.length && kills % 5 === 0) {
-        for (const i of Array.from({ length: 5 }, (_, k) => next + k)) {
-          const res = await call<Request>('POST', '/v1/provisioning-requests', { clusterId, action: 'grant', entitlementId: entitlementFor(i), principal: { type: 'iam_user', arn: DEMO.alice.userArn }, reason: 'reliability' });
-          expect(res.status, JSON.stringify(res.body)).toBe(202);
-          ids.push(res.body.id);
+      const ids: string[] = [];
+      let kills = 0;
+      let next = 0;
+      const startedAt = Date.now();
+      // Every 1–3 s, kill a random provisioner among those that have started working (said "ready")
+      // and start a new one in its place; send a wave of 5 requests every 5 kills.
+      const ready = (p: ProductProcess) => logged(p, 'provisioner ready').length > 0;
+      while (kills < KILLS) {
+        if (next < NAMESPACES.length && kills % 5 === 0) {
+          for (const i of Array.from({ length: 5 }, (_, k) => next + k)) {
+            const res = await call<Request>('POST', '/v1/provisioning-requests', {
+              clusterId,
+              action: 'grant',
+              entitlementId: entitlementFor(i),
+              principal: { type: 'iam_user', arn: DEMO.alice.userArn },
+              reason: 'reliability',
+            });
+            expect(res.status, JSON.stringify(res.body)).toBe(202);
+            ids.push(res.body.id);
+          }
+          next += 5;
         }
-        next += 5;
+        await sleep(1_000 + Math.random() * 2_000);
+        const slot = await until(
+          'a provisioner to be ready',
+          async () => {
+            const candidates = SLOTS.filter((s) => ready(provisioners.get(s)!));
+            return candidates[Math.floor(Math.random() * candidates.length)];
+          },
+          120_000,
+        );
+        const victim = provisioners.get(slot)!;
+        victim.child.kill('SIGKILL');
+        await exited(victim.child);
+        kills++;
+        startProvisioner(slot);
       }
-      await sleep(1_000 + Math.random() * 2_000);
-      const slot = await until('a provisioner to be ready', async () => {
-        const candidates = SLOTS.filter((s) => ready(provisioners.get(s)!));
-        return candidates[Math.floor(Math.random() * candidates.length)];
-      }, 120_000);
-      const victim = provisioners.get(slot)!;
-      victim.child.kill('SIGKILL');
-      await exited(victim.child);
-      kills++;
-      startProvisioner(slot);
-    }
-    const killPhaseMs = Date.now() - startedAt;
-    sim.faults.setRules([]);
+      const killPhaseMs = Date.now() - startedAt;
+      sim.faults.setRules([]);
 
-    const final = await until(
-      'every request to end',
-      async () => {
-        const all = await Promise.all(ids.map(async (id) => (await call<Request>('GET', `/v1/provisioning-requests/${id}`)).body));
-        return all.every((r) => !['pending', 'running'].includes(r.status)) ? all : undefined;
-      },
-      300_000,
-    );
-    const statuses = Object.fromEntries(['succeeded', 'failed', 'refused'].map((s) => [s, final.filter((r) => r.status === s).length]));
-    const interrupted = final.filter((r) => r.attempt > 1).length;
-    const janitorFixes = processes.flatMap((p) => logged(p, 'provisioning requests whose job was lost were fixed'));
-    const requeuedByJanitor = janitorFixes.reduce((n, r) => n + Number(r.requeued ?? 0), 0);
-    const deadLettered = processes.flatMap((p) => logged(p, 'job dead-lettered')).length;
-    const stalled = processes.flatMap((p) => logged(p, 'job stalled; its worker stopped renewing the lock')).length;
+      const final = await until(
+        'every request to end',
+        async () => {
+          const all = await Promise.all(
+            ids.map(async (id) => (await call<Request>('GET', `/v1/provisioning-requests/${id}`)).body),
+          );
+          return all.every((r) => !['pending', 'running'].includes(r.status)) ? all : undefined;
+        },
+        300_000,
+      );
+      const statuses = Object.fromEntries(
+        ['succeeded', 'failed', 'refused'].map((s) => [s, final.filter((r) => r.status === s).length]),
+      );
+      const interrupted = final.filter((r) => r.attempt > 1).length;
+      const janitorFixes = processes.flatMap((p) =>
+        logged(p, 'provisioning requests whose job was lost were fixed'),
+      );
+      const requeuedByJanitor = janitorFixes.reduce((n, r) => n + Number(r.requeued ?? 0), 0);
+      const deadLettered = processes.flatMap((p) => logged(p, 'job dead-lettered')).length;
+      const stalled = processes.flatMap((p) =>
+        logged(p, 'job stalled; its worker stopped renewing the lock'),
+      ).length;
 
-    // What the cluster does, asked as alice, against what the requests say.
-    const granted = new Set(final.filter((r) => r.status === 'succeeded').map((r) => r.entitlementId));
-    const mismatches: string[] = [];
-    for (let i = 0; i < NAMESPACES.length; i++) {
-      const can = await aliceCanList(NAMESPACES[i]!);
-      if (can !== granted.has(entitlementFor(i))) mismatches.push(`${NAMESPACES[i]!}: cluster ${can ? 'grants' : 'denies'}, request ${final.find((r) => r.entitlementId === entitlementFor(i))?.status ?? '?'}`);
-    }
-    // Nothing written twice: one binding per namespace, one access entry, each scope namespace once.
-    const cluster = sim.findCluster('prod-eu')!;
-    const bindings = NAMESPACES.map((ns) => cluster.kube.list('rolebindings', { namespace: ns }).items.filter((b) => b.metadata.labels?.['app.kubernetes.io/managed-by'] !== undefined).length);
-    const entry = cluster.accessEntries.get(DEMO.alice.userArn)!;
-    const scope = [...(entry.associations.get(POLICY)?.accessScope.namespaces ?? [])].filter((n) => n.startsWith('crash-'));
-    const duplicates = bindings.filter((n) => n > 1).length + (scope.length - new Set(scope).size) + (entry.kubernetesGroups.length - new Set(entry.kubernetesGroups).size);
+      // What the cluster does, asked as alice, against what the requests say.
+      const granted = new Set(final.filter((r) => r.status === 'succeeded').map((r) => r.entitlementId));
+      const mismatches: string[] = [];
+      for (let i = 0; i < NAMESPACES.length; i++) {
+        const can = await aliceCanList(NAMESPACES[i]!);
+        if (can !== granted.has(entitlementFor(i)))
+          mismatches.push(
+            `${NAMESPACES[i]!}: cluster ${can ? 'grants' : 'denies'}, request ${final.find((r) => r.entitlementId === entitlementFor(i))?.status ?? '?'}`,
+          );
+      }
+      // Nothing written twice: one binding per namespace, one access entry, each scope namespace once.
+      const cluster = sim.findCluster('prod-eu')!;
+      const bindings = NAMESPACES.map(
+        (ns) =>
+          cluster.kube
+            .list('rolebindings', { namespace: ns })
+            .items.filter((b) => b.metadata.labels?.['app.kubernetes.io/managed-by'] !== undefined).length,
+      );
+      const entry = cluster.accessEntries.get(DEMO.alice.userArn)!;
+      const scope = [...(entry.associations.get(POLICY)?.accessScope.namespaces ?? [])].filter((n) =>
+        n.startsWith('crash-'),
+      );
+      const duplicates =
+        bindings.filter((n) => n > 1).length +
+        (scope.length - new Set(scope).size) +
+        (entry.kubernetesGroups.length - new Set(entry.kubernetesGroups).size);
 
-    report('provisioning under SIGKILL', {
-      requests: final.length,
-      final: final.length - final.filter((r) => ['pending', 'running'].includes(r.status)).length,
-      ...statuses,
-      kills,
-      killPhaseSeconds: Math.round(killPhaseMs / 1000),
-      requestsInterrupted: interrupted,
-      stalledJobsLogged: stalled,
-      deadLetteredJobsLogged: deadLettered,
-      requeuedByJanitor,
-      clusterMismatches: mismatches.length,
-      duplicates,
-    });
-    expect(kills).toBeGreaterThanOrEqual(20);
-    expect(final).toHaveLength(20);
-    expect(mismatches).toEqual([]);
-    expect(duplicates).toBe(0);
-    expect(bindings.filter((n, i) => i % 2 === 0 && granted.has(entitlementFor(i)) && n !== 1)).toEqual([]);
-    expect(final.filter((r) => r.status !== 'succeeded').map((r) => `${r.entitlementId}: ${r.status} ${r.error?.code ?? ''} ${r.error?.message ?? ''}`)).toEqual([]);
-    expect(unstructuredLines(processes)).toEqual([]);
-  });
+      report('provisioning under SIGKILL', {
+        requests: final.length,
+        final: final.length - final.filter((r) => ['pending', 'running'].includes(r.status)).length,
+        ...statuses,
+        kills,
+        killPhaseSeconds: Math.round(killPhaseMs / 1000),
+        requestsInterrupted: interrupted,
+        stalledJobsLogged: stalled,
+        deadLetteredJobsLogged: deadLettered,
+        requeuedByJanitor,
+        clusterMismatches: mismatches.length,
+        duplicates,
+      });
+      expect(kills).toBeGreaterThanOrEqual(20);
+      expect(final).toHaveLength(20);
+      expect(mismatches).toEqual([]);
+      expect(duplicates).toBe(0);
+      expect(bindings.filter((n, i) => i % 2 === 0 && granted.has(entitlementFor(i)) && n !== 1)).toEqual([]);
+      expect(
+        final
+          .filter((r) => r.status !== 'succeeded')
+          .map((r) => `${r.entitlementId}: ${r.status} ${r.error?.code ?? ''} ${r.error?.message ?? ''}`),
+      ).toEqual([]);
+      expect(unstructuredLines(processes)).toEqual([]);
+    },
+  );
 });

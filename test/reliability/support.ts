@@ -43,7 +43,17 @@ export async function startPostgres(): Promise<OwnPostgres> {
     await chmod(dir, 0o777);
     await run('chown', ['postgres:postgres', dir]);
   }
-  await asPostgresUser(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'root', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  await asPostgresUser(join(PG_BIN, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'root',
+    '--auth=trust',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ]);
   const options = `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   const ctl = (args: string[]) => asPostgresUser(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]);
   const start = () => ctl(['-l', join(dir, 'postgres.log'), '-o', options, '-w', '-t', '120', 'start']);
@@ -95,10 +105,32 @@ export async function startRedis(): Promise<OwnRedis> {
   const start = async () => {
     server = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log')],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--logfile',
+        join(dir, 'redis.log'),
+      ],
       { stdio: 'ignore' },
     );
-    await until('redis to answer', async () => ((await run('redis-cli', ['-p', String(port), 'ping'])).stdout.trim() === 'PONG' ? true : undefined), 60_000);
+    await until(
+      'redis to answer',
+      async () =>
+        (await run('redis-cli', ['-p', String(port), 'ping'])).stdout.trim() === 'PONG' ? true : undefined,
+      60_000,
+    );
   };
   const end = async (signal: NodeJS.Signals) => {
     if (!server) return;
@@ -145,7 +177,8 @@ export function unstructuredLines(processes: readonly ProductProcess[]): string[
       } catch {
         parsed = undefined;
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) bad.push(`${p.name} ${line.stream}: ${line.text.slice(0, 300)}`);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        bad.push(`${p.name} ${line.stream}: ${line.text.slice(0, 300)}`);
     }
   }
   return bad;

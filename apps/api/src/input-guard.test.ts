@@ -38,27 +38,28 @@ describe('bad input', () => {
   });
 
   it('refuses NUL characters and lone surrogates in queries, paths and bodies, naming the field', async () => {
-    const cases: { method: 'GET' | 'POST'; url: string; payload?: Record<string, unknown>; field: string }[] = [
-      { method: 'GET', url: '/v1/clusters?region=eu%00west', field: 'query.region' },
-      { method: 'GET', url: '/v1/provisioning-requests?principalArn=arn%00', field: 'query.principalArn' },
-      {
-        method: 'GET',
-        url: `/v1/principals/${encodeURIComponent('arn:aws:iam::111111111111:role/a\u0000b')}/access`,
-        field: 'params.arn',
-      },
-      {
-        method: 'POST',
-        url: '/v1/clusters',
-        payload: cluster('nul-label', { labels: { team: 'a\u0000b' } }),
-        field: 'body.labels.team',
-      },
-      {
-        method: 'POST',
-        url: '/v1/clusters',
-        payload: JSON.parse('{"name":"surrogate","region":"eu-west-1","labels":{"team":"\\ud800"}}'),
-        field: 'body.labels.team',
-      },
-    ];
+    const cases: { method: 'GET' | 'POST'; url: string; payload?: Record<string, unknown>; field: string }[] =
+      [
+        { method: 'GET', url: '/v1/clusters?region=eu%00west', field: 'query.region' },
+        { method: 'GET', url: '/v1/provisioning-requests?principalArn=arn%00', field: 'query.principalArn' },
+        {
+          method: 'GET',
+          url: `/v1/principals/${encodeURIComponent('arn:aws:iam::111111111111:role/a\u0000b')}/access`,
+          field: 'params.arn',
+        },
+        {
+          method: 'POST',
+          url: '/v1/clusters',
+          payload: cluster('nul-label', { labels: { team: 'a\u0000b' } }),
+          field: 'body.labels.team',
+        },
+        {
+          method: 'POST',
+          url: '/v1/clusters',
+          payload: JSON.parse('{"name":"surrogate","region":"eu-west-1","labels":{"team":"\\ud800"}}'),
+          field: 'body.labels.team',
+        },
+      ];
     for (const c of cases) {
       const res = await t.app.inject({
         method: c.method,

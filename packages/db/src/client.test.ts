@@ -21,7 +21,7 @@ describe('the connection pool', () => {
     const pid = rows[0]!.pid;
     // Another connection ends this one, as a Postgres shutdown would; nothing here listens for it.
     await database.pool.query('SELECT pg_terminate_backend($1)', [pid]);
-    for (let gone = false; !gone; ) {
+    for (let gone = false; !gone;) {
       const left = await database.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
       gone = left.rowCount === 0;
     }

@@ -9,7 +9,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { RETRY_AFTER_SECONDS, toApiError } from './errors.js';
+import { ApiError, RETRY_AFTER_SECONDS, toApiError } from './errors.js';
 import { assertStorableInput } from './input-guard.js';
 import { registerAccessRoutes } from './routes/access/index.js';
 import { registerApiKeyRoutes } from './routes/api-keys/index.js';
@@ -99,6 +99,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requireScope(req.caller, scope);
   });
   app.addHook('preValidation', async (req) => {
+    // A body sent to a route that takes none would be dropped unread; refuse it like an unknown
+    // field (an empty object says nothing, and some clients always send one).
+    const body = req.body;
+    const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (!empty && !req.routeOptions.schema?.body) {
+      throw new ApiError('VALIDATION_FAILED', `${req.method} ${req.routeOptions.url ?? req.url} takes no request body`);
+    }
     assertStorableInput({ params: req.params, query: req.query, body: req.body });
   });
 

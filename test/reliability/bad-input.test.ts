@@ -209,8 +209,20 @@ function casesFor(
           });
     }
     out.push(
-      { name: `${M} ${path} unknown field`, method: M, path: target, body: body({ ...base, surprise: 1 }), expect: 400 },
-      { name: `${M} ${path} lone surrogate key`, method: M, path: target, body: `{"\\ud800":1}`, expect: 400 },
+      {
+        name: `${M} ${path} unknown field`,
+        method: M,
+        path: target,
+        body: body({ ...base, surprise: 1 }),
+        expect: 400,
+      },
+      {
+        name: `${M} ${path} lone surrogate key`,
+        method: M,
+        path: target,
+        body: `{"\\ud800":1}`,
+        expect: 400,
+      },
       { name: `${M} ${path} bad JSON`, method: M, path: target, body: '{"name": ' },
       {
         name: `${M} ${path} huge body`,

@@ -50,11 +50,11 @@ export function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row)
 }
 
 // Text Postgres refuses in a query parameter: a NUL, or a lone UTF-16 surrogate (not valid UTF-8).
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True for a string key part of a cursor (one Postgres can compare: no NUL, valid Unicode). */
 export function isKeyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 2048 && !UNSTORABLE.test(value);
+  return typeof value === 'string' && value.length <= 2048 && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
 /**

@@ -93,7 +93,8 @@ runMain(
         (r) => {
           jobHealth.onJanitor('provisioning_request', 'requeued', r.requeued);
           jobHealth.onJanitor('provisioning_request', 'failed', r.failed);
-          if (r.requeued > 0 || r.failed > 0) logger.warn(r, 'provisioning requests whose job was lost were fixed');
+          if (r.requeued > 0 || r.failed > 0)
+            logger.warn(r, 'provisioning requests whose job was lost were fixed');
         },
         (err: unknown) => logger.warn({ err }, 'provisioning request reconciliation failed; will retry'),
       );

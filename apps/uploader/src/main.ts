@@ -101,7 +101,13 @@ runMain(
     await consumer.ready();
     const locks = createLockManager({ connection, prefix: config.QUEUE_PREFIX });
     const janitor = setInterval(() => {
-      reconcileUploads({ database, producer, locks, staleAfterMs: config.JOB_LOCK_MS * 4, lockMs: config.JOB_LOCK_MS }).then(
+      reconcileUploads({
+        database,
+        producer,
+        locks,
+        staleAfterMs: config.JOB_LOCK_MS * 4,
+        lockMs: config.JOB_LOCK_MS,
+      }).then(
         (r) => {
           jobHealth.onJanitor('upload', 'requeued', r.requeued);
           if (r.requeued > 0) logger.warn(r, 'uploads whose job was lost were queued again');

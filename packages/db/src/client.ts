@@ -53,7 +53,9 @@ export function createDb(options: CreateDbOptions): Database {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
-    ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),
+    ...(options.connectionTimeoutMs !== undefined
+      ? { connectionTimeoutMillis: options.connectionTimeoutMs }
+      : {}),
     ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
   });

@@ -1,5 +1,6 @@
 // Schemas and helpers shared by routes: ids, pagination, audit context, and the cluster body.
-import { scheduleProblem } from '@eks-access/queue';
+// The subpath keeps BullMQ out of the admin CLI, which imports these schemas.
+import { scheduleProblem } from '@eks-access/queue/schedule';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 

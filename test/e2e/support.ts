@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { mintEksToken, type RunningSim } from '@eks-access/eks-sim';
+import { createInterface } from 'node:readline';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs');
@@ -26,17 +27,43 @@ export async function freePort(): Promise<number> {
 /** A random id for keys and queue prefixes. */
 export const randomId = (bytes = 4) => randomBytes(bytes).toString('hex');
 
-/** Starts `entry` (a path from the repo root) as its own node process; E2E_DEBUG=1 shows its stderr. */
-export function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+function spawnEntry(entry: string, env: Record<string, string>, stdio: ('ignore' | 'inherit' | 'pipe')[]): ChildProcess {
   return spawn(process.execPath, ['--conditions=source', '--import', TSX, resolve(ROOT, entry)], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore'],
+    stdio,
   });
+}
+
+/** Starts `entry` (a path from the repo root) as its own node process; E2E_DEBUG=1 shows its stderr. */
+export function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+  return spawnEntry(entry, env, ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore']);
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** Like startProcess, but keeps every line the process writes on stdout and stderr, in order. */
+export function startLoggedProcess(entry: string, env: Record<string, string>): { child: ChildProcess; lines: OutputLine[] } {
+  const child = spawnEntry(entry, env, ['ignore', 'pipe', 'pipe']);
+  const lines: OutputLine[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const source = child[stream];
+    if (!source) continue;
+    createInterface({ input: source }).on('line', (text) => {
+      lines.push({ stream, text });
+      if (process.env.E2E_DEBUG) process.stderr.write(`${text}\n`);
+    });
+  }
+  return { child, lines };
 }
 
 /** Resolves with the exit code once the process has ended. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+  // A process killed by a signal has no exit code, only a signal code.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
 /** A tiny API client with a bearer key. */

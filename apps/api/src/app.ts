@@ -1,7 +1,7 @@
 // buildApp(deps): the whole HTTP surface, with routes registered explicitly. main.ts only listens;
 // tests call buildApp with real dependencies and drive it with app.inject().
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -9,8 +9,10 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { toApiError } from './errors.js';
+import { ApiError, RETRY_AFTER_SECONDS, toApiError } from './errors.js';
+import { assertStorableInput } from './input-guard.js';
 import { registerAccessRoutes } from './routes/access/index.js';
+import { registerApiKeyRoutes } from './routes/api-keys/index.js';
 import { registerClusterRoutes } from './routes/clusters/index.js';
 import { registerHealthRoutes } from './routes/health/index.js';
 import { registerProvisioningRoutes } from './routes/provisioning/index.js';
@@ -42,8 +44,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof given === 'string' && /^[\w.-]{8,100}$/.test(given) ? given : randomUUID();
     },
     requestTimeout: deps.config.REQUEST_TIMEOUT_MS,
+    // No handler outlives the request timeout: past it the client gets a 503 it can retry.
+    handlerTimeout: deps.config.REQUEST_TIMEOUT_MS,
     trustProxy: deps.config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
+    // Errors raised before routing (a malformed URL) use the same envelope as every other error.
+    frameworkErrors: (err, req, reply) => {
+      const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };
+      void plain.status(400).send(errorBody('VALIDATION_FAILED', `malformed request: ${err.message}`, req.id));
+    },
+    // Errors Node's HTTP parser raises before there is a request (headers too large, garbage).
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const message =
+        status === 431 ? 'the request headers are too large' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP';
+      const body = JSON.stringify(errorBody('VALIDATION_FAILED', message, randomUUID()));
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    },
   }).withTypeProvider<ZodTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -67,17 +90,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.addHook('preHandler', async (req) => {
+  // Authentication comes first, before the body is even parsed: an unauthenticated caller learns
+  // nothing about what a valid request looks like.
+  app.addHook('onRequest', async (req) => {
     const scope = req.routeOptions.config.scope;
     if (!scope) return;
     req.caller = await authenticate(req.headers.authorization, deps.verifyKey, deps.config.BOOTSTRAP_API_KEY);
     requireScope(req.caller, scope);
   });
+  app.addHook('preValidation', async (req) => {
+    // A body sent to a route that takes none would be dropped unread; refuse it like an unknown
+    // field (an empty object says nothing, and some clients always send one).
+    const body = req.body;
+    const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (!empty && !req.routeOptions.schema?.body) {
+      throw new ApiError('VALIDATION_FAILED', `${req.method} ${req.routeOptions.url ?? req.url} takes no request body`);
+    }
+    assertStorableInput({ params: req.params, query: req.query, body: req.body });
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const known = toApiError(err);
     if (known) {
-      if (known.status >= 500) req.log.error({ err }, 'request failed');
+      if (known.code === 'UNAVAILABLE') {
+        // Expected during an outage; the client is told when to come back.
+        req.log.warn({ err: { message: err.message, code: err.code } }, 'dependency unavailable');
+        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      } else if (known.status >= 500) req.log.error({ err }, 'request failed');
       return reply.status(known.status).send(errorBody(known.code, known.message, req.id, known.details));
     }
     if (err.validation) {
@@ -100,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAccessRoutes(app, deps);
   registerProvisioningRoutes(app, deps);
   registerUploadRoutes(app, deps);
+  registerApiKeyRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

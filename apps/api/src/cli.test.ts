@@ -90,6 +90,23 @@ describe('eks-access-api CLI', { timeout: 300_000 }, () => {
     expect(stored.rows[0]?.n).toBe('0');
   });
 
+  it('rotates, revokes and lists keys: the old key stops at rotation, the new one at revocation, the listing never shows a key', { timeout: 120_000 }, async () => {
+    const created = JSON.parse((await cli(['create-key', '--name', 'ops', '--scopes', 'admin', '--expires-at', '2099-01-01T00:00:00Z'], dbEnv)).stdout) as { id: string; key: string; expiresAt: string };
+    expect(created.expiresAt).toBe('2099-01-01T00:00:00.000Z');
+    const rotated = JSON.parse((await cli(['rotate-key', '--id', created.id], dbEnv)).stdout) as { id: string; key: string; name: string };
+    expect(rotated).toMatchObject({ name: 'ops' });
+    expect(await verifyApiKey(database, created.key)).toBeUndefined();
+    expect(await verifyApiKey(database, rotated.key)).toMatchObject({ id: rotated.id });
+
+    expect((await cli(['revoke-key', '--id', rotated.id], dbEnv)).code).toBe(0);
+    expect(await verifyApiKey(database, rotated.key)).toBeUndefined();
+    const listed = await cli(['list-keys', '--all'], dbEnv);
+    const rows = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; revokedAt: string | null });
+    expect(rows.filter((r) => r.id === created.id || r.id === rotated.id).map((r) => r.revokedAt !== null)).toEqual([true, true]);
+    expect(listed.stdout).not.toContain(created.key);
+    expect(listed.stdout).not.toContain(rotated.key);
+  });
+
   it('register-cluster turns a baton-eks environment into a self-hosted cluster with sealed secrets', async () => {
     const res = await cli(['register-cluster', '--label', 'env=prod'], { ...dbEnv, ...BATON });
     expect(res.stderr).toBe('');

@@ -1,17 +1,25 @@
 // eks-access-api admin CLI (run with DATABASE_URL and ENCRYPTION_KEY set):
 //   create-key --name NAME --scopes read,sync      prints a new API key once
+//   list-keys | revoke-key --id ID | rotate-key --id ID   manage keys (as /v1/api-keys does)
 //   register-cluster                               registers a cluster from a baton-eks env
 //                                                  (BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, …),
 //                                                  --allow / --deny for its provisioning policy
 import { parseArgs } from 'node:util';
-import { createApiKey, createCluster, createDb, migrate, type Database } from '@eks-access/db';
+import { createApiKey, createCluster, createDb, listApiKeys, migrate, revokeApiKey, rotateApiKey, type ApiKey, type Database } from '@eks-access/db';
 import { z } from 'zod';
 import { clusterBody } from './routes/common.js';
 import { toClusterInput } from './routes/clusters/mapping.js';
 
 const USAGE = `Usage: eks-access-api <command>
   migrate                                apply database migrations
-  create-key --name NAME --scopes S,...  create an API key (scopes: read, sync, provision, admin)
+  create-key --name NAME --scopes S,... [--expires-at ISO]
+                                         create an API key (scopes: read, sync, provision, admin);
+                                         the key is printed this once
+  list-keys [--all]                      list keys: id, name, prefix, scopes, last use, expiry
+                                         (--all includes revoked and expired ones)
+  revoke-key --id ID                     revoke a key; every API process refuses it from the next request
+  rotate-key --id ID [--expires-at ISO]  replace a key with a new one (same name and scopes),
+                                         printed this once; the old one stops working at once
   register-cluster [--label k=v]... [--allow PATTERN]... [--deny PATTERN]...
                                          register the cluster a baton-eks environment describes:
       BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, BATON_ROLE_ARN (or BATON_EKS_ASSUME_ROLE_ARN),
@@ -113,6 +121,20 @@ function batonName(path: readonly PropertyKey[]): string {
   return BATON_NAMES[field] ?? field;
 }
 
+function parseExpiry(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime()) || at.getTime() <= Date.now()) {
+    throw new UsageError(`--expires-at takes a future ISO 8601 time such as 2027-01-31T00:00:00Z, not "${value}"`);
+  }
+  return at;
+}
+
+function keyLine(key: ApiKey, plaintext?: string): string {
+  const { id, name, prefix, scopes, createdAt, lastUsedAt, expiresAt, revokedAt } = key;
+  return `${JSON.stringify({ id, name, prefix, scopes, createdAt, lastUsedAt, expiresAt, revokedAt, ...(plaintext ? { key: plaintext } : {}) })}\n`;
+}
+
 function parseLabels(given: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const label of given) {
@@ -143,12 +165,34 @@ async function run(argv: string[]): Promise<void> {
         process.stdout.write('migrations applied\n');
         return;
       case 'create-key': {
-        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { name: { type: 'string' }, scopes: { type: 'string' } }, strict: true }));
+        const { values } = usageOnBadArgs(() =>
+          parseArgs({ args: rest, options: { name: { type: 'string' }, scopes: { type: 'string' }, 'expires-at': { type: 'string' } }, strict: true }),
+        );
         if (!values.name || !values.scopes) throw new UsageError('create-key needs --name and --scopes');
         const scopes = z.array(z.enum(['read', 'sync', 'provision', 'admin'])).safeParse(values.scopes.split(',').map((s) => s.trim()));
         if (!scopes.success) throw new UsageError('--scopes is a comma-separated list of read, sync, provision, admin');
-        const created = await createApiKey(database, values.name, scopes.data, { audit: { actor: 'cli' } });
-        process.stdout.write(`${JSON.stringify({ id: created.apiKey.id, name: created.apiKey.name, scopes: created.apiKey.scopes, key: created.key })}\n`);
+        const expiresAt = parseExpiry(values['expires-at']);
+        const created = await createApiKey(database, values.name, scopes.data, { audit: { actor: 'cli' }, ...(expiresAt ? { expiresAt } : {}) });
+        process.stdout.write(keyLine(created.apiKey, created.key));
+        return;
+      }
+      case 'list-keys': {
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { all: { type: 'boolean' } }, strict: true }));
+        for (const key of await listApiKeys(database, { includeRevoked: values.all ?? false })) process.stdout.write(keyLine(key));
+        return;
+      }
+      case 'revoke-key': {
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { id: { type: 'string' } }, strict: true }));
+        if (!values.id) throw new UsageError('revoke-key needs --id (see list-keys)');
+        process.stdout.write(keyLine(await revokeApiKey(database, values.id, { audit: { actor: 'cli' } })));
+        return;
+      }
+      case 'rotate-key': {
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { id: { type: 'string' }, 'expires-at': { type: 'string' } }, strict: true }));
+        if (!values.id) throw new UsageError('rotate-key needs --id (see list-keys)');
+        const expiresAt = parseExpiry(values['expires-at']);
+        const rotated = await rotateApiKey(database, values.id, { audit: { actor: 'cli' }, ...(expiresAt ? { expiresAt } : {}) });
+        process.stdout.write(keyLine(rotated.apiKey, rotated.key));
         return;
       }
       case 'register-cluster': {

@@ -15,7 +15,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** A key accepted with every scope, for local runs (docker compose); never set it in production. */
   BOOTSTRAP_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The longest any request is handled; past it the client gets 503 UNAVAILABLE with Retry-After. */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How long opening a Postgres connection or one Redis call may take before the request gets a 503. */
+  DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   TRUST_PROXY: booleanString.default(false),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),

@@ -25,6 +25,9 @@ export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<
     url: config.DATABASE_URL,
     encryptionKey: config.ENCRYPTION_KEY,
     applicationName: 'eks-access-api',
+    // Bounded waits, so an unreachable or stuck Postgres answers a request with a 503 in time.
+    connectionTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    queryTimeoutMs: config.REQUEST_TIMEOUT_MS,
     onPoolError: (err) => logger.warn({ err }, 'postgres connection dropped'),
   });
   let redis: RedisConnection;
@@ -34,7 +37,7 @@ export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<
     await database.close();
     throw err;
   }
-  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX, logger, commandTimeoutMs: config.DEPENDENCY_TIMEOUT_MS });
   const deps: AppDeps = {
     config,
     logger,

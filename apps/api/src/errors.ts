@@ -39,17 +39,51 @@ const DB_CODES: Record<string, ApiErrorCode> = {
   sync_run_state: 'CONFLICT',
 };
 
+/** Seconds a client is told to wait (`Retry-After`) when a dependency is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+// Postgres SQLSTATEs that mean "not now" rather than "not this": connection exceptions (08…),
+// shutdown and startup (57P01–57P03), too many connections (53300).
+const PG_UNAVAILABLE = /^(08...|57P0[1-3]|53300)$/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// node-postgres reports a dropped or refused connection by message only.
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|the database system is (starting up|shutting down)/i;
+
+/**
+ * Which dependency `err` says is unreachable ('postgres', 'redis'), or undefined when it is some
+ * other error. Follows `cause` chains (drizzle wraps driver errors) and AggregateErrors (a refused
+ * connection to every address of a host).
+ */
+export function unavailableDependency(err: unknown, depth = 0): 'postgres' | 'redis' | undefined {
+  if (!err || typeof err !== 'object' || depth > 5) return undefined;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (e.name === 'RedisUnavailableError' || e.code === 'REDIS_UNAVAILABLE') return 'redis';
+  if (typeof e.code === 'string' && (PG_UNAVAILABLE.test(e.code) || NETWORK_CODES.has(e.code))) return 'postgres';
+  if (typeof e.message === 'string' && PG_MESSAGES.test(e.message)) return 'postgres';
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = unavailableDependency(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return unavailableDependency(e.cause, depth + 1);
+}
+
 /**
  * Turns errors the db and queue packages throw on purpose into API errors (duck-typed on their
- * `code`, so the API does not depend on their classes); anything else is left for the 500 path.
+ * `code`, so the API does not depend on their classes), and an unreachable Postgres or Redis into
+ * UNAVAILABLE; anything else is left for the 500 path.
  */
 export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (!err || typeof err !== 'object') return undefined;
   const e = err as { name?: string; code?: unknown; message?: string };
   if (typeof e.code === 'string' && e.code in DB_CODES) return new ApiError(DB_CODES[e.code]!, e.message ?? e.code);
-  if (e.name === 'RedisUnavailableError' || e.code === 'ECONNREFUSED') {
-    return new ApiError('UNAVAILABLE', 'the job queue is unavailable; try again shortly');
+  if (e.code === 'FST_ERR_HANDLER_TIMEOUT') {
+    return new ApiError('UNAVAILABLE', 'the request took longer than its time limit; try again shortly');
   }
+  const dependency = unavailableDependency(err);
+  if (dependency === 'redis') return new ApiError('UNAVAILABLE', 'the job queue (Redis) is unavailable; try again shortly');
+  if (dependency === 'postgres') return new ApiError('UNAVAILABLE', 'the database (Postgres) is unavailable; try again shortly');
   return undefined;
 }

@@ -13,6 +13,8 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestApi {
   app: App;
+  /** What the app was built with, to build a variant (a broken dependency) on the same database. */
+  deps: AppDeps;
   database: TestDatabase;
   producer: Producer;
   redis: RedisConnection;
@@ -50,6 +52,7 @@ export async function startTestApi(): Promise<TestApi> {
   };
   return {
     app,
+    deps,
     database,
     producer,
     redis,

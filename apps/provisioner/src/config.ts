@@ -9,7 +9,7 @@ const schema = z.object({
   ...awsEndpointEnv,
   PROVISION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How often expired time-bound grants are looked for (the safety net behind the scheduled revokes). */
-  RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(30_000),
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(30_000),
 });
 
 export type ProvisionerConfig = z.infer<typeof schema>;

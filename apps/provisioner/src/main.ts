@@ -3,16 +3,19 @@
 import { createDb } from '@eks-access/db';
 import { CredentialCache } from '@eks-access/eks-core';
 import {
+  JOBS,
   createConsumer,
   createLockManager,
   createProducer,
   createRedisConnection,
   createRedisRateLimiter,
 } from '@eks-access/queue';
-import { awsEndpoints, runMain } from '@eks-access/runtime';
+import { awsEndpoints, createJobHealthMetrics, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { reconcileExpiries } from './jobs/reconcile-expiries.js';
+import { reconcileRequests } from './jobs/reconcile-requests.js';
 import { runProvisioningRequest, type ProvisionJobDeps } from './jobs/run-request.js';
 
 runMain(
@@ -44,7 +47,8 @@ runMain(
     });
     const endpoints = awsEndpoints(config);
     const limiter = createRedisRateLimiter({ connection, logger, prefix: config.QUEUE_PREFIX });
-    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
+    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX, logger });
+    const jobHealth = createJobHealthMetrics(new Registry());
     const locks = createLockManager({ connection, prefix: config.QUEUE_PREFIX });
     const deps: ProvisionJobDeps = {
       database,
@@ -65,6 +69,7 @@ runMain(
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       lockDurationMs: config.JOB_LOCK_MS,
       stalledIntervalMs: config.STALLED_CHECK_MS,
+      events: jobHealth.events,
       handlers: {
         'access.grant': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
         'access.revoke': (payload, ctx) => runProvisioningRequest(deps, payload.requestId, ctx),
@@ -75,6 +80,23 @@ runMain(
       reconcileExpiries({ database, producer, locks, workerId: config.WORKER_ID }).then(
         (n) => n > 0 && logger.info({ queued: n }, 'expired grants queued for revoke'),
         (err: unknown) => logger.warn({ err }, 'expiry reconciliation failed; will retry'),
+      );
+      reconcileRequests({
+        database,
+        producer,
+        locks,
+        workerId: config.WORKER_ID,
+        staleAfterMs: config.JOB_LOCK_MS * 4,
+        lockMs: config.JOB_LOCK_MS,
+        maxStarts: JOBS['access.grant'].attempts * 2,
+      }).then(
+        (r) => {
+          jobHealth.onJanitor('provisioning_request', 'requeued', r.requeued);
+          jobHealth.onJanitor('provisioning_request', 'failed', r.failed);
+          if (r.requeued > 0 || r.failed > 0)
+            logger.warn(r, 'provisioning requests whose job was lost were fixed');
+        },
+        (err: unknown) => logger.warn({ err }, 'provisioning request reconciliation failed; will retry'),
       );
     }, config.RECONCILE_EVERY_MS);
     logger.info({ concurrency: config.PROVISION_CONCURRENCY }, 'provisioner ready');

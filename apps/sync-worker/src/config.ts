@@ -12,7 +12,7 @@ const schema = z.object({
   ACCESS_ENTRY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
   /** How often runs are checked against their jobs (see jobs/reconcile-runs.ts). */
-  RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(60_000),
   /**
    * Known API limits: all workers together never send more than this many calls in one second
    * per AWS account, region and service (AWS) or per cluster (Kubernetes). Unset: the shared

@@ -4,6 +4,7 @@
 import { createDb } from '@eks-access/db';
 import { CredentialCache } from '@eks-access/eks-core';
 import {
+  JOBS,
   createConsumer,
   createLockManager,
   createProducer,
@@ -11,8 +12,9 @@ import {
   createRedisRateLimiter,
   settingsForCeilings,
 } from '@eks-access/queue';
-import { awsEndpoints, runMain } from '@eks-access/runtime';
+import { awsEndpoints, createJobHealthMetrics, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { loadConfig } from './config.js';
 import { reconcileRuns } from './jobs/reconcile-runs.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
@@ -55,7 +57,8 @@ runMain(
       logger,
       name: `sync-worker-producer-${config.WORKER_ID}`,
     });
-    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
+    const producer = createProducer({ connection: producerConnection, prefix: config.QUEUE_PREFIX, logger });
+    const jobHealth = createJobHealthMetrics(new Registry());
     const deps: SyncJobDeps = {
       database,
       producer,
@@ -77,6 +80,7 @@ runMain(
       lockDurationMs: config.JOB_LOCK_MS,
       stalledIntervalMs: config.STALLED_CHECK_MS,
       prefix: config.QUEUE_PREFIX,
+      events: jobHealth.events,
       handlers: {
         'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
         'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
@@ -84,8 +88,19 @@ runMain(
     });
     await consumer.ready();
     const janitor = setInterval(() => {
-      reconcileRuns({ database, producer, locks: deps.locks, staleAfterMs: config.JOB_LOCK_MS * 4 }).then(
-        (r) => (r.failed > 0 || r.requeued > 0) && logger.warn(r, 'sync runs whose job was lost were fixed'),
+      reconcileRuns({
+        database,
+        producer,
+        locks: deps.locks,
+        staleAfterMs: config.JOB_LOCK_MS * 4,
+        lockMs: config.JOB_LOCK_MS,
+        maxStarts: JOBS['cluster.sync'].attempts * 2,
+      }).then(
+        (r) => {
+          jobHealth.onJanitor('sync_run', 'requeued', r.requeued);
+          jobHealth.onJanitor('sync_run', 'failed', r.failed);
+          if (r.failed > 0 || r.requeued > 0) logger.warn(r, 'sync runs whose job was lost were fixed');
+        },
         (err: unknown) => logger.warn({ err }, 'sync run reconciliation failed; will retry'),
       );
     }, config.RECONCILE_EVERY_MS);

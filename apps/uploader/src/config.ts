@@ -69,6 +69,8 @@ const schema = z
     LOOP_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
     /** How often a running task checks its sync run, upload or provisioning request. */
     TASK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+    /** How often uploads are checked against their jobs (see jobs/reconcile-uploads.ts). */
+    RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(60_000),
     /** Where c1z files are written before upload (default: the OS temp dir). */
     WORK_DIR: z.string().min(1).optional(),
   })

@@ -15,10 +15,13 @@ import {
   createRedisConnection,
   createRedisRateLimiter,
 } from '@eks-access/queue';
-import { runMain } from '@eks-access/runtime';
+import { createJobHealthMetrics, runMain } from '@eks-access/runtime';
 import { pino } from 'pino';
 import { c1EndpointOf, tenantRateSettings } from './c1.js';
+import { Registry } from 'prom-client';
+
 import { loadConfig } from './config.js';
+import { reconcileUploads } from './jobs/reconcile-uploads.js';
 import { uploadSnapshotJob, type UploadJobDeps } from './jobs/upload-snapshot.js';
 import { createClusterLoops } from './service/cluster-loops.js';
 
@@ -53,6 +56,7 @@ runMain(
     const producer = createProducer({
       connection,
       prefix: config.QUEUE_PREFIX,
+      logger,
       policies: {
         'upload.snapshot': {
           attempts: config.UPLOAD_MAX_ATTEMPTS,
@@ -77,6 +81,7 @@ runMain(
       backoff: { baseMs: config.UPLOAD_BACKOFF_MS, maxMs: config.UPLOAD_MAX_BACKOFF_MS },
       workDir,
     };
+    const jobHealth = createJobHealthMetrics(new Registry());
     const consumer = createConsumer({
       connection: workerConnection,
       queue: 'c1-upload',
@@ -86,13 +91,30 @@ runMain(
       lockDurationMs: config.JOB_LOCK_MS,
       stalledIntervalMs: config.STALLED_CHECK_MS,
       prefix: config.QUEUE_PREFIX,
+      events: jobHealth.events,
       handlers: { 'upload.snapshot': (payload, ctx) => uploadSnapshotJob(uploadDeps, payload, ctx) },
     });
     await consumer.ready();
+    const locks = createLockManager({ connection, prefix: config.QUEUE_PREFIX });
+    const janitor = setInterval(() => {
+      reconcileUploads({
+        database,
+        producer,
+        locks,
+        staleAfterMs: config.JOB_LOCK_MS * 4,
+        lockMs: config.JOB_LOCK_MS,
+      }).then(
+        (r) => {
+          jobHealth.onJanitor('upload', 'requeued', r.requeued);
+          if (r.requeued > 0) logger.warn(r, 'uploads whose job was lost were queued again');
+        },
+        (err: unknown) => logger.warn({ err }, 'upload reconciliation failed; will retry'),
+      );
+    }, config.RECONCILE_EVERY_MS);
     const loops = createClusterLoops({
       database,
       producer,
-      locks: createLockManager({ connection, prefix: config.QUEUE_PREFIX }),
+      locks,
       logger,
       c1,
       helloInfo: defaultHelloInfo({
@@ -114,6 +136,7 @@ runMain(
 
     return async (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      clearInterval(janitor);
       await loops.stop();
       await consumer.close();
       await limiter.close();

@@ -28,6 +28,13 @@ export interface CreateDbOptions {
   encryptionKey: string;
   /** Server-side cap on any one statement, in milliseconds. Off by default. */
   statementTimeoutMs?: number;
+  /**
+   * How long taking a connection may wait (opening one, or for a free one in a full pool) before
+   * the query fails. Off by default, i.e. forever: a request-serving process should set it.
+   */
+  connectionTimeoutMs?: number;
+  /** Client-side cap on any one query, which also covers a server that stopped answering. Off by default. */
+  queryTimeoutMs?: number;
   /** Shows up in pg_stat_activity. */
   applicationName?: string;
   /**
@@ -46,9 +53,20 @@ export function createDb(options: CreateDbOptions): Database {
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.connectionTimeoutMs !== undefined
+      ? { connectionTimeoutMillis: options.connectionTimeoutMs }
+      : {}),
+    ...(options.queryTimeoutMs !== undefined ? { query_timeout: options.queryTimeoutMs } : {}),
     ...(options.applicationName !== undefined ? { application_name: options.applicationName } : {}),
   });
   pool.on('error', (err) => options.onPoolError?.(err));
+  // The pool listens for a connection's errors only while it is idle. One that breaks while
+  // checked out (Postgres crashed in the middle of a transaction or a COPY) would emit an 'error'
+  // nobody hears, and that crashes the process. The query in flight already fails with the same
+  // error, and the pool drops the broken connection when it is released, so hearing it is enough.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzle({ client: pool, schema });
   let closing: Promise<void> | undefined;
   return {

@@ -49,12 +49,22 @@ export function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row)
   return page;
 }
 
-/** True for a string key part of a cursor. */
+// Text Postgres refuses in a query parameter: a NUL, or a lone UTF-16 surrogate (not valid UTF-8).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True for a string key part of a cursor (one Postgres can compare: no NUL, valid Unicode). */
 export function isKeyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 2048;
+  return typeof value === 'string' && value.length <= 2048 && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
-/** True for an ISO timestamp string as produced by Date#toISOString. */
+/**
+ * True for an ISO timestamp string exactly as Date#toISOString produces it for a real instant
+ * Postgres can store. JavaScript rolls impossible dates over (2024-02-31 parses as 2 March), and
+ * accepts year 0, which Postgres rejects; both would reach SQL as a driver error, so the string
+ * must survive a round trip unchanged and name a year from 1.
+ */
 export function isIsoTimestamp(value: unknown): value is string {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) return false;
+  const date = new Date(value);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString() === value;
 }

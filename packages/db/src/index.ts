@@ -88,7 +88,7 @@ export {
   type PrincipalGrant,
   type SnapshotDiff,
 } from './queries/snapshots.js';
-export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, type ApiKey } from './queries/api-keys.js';
+export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, getApiKey, rotateApiKey, type ApiKey } from './queries/api-keys.js';
 export { recordAudit, listAudit, type AuditEvent, type AuditEventInput, type AuditContext, type AuditFilters } from './queries/audit.js';
 export {
   createProvisioningRequest,
@@ -99,6 +99,7 @@ export {
   dueExpiries,
   createExpiryRevoke,
   isFinished,
+  listStaleProvisioningRequests,
 } from './queries/provisioning.js';
 export type { ProvisioningRequest, NewProvisioningRequest, ProvisioningFilters, ProvisioningOutcome } from './queries/provisioning.js';
 export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } from './schema.js';
@@ -114,6 +115,7 @@ export {
   releaseUpload,
   listUploads,
   retryUpload,
+  listStaleUploads,
   uploadRetryDelayMs,
   DEFAULT_UPLOAD_BACKOFF,
 } from './queries/uploads.js';

@@ -218,6 +218,10 @@ export const apiKeys = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     lastUsedAt: ts('last_used_at'),
     revokedAt: ts('revoked_at'),
+    /** After this instant the key is refused, as if revoked; null for a key that does not expire. */
+    expiresAt: ts('expires_at'),
+    /** The key this one replaced when it was rotated. */
+    rotatedFrom: uuid('rotated_from'),
   },
   (t) => [index('api_keys_prefix_idx').on(t.prefix), uniqueIndex('api_keys_hash_key').on(t.hash)],
 );

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisConnection } from './connection.js';
-import { createConsumer, isNonRetryable, type ConsumerOptions, type JobContext } from './consumer.js';
+import {
+  createConsumer,
+  isNonRetryable,
+  type ConsumerOptions,
+  type DeadLetteredJob,
+  type JobContext,
+  type StalledJob,
+} from './consumer.js';
 import { createProducer, jobOptionsFor, type Producer } from './producer.js';
 import { JOBS, type QueueName } from './catalogue.js';
 import {
@@ -267,5 +275,70 @@ describe('consumer', () => {
     expect(isNonRetryable(new FakeAwsError('X', 'x', true))).toBe(false);
     expect(isNonRetryable(new Error('plain'))).toBe(false);
     expect(isNonRetryable(undefined)).toBe(false);
+  });
+
+  it('reports a job whose worker died holding it twice: a stall line and event, then a dead letter the handler never saw', async () => {
+    const payload = syncPayload();
+    const { id } = await producer.enqueue('cluster.sync', payload);
+    // A worker that takes the job and then never renews its lock: a process killed mid-job.
+    const dying = new Worker('eks-sync', null, {
+      connection: workerRedis,
+      prefix,
+      lockDuration: 300,
+      autorun: false,
+    });
+    env.onCleanup(() => dying.close(true));
+    const taken = await dying.getNextJob(randomUUID());
+    expect(taken?.id).toBe(id);
+    // It already stalled once before (BullMQ allows one stall), so this stall is one too many.
+    await redis.hset(`${prefix}:eks-sync:${id}`, 'stc', '1');
+
+    const stalled: StalledJob[] = [];
+    const dead: DeadLetteredJob[] = [];
+    let handled = 0;
+    start(
+      'eks-sync',
+      {
+        'cluster.sync': async () => {
+          handled++;
+        },
+        'cluster.scheduled-sync': noop,
+      },
+      {
+        stalledIntervalMs: 200,
+        events: { onStalled: (j) => stalled.push(j), onDeadLettered: (j) => dead.push(j) },
+      },
+    );
+    await waitFor(() => (dead.length > 0 ? true : undefined), 15_000, 'the dead letter');
+    expect(stalled).toEqual([{ queue: 'eks-sync', jobId: id }]);
+    expect(dead).toEqual([
+      expect.objectContaining({ queue: 'eks-sync', jobId: id, name: 'cluster.sync', stalled: true }),
+    ]);
+    expect(handled).toBe(0);
+    expect(lines.filter((l) => l.msg === 'job stalled; its worker stopped renewing the lock')).toHaveLength(
+      1,
+    );
+    expect(lines.filter((l) => l.msg === 'job dead-lettered' && l.level === 'error')).toHaveLength(1);
+    expect(await env.inspect(redis, 'eks-sync').getJobState(id)).toBe('failed');
+  });
+
+  it('reports a job that used up its attempts as dead-lettered once, not its retries', async () => {
+    const dead: DeadLetteredJob[] = [];
+    start(
+      'eks-sync',
+      {
+        'cluster.sync': async () => {
+          throw new Error('still broken');
+        },
+        'cluster.scheduled-sync': noop,
+      },
+      { events: { onDeadLettered: (j) => dead.push(j) } },
+    );
+    const { id } = await producer.enqueue('cluster.sync', syncPayload());
+    await waitForJobState(env.inspect(redis, 'eks-sync'), id, ['failed'], 10_000);
+    await waitFor(() => (dead.length > 0 ? true : undefined), 5_000, 'the dead letter');
+    expect(dead).toEqual([
+      expect.objectContaining({ jobId: id, attempts: 3, reason: 'still broken', stalled: false }),
+    ]);
   });
 });

@@ -51,6 +51,36 @@ export type JobHandlers<Q extends QueueName> = { [N in JobsOf<Q>]: JobHandler<N>
 
 export type JobOutcome = 'completed' | 'retrying' | 'failed' | 'handed-back';
 
+/** A job BullMQ found without a live lock (its worker died or froze); it goes back to the queue. */
+export interface StalledJob {
+  queue: QueueName;
+  jobId: string;
+}
+
+/** A job that failed for good and now sits in the failed set (the dead letters). */
+export interface DeadLetteredJob {
+  queue: QueueName;
+  jobId: string;
+  name: string;
+  /** Tries started, the last one included. */
+  attempts: number;
+  reason: string;
+  /** True when BullMQ gave up because the job stalled too often, without running the handler. */
+  stalled: boolean;
+}
+
+/**
+ * Notifications about jobs that went wrong outside a handler's view, for metrics. The consumer
+ * logs every one itself; these are called after the log line and must not throw.
+ */
+export interface ConsumerEvents {
+  onStalled?(job: StalledJob): void;
+  onDeadLettered?(job: DeadLetteredJob): void;
+}
+
+/** BullMQ's failed reason for a job whose stall count passed `maxStalledCount`. */
+export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
 export interface ConsumerOptions<Q extends QueueName> {
   /** A connection from `createRedisConnection({ role: 'worker' })`; the consumer does not close it. */
   connection: RedisConnection;
@@ -68,6 +98,7 @@ export interface ConsumerOptions<Q extends QueueName> {
   shutdownTimeoutMs?: number;
   /** How long `close()` then waits for aborted handlers to return. Default 5 s. */
   handBackTimeoutMs?: number;
+  events?: ConsumerEvents;
 }
 
 export interface CloseOptions {
@@ -177,6 +208,37 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     stalledInterval: options.stalledIntervalMs ?? 30_000,
   });
   worker.on('error', (err) => logger.error({ err, queue }, 'queue worker error'));
+  // A stall is seen by whichever worker's check finds the lapsed lock, so each one is counted once.
+  worker.on('stalled', (jobId) => {
+    logger.warn({ queue, jobId }, 'job stalled; its worker stopped renewing the lock');
+    notify(() => options.events?.onStalled?.({ queue, jobId }));
+  });
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const attempts = Math.max(job.attemptsMade, 1);
+    const unrecoverable = err.name === 'UnrecoverableError' || err.message === STALLED_TOO_OFTEN;
+    if (!unrecoverable && attempts < (job.opts.attempts ?? 1)) return;
+    const stalled = err.message === STALLED_TOO_OFTEN;
+    const dead: DeadLetteredJob = {
+      queue,
+      jobId: job.id ?? '',
+      name: job.name,
+      attempts,
+      reason: err.message,
+      stalled,
+    };
+    // The handler's own failures already wrote "job finished"; a stall failure never reached it.
+    logger.error(dead, 'job dead-lettered');
+    notify(() => options.events?.onDeadLettered?.(dead));
+  });
+
+  function notify(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      logger.warn({ err, queue }, 'a consumer event listener threw');
+    }
+  }
 
   let closing: Promise<void> | undefined;
 

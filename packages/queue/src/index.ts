@@ -30,9 +30,13 @@ export {
   type RedisRole,
 } from './connection.js';
 export {
+  STALLED_TOO_OFTEN,
   createConsumer,
   isNonRetryable,
   type CloseOptions,
+  type ConsumerEvents,
+  type DeadLetteredJob,
+  type StalledJob,
   type Consumer,
   type ConsumerOptions,
   type JobContext,
@@ -63,6 +67,7 @@ export type { Logger } from './logger.js';
 export {
   JOB_STATES,
   createProducer,
+  isRedisConnectionError,
   jobOptionsFor,
   scheduleIdFor,
   type EnqueueOptions,
@@ -85,3 +90,4 @@ export {
   type RedisRateLimiter,
   type RedisRateLimiterOptions,
 } from './rate-limiter.js';
+export { scheduleProblem } from './schedule.js';

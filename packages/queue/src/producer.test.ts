@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidJobPayloadError } from './errors.js';
+import { InvalidJobPayloadError, RedisUnavailableError } from './errors.js';
 import { createProducer, scheduleIdFor, type Producer } from './producer.js';
+import { scheduleProblem } from './schedule.js';
 import { createTestRedis, uniquePrefix } from './test-support.js';
 import type { RedisConnection } from './connection.js';
 
@@ -58,7 +59,10 @@ describe('producer', () => {
     const { id } = await producer.enqueue('upload.snapshot', payload);
     const queue = env.inspect(redis, 'c1-upload');
     const consumer = await env.connect('worker');
-    const worker = new Worker('c1-upload', () => Promise.reject(new UnrecoverableError('gave up')), { connection: consumer, prefix });
+    const worker = new Worker('c1-upload', () => Promise.reject(new UnrecoverableError('gave up')), {
+      connection: consumer,
+      prefix,
+    });
     env.onCleanup(() => worker.close());
     await new Promise((resolve) => worker.once('failed', resolve));
     await worker.close();
@@ -118,5 +122,37 @@ describe('producer', () => {
     );
     expect(await keysUnderPrefix()).toEqual([]);
     expect(scheduleIdFor('x')).toBe('schedule-x');
+  });
+
+  it('refuses cron patterns BullMQ could not run, before touching Redis', async () => {
+    for (const cron of ['not a cron', '61 * * * *', '* * * * * * *', '0 0 31 2 *']) {
+      expect(scheduleProblem({ cron }), cron).toBeDefined();
+      await expect(producer.upsertSchedule(randomUUID(), { cron })).rejects.toBeInstanceOf(
+        InvalidJobPayloadError,
+      );
+    }
+    expect(scheduleProblem({ cron: '*/15 * * * *' })).toBeUndefined();
+    expect(scheduleProblem({ cron: '0 30 2 * * 1-5' })).toBeUndefined();
+    expect(await keysUnderPrefix()).toEqual([]);
+  });
+
+  it('answers at once with RedisUnavailableError while its connection is down, instead of waiting for it', async () => {
+    const lost = await env.connect('producer');
+    const cut = createProducer({ connection: lost, prefix });
+    env.onCleanup(() => cut.close());
+    lost.disconnect();
+    const started = Date.now();
+    for (const call of [
+      () => cut.enqueue('access.grant', { requestId: randomUUID() }),
+      () => cut.jobState('access.grant', { requestId: randomUUID() }),
+      () => cut.upsertSchedule(randomUUID(), { everyMs: 60_000 }),
+      () => cut.assertAvailable(),
+    ]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RedisUnavailableError);
+      expect((err as RedisUnavailableError).retryable).toBe(true);
+    }
+    // Generous: the point is that nothing waited for a reconnection that never comes.
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 });

@@ -15,7 +15,11 @@ import {
   type RetryPolicy,
 } from './catalogue.js';
 import type { RedisConnection } from './connection.js';
-import { InvalidJobPayloadError } from './errors.js';
+import { InvalidJobPayloadError, QueueError, RedisUnavailableError } from './errors.js';
+import type { Logger } from './logger.js';
+import { scheduleProblem, type Schedule } from './schedule.js';
+
+export type { Schedule } from './schedule.js';
 
 export interface ProducerOptions {
   /** A connection from `createRedisConnection({ role: 'producer' })`; the producer does not close it. */
@@ -23,6 +27,13 @@ export interface ProducerOptions {
   prefix?: string;
   /** Changes to the catalogue's retry policy per job (tests, tuning). */
   policies?: Partial<Record<JobName, Partial<RetryPolicy>>>;
+  /**
+   * The longest any call waits for Redis before it throws RedisUnavailableError. Default 5 s. A
+   * call made while the connection is down throws at once instead of waiting for it to come back.
+   */
+  commandTimeoutMs?: number;
+  /** Where the queues' own connection errors are logged (otherwise BullMQ prints them unstructured). */
+  logger?: Logger;
 }
 
 export interface EnqueueOptions {
@@ -37,9 +48,6 @@ export interface EnqueuedJob {
   name: JobName;
   queue: QueueName;
 }
-
-/** A sync schedule: a fixed interval, or a cron pattern (5 fields, or 6 with seconds). */
-export type Schedule = { everyMs: number } | { cron: string; tz?: string };
 
 export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -60,18 +68,64 @@ export function jobOptionsFor(policy: RetryPolicy): JobsOptions {
   };
 }
 
+// ioredis's messages for a connection that is down or going down; anything else is a real error.
+const CONNECTION_DOWN =
+  /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|max retries per request|Reached the max retries/i;
+
+/** True when `err` says Redis could not be reached, rather than that a command was wrong. */
+export function isRedisConnectionError(err: unknown): boolean {
+  if (err instanceof RedisUnavailableError) return true;
+  if (err instanceof QueueError) return false;
+  return err instanceof Error && CONNECTION_DOWN.test(`${err.name} ${err.message}`);
+}
+
 /** Creates a producer for every queue of the catalogue. */
 export function createProducer(options: ProducerOptions) {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const timeoutMs = options.commandTimeoutMs ?? 5_000;
   const queues = new Map<QueueName, Queue>();
 
   function queueFor(name: QueueName): Queue {
     let queue = queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: options.connection, prefix });
+      // Without a listener BullMQ prints connection errors to stderr as plain text.
+      queue.on('error', (err) => options.logger?.warn({ err, queue: name }, 'queue connection error'));
       queues.set(name, queue);
     }
     return queue;
+  }
+
+  /**
+   * Runs one Redis-backed operation within the time bound. A queue created while Redis is down
+   * waits for the connection indefinitely, so the bound is what keeps an HTTP request from hanging;
+   * the operation itself may still land later, which is harmless because job ids are deterministic.
+   */
+  async function bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const status = options.connection.status;
+    if (status !== 'ready') {
+      throw new RedisUnavailableError(`cannot ${what}: the Redis connection is ${status}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new RedisUnavailableError(`cannot ${what}: Redis did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    const running = work();
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, timeout]);
+    } catch (err) {
+      if (isRedisConnectionError(err) && !(err instanceof RedisUnavailableError)) {
+        throw new RedisUnavailableError(`cannot ${what}: ${(err as Error).message}`, err);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   function policyOf(name: JobName): RetryPolicy {
@@ -97,12 +151,14 @@ export function createProducer(options: ProducerOptions) {
         ]);
       }
       const queueName = JOBS[name].queue;
-      const job = await queueFor(queueName).add(name, parsed.value, {
-        ...jobOptionsFor(policyOf(name)),
-        ...(jobId === undefined ? {} : { jobId }),
-        ...(opts.delayMs === undefined ? {} : { delay: opts.delayMs }),
-        ...(opts.priority === undefined ? {} : { priority: opts.priority }),
-      });
+      const job = await bounded(`enqueue ${name}`, () =>
+        queueFor(queueName).add(name, parsed.value, {
+          ...jobOptionsFor(policyOf(name)),
+          ...(jobId === undefined ? {} : { jobId }),
+          ...(opts.delayMs === undefined ? {} : { delay: opts.delayMs }),
+          ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+        }),
+      );
       return { id: job.id ?? jobId ?? '', name, queue: queueName };
     },
 
@@ -119,9 +175,11 @@ export function createProducer(options: ProducerOptions) {
       const parsed = Object.hasOwn(JOBS, name) ? parsePayload(name, payload) : undefined;
       const jobId = parsed?.ok ? jobIdFor(name, parsed.value) : undefined;
       if (jobId !== undefined && isSafeJobId(jobId)) {
-        const existing = await queueFor(JOBS[name].queue).getJob(jobId);
-        const state = existing ? await existing.getState() : undefined;
-        if (existing && (state === 'failed' || state === 'completed')) await existing.remove();
+        await bounded(`requeue ${name}`, async () => {
+          const existing = await queueFor(JOBS[name].queue).getJob(jobId);
+          const state = existing ? await existing.getState() : undefined;
+          if (existing && (state === 'failed' || state === 'completed')) await existing.remove();
+        });
       }
       return this.enqueue(name, payload, opts);
     },
@@ -135,43 +193,46 @@ export function createProducer(options: ProducerOptions) {
       if (!parsed.ok) throw new InvalidJobPayloadError(name, parsed.problems);
       const jobId = jobIdFor(name, parsed.value);
       if (jobId === undefined) return 'missing';
-      const job = await queueFor(JOBS[name].queue).getJob(jobId);
-      return job ? await job.getState() : 'missing';
+      return bounded(`read job ${jobId}`, async () => {
+        const job = await queueFor(JOBS[name].queue).getJob(jobId);
+        return job ? await job.getState() : 'missing';
+      });
     },
 
     /** Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). */
     async upsertSchedule(clusterId: string, schedule: Schedule): Promise<void> {
       const parsed = parsePayload('cluster.scheduled-sync', { clusterId });
       if (!parsed.ok) throw new InvalidJobPayloadError('cluster.scheduled-sync', parsed.problems);
-      if ('everyMs' in schedule && !(Number.isInteger(schedule.everyMs) && schedule.everyMs > 0)) {
+      const problem = scheduleProblem(schedule);
+      if (problem !== undefined) {
         throw new InvalidJobPayloadError('cluster.scheduled-sync', [
-          { path: 'everyMs', message: 'must be a positive whole number of milliseconds' },
+          { path: 'everyMs' in schedule ? 'everyMs' : 'cron', message: problem },
         ]);
       }
       const repeat =
         'everyMs' in schedule
           ? { every: schedule.everyMs }
           : { pattern: schedule.cron, ...(schedule.tz === undefined ? {} : { tz: schedule.tz }) };
-      await queueFor(JOBS['cluster.scheduled-sync'].queue).upsertJobScheduler(
-        scheduleIdFor(clusterId),
-        repeat,
-        {
+      await bounded('upsert a sync schedule', () =>
+        queueFor(JOBS['cluster.scheduled-sync'].queue).upsertJobScheduler(scheduleIdFor(clusterId), repeat, {
           name: 'cluster.scheduled-sync',
           data: parsed.value,
           opts: jobOptionsFor(policyOf('cluster.scheduled-sync')),
-        },
+        }),
       );
     },
 
     /** Stops the periodic sync of a cluster; false when it had none. */
     async removeSchedule(clusterId: string): Promise<boolean> {
-      return queueFor(JOBS['cluster.scheduled-sync'].queue).removeJobScheduler(scheduleIdFor(clusterId));
+      return bounded('remove a sync schedule', () =>
+        queueFor(JOBS['cluster.scheduled-sync'].queue).removeJobScheduler(scheduleIdFor(clusterId)),
+      );
     },
 
     /** The schedule of a cluster, or undefined when it has none. */
     async getSchedule(clusterId: string): Promise<(Schedule & { nextRunAt?: number }) | undefined> {
-      const scheduler = await queueFor(JOBS['cluster.scheduled-sync'].queue).getJobScheduler(
-        scheduleIdFor(clusterId),
+      const scheduler = await bounded('read a sync schedule', () =>
+        queueFor(JOBS['cluster.scheduled-sync'].queue).getJobScheduler(scheduleIdFor(clusterId)),
       );
       if (!scheduler) return undefined;
       const next = scheduler.next === undefined ? {} : { nextRunAt: scheduler.next };
@@ -183,7 +244,7 @@ export function createProducer(options: ProducerOptions) {
     async queueCounts(): Promise<QueueCounts> {
       const entries = await Promise.all(
         QUEUE_NAMES.map(async (name) => {
-          const counts = await queueFor(name).getJobCounts(...JOB_STATES);
+          const counts = await bounded('count jobs', () => queueFor(name).getJobCounts(...JOB_STATES));
           const byState = Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<
             JobState,
             number
@@ -192,6 +253,11 @@ export function createProducer(options: ProducerOptions) {
         }),
       );
       return Object.fromEntries(entries) as QueueCounts;
+    },
+
+    /** Throws RedisUnavailableError unless Redis answers now: checked before recording work that needs a job. */
+    async assertAvailable(): Promise<void> {
+      await bounded('reach Redis', () => options.connection.ping());
     },
 
     /** Closes the producer's queues (not the connection, which the caller owns). */

@@ -119,3 +119,11 @@ export const awsEndpointEnv = {
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   AWS_ENDPOINT_URL_EKS: z.url().optional(),
 };
+
+export {
+  createJobHealthMetrics,
+  type DeadLetteredJobEvent,
+  type JanitorAction,
+  type JobHealthMetrics,
+  type StalledJobEvent,
+} from './job-metrics.js';

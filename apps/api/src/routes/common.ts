@@ -1,5 +1,7 @@
 // Schemas and helpers shared by routes: ids, pagination, audit context, and the cluster body.
 import { validateProvisioningPolicy } from '@eks-access/model';
+// The subpath keeps BullMQ out of the admin CLI, which imports these schemas.
+import { scheduleProblem } from '@eks-access/queue/schedule';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
@@ -16,15 +18,36 @@ export function auditOf(req: FastifyRequest): { actor: string; requestId: string
 }
 
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
-const awsKeys = z.object({
-  accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key id'),
-  secretAccessKey: z.string().min(16).max(128),
-});
+// Strict, like every object of a request body: an unknown field (a session token the caller
+// expected to be stored) is refused by name rather than silently dropped.
+const awsKeys = z
+  .object({
+    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key id'),
+    secretAccessKey: z.string().min(16).max(128),
+  })
+  .strict();
 
-export const scheduleSchema = z.union([
-  z.object({ everyMs: z.number().int().min(60_000, 'must be at least one minute').max(31 * 24 * 3600_000) }).strict(),
-  z.object({ cron: z.string().min(9).max(100) }).strict(),
-]);
+// The cron pattern is checked as BullMQ will run it, before the cluster is saved: a pattern that
+// only failed at the scheduler would leave a saved cluster behind a 500.
+const cronPattern = z
+  .string()
+  .min(9)
+  .max(100)
+  .superRefine((cron, ctx) => {
+    const problem = scheduleProblem({ cron });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+// One object rather than a union, so a problem is reported at its field (schedule.cron) with its
+// own message instead of as "no variant matched".
+export const scheduleSchema = z
+  .object({
+    everyMs: z.number().int().min(60_000, 'must be at least one minute').max(31 * 24 * 3600_000).optional(),
+    cron: cronPattern.optional(),
+  })
+  .strict()
+  .refine((s) => (s.everyMs === undefined) !== (s.cron === undefined), 'give exactly one of everyMs and cron')
+  .transform((s): { everyMs: number } | { cron: string } => (s.cron === undefined ? { everyMs: s.everyMs! } : { cron: s.cron }));
 
 const policyPattern = z.string().min(1).max(1000);
 const policyRule = z.union([policyPattern, z.object({ entitlement: policyPattern.optional(), principal: policyPattern.optional() }).strict()]);

@@ -39,10 +39,11 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function run(name: string, status: 'queued' | 'running', ageMs: number) {
+async function run(name: string, status: 'queued' | 'running', ageMs: number, starts = 1) {
   const cluster = await createCluster(database, { name, region: 'eu-west-1', hostingMode: 'default-chain' });
   const { run: r } = await enqueueSyncRun(database, cluster.id, 'api');
-  if (status === 'running') await startSyncRun(database, r.id, 'dead-worker');
+  if (status === 'running')
+    for (let i = 0; i < starts; i++) await startSyncRun(database, r.id, 'dead-worker');
   await database.pool.query(
     `UPDATE sync_runs SET queued_at = now() - make_interval(secs => $2), started_at = CASE WHEN started_at IS NULL THEN NULL ELSE now() - make_interval(secs => $2) END WHERE id = $1`,
     [r.id, ageMs / 1000],
@@ -51,8 +52,8 @@ async function run(name: string, status: 'queued' | 'running', ageMs: number) {
 }
 
 describe('the sync run janitor', () => {
-  it('fails a running run whose job is gone, re-queues a queued one, and leaves live and young runs alone', async () => {
-    const lostRunning = await run('lost-running', 'running', 3_600_000);
+  it('fails a running run whose job is gone after its last start, re-queues a queued one, and leaves live and young runs alone', async () => {
+    const lostRunning = await run('lost-running', 'running', 3_600_000, 3);
     const lostQueued = await run('lost-queued', 'queued', 3_600_000);
     const live = await run('live', 'running', 3_600_000);
     await producer.enqueue('cluster.sync', { clusterId: live.clusterId, syncRunId: live.id, trigger: 'api' });
@@ -63,6 +64,7 @@ describe('the sync run janitor', () => {
       producer,
       locks: createLockManager({ connection: redis, prefix }),
       staleAfterMs: 60_000,
+      maxStarts: 3,
     });
     expect(result).toEqual({ failed: 1, requeued: 1 });
 
@@ -82,5 +84,33 @@ describe('the sync run janitor', () => {
     expect(await getSyncRun(database, young.id)).toMatchObject({ status: 'running' });
     // The failed run no longer blocks its cluster: a new sync can be queued.
     expect((await enqueueSyncRun(database, lostRunning.clusterId, 'api')).created).toBe(true);
+  });
+
+  it('gives a run whose job stalled twice (dead-lettered by BullMQ past its second start) a new job while starts remain', async () => {
+    const stalled = await run('stalled-twice', 'running', 3_600_000, 2);
+    const payload = { clusterId: stalled.clusterId, syncRunId: stalled.id, trigger: 'api' as const };
+    await producer.enqueue('cluster.sync', payload);
+    // What BullMQ leaves behind: the job in the failed set with its stall reason.
+    const key = `${prefix}:eks-sync:sync-${stalled.id}`;
+    await redis
+      .multi()
+      .lrem(`${prefix}:eks-sync:wait`, 0, `sync-${stalled.id}`)
+      .zadd(`${prefix}:eks-sync:failed`, Date.now(), `sync-${stalled.id}`)
+      .hset(key, 'failedReason', 'job stalled more than allowable limit', 'finishedOn', String(Date.now()))
+      .exec();
+    expect(await producer.jobState('cluster.sync', payload)).toBe('failed');
+
+    const result = await reconcileRuns({
+      database,
+      producer,
+      locks: createLockManager({ connection: redis, prefix }),
+      staleAfterMs: 60_000,
+      maxStarts: 3,
+    });
+    expect(result).toEqual({ failed: 0, requeued: 1 });
+    expect(await producer.jobState('cluster.sync', payload)).toBe('waiting');
+    // The run stays running: the next worker restarts it (attempt 3) and completes it.
+    const again = await startSyncRun(database, stalled.id, 'next-worker');
+    expect(again).toMatchObject({ status: 'running', attempt: 3 });
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { ApiKeyScope } from '../schema.js';
 import { createTestDatabase, type TestDatabase } from '../testing.js';
-import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './api-keys.js';
+import { createApiKey, getApiKey, listApiKeys, revokeApiKey, rotateApiKey, verifyApiKey } from './api-keys.js';
 import { listAudit } from './audit.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -68,5 +68,32 @@ describe('API keys', () => {
     await expect(createApiKey(database, 'x', ['root' as ApiKeyScope])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(createApiKey(database, 'x', [])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(createApiKey(database, ' ', ['read'])).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  it('refuses a key past its expiry and lists it only with the revoked ones', async () => {
+    const { key, apiKey } = await createApiKey(database, 'temp', ['read'], { expiresAt: new Date(Date.now() + 3_600_000) });
+    expect(apiKey.expiresAt).toBeInstanceOf(Date);
+    expect(await verifyApiKey(database, key)).toMatchObject({ id: apiKey.id });
+    // Expiry is judged by the database's clock; move it into the past rather than waiting.
+    await database.pool.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [apiKey.id]);
+    expect(await verifyApiKey(database, key)).toBeUndefined();
+    expect((await listApiKeys(database)).map((k) => k.id)).not.toContain(apiKey.id);
+    expect((await listApiKeys(database, { includeRevoked: true })).map((k) => k.id)).toContain(apiKey.id);
+    await expect(createApiKey(database, 'past', ['read'], { expiresAt: new Date(Date.now() - 1000) })).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  it('rotates a key: the new one works at once, the old one stops at once, name and scopes carry over', async () => {
+    const { key: oldKey, apiKey: old } = await createApiKey(database, 'deploy', ['read', 'provision'], { audit: { actor: 'test' } });
+    const rotated = await rotateApiKey(database, old.id, { audit: { actor: 'test', requestId: 'req-rotate-1' } });
+    expect(rotated.key).not.toBe(oldKey);
+    expect(rotated.apiKey).toMatchObject({ name: 'deploy', scopes: ['read', 'provision'], rotatedFrom: old.id, revokedAt: null });
+    expect(await verifyApiKey(database, oldKey)).toBeUndefined();
+    expect(await verifyApiKey(database, rotated.key)).toMatchObject({ id: rotated.apiKey.id });
+    expect((await getApiKey(database, old.id)).revokedAt).toBeInstanceOf(Date);
+    await expect(rotateApiKey(database, old.id)).rejects.toBeInstanceOf(ConflictError);
+    await expect(rotateApiKey(database, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    const audit = await listAudit(database, { target: `api_key:${old.id}` });
+    expect(audit.items.map((e) => e.action)).toContain('api_key.rotate');
+    expect(JSON.stringify(audit.items)).not.toContain(rotated.key);
   });
 });

@@ -259,6 +259,27 @@ export async function createExpiryRevoke(database: Database, grant: Provisioning
   }
 }
 
+/**
+ * Pending or running requests that have been so for longer than `olderThanMs` (by when they were
+ * last started, or created): what the request janitor checks against the queue. Pending revokes
+ * that end a time-bound grant are left out: their job waits for the expiry instant on purpose, and
+ * the expiry reconciler owns them until then.
+ */
+export async function listStaleProvisioningRequests(database: Database, olderThanMs: number, limit = 200): Promise<ProvisioningRequest[]> {
+  return database.db
+    .select()
+    .from(provisioningRequests)
+    .where(
+      and(
+        inArray(provisioningRequests.status, ['pending', 'running']),
+        sql`NOT (${provisioningRequests.status} = 'pending' AND ${provisioningRequests.parentRequestId} IS NOT NULL)`,
+        sql`coalesce(${provisioningRequests.startedAt}, ${provisioningRequests.createdAt}) < now() - make_interval(secs => ${olderThanMs / 1000})`,
+      ),
+    )
+    .orderBy(asc(provisioningRequests.createdAt))
+    .limit(limit);
+}
+
 /** Whether a request has finished. */
 export function isFinished(request: ProvisioningRequest): boolean {
   return FINISHED.includes(request.status);

@@ -210,6 +210,19 @@ export async function releaseUpload(database: Database, id: string, attempt: num
   return row;
 }
 
+/**
+ * Pending or uploading uploads untouched for longer than `olderThanMs` (by when they were last
+ * started, or created): what the upload janitor checks against the queue.
+ */
+export async function listStaleUploads(database: Database, olderThanMs: number, limit = 200): Promise<Upload[]> {
+  return database.db
+    .select()
+    .from(uploads)
+    .where(and(inArray(uploads.status, ACTIVE), sql`coalesce(${uploads.startedAt}, ${uploads.createdAt}) < now() - make_interval(secs => ${olderThanMs / 1000})`))
+    .orderBy(uploads.createdAt)
+    .limit(limit);
+}
+
 function isUploadCursor(value: unknown): value is { c: string; i: string } {
   return isRecord(value) && isIsoTimestamp(value.c) && isUuid(value.i);
 }

@@ -11,6 +11,8 @@ export function registerUpdateCluster(app: App, deps: AppDeps): void {
   app.patch('/v1/clusters/:id', { config: { scope: 'admin' }, schema: { params: idParams, body: patchBody, tags: ['clusters'] } }, async (req) => {
     const { schedule, ...rest } = req.body;
     const input = toClusterInput(rest);
+    // A PATCH is idempotent: if Redis fails after the row changed, the client's retry completes it.
+    if (schedule !== undefined) await deps.producer.assertAvailable();
     if (schedule === null) input.schedule = null;
     else if (schedule) input.schedule = 'everyMs' in schedule ? { every_ms: schedule.everyMs } : { cron: schedule.cron };
     const cluster = await updateCluster(deps.database, req.params.id, input, { audit: auditOf(req) });

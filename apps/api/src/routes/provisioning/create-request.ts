@@ -51,6 +51,10 @@ export function registerCreateProvisioningRequest(app: App, deps: AppDeps): void
       }
     }
 
+    // Redis first, so during an outage nothing is recorded; if it fails after the insert, a retry
+    // with the same Idempotency-Key queues the job, and the provisioner's request janitor queues
+    // the job of any request left pending without one.
+    await deps.producer.assertAvailable();
     const idempotencyKey = req.headers['idempotency-key'];
     const { request, created } = await createProvisioningRequest(
       deps.database,

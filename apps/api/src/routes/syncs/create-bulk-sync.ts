@@ -5,6 +5,8 @@ import type { AppDeps } from '../../deps.js';
 /** POST /v1/syncs: queues a sync of every enabled cluster (already pending ones are reused). */
 export function registerCreateBulkSync(app: App, deps: AppDeps): void {
   app.post('/v1/syncs', { config: { scope: 'sync' }, schema: { tags: ['syncs'] } }, async (_req, reply) => {
+    // Redis first: during an outage no run is recorded (see enqueue.ts for the rest).
+    await deps.producer.assertAvailable();
     const results = await enqueueSyncRunsForAll(deps.database, 'bulk');
     for (const { run } of results) {
       if (run.status === 'queued') await deps.producer.enqueue('cluster.sync', { clusterId: run.clusterId, syncRunId: run.id, trigger: 'bulk' });

@@ -11,6 +11,7 @@ import { auditOf, idParams } from '../common.js';
  */
 export function registerRetryUpload(app: App, deps: AppDeps): void {
   app.post('/v1/uploads/:id/retry', { config: { scope: 'sync' }, schema: { params: idParams, tags: ['uploads'] } }, async (req, reply) => {
+    await deps.producer.assertAvailable();
     const upload = await retryUpload(deps.database, req.params.id, { attempts: JOBS['upload.snapshot'].attempts, audit: auditOf(req) });
     // The dead letter keeps the job id in the queue's failed set; requeue replaces it.
     await deps.producer.requeue('upload.snapshot', { uploadId: upload.id });

@@ -1,12 +1,16 @@
 // The provisioner's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig, workerEnv, awsEndpointEnv } from '@eks-access/runtime';
+import { awsEndpointEnv, healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
 
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9465;
+
 const schema = z.object({
   ...workerEnv,
   ...awsEndpointEnv,
+  ...healthEnv(HEALTH_PORT),
   PROVISION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How often expired time-bound grants are looked for (the safety net behind the scheduled revokes). */
   RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(30_000),

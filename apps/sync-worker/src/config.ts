@@ -1,12 +1,16 @@
 // The sync worker's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig, workerEnv, awsEndpointEnv } from '@eks-access/runtime';
+import { awsEndpointEnv, healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
 
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9464;
+
 const schema = z.object({
   ...workerEnv,
   ...awsEndpointEnv,
+  ...healthEnv(HEALTH_PORT),
   /** Clusters synced at once by this process. */
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   ACCESS_ENTRY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),

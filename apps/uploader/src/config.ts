@@ -1,6 +1,6 @@
 // The uploader's configuration: one zod schema over the environment, parsed once in main.ts.
 import { readFileSync } from 'node:fs';
-import { parseConfig, workerEnv } from '@eks-access/runtime';
+import { healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { JOBS } from '@eks-access/queue';
 import { z } from 'zod';
 
@@ -32,9 +32,13 @@ function readCaFile(path: string): { pem: string } | { error: string } {
     : { error: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' };
 }
 
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9466;
+
 const schema = z
   .object({
     ...workerEnv,
+    ...healthEnv(HEALTH_PORT),
     /** `host:port` of C1's gRPC API (and token endpoint) instead of the tenant host in each client id. */
     C1_API_HOST: hostPort.optional(),
     /** baton-sdk's name for C1_API_HOST, so a baton connector's settings carry over; C1_API_HOST wins. */

@@ -112,6 +112,19 @@ export const workerEnv = {
   STALLED_CHECK_MS: z.coerce.number().int().min(500).default(30_000),
 };
 
+/**
+ * Where a worker serves /healthz, /readyz and /metrics. Each worker has its own default port so
+ * several can run on one host (sync worker 9464, provisioner 9465, uploader 9466).
+ */
+export function healthEnv(defaultPort: number) {
+  return {
+    /** Address of the health and metrics server; 0.0.0.0 in containers so probes and scrapers reach it. */
+    HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
+    /** Port of the health and metrics server (/healthz, /readyz, /metrics); 0 picks a free one. */
+    HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+  };
+}
+
 /** Custom AWS endpoints (the simulator, VPC endpoints); per service when they differ. See `awsEndpoints`. */
 export const awsEndpointEnv = {
   AWS_ENDPOINT_URL: z.url().optional(),

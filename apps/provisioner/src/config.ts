@@ -7,14 +7,29 @@ export { ConfigError } from '@eks-access/runtime';
 /** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
 export const HEALTH_PORT = 9465;
 
-const schema = z.object({
+/** Every variable the provisioner reads (the README's configuration reference is generated from it). */
+export const configSchema = z.object({
   ...workerEnv,
   ...awsEndpointEnv,
   ...healthEnv(HEALTH_PORT),
-  PROVISION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  /** How often expired time-bound grants are looked for (the safety net behind the scheduled revokes). */
-  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(30_000),
+  PROVISION_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Grant and revoke requests this process carries out at once'),
+  RECONCILE_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .default(30_000)
+    .describe(
+      'How often expired time-bound grants are looked for (the safety net behind scheduled revokes) and requests whose job was lost are queued again',
+    ),
 });
+
+const schema = configSchema;
 
 export type ProvisionerConfig = z.infer<typeof schema>;
 

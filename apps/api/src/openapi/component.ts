@@ -14,7 +14,9 @@ export function component<T extends z.ZodType>(id: string, description: string, 
 }
 
 /** An instant: a Date in the handler, an ISO 8601 string (UTC, milliseconds) on the wire. */
-export const timestamp = z.date().meta({ description: 'ISO 8601 timestamp (UTC)', example: '2026-05-04T09:30:00.000Z' });
+export const timestamp = z
+  .date()
+  .meta({ description: 'ISO 8601 timestamp (UTC)', example: '2026-05-04T09:30:00.000Z' });
 
 /** A UUID the server issued. Checked as a string when serialized; the format is for clients. */
 export const uuidOut = z.string().meta({ format: 'uuid', example: '3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17' });
@@ -26,6 +28,9 @@ export function page<T extends z.ZodType>(item: T) {
     nextCursor: z
       .string()
       .optional()
-      .meta({ description: 'Pass as `cursor` to read the next page; absent on the last page.', example: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0' }),
+      .meta({
+        description: 'Pass as `cursor` to read the next page; absent on the last page.',
+        example: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0',
+      }),
   });
 }

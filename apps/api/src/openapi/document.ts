@@ -7,14 +7,26 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { App } from '../app.js';
 import { openApiDocumentOut } from '../routes/health/schemas.js';
-import { COMMON_ERRORS, TAGS, X_BODY_OPTIONAL, X_EXAMPLES, errorExample, route, type OperationExamples } from './route.js';
+import {
+  COMMON_ERRORS,
+  TAGS,
+  X_BODY_OPTIONAL,
+  X_EXAMPLES,
+  errorExample,
+  route,
+  type OperationExamples,
+} from './route.js';
 
 /** The parts of an OpenAPI 3.0 document this module and the contract checker read. */
 export interface OpenApiDocument {
   openapi: string;
   info: Record<string, unknown>;
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components?: { schemas?: Record<string, unknown>; responses?: Record<string, OpenApiResponse>; [k: string]: unknown };
+  components?: {
+    schemas?: Record<string, unknown>;
+    responses?: Record<string, OpenApiResponse>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 export interface OpenApiOperation {
@@ -39,9 +51,18 @@ function commonResponses(): Record<string, OpenApiResponse> {
         description: e.description,
         headers: {
           'x-request-id': { description: 'The request id, also in the body.', schema: { type: 'string' } },
-          ...(e.code === 'UNAVAILABLE' ? { 'retry-after': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', example: 5 } } } : {}),
+          ...(e.code === 'UNAVAILABLE'
+            ? {
+                'retry-after': {
+                  description: 'Seconds to wait before retrying.',
+                  schema: { type: 'integer', example: 5 },
+                },
+              }
+            : {}),
         },
-        content: { 'application/json': { schema: { $ref: ERROR_REF }, example: errorExample(e.code, e.message) } },
+        content: {
+          'application/json': { schema: { $ref: ERROR_REF }, example: errorExample(e.code, e.message) },
+        },
       },
     ]),
   );
@@ -73,7 +94,11 @@ function pruneSchemas(doc: OpenApiDocument): void {
     keep.add(name);
     pending.push(...refsIn(schemas[name], new Set()));
   }
-  doc.components!.schemas = Object.fromEntries(Object.entries(schemas).filter(([name]) => keep.has(name)).sort(([a], [b]) => a.localeCompare(b)));
+  doc.components!.schemas = Object.fromEntries(
+    Object.entries(schemas)
+      .filter(([name]) => keep.has(name))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 /**
@@ -92,13 +117,18 @@ function tidy(value: unknown): void {
   const schema = value as Record<string, unknown>;
   delete schema.readOnly;
   const allOf = schema.allOf;
-  if (Array.isArray(allOf) && allOf.length === 1 && Object.keys(schema).every((k) => k === 'allOf' || k === 'description')) {
+  if (
+    Array.isArray(allOf) &&
+    allOf.length === 1 &&
+    Object.keys(schema).every((k) => k === 'allOf' || k === 'description')
+  ) {
     delete schema.allOf;
     // A $ref admits no siblings in OpenAPI 3.0: the referenced schema's own description stands.
     if ('$ref' in (allOf[0] as object)) delete schema.description;
     Object.assign(schema, allOf[0]);
   }
-  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...(schema.enum as unknown[]), null];
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null))
+    schema.enum = [...(schema.enum as unknown[]), null];
   for (const [key, v] of Object.entries(schema)) if (key !== 'example') tidy(v);
 }
 
@@ -115,9 +145,14 @@ function finish(doc: OpenApiDocument): OpenApiDocument {
       if (body && examples?.request !== undefined) body.example = examples.request;
       for (const [status, response] of Object.entries(op.responses)) {
         if ('$ref' in response) continue;
-        const common = COMMON_ERRORS[Number(status) as keyof typeof COMMON_ERRORS] as (typeof COMMON_ERRORS)[keyof typeof COMMON_ERRORS] | undefined;
+        const common = COMMON_ERRORS[Number(status) as keyof typeof COMMON_ERRORS] as
+          (typeof COMMON_ERRORS)[keyof typeof COMMON_ERRORS] | undefined;
         const media = response.content && Object.values(response.content)[0];
-        if (common && response.description === common.description && (media?.schema as { $ref?: string } | undefined)?.$ref === ERROR_REF) {
+        if (
+          common &&
+          response.description === common.description &&
+          (media?.schema as { $ref?: string } | undefined)?.$ref === ERROR_REF
+        ) {
           op.responses[status] = { $ref: `#/components/responses/${common.name}` };
           continue;
         }
@@ -143,7 +178,10 @@ export async function registerOpenApi(app: App): Promise<void> {
           'Who can get into which EKS cluster, with what: register clusters, sync them, read their snapshots and the access of any IAM principal, and request grants and revokes.\n\nEvery error answers with the same envelope `{ "error": { "code", "message", "requestId" } }`; the request id is also in the `x-request-id` header.',
       },
       servers: [
-        { url: '/', description: 'The API that serves this document (docker compose: http://localhost:8080)' },
+        {
+          url: '/',
+          description: 'The API that serves this document (docker compose: http://localhost:8080)',
+        },
       ],
       tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
       components: {
@@ -152,14 +190,16 @@ export async function registerOpenApi(app: App): Promise<void> {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'API key',
-            description: 'An API key (`eak_…`, from POST /v1/api-keys or `eks-access-api create-key`) as `Authorization: Bearer <key>`. Each operation names the scope it needs; `admin` implies every scope.',
+            description:
+              'An API key (`eak_…`, from POST /v1/api-keys or `eks-access-api create-key`) as `Authorization: Bearer <key>`. Each operation names the scope it needs; `admin` implies every scope.',
           },
         },
       },
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => finish(jsonSchemaTransformObject(input) as unknown as OpenApiDocument) as never,
+    transformObject: (input) =>
+      finish(jsonSchemaTransformObject(input) as unknown as OpenApiDocument) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -169,7 +209,26 @@ export async function registerOpenApi(app: App): Promise<void> {
     tag: 'operations',
     scope: 'public',
     method: 'GET',
-    responses: { 200: { description: 'The OpenAPI 3.0 document of this API.', schema: openApiDocumentOut } },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.0 document of this API.',
+        schema: openApiDocumentOut,
+        example: {
+          openapi: '3.0.3',
+          info: { title: 'eks-access-connector API', version: '0.1.0' },
+          paths: { '/v1/clusters': {} },
+        },
+      },
+    },
   });
-  app.get('/openapi.json', options, async () => app.swagger() as unknown as { openapi: string; info: { title: string; version: string }; paths: Record<string, unknown> });
+  app.get(
+    '/openapi.json',
+    options,
+    async () =>
+      app.swagger() as unknown as {
+        openapi: string;
+        info: { title: string; version: string };
+        paths: Record<string, unknown>;
+      },
+  );
 }

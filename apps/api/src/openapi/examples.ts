@@ -9,7 +9,13 @@ const REQUEST_ID = 'c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f';
 const KEY_ID = '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 const DEPLOYER = 'arn:aws:iam::111122223333:role/Deployer';
-export const EXAMPLE_IDS = { cluster: CLUSTER_ID, syncRun: RUN_ID, provisioningRequest: REQUEST_ID, apiKey: KEY_ID, principal: ALICE };
+export const EXAMPLE_IDS = {
+  cluster: CLUSTER_ID,
+  syncRun: RUN_ID,
+  provisioningRequest: REQUEST_ID,
+  apiKey: KEY_ID,
+  principal: ALICE,
+};
 
 export const clusterRegistration = {
   name: 'prod-eu',
@@ -22,7 +28,11 @@ export const clusterRegistration = {
   labels: { env: 'prod', team: 'platform' },
 };
 
-export const clusterPatch = { enabled: false, schedule: { cron: '0 */6 * * *' }, labels: { env: 'prod', team: 'platform', tier: '1' } };
+export const clusterPatch = {
+  enabled: false,
+  schedule: { cron: '0 */6 * * *' },
+  labels: { env: 'prod', team: 'platform', tier: '1' },
+};
 
 export const cluster = {
   id: CLUSTER_ID,
@@ -47,7 +57,10 @@ export const cluster = {
 };
 
 export const newCluster = { ...cluster, arn: null, currentSyncRunId: null };
-export const clusterPage = { items: [cluster], nextCursor: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0' };
+export const clusterPage = {
+  items: [cluster],
+  nextCursor: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0',
+};
 
 export const syncRun = {
   id: RUN_ID,
@@ -64,7 +77,10 @@ export const syncRun = {
     totals: { resources: 131, entitlements: 662, grants: 200 },
   },
   apiCalls: { 'eks.ListAccessEntries': { calls: 1, retries: 0, throttled: 0, failed: 0, totalMs: 84 } },
-  sources: { accessEntries: { status: 'read' }, awsAuth: { status: 'not-applicable', reason: 'authenticationMode API' } },
+  sources: {
+    accessEntries: { status: 'read' },
+    awsAuth: { status: 'not-applicable', reason: 'authenticationMode API' },
+  },
   sourceDurationsMs: { accessEntries: 310, rbac: 95, iam: 420 },
   warnings: [],
   error: null,
@@ -154,7 +170,12 @@ export const grantPage = { syncRunId: RUN_ID, items: [grant] };
 export const principalAccess = {
   principalArn: ALICE,
   items: [
-    { cluster: { id: CLUSTER_ID, name: 'prod-eu', region: 'eu-west-1', accountId: '111122223333' }, syncRunId: RUN_ID, grant, via: [] },
+    {
+      cluster: { id: CLUSTER_ID, name: 'prod-eu', region: 'eu-west-1', accountId: '111122223333' },
+      syncRunId: RUN_ID,
+      grant,
+      via: [],
+    },
     {
       cluster: { id: CLUSTER_ID, name: 'prod-eu', region: 'eu-west-1', accountId: '111122223333' },
       syncRunId: RUN_ID,
@@ -242,7 +263,14 @@ export const provisioningRequestWithAudit = {
       clusterId: CLUSTER_ID,
       target: REQUEST_ID,
       before: null,
-      after: { entitlementId: 'cluster_role:view:all:member', principalArn: ALICE, expiresAt: '2026-05-05T18:00:00.000Z', durationMs: null, dryRun: false, reason: 'INC-4521: read-only access for the payments incident' },
+      after: {
+        entitlementId: 'cluster_role:view:all:member',
+        principalArn: ALICE,
+        expiresAt: '2026-05-05T18:00:00.000Z',
+        durationMs: null,
+        dryRun: false,
+        reason: 'INC-4521: read-only access for the payments incident',
+      },
       requestId: 'b7e0f1d2-4c5a-4e8b-9f3a-0d1c2b3a4f5e',
       details: null,
     },
@@ -260,7 +288,11 @@ const deadUpload = {
   attempt: 5,
   maxAttempts: 5,
   nextAttemptAt: null,
-  lastError: { code: 'UNAVAILABLE', message: 'C1 answered UNAVAILABLE: upload service overloaded', retryable: true },
+  lastError: {
+    code: 'UNAVAILABLE',
+    message: 'C1 answered UNAVAILABLE: upload service overloaded',
+    retryable: true,
+  },
   worker: null,
   bytes: null,
   sha256: null,
@@ -271,7 +303,14 @@ const deadUpload = {
 };
 
 export const uploadPage = { items: [deadUpload] };
-export const retriedUpload = { ...deadUpload, status: 'pending', attempt: 5, maxAttempts: 10, lastError: deadUpload.lastError, finishedAt: null };
+export const retriedUpload = {
+  ...deadUpload,
+  status: 'pending',
+  attempt: 5,
+  maxAttempts: 10,
+  lastError: deadUpload.lastError,
+  finishedAt: null,
+};
 
 export const newApiKey = { name: 'ci-deployer', scopes: ['read', 'sync'], expiresAt: '2027-01-01T00:00:00Z' };
 export const apiKeyRotation = { expiresAt: '2027-06-01T00:00:00Z' };
@@ -288,8 +327,25 @@ const apiKey = {
   rotatedFrom: null,
 };
 
-export const apiKeyList = { items: [apiKey, { ...apiKey, id: 'f0e1d2c3-b4a5-4968-8776-655443322110', name: 'grafana', prefix: 'eak_Lp0sW8vA', scopes: ['read'], lastUsedAt: null, expiresAt: null }] };
-export const apiKeyWithSecret = { ...apiKey, lastUsedAt: null, key: 'eak_3kQ9xZ2m_Xw7Tq4Rb1Ns8Lk2Vc6Hd0Jf5Gp3Ym9Ze' };
+export const apiKeyList = {
+  items: [
+    apiKey,
+    {
+      ...apiKey,
+      id: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+      name: 'grafana',
+      prefix: 'eak_Lp0sW8vA',
+      scopes: ['read'],
+      lastUsedAt: null,
+      expiresAt: null,
+    },
+  ],
+};
+export const apiKeyWithSecret = {
+  ...apiKey,
+  lastUsedAt: null,
+  key: 'eak_3kQ9xZ2m_Xw7Tq4Rb1Ns8Lk2Vc6Hd0Jf5Gp3Ym9Ze',
+};
 export const rotatedApiKey = {
   ...apiKeyWithSecret,
   id: '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d',
@@ -301,5 +357,9 @@ export const rotatedApiKey = {
 
 export const health = { status: 'ok' };
 export const readiness = { status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true } } };
-export const notReady = { status: 'not ready', checks: { postgres: { ok: true }, redis: { ok: false, error: 'no answer within 2000 ms' } } };
-export const metrics = '# HELP eks_access_http_requests_total HTTP requests by method, route and status\n# TYPE eks_access_http_requests_total counter\neks_access_http_requests_total{method="GET",route="/v1/clusters",status="200"} 42\n';
+export const notReady = {
+  status: 'not ready',
+  checks: { postgres: { ok: true }, redis: { ok: false, error: 'no answer within 2000 ms' } },
+};
+export const metrics =
+  '# HELP eks_access_http_requests_total HTTP requests by method, route and status\n# TYPE eks_access_http_requests_total counter\neks_access_http_requests_total{method="GET",route="/v1/clusters",status="200"} 42\n';

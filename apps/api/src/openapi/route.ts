@@ -13,10 +13,13 @@ import type { Scope } from '../auth.js';
 import { errorEnvelope, type ApiErrorCode } from '../errors.js';
 
 export const TAGS = {
-  clusters: 'Registered EKS clusters: their AWS identity, sealed secrets, sync schedule and provisioning policy.',
+  clusters:
+    'Registered EKS clusters: their AWS identity, sealed secrets, sync schedule and provisioning policy.',
   syncs: 'Sync runs: queueing syncs and following their progress, and what changed between two snapshots.',
-  access: 'The current snapshot of a cluster (resources, entitlements, grants) and the access of one IAM principal across all clusters.',
-  provisioning: 'Grant and revoke requests, carried out by the provisioner under the cluster’s provisioning policy.',
+  access:
+    'The current snapshot of a cluster (resources, entitlements, grants) and the access of one IAM principal across all clusters.',
+  provisioning:
+    'Grant and revoke requests, carried out by the provisioner under the cluster’s provisioning policy.',
   uploads: 'c1z uploads to ConductorOne and their dead letters.',
   'api-keys': 'API keys and their scopes (admin).',
   operations: 'Health, readiness, Prometheus metrics and this document; no API key needed.',
@@ -57,20 +60,76 @@ export interface RouteSpec {
   errors?: Partial<Record<RouteSpecificError, { when: string; example: string }>>;
 }
 
-const ERROR_CODE: Record<RouteSpecificError, ApiErrorCode> = { 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 422: 'UNPROCESSABLE' };
+const ERROR_CODE: Record<RouteSpecificError, ApiErrorCode> = {
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  422: 'UNPROCESSABLE',
+};
 
 /** The shared error answers, named as `components.responses` in the document. */
 export const COMMON_ERRORS = {
-  400: { name: 'BadRequest', code: 'VALIDATION_FAILED', description: 'The request is not valid: a parameter, a header or the body breaks the schema (unknown fields included), or the body does not parse. `details` lists each problem.', message: 'invalid body: name: must be a valid EKS cluster name' },
-  401: { name: 'Unauthenticated', code: 'UNAUTHENTICATED', description: 'No API key, or one that is unknown, expired or revoked. Checked before anything else about the request.', message: 'the API key is unknown or revoked' },
-  403: { name: 'Forbidden', code: 'FORBIDDEN', description: 'The API key lacks the scope this operation needs.', message: 'this API key lacks the "admin" scope' },
-  408: { name: 'RequestTimeout', code: 'VALIDATION_FAILED', description: 'The request took too long to arrive.', message: 'the request took too long to arrive' },
-  413: { name: 'PayloadTooLarge', code: 'VALIDATION_FAILED', description: 'The body is larger than 1 MiB.', message: 'Request body is too large' },
-  415: { name: 'UnsupportedMediaType', code: 'VALIDATION_FAILED', description: 'The body is not `application/json`.', message: "Unsupported Media Type: application/x-www-form-urlencoded" },
-  431: { name: 'HeadersTooLarge', code: 'VALIDATION_FAILED', description: 'The request headers are too large.', message: 'the request headers are too large' },
-  500: { name: 'InternalError', code: 'INTERNAL', description: 'An unexpected failure; the request id finds it in the logs. Nothing about it is disclosed.', message: 'internal error; the request id identifies it in the logs' },
-  503: { name: 'Unavailable', code: 'UNAVAILABLE', description: 'Postgres or Redis is unavailable, or the request outlived its time limit. Nothing was recorded; retry after `Retry-After` seconds.', message: 'the job queue (Redis) is unavailable; try again shortly' },
-} as const satisfies Record<number, { name: string; code: ApiErrorCode; description: string; message: string }>;
+  400: {
+    name: 'BadRequest',
+    code: 'VALIDATION_FAILED',
+    description:
+      'The request is not valid: a parameter, a header or the body breaks the schema (unknown fields included), or the body does not parse. `details` lists each problem.',
+    message: 'invalid body: name: must be a valid EKS cluster name',
+  },
+  401: {
+    name: 'Unauthenticated',
+    code: 'UNAUTHENTICATED',
+    description:
+      'No API key, or one that is unknown, expired or revoked. Checked before anything else about the request.',
+    message: 'the API key is unknown or revoked',
+  },
+  403: {
+    name: 'Forbidden',
+    code: 'FORBIDDEN',
+    description: 'The API key lacks the scope this operation needs.',
+    message: 'this API key lacks the "admin" scope',
+  },
+  408: {
+    name: 'RequestTimeout',
+    code: 'VALIDATION_FAILED',
+    description: 'The request took too long to arrive.',
+    message: 'the request took too long to arrive',
+  },
+  413: {
+    name: 'PayloadTooLarge',
+    code: 'VALIDATION_FAILED',
+    description: 'The body is larger than 1 MiB.',
+    message: 'Request body is too large',
+  },
+  415: {
+    name: 'UnsupportedMediaType',
+    code: 'VALIDATION_FAILED',
+    description: 'The body is not `application/json`.',
+    message: 'Unsupported Media Type: application/x-www-form-urlencoded',
+  },
+  431: {
+    name: 'HeadersTooLarge',
+    code: 'VALIDATION_FAILED',
+    description: 'The request headers are too large.',
+    message: 'the request headers are too large',
+  },
+  500: {
+    name: 'InternalError',
+    code: 'INTERNAL',
+    description: 'An unexpected failure; the request id finds it in the logs. Nothing about it is disclosed.',
+    message: 'internal error; the request id identifies it in the logs',
+  },
+  503: {
+    name: 'Unavailable',
+    code: 'UNAVAILABLE',
+    description:
+      'Postgres or Redis is unavailable, or the request outlived its time limit. Nothing was recorded; retry after `Retry-After` seconds.',
+    message: 'the job queue (Redis) is unavailable; try again shortly',
+  },
+} as const satisfies Record<
+  number,
+  { name: string; code: ApiErrorCode; description: string; message: string }
+>;
 export type CommonErrorStatus = keyof typeof COMMON_ERRORS;
 
 /** An example error envelope. */
@@ -80,9 +139,13 @@ export function errorExample(code: ApiErrorCode, message: string) {
 
 type ErrorResponse = { description: string; content: Record<string, { schema: typeof errorEnvelope }> };
 type SuccessResponses<R extends RouteSpec['responses']> = {
-  [K in Exclude<keyof R, 503>]: R[K] extends { schema: infer T extends z.ZodType } ? { description: string; content: Record<string, { schema: T }> } : z.ZodUndefined;
+  [K in Exclude<keyof R, 503>]: R[K] extends { schema: infer T extends z.ZodType }
+    ? { description: string; content: Record<string, { schema: T }> }
+    : z.ZodUndefined;
 };
-type RequestParts<S extends RouteSpec> = { [K in Extract<keyof S, 'params' | 'querystring' | 'headers' | 'body'>]: S[K] };
+type RequestParts<S extends RouteSpec> = {
+  [K in Extract<keyof S, 'params' | 'querystring' | 'headers' | 'body'>]: S[K];
+};
 
 /** Extension keys that carry examples from the route to the document's post-processing (openapi/document.ts). */
 export const X_EXAMPLES = 'x-eks-examples';
@@ -97,11 +160,25 @@ const READS_BODY: ReadonlySet<Method> = new Set(['POST', 'PATCH', 'DELETE']);
 /** The Fastify options of a route: its scope (checked by the auth hook) and its schema. */
 export function route<const S extends RouteSpec>(spec: S) {
   const secured = spec.scope !== 'public';
-  const statuses: CommonErrorStatus[] = [400, ...(secured ? ([401, 403] as const) : []), 408, ...(READS_BODY.has(spec.method) ? ([413, 415] as const) : []), 431, 500, 503];
+  const statuses: CommonErrorStatus[] = [
+    400,
+    ...(secured ? ([401, 403] as const) : []),
+    408,
+    ...(READS_BODY.has(spec.method) ? ([413, 415] as const) : []),
+    431,
+    500,
+    503,
+  ];
   const errors: Record<string, { when: string; example: string; code: ApiErrorCode }> = Object.fromEntries(
-    statuses.map((s) => [s, { when: COMMON_ERRORS[s].description, example: COMMON_ERRORS[s].message, code: COMMON_ERRORS[s].code }]),
+    statuses.map((s) => [
+      s,
+      { when: COMMON_ERRORS[s].description, example: COMMON_ERRORS[s].message, code: COMMON_ERRORS[s].code },
+    ]),
   );
-  for (const [status, e] of Object.entries(spec.errors ?? {}) as [string, { when: string; example: string }][]) {
+  for (const [status, e] of Object.entries(spec.errors ?? {}) as [
+    string,
+    { when: string; example: string },
+  ][]) {
     errors[status] = { ...e, code: ERROR_CODE[Number(status) as RouteSpecificError] };
   }
   const response: Record<string, unknown> = {};
@@ -112,7 +189,10 @@ export function route<const S extends RouteSpec>(spec: S) {
   }
   for (const [status, answer] of Object.entries(spec.responses as Record<string, SuccessSpec>)) {
     response[status] = answer.schema
-      ? { description: answer.description, content: { [answer.contentType ?? 'application/json']: { schema: answer.schema } } }
+      ? {
+          description: answer.description,
+          content: { [answer.contentType ?? 'application/json']: { schema: answer.schema } },
+        }
       : z.undefined().describe(answer.description);
     if (answer.example !== undefined) examples.responses[status] = answer.example;
     else delete examples.responses[status];
@@ -125,7 +205,12 @@ export function route<const S extends RouteSpec>(spec: S) {
     ...(spec.body ? { body: spec.body } : {}),
     operationId: spec.operationId,
     summary: spec.summary,
-    description: [spec.description, secured ? `Needs an API key with the \`${spec.scope}\` scope (or \`admin\`).` : 'Needs no API key.'].filter(Boolean).join('\n\n'),
+    description: [
+      spec.description,
+      secured ? `Needs an API key with the \`${spec.scope}\` scope (or \`admin\`).` : 'Needs no API key.',
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
     tags: [spec.tag],
     security: secured ? [{ apiKey: [] }] : [],
     ...(secured ? { 'x-required-scope': spec.scope } : {}),
@@ -139,7 +224,8 @@ export function route<const S extends RouteSpec>(spec: S) {
       operationId: string;
       summary: string;
       tags: string[];
-      response: SuccessResponses<S['responses']> & Record<CommonErrorStatus | RouteSpecificError, ErrorResponse>;
+      response: SuccessResponses<S['responses']> &
+        Record<CommonErrorStatus | RouteSpecificError, ErrorResponse>;
     },
   };
 }

@@ -8,5 +8,4 @@ const text = `${JSON.stringify(await buildOpenApiDocument(), null, 2)}\n`;
 if (out) {
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, text);
-}
-else process.stdout.write(text);
+} else process.stdout.write(text);

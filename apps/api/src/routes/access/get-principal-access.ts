@@ -10,19 +10,29 @@ import { principalAccessOut } from './schemas.js';
 const params = z.object({
   arn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/.+$/, 'must be an IAM user or role ARN, URL-encoded in the path')
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/.+$/,
+      'must be an IAM user or role ARN, URL-encoded in the path',
+    )
     .meta({ description: 'An IAM user or role ARN, URL-encoded.', example: examples.EXAMPLE_IDS.principal }),
 });
 
 const options = route({
   operationId: 'getPrincipalAccess',
   summary: 'Get what an IAM principal can reach',
-  description: 'Everything one IAM user or role reaches in the current snapshot of every cluster: its own grants, and those it inherits through the roles it can assume and the groups it is in, each with the path (`via`).',
+  description:
+    'Everything one IAM user or role reaches in the current snapshot of every cluster: its own grants, and those it inherits through the roles it can assume and the groups it is in, each with the path (`via`).',
   tag: 'access',
   scope: 'read',
   method: 'GET',
   params,
-  responses: { 200: { description: 'The principal’s grants across clusters; `items` is empty when it reaches nothing.', schema: principalAccessOut, example: examples.principalAccess } },
+  responses: {
+    200: {
+      description: 'The principal’s grants across clusters; `items` is empty when it reaches nothing.',
+      schema: principalAccessOut,
+      example: examples.principalAccess,
+    },
+  },
 });
 
 /** GET /v1/principals/{arn}/access: what one IAM principal reaches in every cluster, and through which grants. */

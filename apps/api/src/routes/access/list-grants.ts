@@ -20,14 +20,27 @@ const query = pageQuery.extend({
 const options = route({
   operationId: 'listGrants',
   summary: 'List a snapshot’s grants',
-  description: 'The grants of the cluster’s current snapshot (or of `syncRunId`), filtered by resource, entitlement and principal, by id.',
+  description:
+    'The grants of the cluster’s current snapshot (or of `syncRunId`), filtered by resource, entitlement and principal, by id.',
   tag: 'access',
   scope: 'read',
   method: 'GET',
   params: idParams,
   querystring: query,
-  responses: { 200: { description: 'A page of the snapshot; `syncRunId` is null and `items` empty before the first successful sync.', schema: grantPage, example: examples.grantPage } },
-  errors: { 404: { when: 'No registered cluster has this id, or `syncRunId` names a run of it without a snapshot.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  responses: {
+    200: {
+      description:
+        'A page of the snapshot; `syncRunId` is null and `items` empty before the first successful sync.',
+      schema: grantPage,
+      example: examples.grantPage,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id, or `syncRunId` names a run of it without a snapshot.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 
 /** GET /v1/clusters/{id}/grants: the current snapshot's grants, filtered and paginated. */

@@ -19,14 +19,27 @@ const query = pageQuery.extend({
 const options = route({
   operationId: 'listResources',
   summary: 'List a snapshot’s resources',
-  description: 'The resources of the cluster’s current snapshot (or of `syncRunId`), filtered by type, id and parent, by type and id. A cursor stays on the snapshot it was issued for.',
+  description:
+    'The resources of the cluster’s current snapshot (or of `syncRunId`), filtered by type, id and parent, by type and id. A cursor stays on the snapshot it was issued for.',
   tag: 'access',
   scope: 'read',
   method: 'GET',
   params: idParams,
   querystring: query,
-  responses: { 200: { description: 'A page of the snapshot; `syncRunId` is null and `items` empty before the first successful sync.', schema: resourcePage, example: examples.resourcePage } },
-  errors: { 404: { when: 'No registered cluster has this id, or `syncRunId` names a run of it without a snapshot.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  responses: {
+    200: {
+      description:
+        'A page of the snapshot; `syncRunId` is null and `items` empty before the first successful sync.',
+      schema: resourcePage,
+      example: examples.resourcePage,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id, or `syncRunId` names a run of it without a snapshot.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 
 /** GET /v1/clusters/{id}/resources: the current snapshot's resources, filtered and paginated. */

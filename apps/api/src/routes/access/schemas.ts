@@ -14,7 +14,12 @@ const resourceAnnotation = component(
   'C1 semantics attached to a resource: `ChildResourceType` (resources of that type are listed under this one), `ExternalId` (the object’s id in the source system), `SkipEntitlementsAndGrants`.',
   z.discriminatedUnion('type', [
     z.object({ type: z.literal('ChildResourceType'), resourceTypeId: z.string() }),
-    z.object({ type: z.literal('ExternalId'), id: z.string(), link: z.string().optional(), description: z.string().optional() }),
+    z.object({
+      type: z.literal('ExternalId'),
+      id: z.string(),
+      link: z.string().optional(),
+      description: z.string().optional(),
+    }),
     z.object({ type: z.literal('SkipEntitlementsAndGrants') }),
   ]),
 );
@@ -36,8 +41,16 @@ const grantAnnotation = component(
 
 const identitySource = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('aws-auth'), key: z.enum(['mapRoles', 'mapUsers', 'mapAccounts']), index: z.number().int() }),
-    z.object({ kind: z.literal('access-entry'), principalArn: z.string(), accessEntryArn: z.string().optional() }),
+    z.object({
+      kind: z.literal('aws-auth'),
+      key: z.enum(['mapRoles', 'mapUsers', 'mapAccounts']),
+      index: z.number().int(),
+    }),
+    z.object({
+      kind: z.literal('access-entry'),
+      principalArn: z.string(),
+      accessEntryArn: z.string().optional(),
+    }),
     z.object({ kind: z.literal('implicit'), group: z.string() }),
   ])
   .meta({ description: 'Where the Kubernetes identity (username or group) of an IAM principal comes from.' });
@@ -48,13 +61,31 @@ const grantSource = component(
   z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('rbac-binding'),
-      binding: z.object({ kind: z.enum(['ClusterRoleBinding', 'RoleBinding']), name: z.string(), namespace: z.string().optional() }),
-      subject: z.object({ kind: z.enum(['User', 'Group', 'ServiceAccount']), name: z.string(), namespace: z.string().optional() }),
+      binding: z.object({
+        kind: z.enum(['ClusterRoleBinding', 'RoleBinding']),
+        name: z.string(),
+        namespace: z.string().optional(),
+      }),
+      subject: z.object({
+        kind: z.enum(['User', 'Group', 'ServiceAccount']),
+        name: z.string(),
+        namespace: z.string().optional(),
+      }),
       identity: identitySource.optional(),
     }),
     z.object({ kind: z.literal('identity-mapping'), identity: identitySource }),
-    z.object({ kind: z.literal('access-policy-association'), principalArn: z.string(), policyArn: z.string(), accessEntryArn: z.string().optional() }),
-    z.object({ kind: z.literal('trust-policy'), roleArn: z.string(), statementIndex: z.number().int(), sid: z.string().optional() }),
+    z.object({
+      kind: z.literal('access-policy-association'),
+      principalArn: z.string(),
+      policyArn: z.string(),
+      accessEntryArn: z.string().optional(),
+    }),
+    z.object({
+      kind: z.literal('trust-policy'),
+      roleArn: z.string(),
+      statementIndex: z.number().int(),
+      sid: z.string().optional(),
+    }),
   ]),
 );
 
@@ -66,7 +97,12 @@ const grantCondition = component(
     z.object({ kind: z.literal('session-name'), value: z.string(), raw: z.boolean() }),
     z.object({ kind: z.literal('ec2-private-dns-name'), value: z.string() }),
     z.object({ kind: z.literal('access-key-id'), value: z.string() }),
-    z.object({ kind: z.literal('iam-condition'), operator: z.string(), key: z.string(), values: z.array(z.string()).optional() }),
+    z.object({
+      kind: z.literal('iam-condition'),
+      operator: z.string(),
+      key: z.string(),
+      values: z.array(z.string()).optional(),
+    }),
   ]),
 );
 
@@ -115,14 +151,31 @@ export const grantOut = component(
 function snapshotPage<T extends z.ZodType>(item: T) {
   return z.object({
     items: z.array(item),
-    nextCursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; it stays on the same snapshot.' }),
-    syncRunId: uuidOut.nullable().meta({ description: 'The sync run read; null when the cluster has no snapshot yet.' }),
+    nextCursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Pass as `cursor` for the next page; it stays on the same snapshot.' }),
+    syncRunId: uuidOut
+      .nullable()
+      .meta({ description: 'The sync run read; null when the cluster has no snapshot yet.' }),
   });
 }
 
-export const resourcePage = component('ResourcePage', 'A page of a snapshot’s resources, by type and id.', snapshotPage(resourceOut));
-export const entitlementPage = component('EntitlementPage', 'A page of a snapshot’s entitlements, by id.', snapshotPage(entitlementOut));
-export const grantPage = component('GrantPage', 'A page of a snapshot’s grants, by id.', snapshotPage(grantOut));
+export const resourcePage = component(
+  'ResourcePage',
+  'A page of a snapshot’s resources, by type and id.',
+  snapshotPage(resourceOut),
+);
+export const entitlementPage = component(
+  'EntitlementPage',
+  'A page of a snapshot’s entitlements, by id.',
+  snapshotPage(entitlementOut),
+);
+export const grantPage = component(
+  'GrantPage',
+  'A page of a snapshot’s grants, by id.',
+  snapshotPage(grantOut),
+);
 
 export const principalAccessOut = component(
   'PrincipalAccess',
@@ -131,10 +184,20 @@ export const principalAccessOut = component(
     principalArn: z.string(),
     items: z.array(
       z.object({
-        cluster: z.object({ id: uuidOut, name: z.string(), region: z.string(), accountId: z.string().nullable() }),
+        cluster: z.object({
+          id: uuidOut,
+          name: z.string(),
+          region: z.string(),
+          accountId: z.string().nullable(),
+        }),
         syncRunId: uuidOut,
         grant: grantOut,
-        via: z.array(z.string()).meta({ description: 'The grant ids leading from the principal to the holder of this grant; empty for a grant held directly.' }),
+        via: z
+          .array(z.string())
+          .meta({
+            description:
+              'The grant ids leading from the principal to the holder of this grant; empty for a grant held directly.',
+          }),
       }),
     ),
   }),

@@ -16,7 +16,8 @@ const query = z.object({
 const options = route({
   operationId: 'listApiKeys',
   summary: 'List API keys',
-  description: 'The keys (never their secrets) with last use, expiry and revocation; `includeRevoked=true` adds revoked and expired ones.',
+  description:
+    'The keys (never their secrets) with last use, expiry and revocation; `includeRevoked=true` adds revoked and expired ones.',
   tag: 'api-keys',
   scope: 'admin',
   method: 'GET',
@@ -26,12 +27,8 @@ const options = route({
 
 /** GET /v1/api-keys: the keys (never their secrets) with last use, expiry and revocation. */
 export function registerListApiKeys(app: App, deps: AppDeps): void {
-  app.get(
-    '/v1/api-keys',
-    options,
-    async (req) => {
-      const keys = await listApiKeys(deps.database, { includeRevoked: req.query.includeRevoked ?? false });
-      return { items: keys.map(toApiKeyView) };
-    },
-  );
+  app.get('/v1/api-keys', options, async (req) => {
+    const keys = await listApiKeys(deps.database, { includeRevoked: req.query.includeRevoked ?? false });
+    return { items: keys.map(toApiKeyView) };
+  });
 }

@@ -49,7 +49,11 @@ export const apiKeyWithSecretOut = component(
   apiKeyOut.extend({ key: z.string().meta({ description: 'Send as `Authorization: Bearer <key>`.' }) }),
 );
 
-export const apiKeyList = component('ApiKeyList', 'Every key (revoked and expired ones on request).', z.object({ items: z.array(apiKeyOut) }));
+export const apiKeyList = component(
+  'ApiKeyList',
+  'Every key (revoked and expired ones on request).',
+  z.object({ items: z.array(apiKeyOut) }),
+);
 
 /** The public view of a key: never its hash. */
 export function toApiKeyView(key: ApiKey) {

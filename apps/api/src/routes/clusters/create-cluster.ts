@@ -20,14 +20,26 @@ const body = component(
 const options = route({
   operationId: 'createCluster',
   summary: 'Register a cluster',
-  description: 'Registers a cluster: its secrets are sealed before they are stored, and its sync schedule, when given, is set up in the queue before the answer (a failure leaves nothing behind).',
+  description:
+    'Registers a cluster: its secrets are sealed before they are stored, and its sync schedule, when given, is set up in the queue before the answer (a failure leaves nothing behind).',
   tag: 'clusters',
   scope: 'admin',
   method: 'POST',
   body,
   requestExample: examples.clusterRegistration,
-  responses: { 201: { description: 'The registered cluster, without its secrets.', schema: clusterOut, example: examples.newCluster } },
-  errors: { 409: { when: 'A cluster with this name is already registered in this region and account.', example: 'a cluster named "prod-eu" in eu-west-1 is already registered for this account' } },
+  responses: {
+    201: {
+      description: 'The registered cluster, without its secrets.',
+      schema: clusterOut,
+      example: examples.newCluster,
+    },
+  },
+  errors: {
+    409: {
+      when: 'A cluster with this name is already registered in this region and account.',
+      example: 'a cluster named "prod-eu" in eu-west-1 is already registered for this account',
+    },
+  },
 });
 
 /** POST /v1/clusters: registers a cluster (secrets sealed) and its sync schedule. */
@@ -46,7 +58,10 @@ export function registerCreateCluster(app: App, deps: AppDeps): void {
       } catch (err) {
         // Undo the registration (a soft delete frees the name) so the client's retry starts clean.
         await deleteCluster(deps.database, cluster.id, { audit: auditOf(req) }).catch((undoErr: unknown) =>
-          req.log.error({ err: undoErr, clusterId: cluster.id }, 'could not undo a cluster whose schedule failed'),
+          req.log.error(
+            { err: undoErr, clusterId: cluster.id },
+            'could not undo a cluster whose schedule failed',
+          ),
         );
         throw err;
       }

@@ -13,7 +13,12 @@ const options = route({
   method: 'DELETE',
   params: idParams,
   responses: { 204: { description: 'Unregistered.' } },
-  errors: { 404: { when: 'No registered cluster has this id.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 
 /** DELETE /v1/clusters/{id}: unregisters a cluster and stops its scheduled syncs. */

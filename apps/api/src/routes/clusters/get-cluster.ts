@@ -13,8 +13,19 @@ const options = route({
   scope: 'read',
   method: 'GET',
   params: idParams,
-  responses: { 200: { description: 'The cluster, without its secrets (only whether each is set).', schema: clusterOut, example: examples.cluster } },
-  errors: { 404: { when: 'No registered cluster has this id.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  responses: {
+    200: {
+      description: 'The cluster, without its secrets (only whether each is set).',
+      schema: clusterOut,
+      example: examples.cluster,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 
 /** GET /v1/clusters/{id}: one cluster, without secrets (only whether each is set). */

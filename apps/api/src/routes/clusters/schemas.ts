@@ -19,7 +19,12 @@ export const provisioningPolicyOut = component(
 // One object with one of two fields rather than a union: OpenAPI 3.0 cannot make a union nullable.
 export const syncScheduleOut = z
   .object({ every_ms: z.number().int().optional(), cron: z.string().optional() })
-  .meta({ description: 'How often the cluster is synced: `every_ms` (a fixed interval in milliseconds) or `cron` (a cron pattern, UTC); exactly one is set.', minProperties: 1, maxProperties: 1 });
+  .meta({
+    description:
+      'How often the cluster is synced: `every_ms` (a fixed interval in milliseconds) or `cron` (a cron pattern, UTC); exactly one is set.',
+    minProperties: 1,
+    maxProperties: 1,
+  });
 
 export const clusterOut = component(
   'Cluster',
@@ -28,8 +33,14 @@ export const clusterOut = component(
     id: uuidOut,
     name: z.string(),
     region: z.string(),
-    accountId: z.string().nullable().meta({ description: 'The AWS account; from the role ARN or the first sync until known.' }),
-    arn: z.string().nullable().meta({ description: 'The cluster ARN, once a sync has described the cluster.' }),
+    accountId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The AWS account; from the role ARN or the first sync until known.' }),
+    arn: z
+      .string()
+      .nullable()
+      .meta({ description: 'The cluster ARN, once a sync has described the cluster.' }),
     roleArn: z.string().nullable(),
     hostingMode: z.enum(HOSTING_MODES),
     c1ClientId: z.string().nullable(),
@@ -38,7 +49,11 @@ export const clusterOut = component(
     provisioningPolicy: provisioningPolicyOut,
     labels: z.record(z.string(), z.string()),
     enabled: z.boolean(),
-    currentSyncRunId: uuidOut.nullable().meta({ description: 'The sync run whose snapshot is current; null before the first successful sync.' }),
+    currentSyncRunId: uuidOut
+      .nullable()
+      .meta({
+        description: 'The sync run whose snapshot is current; null before the first successful sync.',
+      }),
     createdAt: timestamp,
     updatedAt: timestamp,
     hasExternalId: z.boolean(),
@@ -47,4 +62,8 @@ export const clusterOut = component(
   }),
 );
 
-export const clusterPage = component('ClusterPage', 'A page of registered clusters, oldest first.', page(clusterOut));
+export const clusterPage = component(
+  'ClusterPage',
+  'A page of registered clusters, oldest first.',
+  page(clusterOut),
+);

@@ -23,25 +23,38 @@ const healthz = route({
 const readyz = route({
   operationId: 'getReadiness',
   summary: 'Check Postgres and Redis answer',
-  description: 'For readiness probes and load balancers: 200 when Postgres and Redis both answer within 2 seconds, 503 otherwise.',
+  description:
+    'For readiness probes and load balancers: 200 when Postgres and Redis both answer within 2 seconds, 503 otherwise.',
   tag: 'operations',
   scope: 'public',
   method: 'GET',
   responses: {
     200: { description: 'Ready.', schema: readinessOut, example: examples.readiness },
     // Not ready is a readiness answer (which check failed), not the error envelope.
-    503: { description: 'Not ready: a dependency did not answer; `checks` says which.', schema: readinessOut, example: examples.notReady },
+    503: {
+      description: 'Not ready: a dependency did not answer; `checks` says which.',
+      schema: readinessOut,
+      example: examples.notReady,
+    },
   },
 });
 
 const metrics = route({
   operationId: 'getMetrics',
   summary: 'Read Prometheus metrics',
-  description: 'HTTP requests and durations, queue depths, and sync run statistics, in the Prometheus text format. Answers even when Redis or Postgres does not (a gauge keeps its last value).',
+  description:
+    'HTTP requests and durations, queue depths, and sync run statistics, in the Prometheus text format. Answers even when Redis or Postgres does not (a gauge keeps its last value).',
   tag: 'operations',
   scope: 'public',
   method: 'GET',
-  responses: { 200: { description: 'The metrics.', schema: z.string(), contentType: 'text/plain', example: examples.metrics } },
+  responses: {
+    200: {
+      description: 'The metrics.',
+      schema: z.string(),
+      contentType: 'text/plain',
+      example: examples.metrics,
+    },
+  },
 });
 
 /** How long a scrape waits for Redis or Postgres before answering with the last values. */
@@ -50,7 +63,12 @@ const SCRAPE_TIMEOUT_MS = 2000;
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -70,9 +88,14 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
   app.get('/healthz', healthz, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', readyz, async (_req, reply) => {
-    const [postgres, redis] = await Promise.all([check(() => deps.database.db.execute(sql`select 1`)), check(() => deps.redis.ping())]);
+    const [postgres, redis] = await Promise.all([
+      check(() => deps.database.db.execute(sql`select 1`)),
+      check(() => deps.redis.ping()),
+    ]);
     const ready = postgres.ok && redis.ok;
-    return reply.status(ready ? 200 : 503).send({ status: ready ? ('ready' as const) : ('not ready' as const), checks: { postgres, redis } });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? ('ready' as const) : ('not ready' as const), checks: { postgres, redis } });
   });
 
   const refreshQueueGauges = async () => {
@@ -86,7 +109,10 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
   // wait for it rather than each taking another pooled connection from the API's requests.
   let syncStatsInFlight: Promise<void> | undefined;
   const refreshSyncGauges = async () => {
-    syncStatsInFlight ??= getSyncRunStats(deps.database, { windowMs: SYNC_STATS_WINDOW_MS, timeoutMs: SCRAPE_TIMEOUT_MS })
+    syncStatsInFlight ??= getSyncRunStats(deps.database, {
+      windowMs: SYNC_STATS_WINDOW_MS,
+      timeoutMs: SCRAPE_TIMEOUT_MS,
+    })
       .then((stats) => setSyncStats(deps.metrics, stats))
       .finally(() => {
         syncStatsInFlight = undefined;
@@ -97,8 +123,11 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
   app.get('/metrics', metrics, async (req, reply) => {
     // Metrics must answer even when Redis or Postgres does not: a gauge that could not be read
     // keeps its last value.
-    const failed = (await Promise.allSettled([refreshQueueGauges(), refreshSyncGauges()])).filter((r) => r.status === 'rejected');
-    if (failed.length > 0) req.log.debug({ errors: failed.map((r) => String(r.reason)) }, 'metrics scrape used last values');
+    const failed = (await Promise.allSettled([refreshQueueGauges(), refreshSyncGauges()])).filter(
+      (r) => r.status === 'rejected',
+    );
+    if (failed.length > 0)
+      req.log.debug({ errors: failed.map((r) => String(r.reason)) }, 'metrics scrape used last values');
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }

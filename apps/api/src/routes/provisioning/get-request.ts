@@ -9,13 +9,25 @@ import { provisioningRequestWithAuditOut } from './schemas.js';
 const options = route({
   operationId: 'getProvisioningRequest',
   summary: 'Get a provisioning request',
-  description: 'Its status, the plan (the exact AWS and Kubernetes calls, with before and after), the result, and its audit trail.',
+  description:
+    'Its status, the plan (the exact AWS and Kubernetes calls, with before and after), the result, and its audit trail.',
   tag: 'provisioning',
   scope: 'read',
   method: 'GET',
   params: idParams,
-  responses: { 200: { description: 'The request and its audit trail.', schema: provisioningRequestWithAuditOut, example: examples.provisioningRequestWithAudit } },
-  errors: { 404: { when: 'No provisioning request has this id.', example: 'provisioning request c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f not found' } },
+  responses: {
+    200: {
+      description: 'The request and its audit trail.',
+      schema: provisioningRequestWithAuditOut,
+      example: examples.provisioningRequestWithAudit,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No provisioning request has this id.',
+      example: 'provisioning request c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f not found',
+    },
+  },
 });
 
 /** GET /v1/provisioning-requests/{id}: status, the plan (exact calls), the result and the audit trail. */

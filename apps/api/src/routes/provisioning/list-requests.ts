@@ -22,7 +22,13 @@ const options = route({
   scope: 'read',
   method: 'GET',
   querystring: query,
-  responses: { 200: { description: 'A page of requests.', schema: provisioningRequestPage, example: examples.provisioningRequestPage } },
+  responses: {
+    200: {
+      description: 'A page of requests.',
+      schema: provisioningRequestPage,
+      example: examples.provisioningRequestPage,
+    },
+  },
 });
 
 /** GET /v1/provisioning-requests: newest first, filtered by cluster, principal and status. */

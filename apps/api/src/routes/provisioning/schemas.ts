@@ -15,17 +15,34 @@ export const provisioningRequestOut = component(
     principalArn: z.string(),
     reason: z.string().nullable(),
     expiresAt: timestamp.nullable().meta({ description: 'A time-bound grant is revoked at this instant.' }),
-    durationMs: z.number().int().nullable().meta({ description: 'A time-bound grant given as a duration (C1 grant tasks): it expires this long after it is carried out.' }),
+    durationMs: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description:
+          'A time-bound grant given as a duration (C1 grant tasks): it expires this long after it is carried out.',
+      }),
     dryRun: z.boolean(),
     idempotencyKey: z.string().nullable(),
-    requestedBy: z.string().meta({ description: '`api-key:<id>`, `bootstrap`, `c1` or `system` (expiry revokes).' }),
+    requestedBy: z
+      .string()
+      .meta({ description: '`api-key:<id>`, `bootstrap`, `c1` or `system` (expiry revokes).' }),
     status: z.enum(PROVISIONING_STATUSES),
     result: z.enum(PROVISIONING_RESULTS).nullable(),
-    plan: z.array(z.unknown()).nullable().meta({ description: 'The exact AWS and Kubernetes calls: planned for a dry run, done otherwise, with before and after.' }),
+    plan: z
+      .array(z.unknown())
+      .nullable()
+      .meta({
+        description:
+          'The exact AWS and Kubernetes calls: planned for a dry run, done otherwise, with before and after.',
+      }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     attempt: z.number().int(),
     worker: z.string().nullable(),
-    parentRequestId: uuidOut.nullable().meta({ description: 'For the revoke that ends a time-bound grant: the grant request it ends.' }),
+    parentRequestId: uuidOut
+      .nullable()
+      .meta({ description: 'For the revoke that ends a time-bound grant: the grant request it ends.' }),
     createdAt: timestamp,
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
@@ -45,7 +62,9 @@ export const auditEventOut = component(
     id: z.number().int(),
     at: timestamp,
     actor: z.string(),
-    action: z.string().meta({ description: '`<domain>.<verb>`, e.g. `access.grant.request`, `access.grant`.' }),
+    action: z
+      .string()
+      .meta({ description: '`<domain>.<verb>`, e.g. `access.grant.request`, `access.grant`.' }),
     clusterId: uuidOut.nullable(),
     target: z.string().nullable(),
     before: z.unknown(),
@@ -61,4 +80,8 @@ export const provisioningRequestWithAuditOut = component(
   provisioningRequestOut.extend({ audit: z.array(auditEventOut) }),
 );
 
-export const provisioningRequestPage = component('ProvisioningRequestPage', 'A page of provisioning requests, newest first.', page(provisioningRequestOut));
+export const provisioningRequestPage = component(
+  'ProvisioningRequestPage',
+  'A page of provisioning requests, newest first.',
+  page(provisioningRequestOut),
+);

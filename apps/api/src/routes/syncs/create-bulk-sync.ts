@@ -8,11 +8,18 @@ import { bulkSyncOut } from './schemas.js';
 const options = route({
   operationId: 'syncAllClusters',
   summary: 'Sync every enabled cluster',
-  description: 'Queues a sync of every enabled cluster; a cluster that already has a queued or running sync keeps it (`created: false`).',
+  description:
+    'Queues a sync of every enabled cluster; a cluster that already has a queued or running sync keeps it (`created: false`).',
   tag: 'syncs',
   scope: 'sync',
   method: 'POST',
-  responses: { 202: { description: 'The queued (or already pending) runs.', schema: bulkSyncOut, example: examples.bulkSync } },
+  responses: {
+    202: {
+      description: 'The queued (or already pending) runs.',
+      schema: bulkSyncOut,
+      example: examples.bulkSync,
+    },
+  },
 });
 
 /** POST /v1/syncs: queues a sync of every enabled cluster (already pending ones are reused). */
@@ -22,7 +29,12 @@ export function registerCreateBulkSync(app: App, deps: AppDeps): void {
     await deps.producer.assertAvailable();
     const results = await enqueueSyncRunsForAll(deps.database, 'bulk');
     for (const { run } of results) {
-      if (run.status === 'queued') await deps.producer.enqueue('cluster.sync', { clusterId: run.clusterId, syncRunId: run.id, trigger: 'bulk' });
+      if (run.status === 'queued')
+        await deps.producer.enqueue('cluster.sync', {
+          clusterId: run.clusterId,
+          syncRunId: run.id,
+          trigger: 'bulk',
+        });
     }
     return reply.status(202).send({ items: results.map(({ run, created }) => ({ ...run, created })) });
   });

@@ -8,13 +8,25 @@ import { queuedSyncRunOut } from './schemas.js';
 const options = route({
   operationId: 'syncCluster',
   summary: 'Sync a cluster',
-  description: 'Queues a sync of the cluster, or returns the one already queued or running (`created: false`): asking twice never queues two.',
+  description:
+    'Queues a sync of the cluster, or returns the one already queued or running (`created: false`): asking twice never queues two.',
   tag: 'syncs',
   scope: 'sync',
   method: 'POST',
   params: idParams,
-  responses: { 202: { description: 'The queued (or already pending) run; follow it with GET /v1/syncs/{id}.', schema: queuedSyncRunOut, example: examples.queuedSyncRun } },
-  errors: { 404: { when: 'No registered cluster has this id.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  responses: {
+    202: {
+      description: 'The queued (or already pending) run; follow it with GET /v1/syncs/{id}.',
+      schema: queuedSyncRunOut,
+      example: examples.queuedSyncRun,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 import { queueSync } from './enqueue.js';
 

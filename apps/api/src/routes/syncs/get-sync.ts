@@ -15,7 +15,12 @@ const options = route({
   method: 'GET',
   params: idParams,
   responses: { 200: { description: 'The sync run.', schema: syncRunOut, example: examples.syncRun } },
-  errors: { 404: { when: 'No sync run has this id.', example: 'sync run 9b2d4e6f-1a3c-4e5f-8a7b-6c5d4e3f2a1b not found' } },
+  errors: {
+    404: {
+      when: 'No sync run has this id.',
+      example: 'sync run 9b2d4e6f-1a3c-4e5f-8a7b-6c5d4e3f2a1b not found',
+    },
+  },
 });
 
 /** GET /v1/syncs/{id}: status, progress, counts, API calls and source statuses of one run. */

@@ -14,13 +14,27 @@ const options = route({
   method: 'GET',
   params: idParams,
   querystring: pageQuery,
-  responses: { 200: { description: 'A page of the cluster’s runs, newest first.', schema: syncRunPage, example: examples.syncRunPage } },
-  errors: { 404: { when: 'No registered cluster has this id.', example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found' } },
+  responses: {
+    200: {
+      description: 'A page of the cluster’s runs, newest first.',
+      schema: syncRunPage,
+      example: examples.syncRunPage,
+    },
+  },
+  errors: {
+    404: {
+      when: 'No registered cluster has this id.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
+    },
+  },
 });
 
 /** GET /v1/clusters/{id}/syncs: the cluster's runs, newest first. */
 export function registerListClusterSyncs(app: App, deps: AppDeps): void {
   app.get('/v1/clusters/:id/syncs', options, async (req) =>
-    listSyncRuns(deps.database, req.params.id, { ...(req.query.cursor ? { cursor: req.query.cursor } : {}), ...(req.query.limit ? { limit: req.query.limit } : {}) }),
+    listSyncRuns(deps.database, req.params.id, {
+      ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+      ...(req.query.limit ? { limit: req.query.limit } : {}),
+    }),
   );
 }

@@ -16,7 +16,12 @@ export const uploadOut = component(
     maxAttempts: z.number().int(),
     nextAttemptAt: timestamp.nullable(),
     lastError: z
-      .object({ code: z.string(), message: z.string(), retryable: z.boolean(), retryAfterMs: z.number().optional() })
+      .object({
+        code: z.string(),
+        message: z.string(),
+        retryable: z.boolean(),
+        retryAfterMs: z.number().optional(),
+      })
       .nullable(),
     worker: z.string().nullable(),
     bytes: z.number().int().nullable(),

@@ -9,6 +9,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { OpenApiDocument, OpenApiOperation, OpenApiResponse } from './document.js';
 
+export type { OpenApiDocument };
+
 /** One answer as a client saw it. */
 export interface ObservedResponse {
   method: string;

@@ -148,6 +148,9 @@ function startWorker(id: string, env: Record<string, string>): WorkerProcess {
       AWS_EC2_METADATA_DISABLED: 'true',
       LOG_LEVEL: 'info',
       WORKER_ID: id,
+      // Several workers on one host: each health server on a free port.
+      HEALTH_HOST: '127.0.0.1',
+      HEALTH_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

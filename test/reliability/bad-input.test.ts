@@ -7,7 +7,16 @@
 import { connect } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiReady, checkAnswer, exited, freePort, randomId, until } from '../e2e/support.js';
+import {
+  ADMIN_URL,
+  REDIS_URL,
+  apiReady,
+  checkAnswer,
+  exited,
+  freePort,
+  randomId,
+  until,
+} from '../e2e/support.js';
 import { report, startProduct, unstructuredLines, type ProductProcess } from './support.js';
 
 const KEY = `rel-${randomId(16)}`;
@@ -306,11 +315,7 @@ beforeAll(async () => {
     );
   }
   for (const port of ports)
-    await until(
-      'the API to be ready',
-      () => apiReady(`http://127.0.0.1:${port}`),
-      120_000,
-    );
+    await until('the API to be ready', () => apiReady(`http://127.0.0.1:${port}`), 120_000);
 }, 240_000);
 
 afterAll(async () => {
@@ -339,7 +344,9 @@ describe('malformed input to every route', () => {
       if (path.startsWith('/v1/clusters/{id}')) ids[path] = cluster.id;
 
     const cases = Object.entries(spec.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => casesFor(path, method, op, ids, spec.components?.schemas ?? {})),
+      Object.entries(ops).flatMap(([method, op]) =>
+        casesFor(path, method, op, ids, spec.components?.schemas ?? {}),
+      ),
     );
     cases.push(
       { name: 'malformed URL escape', method: 'GET', path: '/v1/clusters/%E0%A4%A' },

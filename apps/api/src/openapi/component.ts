@@ -25,12 +25,9 @@ export const uuidOut = z.string().meta({ format: 'uuid', example: '3f0c9a52-7d1e
 export function page<T extends z.ZodType>(item: T) {
   return z.object({
     items: z.array(item),
-    nextCursor: z
-      .string()
-      .optional()
-      .meta({
-        description: 'Pass as `cursor` to read the next page; absent on the last page.',
-        example: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0',
-      }),
+    nextCursor: z.string().optional().meta({
+      description: 'Pass as `cursor` to read the next page; absent on the last page.',
+      example: 'eyJjIjoiMjAyNi0wNS0wNFQwOTozMDowMC4wMDBaIiwiaSI6IjNmMGM5YTUyIn0',
+    }),
   });
 }

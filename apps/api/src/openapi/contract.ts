@@ -136,10 +136,13 @@ export function createContractChecker(document: OpenApiDocument): ContractChecke
       } catch {
         return fail(`the body is not JSON: ${res.body.slice(0, 200)}`);
       }
-      const key = `${route.template} ${res.method} ${res.status} ${mediaType}`;
+      // Most answers share a handful of schemas (a $ref to the error envelope above all): one
+      // compiled validator per distinct schema.
+      const schema = pointRefs(media.schema ?? {}) as object;
+      const key = JSON.stringify(schema);
       let validate = validators.get(key);
       if (!validate) {
-        validate = ajv.compile(pointRefs(media.schema ?? {}) as object);
+        validate = ajv.compile(schema);
         validators.set(key, validate);
       }
       return validate(body)

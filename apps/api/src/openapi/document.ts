@@ -61,7 +61,10 @@ function commonResponses(): Record<string, OpenApiResponse> {
             : {}),
         },
         content: {
-          'application/json': { schema: { $ref: ERROR_REF }, example: errorExample(e.code, e.message) },
+          'application/json': {
+            schema: { $ref: ERROR_REF },
+            example: errorExample(e.code, e.message, 'details' in e ? e.details : undefined),
+          },
         },
       },
     ]),

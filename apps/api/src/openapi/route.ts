@@ -74,7 +74,8 @@ export const COMMON_ERRORS = {
     code: 'VALIDATION_FAILED',
     description:
       'The request is not valid: a parameter, a header or the body breaks the schema (unknown fields included), or the body does not parse. `details` lists each problem.',
-    message: 'invalid body: name: must be a valid EKS cluster name',
+    message: 'invalid body: body/name must be a valid EKS cluster name',
+    details: [{ path: '/name', message: 'must be a valid EKS cluster name' }],
   },
   401: {
     name: 'Unauthenticated',
@@ -105,7 +106,7 @@ export const COMMON_ERRORS = {
     name: 'UnsupportedMediaType',
     code: 'VALIDATION_FAILED',
     description: 'The body is not `application/json`.',
-    message: 'Unsupported Media Type: application/x-www-form-urlencoded',
+    message: 'Unsupported Media Type',
   },
   431: {
     name: 'HeadersTooLarge',
@@ -128,13 +129,20 @@ export const COMMON_ERRORS = {
   },
 } as const satisfies Record<
   number,
-  { name: string; code: ApiErrorCode; description: string; message: string }
+  { name: string; code: ApiErrorCode; description: string; message: string; details?: unknown }
 >;
 export type CommonErrorStatus = keyof typeof COMMON_ERRORS;
 
 /** An example error envelope. */
-export function errorExample(code: ApiErrorCode, message: string) {
-  return { error: { code, message, requestId: 'b7e0f1d2-4c5a-4e8b-9f3a-0d1c2b3a4f5e' } };
+export function errorExample(code: ApiErrorCode, message: string, details?: unknown) {
+  return {
+    error: {
+      code,
+      message,
+      requestId: 'b7e0f1d2-4c5a-4e8b-9f3a-0d1c2b3a4f5e',
+      ...(details === undefined ? {} : { details }),
+    },
+  };
 }
 
 type ErrorResponse = { description: string; content: Record<string, { schema: typeof errorEnvelope }> };

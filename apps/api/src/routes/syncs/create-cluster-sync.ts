@@ -26,6 +26,10 @@ const options = route({
       when: 'No registered cluster has this id.',
       example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 not found',
     },
+    409: {
+      when: 'The cluster is disabled.',
+      example: 'cluster 3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17 is disabled; enable it to sync',
+    },
   },
 });
 import { queueSync } from './enqueue.js';

@@ -1,7 +1,7 @@
 // The CLI as users run it: a child process per command, checking exit codes, stdout and stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,8 @@ import { DEMO } from '../world/demo.js';
 
 const PACKAGE = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(PACKAGE, 'src/cli/main.ts');
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { version: string })
+  .version;
 const dir = mkdtempSync(join(tmpdir(), 'eks-sim-cli-'));
 
 interface Result {
@@ -68,18 +70,34 @@ function expectCleanFailure(r: Result, code: number, message: RegExp): void {
   expect(r.stderr).not.toMatch(/^\s+at /m);
 }
 
-describe('eks-sim CLI: bad input', () => {
+describe('eks-sim CLI: help, version and bad input', () => {
+  it.each([[[]], [['serve']], [['kubeconfig']], [['token']], [['sa-token']]])(
+    'answers %j --help on stdout with exit code 0',
+    async (command) => {
+      const r = await run([...command, '--help']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^Usage: eks-sim ${command.join(' ')}`.trim()));
+      expect(r.stdout).toContain('--help');
+    },
+  );
+
+  it('prints its version for --version and -V', async () => {
+    for (const flag of ['--version', '-V']) {
+      const r = await run([flag]);
+      expect(r).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    }
+  });
+
   it('needs a command, and knows its commands', async () => {
-    expectCleanFailure(
-      await run([]),
-      2,
-      /^eks-sim: a command is required\nRun "eks-sim --help" for usage\.\n$/,
-    );
-    expectCleanFailure(await run(['bogus']), 2, /unknown command "bogus"/);
+    expectCleanFailure(await run([]), 2, /^eks-sim: a command is required; see "eks-sim --help"\n$/);
+    expectCleanFailure(await run(['bogus']), 2, /^eks-sim: unknown command 'bogus'; see "eks-sim --help"\n$/);
   });
 
   it.each([
-    [['serve', '--nope'], /^eks-sim: unknown option --nope\nRun "eks-sim serve --help" for usage\.\n$/],
+    [['serve', '--nope'], /^eks-sim: unknown option '--nope'; see "eks-sim serve --help"\n$/],
+    [['token', '--prot'], /^eks-sim: unknown option '--prot'; see "eks-sim token --help"\n$/],
+    [['serve', '--port'], /^eks-sim: option '--port <n>' argument missing; see "eks-sim serve --help"\n$/],
     [['serve', '--port', '99999'], /--port must be a whole number from 0 to 65535/],
     [
       ['serve', '--generate', 'namespaces=lots,colour=blue'],
@@ -89,8 +107,10 @@ describe('eks-sim CLI: bad input', () => {
     [['token', '--cluster', 'prod-eu'], /--region is required/],
     [['token', '--cluster', 'prod-eu', '--region', 'eu-west-1'], /no AWS credentials/],
     [['kubeconfig'], /--cluster is required/],
-  ])('rejects %j with exit code 2', async (args, message) => {
-    expectCleanFailure(await run(args), 2, message);
+  ])('rejects %j with exit code 2 and one line', async (args, message) => {
+    const r = await run(args);
+    expectCleanFailure(r, 2, message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('explains a missing or malformed world file with exit code 1', async () => {

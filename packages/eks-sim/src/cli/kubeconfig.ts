@@ -1,60 +1,65 @@
 // `eks-sim kubeconfig`: asks a running simulator for a cluster's endpoint and CA and prints a
 // kubeconfig whose user runs `eks-sim token` as an exec credential plugin, so kubectl (or any
 // client-go based tool) talks to the simulated cluster with real EKS tokens.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { createSimAdminClient } from '../admin-client.js';
 import type { ReadyLine } from '../sim.js';
-import { CliError, parseFlags, required, UsageError, type CliIo } from './args.js';
+import { CliError, required, type CliIo } from './args.js';
+import { action, UsageError } from './command-line.js';
 import { DEFAULT_PORT } from './serve.js';
 import { selfCommand } from './self.js';
 
-export const KUBECONFIG_USAGE = `usage: eks-sim kubeconfig --cluster NAME [options]
+interface KubeconfigFlags {
+  cluster?: string;
+  admin?: string;
+  region?: string;
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  roleArn?: string;
+  externalId?: string;
+}
 
-Prints a kubeconfig for one simulated cluster. Its user runs "eks-sim token" to mint EKS tokens.
-
-  --cluster NAME         cluster name (required)
-  --admin URL            the simulator's AWS endpoint or admin URL
-                         (default $EKS_SIM_ADMIN_URL or http://127.0.0.1:${DEFAULT_PORT})
-  --region R             the cluster's region, when two clusters share a name
-  --access-key ID        credentials the token is minted with (default: the first long-lived
-  --secret-key SECRET    credential the simulator lists, the demo's connector user)
-  --session-token T
-  --role-arn ARN         assume this role first, through the simulator's STS
-  --external-id X        external id for the AssumeRole call
-
-  eks-sim kubeconfig --cluster prod-eu > /tmp/prod-eu.kubeconfig
-  KUBECONFIG=/tmp/prod-eu.kubeconfig kubectl get rolebindings -A
-`;
+/** Adds `eks-sim kubeconfig` to the program. */
+export function kubeconfigCommand(program: Command, io: CliIo): void {
+  program
+    .command('kubeconfig')
+    .summary('print a kubeconfig for a simulated cluster')
+    .description(
+      'Prints a kubeconfig for one simulated cluster. Its user runs "eks-sim token" to mint EKS tokens.',
+    )
+    .option('--cluster <name>', 'cluster name (required)')
+    .option(
+      '--admin <url>',
+      `the simulator's AWS endpoint or admin URL (default $EKS_SIM_ADMIN_URL or http://127.0.0.1:${DEFAULT_PORT})`,
+    )
+    .option('--region <region>', "the cluster's region, when two clusters share a name")
+    .option(
+      '--access-key <id>',
+      'credentials the token is minted with (default: the first long-lived credential the simulator lists, ' +
+        "the demo's connector user)",
+    )
+    .option('--secret-key <secret>', 'the secret of --access-key')
+    .option('--session-token <token>', 'a session token for temporary credentials')
+    .option('--role-arn <arn>', "assume this role first, through the simulator's STS")
+    .option('--external-id <id>', 'external id for the AssumeRole call')
+    .addHelpText(
+      'after',
+      '\nExample:\n' +
+        '  eks-sim kubeconfig --cluster prod-eu > /tmp/prod-eu.kubeconfig\n' +
+        '  KUBECONFIG=/tmp/prod-eu.kubeconfig kubectl get rolebindings -A',
+    )
+    .action(action<KubeconfigFlags>((flags) => kubeconfig(flags, io)));
+}
 
 /** Runs `eks-sim kubeconfig`. */
-export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
-  const { values: flags } = parseFlags(() =>
-    parseArgs({
-      args,
-      strict: true,
-      options: {
-        cluster: { type: 'string' },
-        admin: { type: 'string' },
-        region: { type: 'string' },
-        'access-key': { type: 'string' },
-        'secret-key': { type: 'string' },
-        'session-token': { type: 'string' },
-        'role-arn': { type: 'string' },
-        'external-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
-  if (flags.help) {
-    io.stdout(KUBECONFIG_USAGE);
-    return 0;
-  }
+export async function kubeconfig(flags: KubeconfigFlags, io: CliIo): Promise<number> {
   const name = required(flags.cluster, '--cluster');
-  if ((flags['access-key'] === undefined) !== (flags['secret-key'] === undefined)) {
+  if ((flags.accessKey === undefined) !== (flags.secretKey === undefined)) {
     throw new UsageError('--access-key and --secret-key go together');
   }
-  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined)
+  if (flags.externalId !== undefined && flags.roleArn === undefined)
     throw new UsageError('--external-id needs --role-arn');
   const adminUrl = flags.admin ?? io.env.EKS_SIM_ADMIN_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
   if (!/^https?:\/\//.test(adminUrl))
@@ -84,20 +89,20 @@ export async function kubeconfig(args: string[], io: CliIo): Promise<number> {
     );
   const cluster = matches[0]!;
 
-  const credential = flags['access-key']
-    ? { accessKeyId: flags['access-key'], secretAccessKey: flags['secret-key']! }
+  const credential = flags.accessKey
+    ? { accessKeyId: flags.accessKey, secretAccessKey: flags.secretKey! }
     : info.credentials[0];
   if (!credential)
     throw new CliError('the simulator lists no long-lived credentials; pass --access-key and --secret-key');
 
   const self = selfCommand();
   const tokenArgs = ['token', '--cluster', cluster.name, '--region', cluster.region];
-  if (flags['role-arn']) tokenArgs.push('--role-arn', flags['role-arn'], '--sts-endpoint', info.aws.endpoint);
-  if (flags['external-id']) tokenArgs.push('--external-id', flags['external-id']);
+  if (flags.roleArn) tokenArgs.push('--role-arn', flags.roleArn, '--sts-endpoint', info.aws.endpoint);
+  if (flags.externalId) tokenArgs.push('--external-id', flags.externalId);
   const env = [
     { name: 'AWS_ACCESS_KEY_ID', value: credential.accessKeyId },
     { name: 'AWS_SECRET_ACCESS_KEY', value: credential.secretAccessKey },
-    ...(flags['session-token'] ? [{ name: 'AWS_SESSION_TOKEN', value: flags['session-token'] }] : []),
+    ...(flags.sessionToken ? [{ name: 'AWS_SESSION_TOKEN', value: flags.sessionToken }] : []),
   ];
   // Named by ARN, as `aws eks update-kubeconfig` does.
   const config = {

@@ -3,61 +3,61 @@
 // Kubernetes overlay use it to give a process the IRSA or Pod Identity environment with no static
 // keys. With --out and --refresh it keeps the file fresh, as the kubelet does for a projected volume.
 import { rename, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { createSimAdminClient, SimAdminError } from '../admin-client.js';
-import { CliError, intFlag, parseFlags, required, UsageError, type CliIo } from './args.js';
+import { CliError, intFlag, required, type CliIo } from './args.js';
+import { action, UsageError } from './command-line.js';
 import { DEFAULT_PORT } from './serve.js';
-
-export const SA_TOKEN_USAGE = `usage: eks-sim sa-token --cluster NAME --namespace NS --service-account SA [options]
-
-Mints a service-account token signed by the cluster's OIDC issuer: what an EKS pod reads from
-AWS_WEB_IDENTITY_TOKEN_FILE (IRSA) or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (Pod Identity).
-The service account must exist in the simulated cluster.
-
-  --cluster NAME            the cluster whose issuer signs the token (required)
-  --region R                when two clusters share the name
-  --namespace NS            (required)
-  --service-account SA      (required)
-  --audience A              sts.amazonaws.com (IRSA, default) or pods.eks.amazonaws.com (Pod Identity)
-  --expiration-seconds N    lifetime, 600 to 604800 (default 3600)
-  --out FILE                write the token to FILE (replaced atomically) instead of stdout
-  --refresh                 keep running and rewrite FILE at 80% of each token's lifetime
-                            (as the kubelet refreshes a projected token); needs --out
-  --admin URL               the simulator's AWS endpoint or admin URL
-                            (default $EKS_SIM_ADMIN_URL or http://127.0.0.1:${DEFAULT_PORT})
-`;
 
 /** A failed refresh is retried this soon; the previous token stays valid meanwhile. */
 const RETRY_MS = 5000;
 
+interface SaTokenFlags {
+  cluster?: string;
+  region?: string;
+  namespace?: string;
+  serviceAccount?: string;
+  audience?: string;
+  expirationSeconds?: string;
+  out?: string;
+  refresh?: boolean;
+  admin?: string;
+}
+
+/** Adds `eks-sim sa-token` to the program. */
+export function saTokenCommand(program: Command, io: CliIo): void {
+  program
+    .command('sa-token')
+    .summary("mint a pod's service-account token (IRSA / Pod Identity) from a cluster's issuer")
+    .description(
+      "Mints a service-account token signed by the cluster's OIDC issuer: what an EKS pod reads from " +
+        'AWS_WEB_IDENTITY_TOKEN_FILE (IRSA) or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (Pod Identity). ' +
+        'The service account must exist in the simulated cluster.',
+    )
+    .option('--cluster <name>', 'the cluster whose issuer signs the token (required)')
+    .option('--region <region>', 'when two clusters share the name')
+    .option('--namespace <ns>', '(required)')
+    .option('--service-account <sa>', '(required)')
+    .option('--audience <aud>', 'sts.amazonaws.com (IRSA, default) or pods.eks.amazonaws.com (Pod Identity)')
+    .option('--expiration-seconds <n>', 'lifetime, 600 to 604800 (default 3600)')
+    .option('--out <file>', 'write the token to FILE (replaced atomically) instead of stdout')
+    .option(
+      '--refresh',
+      "keep running and rewrite FILE at 80% of each token's lifetime (as the kubelet refreshes a projected token); needs --out",
+    )
+    .option(
+      '--admin <url>',
+      `the simulator's AWS endpoint or admin URL (default $EKS_SIM_ADMIN_URL or http://127.0.0.1:${DEFAULT_PORT})`,
+    )
+    .action(action<SaTokenFlags>((flags) => saToken(flags, io)));
+}
+
 /** Runs `eks-sim sa-token`. */
-export async function saToken(args: string[], io: CliIo): Promise<number> {
-  const { values: flags } = parseFlags(() =>
-    parseArgs({
-      args,
-      strict: true,
-      options: {
-        cluster: { type: 'string' },
-        region: { type: 'string' },
-        namespace: { type: 'string' },
-        'service-account': { type: 'string' },
-        audience: { type: 'string' },
-        'expiration-seconds': { type: 'string' },
-        out: { type: 'string' },
-        refresh: { type: 'boolean' },
-        admin: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
-  if (flags.help) {
-    io.stdout(SA_TOKEN_USAGE);
-    return 0;
-  }
+export async function saToken(flags: SaTokenFlags, io: CliIo): Promise<number> {
   const cluster = required(flags.cluster, '--cluster');
   const namespace = required(flags.namespace, '--namespace');
-  const serviceAccount = required(flags['service-account'], '--service-account');
-  const expirationSeconds = intFlag(flags['expiration-seconds'], '--expiration-seconds', 600, 604800);
+  const serviceAccount = required(flags.serviceAccount, '--service-account');
+  const expirationSeconds = intFlag(flags.expirationSeconds, '--expiration-seconds', 600, 604800);
   if (flags.refresh && flags.out === undefined) throw new UsageError('--refresh needs --out FILE');
   const adminUrl = flags.admin ?? io.env.EKS_SIM_ADMIN_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`;
   if (!/^https?:\/\//.test(adminUrl))

@@ -1,7 +1,7 @@
 // `eks-sim serve`: starts the simulator on a world (the built-in demo, a world file, generated
 // load, or a world file plus generated load), prints the ready line as ONE JSON line on stdout
 // once every endpoint listens, and runs until SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { faultRuleSchema, type FaultRule } from '../faults.js';
 import { startSim, type RunningSim } from '../sim.js';
@@ -9,35 +9,11 @@ import { allowConnectorPods } from '../world/connector-pods.js';
 import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
-import { CliError, intFlag, parseFlags, UsageError, type CliIo } from './args.js';
+import { CliError, intFlag, type CliIo } from './args.js';
+import { action, UsageError } from './command-line.js';
 
 /** The AWS port `serve` uses unless told otherwise; Kubernetes endpoints take the ports after it. */
 export const DEFAULT_PORT = 4510;
-
-export const SERVE_USAGE = `usage: eks-sim serve [options]
-
-Starts the simulated AWS endpoint (STS, IAM, EKS, admin API under /_sim/) and one HTTPS
-Kubernetes endpoint per cluster, prints the ready line (one JSON line) on stdout, and runs until
-SIGINT or SIGTERM.
-
-  --world demo|FILE      the built-in demo world (default) or a YAML/JSON world file
-  --connector-can-provision  give the demo connector write access (for provisioning demos)
-  --connector-pods       let the demo connector run as pods of prod-eu (namespace eks-access,
-                         service account eks-access-connector) with IRSA or EKS Pod Identity:
-                         OIDC provider, role EksAccessConnectorPod, pod identity association
-  --generate K=V,...     add a generated cluster, e.g. namespaces=2000,roleBindings=20000,
-                         accessEntries=2000,iamRoles=5000 (alone: a world with only that cluster).
-                         Keys: seed clusterName region accountId authenticationMode version
-                         namespaces serviceAccounts clusterRoles roles roleBindings
-                         clusterRoleBindings accessEntries iamRoles iamUsers
-  --seed N               seed for generation and fault randomness (default 1)
-  --port N               AWS endpoint port (default ${DEFAULT_PORT}; 0 = free ports everywhere);
-                         Kubernetes endpoints use the following ports
-  --host NAME            host name advertised in endpoints and certificates (default 127.0.0.1)
-  --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
-  --fault JSON           a fault rule or a JSON list of rules; repeatable
-                         e.g. '{"target":"eks:*","throttleRate":0.2}'
-`;
 
 const STRING_KEYS = new Set(['clusterName', 'region', 'accountId', 'authenticationMode', 'version']);
 
@@ -112,41 +88,72 @@ function worldDocument(
   return { doc, source };
 }
 
+interface ServeFlags {
+  world?: string;
+  generate?: string;
+  seed?: string;
+  port?: string;
+  host?: string;
+  bind?: string;
+  fault: string[];
+  connectorCanProvision?: boolean;
+  connectorPods?: boolean;
+}
+
+/** Adds `eks-sim serve` to the program. */
+export function serveCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .summary('start the simulator (AWS STS/IAM/EKS + a Kubernetes API per cluster)')
+    .description(
+      'Starts the simulated AWS endpoint (STS, IAM, EKS, admin API under /_sim/) and one HTTPS ' +
+        'Kubernetes endpoint per cluster, prints the ready line (one JSON line) on stdout, and runs until ' +
+        'SIGINT or SIGTERM.',
+    )
+    .option('--world <demo|file>', 'the built-in demo world (default) or a YAML/JSON world file')
+    .option('--connector-can-provision', 'give the demo connector write access (for provisioning demos)')
+    .option(
+      '--connector-pods',
+      'let the demo connector run as pods of prod-eu (namespace eks-access, service account ' +
+        'eks-access-connector) with IRSA or EKS Pod Identity: OIDC provider, role EksAccessConnectorPod, ' +
+        'pod identity association',
+    )
+    .option(
+      '--generate <k=v,...>',
+      'add a generated cluster, e.g. namespaces=2000,roleBindings=20000,accessEntries=2000,iamRoles=5000 ' +
+        '(alone: a world with only that cluster). Keys: seed clusterName region accountId ' +
+        'authenticationMode version namespaces serviceAccounts clusterRoles roles roleBindings ' +
+        'clusterRoleBindings accessEntries iamRoles iamUsers',
+    )
+    .option('--seed <n>', 'seed for generation and fault randomness (default 1)')
+    .option(
+      '--port <n>',
+      `AWS endpoint port (default ${DEFAULT_PORT}; 0 = free ports everywhere); Kubernetes endpoints use the following ports`,
+    )
+    .option('--host <name>', 'host name advertised in endpoints and certificates (default 127.0.0.1)')
+    .option('--bind <addr>', 'address to listen on (default 127.0.0.1; 0.0.0.0 in a container)')
+    .option(
+      '--fault <json>',
+      `a fault rule or a JSON list of rules; repeatable, e.g. '{"target":"eks:*","throttleRate":0.2}'`,
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .action(action<ServeFlags>((flags) => serve(flags, io)));
+}
+
 /** Runs `eks-sim serve`; resolves with the exit code once the simulator has stopped. */
-export async function serve(args: string[], io: CliIo): Promise<number> {
-  const { values: flags } = parseFlags(() =>
-    parseArgs({
-      args,
-      strict: true,
-      options: {
-        world: { type: 'string' },
-        generate: { type: 'string' },
-        seed: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        bind: { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        'connector-can-provision': { type: 'boolean' },
-        'connector-pods': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
-  if (flags.help) {
-    io.stdout(SERVE_USAGE);
-    return 0;
-  }
+export async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const seed = intFlag(flags.seed, '--seed', 0, 2 ** 32 - 1);
   const port = intFlag(flags.port, '--port', 0, 65535) ?? DEFAULT_PORT;
-  const faults = (flags.fault ?? []).flatMap((text, i) => parseFaultFlag(text, i));
+  const faults = flags.fault.flatMap((text, i) => parseFaultFlag(text, i));
   const generate = flags.generate === undefined ? undefined : parseGenerateFlag(flags.generate);
   const { doc, source } = worldDocument(flags.world, generate, seed);
   const built = worldFactory(doc, source);
   // The demo maps its connector read-only; provisioning demos (docker compose) need it able to write.
   const world = () => {
     const w = built();
-    if (flags['connector-can-provision']) allowConnectorProvisioning(w);
-    if (flags['connector-pods']) allowConnectorPods(w);
+    if (flags.connectorCanProvision) allowConnectorProvisioning(w);
+    if (flags.connectorPods) allowConnectorPods(w);
     return w;
   };
 

@@ -1,28 +1,13 @@
 // `eks-sim token`: mints an EKS bearer token and prints it as an ExecCredential, the contract of a
 // kubectl exec credential plugin (what `aws eks get-token` prints). With --role-arn it first
 // assumes the role through the simulator's STS, as a connector configured with a role ARN does.
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { mintEksToken, type EksTokenCredentials } from '../kube/token.js';
-import { CliError, parseFlags, required, UsageError, type CliIo } from './args.js';
+import { CliError, required, type CliIo } from './args.js';
+import { action, UsageError } from './command-line.js';
 
 /** How long clients may cache a token: a minute less than the 15 minutes EKS accepts it. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
-
-export const TOKEN_USAGE = `usage: eks-sim token --cluster NAME --region R [options]
-
-Prints an ExecCredential (client.authentication.k8s.io/v1beta1) holding an EKS token.
-
-  --cluster NAME         cluster name (required)
-  --region R             cluster region (default $AWS_REGION or $AWS_DEFAULT_REGION)
-  --access-key ID        credentials (default $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,
-  --secret-key SECRET    $AWS_SESSION_TOKEN)
-  --session-token T
-  --role-arn ARN         assume this role first
-  --external-id X        external id for AssumeRole
-  --role-session-name S  session name (default eks-sim)
-  --sts-endpoint URL     STS endpoint for --role-arn (default $AWS_ENDPOINT_URL_STS or
-                         $AWS_ENDPOINT_URL): the simulator's AWS endpoint
-`;
 
 async function assumeRole(
   credentials: EksTokenCredentials,
@@ -68,39 +53,48 @@ async function assumeRole(
   }
 }
 
+interface TokenFlags {
+  cluster?: string;
+  region?: string;
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  roleArn?: string;
+  externalId?: string;
+  roleSessionName?: string;
+  stsEndpoint?: string;
+}
+
+/** Adds `eks-sim token` to the program. */
+export function tokenCommand(program: Command, io: CliIo): void {
+  program
+    .command('token')
+    .summary('print an EKS token as a kubectl ExecCredential')
+    .description('Prints an ExecCredential (client.authentication.k8s.io/v1beta1) holding an EKS token.')
+    .option('--cluster <name>', 'cluster name (required)')
+    .option('--region <region>', 'cluster region (default $AWS_REGION or $AWS_DEFAULT_REGION)')
+    .option('--access-key <id>', 'access key id (default $AWS_ACCESS_KEY_ID)')
+    .option('--secret-key <secret>', 'secret access key (default $AWS_SECRET_ACCESS_KEY)')
+    .option('--session-token <token>', 'session token (default $AWS_SESSION_TOKEN)')
+    .option('--role-arn <arn>', 'assume this role first')
+    .option('--external-id <id>', 'external id for AssumeRole')
+    .option('--role-session-name <name>', 'session name (default eks-sim)')
+    .option(
+      '--sts-endpoint <url>',
+      "STS endpoint for --role-arn (default $AWS_ENDPOINT_URL_STS or $AWS_ENDPOINT_URL): the simulator's AWS endpoint",
+    )
+    .action(action<TokenFlags>((flags) => token(flags, io)));
+}
+
 /** Runs `eks-sim token`. */
-export async function token(args: string[], io: CliIo, now = () => new Date()): Promise<number> {
-  const { values: flags } = parseFlags(() =>
-    parseArgs({
-      args,
-      strict: true,
-      options: {
-        cluster: { type: 'string' },
-        region: { type: 'string' },
-        'access-key': { type: 'string' },
-        'secret-key': { type: 'string' },
-        'session-token': { type: 'string' },
-        'role-arn': { type: 'string' },
-        'external-id': { type: 'string' },
-        'role-session-name': { type: 'string' },
-        'sts-endpoint': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
-  if (flags.help) {
-    io.stdout(TOKEN_USAGE);
-    return 0;
-  }
+export async function token(flags: TokenFlags, io: CliIo, now = () => new Date()): Promise<number> {
   const clusterName = required(flags.cluster, '--cluster');
   const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   if (!region) throw new UsageError('--region is required (or set AWS_REGION)');
-  const fromFlags = flags['access-key'] !== undefined || flags['secret-key'] !== undefined;
-  const accessKeyId = fromFlags ? flags['access-key'] : io.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = fromFlags ? flags['secret-key'] : io.env.AWS_SECRET_ACCESS_KEY;
-  const sessionToken = fromFlags
-    ? flags['session-token']
-    : (flags['session-token'] ?? io.env.AWS_SESSION_TOKEN);
+  const fromFlags = flags.accessKey !== undefined || flags.secretKey !== undefined;
+  const accessKeyId = fromFlags ? flags.accessKey : io.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = fromFlags ? flags.secretKey : io.env.AWS_SECRET_ACCESS_KEY;
+  const sessionToken = fromFlags ? flags.sessionToken : (flags.sessionToken ?? io.env.AWS_SESSION_TOKEN);
   if (!accessKeyId || !secretAccessKey) {
     throw new UsageError(
       'no AWS credentials: pass --access-key and --secret-key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
@@ -112,10 +106,10 @@ export async function token(args: string[], io: CliIo, now = () => new Date()): 
     ...(sessionToken ? { sessionToken } : {}),
   };
 
-  if (flags['external-id'] !== undefined && flags['role-arn'] === undefined)
+  if (flags.externalId !== undefined && flags.roleArn === undefined)
     throw new UsageError('--external-id needs --role-arn');
-  if (flags['role-arn']) {
-    const endpoint = flags['sts-endpoint'] ?? io.env.AWS_ENDPOINT_URL_STS ?? io.env.AWS_ENDPOINT_URL;
+  if (flags.roleArn) {
+    const endpoint = flags.stsEndpoint ?? io.env.AWS_ENDPOINT_URL_STS ?? io.env.AWS_ENDPOINT_URL;
     if (!endpoint)
       throw new UsageError(
         "--role-arn needs --sts-endpoint (the simulator's AWS endpoint) or AWS_ENDPOINT_URL",
@@ -123,9 +117,9 @@ export async function token(args: string[], io: CliIo, now = () => new Date()): 
     credentials = await assumeRole(credentials, {
       region,
       endpoint,
-      roleArn: flags['role-arn'],
-      externalId: flags['external-id'],
-      sessionName: flags['role-session-name'] ?? 'eks-sim',
+      roleArn: flags.roleArn,
+      externalId: flags.externalId,
+      sessionName: flags.roleSessionName ?? 'eks-sim',
     });
   }
 

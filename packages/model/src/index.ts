@@ -89,3 +89,5 @@ export type { SyncTrigger } from './sync-triggers.js';
 
 export { DEFAULT_RATES, defaultSettingsFor } from './rate-limits.js';
 export type { RateSettings } from './rate-limits.js';
+
+export { BATON_FIELDS, BATON_C1_FIELDS, type BatonField } from './baton-fields.js';

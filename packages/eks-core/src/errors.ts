@@ -55,6 +55,8 @@ export interface ErrorContext {
   operation: string;
   /** What the call was about: a cluster name, a role ARN, an object path. */
   target?: string;
+  /** The URL the call went to: named when it cannot be reached, the one thing to check then. */
+  endpoint?: string;
 }
 
 export class EksAccessError extends Error {
@@ -68,7 +70,13 @@ export class EksAccessError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; retryAfterMs?: number; operation?: string; status?: number; retryable?: boolean } = {},
+    options: {
+      cause?: unknown;
+      retryAfterMs?: number;
+      operation?: string;
+      status?: number;
+      retryable?: boolean;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EksAccessError';
@@ -110,7 +118,18 @@ const AWS_THROTTLING_NAMES = new Set([
   'EC2ThrottledException',
 ]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -134,18 +153,25 @@ function fromNetwork(err: unknown, ctx: ErrorContext, endpoint: string): EksAcce
   const code = networkCode(err);
   if (!code) return undefined;
   if (TLS_CODES.has(code)) {
-    return new EksAccessError('TLS', `${ctx.operation}: TLS verification of ${endpoint} failed (${code}); the endpoint's certificate does not match the cluster CA`, {
-      cause: err,
-      operation: ctx.operation,
-    });
+    return new EksAccessError(
+      'TLS',
+      `${ctx.operation}: TLS verification of ${endpoint} failed (${code}); the endpoint's certificate does not match the cluster CA`,
+      {
+        cause: err,
+        operation: ctx.operation,
+      },
+    );
   }
-  return new EksAccessError('NETWORK', `${ctx.operation}: cannot reach ${endpoint} (${code})`, { cause: err, operation: ctx.operation });
+  return new EksAccessError('NETWORK', `${ctx.operation}: cannot reach ${endpoint} (${code})`, {
+    cause: err,
+    operation: ctx.operation,
+  });
 }
 
 /** Classifies an error thrown by an AWS SDK v3 client call. */
 export function classifyAwsError(err: unknown, ctx: ErrorContext): EksAccessError {
   if (err instanceof EksAccessError) return err;
-  const network = fromNetwork(err, ctx, 'the AWS endpoint');
+  const network = fromNetwork(err, ctx, ctx.endpoint ?? 'the AWS endpoint');
   if (network) return network;
   const e = (err ?? {}) as SdkErrorLike;
   const name = e.name ?? 'Error';
@@ -155,9 +181,22 @@ export function classifyAwsError(err: unknown, ctx: ErrorContext): EksAccessErro
   const base = { cause: err, operation: ctx.operation, ...(status === undefined ? {} : { status }) };
 
   if (AWS_THROTTLING_NAMES.has(name) || e.$retryable?.throttling || status === 429) {
-    return new EksAccessError('AWS_THROTTLED', `${ctx.operation}${target} was throttled by AWS${detail}`, base);
+    return new EksAccessError(
+      'AWS_THROTTLED',
+      `${ctx.operation}${target} was throttled by AWS${detail}`,
+      base,
+    );
   }
-  if (name === 'InvalidClientTokenId' || name === 'UnrecognizedClientException' || name === 'SignatureDoesNotMatch' || name === 'InvalidSignatureException' || name === 'IncompleteSignature' || name === 'IncompleteSignatureException' || name === 'MissingAuthenticationToken' || name === 'MissingAuthenticationTokenException') {
+  if (
+    name === 'InvalidClientTokenId' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'InvalidSignatureException' ||
+    name === 'IncompleteSignature' ||
+    name === 'IncompleteSignatureException' ||
+    name === 'MissingAuthenticationToken' ||
+    name === 'MissingAuthenticationTokenException'
+  ) {
     return new EksAccessError(
       'AWS_CREDENTIALS_INVALID',
       `${ctx.operation}${target}: AWS rejected the credentials (${name}); check the access key id and secret (BATON_EKS_ACCESS_KEY / BATON_EKS_SECRET_ACCESS_KEY)`,
@@ -165,16 +204,39 @@ export function classifyAwsError(err: unknown, ctx: ErrorContext): EksAccessErro
     );
   }
   if (name === 'ExpiredToken' || name === 'ExpiredTokenException' || name === 'RequestExpired') {
-    return new EksAccessError('AWS_CREDENTIALS_EXPIRED', `${ctx.operation}${target}: the AWS credentials have expired${detail}`, { ...base, retryable: true });
+    return new EksAccessError(
+      'AWS_CREDENTIALS_EXPIRED',
+      `${ctx.operation}${target}: the AWS credentials have expired${detail}`,
+      { ...base, retryable: true },
+    );
   }
-  if (name === 'ResourceNotFoundException' || name === 'NoSuchEntity' || name === 'NoSuchEntityException' || name === 'NotFoundException') {
+  if (
+    name === 'ResourceNotFoundException' ||
+    name === 'NoSuchEntity' ||
+    name === 'NoSuchEntityException' ||
+    name === 'NotFoundException'
+  ) {
     return new EksAccessError('NOT_FOUND', `${ctx.operation}${target}: not found${detail}`, base);
   }
-  if (name === 'ResourceInUseException' || name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException') {
+  if (
+    name === 'ResourceInUseException' ||
+    name === 'EntityAlreadyExists' ||
+    name === 'EntityAlreadyExistsException'
+  ) {
     return new EksAccessError('ALREADY_EXISTS', `${ctx.operation}${target}: already exists${detail}`, base);
   }
-  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation' || name === 'UnauthorizedException' || status === 403) {
-    return new EksAccessError('AWS_ACCESS_DENIED', `${ctx.operation}${target}: access denied${detail}; the connector's IAM policy must allow ${ctx.operation}`, base);
+  if (
+    name === 'AccessDenied' ||
+    name === 'AccessDeniedException' ||
+    name === 'UnauthorizedOperation' ||
+    name === 'UnauthorizedException' ||
+    status === 403
+  ) {
+    return new EksAccessError(
+      'AWS_ACCESS_DENIED',
+      `${ctx.operation}${target}: access denied${detail}; the connector's IAM policy must allow ${ctx.operation}`,
+      base,
+    );
   }
   if (name === 'InvalidRequestException' && /authentication mode/i.test(e.message ?? '')) {
     return new EksAccessError(
@@ -183,13 +245,41 @@ export function classifyAwsError(err: unknown, ctx: ErrorContext): EksAccessErro
       base,
     );
   }
-  if (name === 'InvalidParameterException' || name === 'InvalidRequestException' || name === 'ValidationError' || name === 'ValidationException' || name === 'InvalidInput' || name === 'MalformedPolicyDocument') {
-    return new EksAccessError('AWS_VALIDATION', `${ctx.operation}${target}: AWS rejected the request${detail}`, base);
+  if (
+    name === 'InvalidParameterException' ||
+    name === 'InvalidRequestException' ||
+    name === 'ValidationError' ||
+    name === 'ValidationException' ||
+    name === 'InvalidInput' ||
+    name === 'MalformedPolicyDocument'
+  ) {
+    return new EksAccessError(
+      'AWS_VALIDATION',
+      `${ctx.operation}${target}: AWS rejected the request${detail}`,
+      base,
+    );
   }
-  if ((status !== undefined && status >= 500) || name === 'ServerException' || name === 'ServiceUnavailable' || name === 'ServiceUnavailableException' || name === 'InternalFailure' || name === 'InternalError' || name === 'ServiceFailure' || name === 'TimeoutError' || name === 'RequestTimeout') {
-    return new EksAccessError('AWS_UNAVAILABLE', `${ctx.operation}${target}: AWS is unavailable (${name})${detail}`, base);
+  if (
+    (status !== undefined && status >= 500) ||
+    name === 'ServerException' ||
+    name === 'ServiceUnavailable' ||
+    name === 'ServiceUnavailableException' ||
+    name === 'InternalFailure' ||
+    name === 'InternalError' ||
+    name === 'ServiceFailure' ||
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout'
+  ) {
+    return new EksAccessError(
+      'AWS_UNAVAILABLE',
+      `${ctx.operation}${target}: AWS is unavailable (${name})${detail}`,
+      base,
+    );
   }
-  return new EksAccessError('INTERNAL', `${ctx.operation}${target} failed: ${name}${detail}`, { ...base, retryable: false });
+  return new EksAccessError('INTERNAL', `${ctx.operation}${target} failed: ${name}${detail}`, {
+    ...base,
+    retryable: false,
+  });
 }
 
 interface KubeErrorLike {
@@ -248,30 +338,66 @@ export function classifyKubeError(err: unknown, ctx: ErrorContext & { cluster: s
         base,
       );
     case 403:
-      return new EksAccessError('KUBE_FORBIDDEN', `${ctx.operation}${target} on cluster ${ctx.cluster} is forbidden: ${message}`, base);
+      return new EksAccessError(
+        'KUBE_FORBIDDEN',
+        `${ctx.operation}${target} on cluster ${ctx.cluster} is forbidden: ${message}`,
+        base,
+      );
     case 404:
-      return new EksAccessError('NOT_FOUND', `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`, base);
+      return new EksAccessError(
+        'NOT_FOUND',
+        `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`,
+        base,
+      );
     case 409:
       return body?.reason === 'AlreadyExists'
-        ? new EksAccessError('ALREADY_EXISTS', `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`, base)
-        : new EksAccessError('KUBE_CONFLICT', `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`, base);
+        ? new EksAccessError(
+            'ALREADY_EXISTS',
+            `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`,
+            base,
+          )
+        : new EksAccessError(
+            'KUBE_CONFLICT',
+            `${ctx.operation}${target} on cluster ${ctx.cluster}: ${message}`,
+            base,
+          );
     case 410:
-      return new EksAccessError('KUBE_CONTINUE_EXPIRED', `${ctx.operation} on cluster ${ctx.cluster}: the list's continue token expired`, base);
+      return new EksAccessError(
+        'KUBE_CONTINUE_EXPIRED',
+        `${ctx.operation} on cluster ${ctx.cluster}: the list's continue token expired`,
+        base,
+      );
     case 422:
-      return new EksAccessError('KUBE_INVALID', `${ctx.operation}${target} on cluster ${ctx.cluster} is invalid: ${message}`, base);
+      return new EksAccessError(
+        'KUBE_INVALID',
+        `${ctx.operation}${target} on cluster ${ctx.cluster} is invalid: ${message}`,
+        base,
+      );
     case 429:
-      return new EksAccessError('KUBE_THROTTLED', `${ctx.operation} on cluster ${ctx.cluster} was throttled`, {
-        ...base,
-        ...(wait === undefined ? {} : { retryAfterMs: wait }),
-      });
+      return new EksAccessError(
+        'KUBE_THROTTLED',
+        `${ctx.operation} on cluster ${ctx.cluster} was throttled`,
+        {
+          ...base,
+          ...(wait === undefined ? {} : { retryAfterMs: wait }),
+        },
+      );
     default:
       break;
   }
   if (status !== undefined && status >= 500) {
-    return new EksAccessError('KUBE_UNAVAILABLE', `${ctx.operation} on cluster ${ctx.cluster}: the API server answered ${status}: ${message}`, {
-      ...base,
-      ...(wait === undefined ? {} : { retryAfterMs: wait }),
-    });
+    return new EksAccessError(
+      'KUBE_UNAVAILABLE',
+      `${ctx.operation} on cluster ${ctx.cluster}: the API server answered ${status}: ${message}`,
+      {
+        ...base,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      },
+    );
   }
-  return new EksAccessError('INTERNAL', `${ctx.operation}${target} on cluster ${ctx.cluster} failed: ${message}`, { ...base, retryable: false });
+  return new EksAccessError(
+    'INTERNAL',
+    `${ctx.operation}${target} on cluster ${ctx.cluster} failed: ${message}`,
+    { ...base, retryable: false },
+  );
 }

@@ -3,15 +3,20 @@
 // counts), DescribeCluster, and the Kubernetes client built from what DescribeCluster reports.
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { createAwsClients, type AwsClients, type AwsEndpoints } from './aws/clients.js';
+import { awsEndpointUrl, createAwsClients, type AwsClients, type AwsEndpoints } from './aws/clients.js';
 import { CredentialCache, validateCredentialsConfig, type CredentialsConfig } from './aws/credentials.js';
 import { EksAccessError, classifyAwsError } from './errors.js';
 import { KubeClient } from './kube/client.js';
 import { EksTokenSource } from './kube/eks-token.js';
 import { AUTHENTICATION_MODES, type AuthenticationMode } from './identity/identity-map.js';
-import { CallStats, DEFAULT_RETRY, callWithPolicy, type CallPolicy, type RetryPolicy } from './limits/call-policy.js';
+import {
+  CallStats,
+  DEFAULT_RETRY,
+  callWithPolicy,
+  type CallPolicy,
+  type RetryPolicy,
+} from './limits/call-policy.js';
 import { InProcessRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
-
 
 export interface ClusterRef {
   name: string;
@@ -49,9 +54,16 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 /** Checks a session's inputs and throws one CONFIG_INVALID error listing every problem. */
 export function validateSessionOptions(options: SessionOptions): void {
   const problems = validateCredentialsConfig(options.credentials);
-  if (!CLUSTER_NAME.test(options.cluster.name)) problems.push(`cluster name "${options.cluster.name}" is not a valid EKS cluster name (BATON_EKS_CLUSTER_NAME)`);
-  if (!REGION.test(options.cluster.region)) problems.push(`region "${options.cluster.region}" is not an AWS region name like eu-west-1 (BATON_EKS_REGION)`);
-  if (problems.length > 0) throw new EksAccessError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
+  if (!CLUSTER_NAME.test(options.cluster.name))
+    problems.push(
+      `cluster name "${options.cluster.name}" is not a valid EKS cluster name (BATON_EKS_CLUSTER_NAME)`,
+    );
+  if (!REGION.test(options.cluster.region))
+    problems.push(
+      `region "${options.cluster.region}" is not an AWS region name like eu-west-1 (BATON_EKS_REGION)`,
+    );
+  if (problems.length > 0)
+    throw new EksAccessError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
 }
 
 function isAuthenticationMode(mode: string): mode is AuthenticationMode {
@@ -96,12 +108,26 @@ export class ClusterSession {
   }
 
   /** Runs one AWS call under the policy; limits are keyed per account + region + service. */
-  awsCall<T>(service: 'eks' | 'iam', operation: string, target: string | undefined, fn: () => Promise<T>): Promise<T> {
+  awsCall<T>(
+    service: 'eks' | 'iam',
+    operation: string,
+    target: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const region = service === 'iam' ? 'global' : this.options.cluster.region;
     const op = `${service}:${operation}`;
     return callWithPolicy(
       this.policy,
-      { operation: op, limiterKey: `aws:${this.accountId}:${region}:${service}`, classify: (err) => classifyAwsError(err, { operation: op, ...(target ? { target } : {}) }) },
+      {
+        operation: op,
+        limiterKey: `aws:${this.accountId}:${region}:${service}`,
+        classify: (err) =>
+          classifyAwsError(err, {
+            operation: op,
+            endpoint: awsEndpointUrl(service, this.options.cluster.region, this.options.endpoints),
+            ...(target ? { target } : {}),
+          }),
+      },
       fn,
     );
   }
@@ -112,23 +138,35 @@ export class ClusterSession {
     const { name, region } = this.options.cluster;
     let out;
     try {
-      out = await this.awsCall('eks', 'DescribeCluster', name, () => this.aws.eks.send(new DescribeClusterCommand({ name })));
+      out = await this.awsCall('eks', 'DescribeCluster', name, () =>
+        this.aws.eks.send(new DescribeClusterCommand({ name })),
+      );
     } catch (err) {
       if (err instanceof EksAccessError && err.code === 'NOT_FOUND') {
-        throw new EksAccessError('CLUSTER_NOT_FOUND', `cluster "${name}" was not found in region ${region} for this account; check BATON_EKS_CLUSTER_NAME and BATON_EKS_REGION`, {
-          cause: err,
-          operation: 'eks:DescribeCluster',
-        });
+        throw new EksAccessError(
+          'CLUSTER_NOT_FOUND',
+          `cluster "${name}" was not found in region ${region} for this account; check BATON_EKS_CLUSTER_NAME and BATON_EKS_REGION`,
+          {
+            cause: err,
+            operation: 'eks:DescribeCluster',
+          },
+        );
       }
       throw err;
     }
     const c = out.cluster;
     const mode: string = c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
     if (!c?.arn || !c.endpoint || !c.certificateAuthority?.data) {
-      throw new EksAccessError('INTERNAL', `eks:DescribeCluster for ${name} returned no endpoint or CA (cluster status ${c?.status ?? 'unknown'})`);
+      throw new EksAccessError(
+        'INTERNAL',
+        `eks:DescribeCluster for ${name} returned no endpoint or CA (cluster status ${c?.status ?? 'unknown'})`,
+      );
     }
     if (!isAuthenticationMode(mode)) {
-      throw new EksAccessError('INTERNAL', `cluster ${name} reports an unknown authentication mode "${mode}"`);
+      throw new EksAccessError(
+        'INTERNAL',
+        `cluster ${name} reports an unknown authentication mode "${mode}"`,
+      );
     }
     this.accountId = accountOf(c.arn) ?? this.accountId;
     this.description = {
@@ -149,8 +187,15 @@ export class ClusterSession {
   async kube(): Promise<KubeClient> {
     if (this.kubeClient) return this.kubeClient;
     const d = await this.describe();
-    this.tokenSource = new EksTokenSource({ credentials: this.credentials, region: d.region, clusterName: d.name }, this.options.now);
-    this.kubeClient = new KubeClient({ clusterName: d.name, clusterArn: d.arn, endpoint: d.endpoint, caData: d.caData }, this.tokenSource, this.policy);
+    this.tokenSource = new EksTokenSource(
+      { credentials: this.credentials, region: d.region, clusterName: d.name },
+      this.options.now,
+    );
+    this.kubeClient = new KubeClient(
+      { clusterName: d.name, clusterArn: d.arn, endpoint: d.endpoint, caData: d.caData },
+      this.tokenSource,
+      this.policy,
+    );
     return this.kubeClient;
   }
 

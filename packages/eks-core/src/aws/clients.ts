@@ -23,11 +23,40 @@ export function iamRegionFor(region: string): string {
   return 'us-east-1';
 }
 
+/**
+ * The URL a service's calls go to, for messages: the configured endpoint, else AWS's public one
+ * (what the SDK resolves in the commercial partition).
+ */
+export function awsEndpointUrl(
+  service: 'sts' | 'iam' | 'eks',
+  region: string,
+  endpoints: AwsEndpoints = {},
+): string {
+  const configured = endpoints[service];
+  if (configured) return configured;
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return service === 'iam' ? `https://iam.${suffix}` : `https://${service}.${region}.${suffix}`;
+}
+
 /** Creates the EKS and IAM clients a cluster sync or provisioning run uses. */
-export function createAwsClients(credentials: AwsCredentialIdentityProvider, region: string, endpoints: AwsEndpoints = {}): AwsClients {
+export function createAwsClients(
+  credentials: AwsCredentialIdentityProvider,
+  region: string,
+  endpoints: AwsEndpoints = {},
+): AwsClients {
   return {
     region,
-    eks: new EKSClient({ region, credentials, maxAttempts: 1, ...(endpoints.eks ? { endpoint: endpoints.eks } : {}) }),
-    iam: new IAMClient({ region: iamRegionFor(region), credentials, maxAttempts: 1, ...(endpoints.iam ? { endpoint: endpoints.iam } : {}) }),
+    eks: new EKSClient({
+      region,
+      credentials,
+      maxAttempts: 1,
+      ...(endpoints.eks ? { endpoint: endpoints.eks } : {}),
+    }),
+    iam: new IAMClient({
+      region: iamRegionFor(region),
+      credentials,
+      maxAttempts: 1,
+      ...(endpoints.iam ? { endpoint: endpoints.iam } : {}),
+    }),
   };
 }

@@ -11,6 +11,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { EksAccessError, classifyAwsError } from '../errors.js';
 import { callWithPolicy, type CallPolicy } from '../limits/call-policy.js';
+import { awsEndpointUrl } from './clients.js';
 
 export type BaseCredentials =
   | { kind: 'default-chain' }
@@ -199,8 +200,13 @@ export function memoizeCredentials(
   };
 }
 
-function assumeRoleError(err: unknown, step: AssumeRoleStep, callerHint: string): EksAccessError {
-  const classified = classifyAwsError(err, { operation: 'sts:AssumeRole', target: step.roleArn });
+function assumeRoleError(
+  err: unknown,
+  step: AssumeRoleStep,
+  callerHint: string,
+  endpoint: string,
+): EksAccessError {
+  const classified = classifyAwsError(err, { operation: 'sts:AssumeRole', target: step.roleArn, endpoint });
   if (classified.code !== 'AWS_ACCESS_DENIED') return classified;
   const hint =
     step.externalId === undefined
@@ -236,7 +242,13 @@ function assumeRoleProvider(
       {
         operation: 'sts:AssumeRole',
         limiterKey: `aws:${accountId}:${options.region}:sts`,
-        classify: (err) => assumeRoleError(err, step, callerHint),
+        classify: (err) =>
+          assumeRoleError(
+            err,
+            step,
+            callerHint,
+            awsEndpointUrl('sts', options.region, options.stsEndpoint ? { sts: options.stsEndpoint } : {}),
+          ),
       },
       () =>
         sts.send(

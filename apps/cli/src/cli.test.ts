@@ -19,11 +19,19 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true', ...env },
-      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...env,
+      },
+      timeout: 150_000,
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -47,42 +55,83 @@ function expectNoStack(stderr: string): void {
 describe('eks-access sync', () => {
   it('syncs a cluster configured with the C1 docs environment names and prints who has access', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'eks-access-')), 'snapshot.json');
-    const r = await cli(['sync', '--out', out], { ...batonEnv(), BATON_EKS_CLUSTER_NAME: 'staging-us', BATON_EKS_REGION: 'us-east-1' });
+    const r = await cli(['sync', '--out', out], {
+      ...batonEnv(),
+      BATON_EKS_CLUSTER_NAME: 'staging-us',
+      BATON_EKS_REGION: 'us-east-1',
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Cluster staging-us (arn:aws:eks:us-east-1:111111111111:cluster/staging-us)');
     expect(r.stdout).toMatch(/system:masters members \(bypass RBAC\): .*role\/BreakGlassAdmin/);
-    const snapshot = JSON.parse(readFileSync(out, 'utf8')) as { grants: { id: string }[]; report: { status: string } };
+    const snapshot = JSON.parse(readFileSync(out, 'utf8')) as {
+      grants: { id: string }[];
+      report: { status: string };
+    };
     expect(snapshot.report.status).toBe('complete');
-    expect(snapshot.grants.map((g) => g.id)).toContain(`k8s_group:system:masters:member:iam_user:${DEMO.alice.userArn}`);
+    expect(snapshot.grants.map((g) => g.id)).toContain(
+      `k8s_group:system:masters:member:iam_user:${DEMO.alice.userArn}`,
+    );
   });
 
   it('writes the snapshot as a c1z file, as baton-eks writes sync.c1z', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'eks-access-')), 'sync.c1z');
-    const r = await cli(['sync', '-c', 'legacy-us', '-r', 'us-east-1', '--role-arn', DEMO.connector.legacyRoleArn, '--external-id', DEMO.connector.externalId, '--file', file], batonEnv());
+    const r = await cli(
+      [
+        'sync',
+        '-c',
+        'legacy-us',
+        '-r',
+        'us-east-1',
+        '--role-arn',
+        DEMO.connector.legacyRoleArn,
+        '--external-id',
+        DEMO.connector.externalId,
+        '--file',
+        file,
+      ],
+      batonEnv(),
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`wrote ${file}`);
     expect(readFileSync(file).subarray(0, 5).toString('latin1')).toBe('C1ZF\0');
     const c1z = await readC1z(file);
     const snapshot = c1z.snapshot!;
     const grantIds = snapshot.grants.map((g) => g.id);
-    expect(grantIds).toContain('k8s_group:system:masters:member:iam_user:arn:aws:iam::222222222222:user/legacy-admin');
-    expect(snapshot.resourceTypes.map((t) => t.id)).toEqual(expect.arrayContaining(['access_policy', 'role', 'cluster_role', 'namespace_role', 'k8s_group']));
+    expect(grantIds).toContain(
+      'k8s_group:system:masters:member:iam_user:arn:aws:iam::222222222222:user/legacy-admin',
+    );
+    expect(snapshot.resourceTypes.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['access_policy', 'role', 'cluster_role', 'namespace_role', 'k8s_group']),
+    );
   });
 
   it('takes flags over the environment and prints the report as JSON', async () => {
-    const r = await cli(['sync', '--cluster', 'prod-eu', '--region', 'eu-west-1', '--output', 'json'], { ...batonEnv(), BATON_EKS_CLUSTER_NAME: 'staging-us' });
+    const r = await cli(['sync', '--cluster', 'prod-eu', '--region', 'eu-west-1', '--output', 'json'], {
+      ...batonEnv(),
+      BATON_EKS_CLUSTER_NAME: 'staging-us',
+    });
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { cluster: { name: string; authenticationMode: string }; sources: Record<string, { state: string }> };
+    const report = JSON.parse(r.stdout) as {
+      cluster: { name: string; authenticationMode: string };
+      sources: Record<string, { state: string }>;
+    };
     expect(report.cluster).toMatchObject({ name: 'prod-eu', authenticationMode: 'API' });
     expect(report.sources['kube:awsAuth']?.state).toBe('not_applicable');
   });
 
   it('needs the ExternalId for the role whose trust policy requires it', async () => {
-    const env = { ...batonEnv(), BATON_ROLE_ARN: DEMO.connector.legacyRoleArn, BATON_EKS_CLUSTER_NAME: 'legacy-us', BATON_EKS_REGION: 'us-east-1' };
+    const env = {
+      ...batonEnv(),
+      BATON_ROLE_ARN: DEMO.connector.legacyRoleArn,
+      BATON_EKS_CLUSTER_NAME: 'legacy-us',
+      BATON_EKS_REGION: 'us-east-1',
+    };
     const missing = await cli(['sync'], env);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^eks-access: role arn:aws:iam::222222222222:role\/EksAccessConnector cannot be assumed .*set BATON_EXTERNAL_ID/);
+    expect(missing.stderr).toMatch(
+      /^eks-access: role arn:aws:iam::222222222222:role\/EksAccessConnector cannot be assumed .*set BATON_EXTERNAL_ID/,
+    );
     expectNoStack(missing.stderr);
     const ok = await cli(['sync', '--external-id', DEMO.connector.externalId], env);
     expect(ok.code).toBe(0);
@@ -109,10 +158,90 @@ describe('eks-access sync', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('rejects an unknown flag with exit code 2', async () => {
+  it('rejects an unknown flag with one line pointing to --help, exit code 2', async () => {
     const r = await cli(['sync', '--clustr', 'x']);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `eks-access: unknown option '--clustr' (Did you mean --cluster?); see "eks-access sync --help"\n`,
+    });
+  });
+
+  it("takes baton-eks's flag names", async () => {
+    const r = await cli(
+      [
+        'sync',
+        '--eks-cluster-name',
+        'staging-us',
+        '--eks-region',
+        'us-east-1',
+        '--eks-access-key',
+        DEMO.connector.accessKeyId,
+        '--eks-secret-access-key',
+        DEMO.connector.secretAccessKey,
+        '--eks-assume-role-arn',
+        DEMO.connector.roleArn,
+        '--output',
+        'json',
+      ],
+      { AWS_ENDPOINT_URL: sim.awsEndpoint },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { cluster: { name: string } }).cluster.name).toBe('staging-us');
+  });
+
+  it('with no AWS credentials at all, says in one line what to set', async () => {
+    const r = await cli(['sync', '-c', 'prod-eu', '-r', 'eu-west-1', '--endpoint-url', sim.awsEndpoint]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--clustr'/);
+    expect(r.stderr).toMatch(
+      /^eks-access: no AWS credentials: set BATON_EKS_ACCESS_KEY and BATON_EKS_SECRET_ACCESS_KEY \(or --access-key and --secret-access-key\), or give the process an AWS identity: .*EKS Pod Identity\n$/,
+    );
+    expect(r.stderr).not.toContain('CredentialsProviderError');
+  });
+
+  // Connection failures are retried with backoff first (about 12 s here), as any transient error is.
+  it('names the AWS endpoint it cannot reach', { timeout: 180_000 }, async () => {
+    const r = await cli(['sync', '-c', 'prod-eu', '-r', 'eu-west-1'], {
+      BATON_EKS_ACCESS_KEY: DEMO.connector.accessKeyId,
+      BATON_EKS_SECRET_ACCESS_KEY: DEMO.connector.secretAccessKey,
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+    });
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'eks-access: eks:DescribeCluster: cannot reach http://127.0.0.1:1 (ECONNREFUSED); check --endpoint-url / AWS_ENDPOINT_URL and the network\n',
+    });
+  });
+});
+
+describe('eks-access command line', () => {
+  it.each([[[]], [['sync']], [['demo']]])('answers %j --help on stdout with exit code 0', async (command) => {
+    const r = await cli([...command, '--help']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(new RegExp(`^Usage: eks-access ${command.join(' ')}`.trim()));
+  });
+
+  it('prints its version', async () => {
+    const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('answers an unknown or missing command with one line pointing to --help, exit code 2', async () => {
+    expect(await cli(['bogus'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `eks-access: unknown command 'bogus'; see "eks-access --help"\n`,
+    });
+    expect(await cli([])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `eks-access: a command is required; see "eks-access --help"\n`,
+    });
   });
 });
 
@@ -121,7 +250,12 @@ describe('eks-access demo', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eks-access-demo-'));
     const r = await cli(['demo', '--c1z-dir', dir]);
     expect(r.code).toBe(0);
-    for (const name of ['prod-eu', 'staging-us', 'legacy-us']) expect(readFileSync(join(dir, `${name}.c1z`)).subarray(0, 4).toString('latin1')).toBe('C1ZF');
+    for (const name of ['prod-eu', 'staging-us', 'legacy-us'])
+      expect(
+        readFileSync(join(dir, `${name}.c1z`))
+          .subarray(0, 4)
+          .toString('latin1'),
+      ).toBe('C1ZF');
     expect(r.stdout).toMatch(/prod-eu\s+111111111111\s+eu-west-1\s+API\s/);
     expect(r.stdout).toMatch(/legacy-us\s+222222222222\s+us-east-1\s+CONFIG_MAP\s/);
     expect(r.stdout).toContain('WHO CAN REACH WHAT');
@@ -129,10 +263,14 @@ describe('eks-access demo', () => {
     expect(r.stdout).toMatch(/prod-eu: ignored role\/BreakGlassAdmin .*ignores aws-auth .*system:masters/);
   });
 
-  it('with --keep-running (after pnpm\'s `--`), prints kubeconfig commands that let kubectl into every cluster', async () => {
+  it("with --keep-running (after pnpm's `--`), prints kubeconfig commands that let kubectl into every cluster", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eks-access-demo-'));
     const child = spawn(process.execPath, [BIN, 'demo', '--', '--keep-running', '--c1z-dir', dir], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -158,12 +296,18 @@ describe('eks-access demo', () => {
         expect(m).not.toBeNull();
         const flags = m![1]!.split(' ');
         const eksSim = resolve(import.meta.dirname, '../../../packages/eks-sim/bin/eks-sim.js');
-        const { stdout: config } = await run(process.execPath, [eksSim, 'kubeconfig', ...flags], { timeout: 60_000 });
-        const file = join(dir, `${flags[flags.indexOf('--cluster') + 1]}.kubeconfig`);
-        writeFileSync(file, config);
-        const { stdout: namespaces } = await run('kubectl', ['--kubeconfig', file, 'get', 'namespaces', '-o', 'name'], {
+        const { stdout: config } = await run(process.execPath, [eksSim, 'kubeconfig', ...flags], {
           timeout: 60_000,
         });
+        const file = join(dir, `${flags[flags.indexOf('--cluster') + 1]}.kubeconfig`);
+        writeFileSync(file, config);
+        const { stdout: namespaces } = await run(
+          'kubectl',
+          ['--kubeconfig', file, 'get', 'namespaces', '-o', 'name'],
+          {
+            timeout: 60_000,
+          },
+        );
         expect(namespaces).toContain('namespace/kube-system');
       }
     } finally {

@@ -1,18 +1,11 @@
 #!/usr/bin/env node
-// eks-access: the one-shot CLI. Errors end with one clear line on stderr and a non-zero exit code,
-// never a stack trace (set EKS_ACCESS_DEBUG=1 to see one).
+// eks-access: the one-shot CLI, one commander program with a file per command under commands/.
+// Errors end with one clear line on stderr and a non-zero exit code, never a stack trace (set
+// EKS_ACCESS_DEBUG=1 to see one).
 import { isEksAccessError } from '@eks-access/eks-core';
-import { SYNC_USAGE, UsageError, loadSyncConfig } from './config.js';
-import { runDemo, DEMO_USAGE } from './commands/demo.js';
-import { runSync, type CommandIo } from './commands/sync.js';
-
-const USAGE = `Usage: eks-access <command> [options]
-
-Commands:
-  sync     sync one EKS cluster and print who can reach it with what
-  demo     start the simulated demo world, sync every cluster, print the findings
-
-Run "eks-access <command> --help" for a command's options.`;
+import { createProgram, packageVersion, runProgram } from './command-line.js';
+import { demoCommand } from './commands/demo.js';
+import { syncCommand, type CommandIo } from './commands/sync.js';
 
 // The AWS SDK warns about Node 20 on every client; the CLI's output is for people.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,51 +15,34 @@ const io: CommandIo = {
   stderr: (t) => process.stderr.write(t),
 };
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'sync': {
-      const config = loadSyncConfig(rest, Boolean(process.stderr.isTTY));
-      if (config === 'help') {
-        io.stdout(SYNC_USAGE);
-        return 0;
-      }
-      return runSync(config, io);
-    }
-    case 'demo':
-      if (rest.includes('--help') || rest.includes('-h')) {
-        io.stdout(DEMO_USAGE);
-        return 0;
-      }
-      return runDemo(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.stdout(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
-  }
+/** What to set when the AWS SDK's default chain found no credentials at all. */
+const NO_CREDENTIALS =
+  'no AWS credentials: set BATON_EKS_ACCESS_KEY and BATON_EKS_SECRET_ACCESS_KEY (or --access-key and ' +
+  '--secret-access-key), or give the process an AWS identity: AWS_PROFILE, AWS_ACCESS_KEY_ID and ' +
+  'AWS_SECRET_ACCESS_KEY, IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) or EKS Pod Identity';
+
+function describe(err: unknown): { message: string; exitCode: number } | undefined {
+  if (process.env.EKS_ACCESS_DEBUG === '1' && err instanceof Error)
+    process.stderr.write(`${err.stack ?? ''}\n`);
+  if (!isEksAccessError(err)) return undefined;
+  if ((err.cause as { name?: unknown } | undefined)?.name === 'CredentialsProviderError')
+    return { message: NO_CREDENTIALS, exitCode: 2 };
+  if (err.code === 'NETWORK')
+    return {
+      message: `${err.message}; check --endpoint-url / AWS_ENDPOINT_URL and the network`,
+      exitCode: 1,
+    };
+  return { message: err.message, exitCode: err.code === 'CONFIG_INVALID' ? 2 : 1 };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`eks-access: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (isEksAccessError(err)) {
-      process.stderr.write(`eks-access: ${err.message}\n`);
-      process.exitCode = err.code === 'CONFIG_INVALID' ? 2 : 1;
-    } else {
-      process.stderr.write(`eks-access: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    }
-    if (process.env.EKS_ACCESS_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
-  },
+const program = createProgram(
+  'eks-access',
+  // src/main.ts and dist/main.js both sit right below the package.
+  packageVersion(new URL('../package.json', import.meta.url)),
+  'Syncs EKS clusters without Redis or Postgres: who can reach which cluster with what, as baton-eks sees it.',
+  io,
 );
+syncCommand(program, io, Boolean(process.stderr.isTTY));
+demoCommand(program, io);
+
+process.exitCode = await runProgram(program, process.argv.slice(2), io, describe);

@@ -109,10 +109,13 @@ export async function runProgram(
     current = sub;
   });
   const pointer = () => `; see "${commandPath(current)} --help"`;
+  // pnpm 12 passes a `--` on to the script (`pnpm demo -- --keep-running`). No command here takes
+  // operands, so it separates nothing: dropped, the options after it count as options.
+  const args = argv.filter((arg) => arg !== '--');
   try {
-    if (argv.length === 0 && program.commands.length > 0) throw new UsageError('a command is required', true);
+    if (args.length === 0 && program.commands.length > 0) throw new UsageError('a command is required', true);
     exitCodes.delete(program);
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return exitCodes.get(program) ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -4,7 +4,7 @@
 import { resolveBatonConfig, type AwsEndpoints, type ResolvedBatonConfig } from '@eks-access/eks-core';
 import { BATON_FIELDS } from '@eks-access/model';
 import type { Command } from 'commander';
-import { batonValue } from './baton-options.js';
+import { addBatonOption, batonValue } from './baton-options.js';
 import { UsageError } from './command-line.js';
 
 export { UsageError };
@@ -23,7 +23,6 @@ export interface SyncCommandConfig {
 
 /** The sync options that are not baton-eks fields (those are read through the command). */
 export interface SyncFlags {
-  endpointUrl?: string;
   output: string;
   out?: string;
   file?: string;
@@ -37,10 +36,26 @@ export function env(name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
 }
 
-/** The target and AWS identity a command's baton-eks flags and the environment describe. */
-export function loadBatonTarget(command: Command): ReturnType<typeof resolveBatonConfig> {
+/** Adds the options that pick the cluster, the connector's credentials and the AWS endpoints. */
+export function addTargetOptions(command: Command): Command {
+  for (const field of Object.values(BATON_FIELDS)) addBatonOption(command, field);
+  return command.option(
+    '--endpoint-url <url>',
+    'AWS endpoint for STS, IAM and EKS, e.g. the simulator (AWS_ENDPOINT_URL; per service AWS_ENDPOINT_URL_STS / _IAM / _EKS)',
+  );
+}
+
+/**
+ * The cluster and connector credentials (flags, ours or baton-eks's, over BATON_* names), the AWS
+ * endpoints (--endpoint-url over AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL), and what is wrong.
+ */
+export function resolveTarget(command: Command): {
+  resolved: ReturnType<typeof resolveBatonConfig>;
+  endpoints: AwsEndpoints;
+  problems: string[];
+} {
   const value = (key: keyof typeof BATON_FIELDS) => batonValue(command, BATON_FIELDS[key], env)?.value;
-  return resolveBatonConfig({
+  const resolved = resolveBatonConfig({
     clusterName: value('clusterName'),
     region: value('region'),
     roleArn: value('roleArn'),
@@ -52,10 +67,8 @@ export function loadBatonTarget(command: Command): ReturnType<typeof resolveBato
     globalRoleArn: value('globalRoleArn'),
     globalBindingExternalId: value('globalBindingExternalId'),
   });
-}
-
-/** The AWS endpoints: --endpoint-url, else AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL. */
-export function loadEndpoints(endpointUrl: string | undefined, problems: string[]): AwsEndpoints {
+  const problems = resolved.ok ? [] : [...resolved.problems];
+  const endpointUrl = command.getOptionValue('endpointUrl') as string | undefined;
   const common = endpointUrl ?? env('AWS_ENDPOINT_URL');
   const endpoints: AwsEndpoints = {};
   for (const service of ['sts', 'iam', 'eks'] as const) {
@@ -65,20 +78,18 @@ export function loadEndpoints(endpointUrl: string | undefined, problems: string[
       problems.push(`endpoint URL "${url}" for ${service} is not an http(s) URL`);
     endpoints[service] = url;
   }
-  return endpoints;
+  return { resolved, endpoints, problems };
 }
 
 /** Validates `eks-access sync`'s flags and environment into a config; every problem in one line. */
 export function loadSyncConfig(command: Command, flags: SyncFlags, isTty: boolean): SyncCommandConfig {
-  const resolved = loadBatonTarget(command);
-  const problems = resolved.ok ? [] : [...resolved.problems];
+  const { resolved, endpoints, problems } = resolveTarget(command);
   const output = flags.output === 'json' ? 'json' : 'table';
   if (flags.output !== 'table' && flags.output !== 'json')
     problems.push(`--output must be "table" or "json", not "${flags.output}"`);
   const concurrency = Number(flags.concurrency);
   if (!/^\d+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 100)
     problems.push('--concurrency must be a whole number from 1 to 100');
-  const endpoints = loadEndpoints(flags.endpointUrl, problems);
   if (flags.out && flags.file)
     problems.push('--out (JSON) and --file (c1z) cannot be combined; write one, then the other');
   if (flags.file !== undefined && !flags.file.endsWith('.c1z'))

@@ -1,11 +1,9 @@
 // `eks-access sync`: one cluster, no Redis or Postgres. Prints the summary (or the report as JSON)
 // and optionally writes the whole snapshot to a file.
 import { syncCluster, type Grant } from '@eks-access/eks-core';
-import { BATON_FIELDS } from '@eks-access/model';
 import type { Command } from 'commander';
-import { addBatonOption } from '../baton-options.js';
 import { action } from '../command-line.js';
-import { loadSyncConfig, type SyncCommandConfig, type SyncFlags } from '../config.js';
+import { addTargetOptions, loadSyncConfig, type SyncCommandConfig, type SyncFlags } from '../config.js';
 import { writeSnapshotFile } from '../output/snapshot-file.js';
 import { formatSummary } from '../output/summary.js';
 import { writeSyncC1z } from '../output/c1z-file.js';
@@ -25,12 +23,7 @@ export function syncCommand(program: Command, io: CommandIo, isTty: boolean): vo
         "Flags (ours or baton-eks's names) win over the environment (C1's BATON_* names). Without static " +
         'keys the AWS default credential chain is used (AWS_PROFILE, AWS_ACCESS_KEY_ID, IRSA, Pod Identity).',
     );
-  for (const field of Object.values(BATON_FIELDS)) addBatonOption(command, field);
-  command
-    .option(
-      '--endpoint-url <url>',
-      'AWS endpoint for STS, IAM and EKS, e.g. the simulator (AWS_ENDPOINT_URL; per service AWS_ENDPOINT_URL_STS / _IAM / _EKS)',
-    )
+  addTargetOptions(command)
     .option('-o, --output <table|json>', 'summary table or the report as JSON', 'table')
     .option('--out <file>', 'also write the whole snapshot as JSON to FILE')
     .option('-f, --file <file>', "also write the snapshot as a c1z file, C1's format (baton-eks: sync.c1z)")

@@ -96,9 +96,8 @@ describe('docker-compose.yml', () => {
       ['uploader', 9466],
     ] as const) {
       expect(compose.services[name]?.environment?.HEALTH_PORT, name).toBe(String(port));
-      expect([compose.services[name]?.healthcheck?.test ?? []].flat().join(' '), name).toContain(
-        `127.0.0.1:${port}/readyz`,
-      );
+      const test = compose.services[name]?.healthcheck?.test;
+      expect(Array.isArray(test) ? test.join(' ') : test, name).toContain(`127.0.0.1:${port}/readyz`);
     }
   });
 

@@ -7,8 +7,9 @@ set -eu
 dir=$1
 platform="linux-$(node -p process.arch)"
 cd "$dir"
-# The deployed package's own sources and tooling files (its dist/ stays).
-rm -rf src bench test .turbo tsconfig*.json vitest.config.* eslint.config.* pnpm-lock.yaml pnpm-workspace.yaml
+# The deployed package's tooling files (its dist/ stays; its sources go with the *.ts below, while
+# assets under src/ such as packages/c1's .proto files stay).
+rm -rf bench test .turbo tsconfig*.json vitest.config.* eslint.config.* pnpm-lock.yaml pnpm-workspace.yaml
 find . -depth \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.ts' \
   -o -name '*.mts' -o -name '*.cts' -o -iname '*.md' -o -iname 'CHANGELOG*' -o -name '.turbo' \
   -o -name 'tsconfig*.json' -o -name '*.test.js' -o -name 'vitest.config.*' -o -name 'eslint.config.*' \) \

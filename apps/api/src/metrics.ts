@@ -11,7 +11,7 @@ export interface ApiMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   queueJobs: Gauge<'queue' | 'state'>;
   syncRuns: Gauge<'status'>;
-  syncDuration: Gauge<'cluster'>;
+  syncDuration: Gauge<'cluster' | 'region' | 'account'>;
   syncApiCalls: Gauge<'operation'>;
   syncThrottledCalls: Gauge<'operation'>;
 }
@@ -37,8 +37,8 @@ export function createApiMetrics(): ApiMetrics {
     syncRuns: new Gauge({ name: 'eks_access_sync_runs', help: 'Sync runs per status: queued or running now, or finished in the last 24 h', labelNames: ['status'], registers: [registry] }),
     syncDuration: new Gauge({
       name: 'eks_access_sync_duration_seconds',
-      help: 'Duration of the last sync of each cluster (by cluster id) that finished in the last 24 h',
-      labelNames: ['cluster'],
+      help: 'Duration of the last sync of each cluster that finished in the last 24 h, by cluster name, region and AWS account (one series per registered cluster)',
+      labelNames: ['cluster', 'region', 'account'],
       registers: [registry],
     }),
     syncApiCalls: new Gauge({ name: 'eks_access_sync_api_calls', help: 'AWS and Kubernetes API calls of syncs finished in the last 24 h, per operation', labelNames: ['operation'], registers: [registry] }),
@@ -55,7 +55,7 @@ export function createApiMetrics(): ApiMetrics {
 export function setSyncStats(metrics: ApiMetrics, stats: SyncRunStats): void {
   for (const [status, n] of Object.entries(stats.runs)) metrics.syncRuns.set({ status }, n);
   metrics.syncDuration.reset();
-  for (const { clusterId, seconds } of stats.lastDurations) metrics.syncDuration.set({ cluster: clusterId }, seconds);
+  for (const { name, region, accountId, seconds } of stats.lastDurations) metrics.syncDuration.set({ cluster: name, region, account: accountId ?? '' }, seconds);
   metrics.syncApiCalls.reset();
   metrics.syncThrottledCalls.reset();
   for (const [operation, { calls, throttled }] of Object.entries(stats.apiCalls)) {

@@ -393,7 +393,7 @@ export interface SyncRunStats {
   /** Runs per status: those queued or running now, and those that finished within the window. */
   runs: Record<SyncStatus, number>;
   /** Per cluster (not deleted), how long its last run finished within the window took, from the start of its last attempt. */
-  lastDurations: { clusterId: string; seconds: number }[];
+  lastDurations: { clusterId: string; name: string; region: string; accountId: string | null; seconds: number }[];
   /** API calls and throttled calls per operation, summed over the runs finished within the window. */
   apiCalls: Record<string, { calls: number; throttled: number }>;
 }
@@ -409,15 +409,15 @@ export async function getSyncRunStats(database: Database, options: { windowMs: n
     async (tx) => {
       if (options.timeoutMs !== undefined) await tx.execute(sql`SELECT set_config('statement_timeout', ${String(Math.max(1, Math.round(options.timeoutMs)))}, true)`);
       // Active runs are at most one per cluster; finished ones are bounded by the window (and retention).
-      const result = await tx.execute<{ runs: Record<string, number>; durations: { clusterId: string; seconds: number }[]; api_calls: Record<string, { calls: number; throttled: number }> }>(sql`
+      const result = await tx.execute<{ runs: Record<string, number>; durations: { clusterId: string; name: string; region: string; accountId: string | null; seconds: number }[]; api_calls: Record<string, { calls: number; throttled: number }> }>(sql`
         WITH recent AS (
           SELECT cluster_id, status, started_at, finished_at, api_calls FROM ${syncRuns}
           WHERE status IN ('queued', 'running') OR finished_at >= now() - make_interval(secs => ${options.windowMs / 1000})
         )
         SELECT
           (SELECT coalesce(json_object_agg(status, n), '{}') FROM (SELECT status, count(*) AS n FROM recent GROUP BY status) s) AS runs,
-          (SELECT coalesce(json_agg(json_build_object('clusterId', cluster_id, 'seconds', seconds)), '[]') FROM (
-            SELECT DISTINCT ON (r.cluster_id) r.cluster_id, extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds
+          (SELECT coalesce(json_agg(json_build_object('clusterId', cluster_id, 'name', name, 'region', region, 'accountId', account_id, 'seconds', seconds)), '[]') FROM (
+            SELECT DISTINCT ON (r.cluster_id) r.cluster_id, c.name, c.region, c.account_id, extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds
             FROM recent r JOIN ${clusters} c ON c.id = r.cluster_id AND c.deleted_at IS NULL
             WHERE r.finished_at IS NOT NULL AND r.started_at IS NOT NULL
             ORDER BY r.cluster_id, r.finished_at DESC) d) AS durations,
@@ -433,7 +433,7 @@ export async function getSyncRunStats(database: Database, options: { windowMs: n
   );
   const runs = Object.fromEntries(SYNC_STATUSES.map((s) => [s, Number(row?.runs[s] ?? 0)])) as Record<SyncStatus, number>;
   const apiCalls = Object.fromEntries(Object.entries(row?.api_calls ?? {}).map(([op, v]) => [op, { calls: Number(v.calls), throttled: Number(v.throttled) }]));
-  return { runs, lastDurations: (row?.durations ?? []).map((d) => ({ clusterId: d.clusterId, seconds: Number(d.seconds) })), apiCalls };
+  return { runs, lastDurations: (row?.durations ?? []).map((d) => ({ clusterId: d.clusterId, name: d.name, region: d.region, accountId: d.accountId, seconds: Number(d.seconds) })), apiCalls };
 }
 
 /**

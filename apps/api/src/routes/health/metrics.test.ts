@@ -83,8 +83,8 @@ describe('sync gauges on /metrics', () => {
     expect(sample(body, 'eks_access_sync_runs', 'status="running"')).toBe(0);
     expect(sample(body, 'eks_access_sync_runs', 'status="partial"')).toBe(0);
 
-    expect(sample(body, 'eks_access_sync_duration_seconds', `cluster="${east}"`)).toBe(42.5);
-    expect(sample(body, 'eks_access_sync_duration_seconds', `cluster="${west}"`)).toBe(3);
+    expect(sample(body, 'eks_access_sync_duration_seconds', 'cluster="metrics-east",region="us-east-1",account=""')).toBe(42.5);
+    expect(sample(body, 'eks_access_sync_duration_seconds', 'cluster="metrics-west",region="us-east-1",account=""')).toBe(3);
 
     expect(sample(body, 'eks_access_sync_api_calls', 'operation="eks:ListAccessEntries"')).toBe(10);
     expect(sample(body, 'eks_access_sync_throttled_calls', 'operation="eks:ListAccessEntries"')).toBe(3);

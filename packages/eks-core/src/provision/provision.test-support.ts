@@ -9,7 +9,13 @@ import {
   createConfiguration,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { DEMO, createDemoWorld, type RunningSim, type World } from '@eks-access/eks-sim';
+import {
+  DEMO,
+  allowConnectorProvisioning,
+  createDemoWorld,
+  type RunningSim,
+  type World,
+} from '@eks-access/eks-sim';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialsConfig } from '../aws/credentials.js';
 import { mintEksToken } from '../kube/eks-token.js';
@@ -94,26 +100,7 @@ export function createProvisioningWorld(): World {
     assumeRolePolicyDocument: trust(T.dave.arn),
   });
 
-  const at = new Date('2024-01-01T00:00:00Z');
-  for (const cluster of world.clusters.values()) {
-    const entry = cluster.accessEntries.get(DEMO.connector.roleArn);
-    if (entry) {
-      const policyArn = `${AP}/AmazonEKSClusterAdminPolicy`;
-      entry.associations.set(policyArn, {
-        policyArn,
-        accessScope: { type: 'cluster', namespaces: [] },
-        associatedAt: at,
-        modifiedAt: at,
-      });
-    } else {
-      cluster.kube.create('clusterrolebindings', {
-        metadata: { name: 'eks-access-connector-provisioner' },
-        roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: RBAC, kind: 'User', name: 'eks-access-connector' }],
-      });
-    }
-  }
-  return world;
+  return allowConnectorProvisioning(world);
 }
 
 const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 };

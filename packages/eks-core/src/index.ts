@@ -225,3 +225,11 @@ export type {
   RbacRule,
   Subject as RbacSubject,
 } from './doctor/requirements.js';
+export { setupCluster } from './setup/setup-cluster.js';
+export type {
+  SetupOptions,
+  SetupResult,
+  SetupStep,
+  SetupStepStatus,
+  SetupSystem,
+} from './setup/setup-cluster.js';

@@ -598,7 +598,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       async () => {
         const out = await eks.send(new DescribeClusterCommand({ name }));
         const c = out.cluster;
-        const mode = (c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP') as AuthenticationMode;
+        const mode = (c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP');
         if (!c?.arn || !c.endpoint || !c.certificateAuthority?.data || !AUTHENTICATION_MODES.includes(mode)) {
           throw new Error(`cluster ${name} has no endpoint yet (status ${c?.status ?? 'unknown'})`);
         }

@@ -24,7 +24,6 @@ import { ClusterSession } from '../session.js';
 const MAIN = DEMO.accounts.main;
 const LEGACY = DEMO.accounts.legacy;
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
-const RBAC = 'rbac.authorization.k8s.io';
 export const AP = 'arn:aws:eks::aws:cluster-access-policy';
 
 interface KeyedUser {

@@ -437,7 +437,7 @@ function kubeTitle(req: KubeRequirement): string {
     : req.namespace
       ? ` in ${req.namespace}`
       : ' (all namespaces)';
-  return `${req.verb} ${req.resource}${where} (${req.why})`;
+  return `${req.verb} ${req.resource}${where}`;
 }
 
 interface DanglingBinding {
@@ -598,7 +598,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       async () => {
         const out = await eks.send(new DescribeClusterCommand({ name }));
         const c = out.cluster;
-        const mode = (c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP');
+        const mode = c?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
         if (!c?.arn || !c.endpoint || !c.certificateAuthority?.data || !AUTHENTICATION_MODES.includes(mode)) {
           throw new Error(`cluster ${name} has no endpoint yet (status ${c?.status ?? 'unknown'})`);
         }
@@ -930,7 +930,13 @@ async function checkDangling(
       title: `${d.kind} ${where} names a missing ${d.roleRef.kind}`,
       status: own ? 'fail' : 'warn',
       detail: `roleRef ${d.roleRef.kind} ${d.roleRef.name} does not exist, so the binding grants nothing${own ? ' — and it binds the connector, which was meant to get its access from it' : ''}`,
-      fix: danglingFix(d, candidates),
+      fix: own
+        ? {
+            kind: 'rbac-yaml',
+            summary: `delete ${d.kind} ${where}: it grants nothing, and the connector's read access comes from ClusterRole ${SETUP_NAMES.readClusterRole} (binding the guide's role instead would grant more, e.g. secrets)`,
+            text: `kubectl delete ${d.kind === 'ClusterRoleBinding' ? 'clusterrolebinding' : `rolebinding -n ${d.namespace}`} ${d.name}`,
+          }
+        : danglingFix(d, candidates),
     });
   }
 }

@@ -16,6 +16,7 @@ import { awsEndpoints, createJobHealthMetrics, runMain } from '@eks-access/runti
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { loadConfig } from './config.js';
+import { doctorClusterJob } from './jobs/doctor-cluster.js';
 import { reconcileRuns } from './jobs/reconcile-runs.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
 import { syncClusterJob, type SyncJobDeps } from './jobs/sync-cluster.js';
@@ -84,6 +85,8 @@ runMain(
       handlers: {
         'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
         'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
+        'cluster.doctor': (payload, ctx) =>
+          doctorClusterJob({ database, endpoints, workerId: config.WORKER_ID }, payload, ctx),
       },
     });
     await consumer.ready();

@@ -5,6 +5,7 @@
 // ACCOUNT 333333333333 (acme-sandbox)
 //   user/sandbox-admin   access key AKIAEKSSIMSANDBOXADM; AdministratorAccess; system:masters in
 //                        broken-eu (aws-auth) and cluster admin in broken-api (access entry)
+//   user/people/sandbox-dev  no access anywhere (a grantee for provisioning tests)
 //   role/EksAccessConnector  trusts 111 user/eks-access-connector only with
 //                        sts:ExternalId = c1-sandbox-external-id-2d9e41          (fault: ExternalId)
 //                        inline policy copied from the guide's EKS statement, without
@@ -34,6 +35,7 @@ export const DOCTOR = {
     secretAccessKey: 'eksSimSandboxAdminSecretDoNotUseInAws/01',
   },
   connectorRoleArn: `arn:aws:iam::${SANDBOX}:role/EksAccessConnector`,
+  devUserArn: `arn:aws:iam::${SANDBOX}:user/people/sandbox-dev`,
   externalId: 'c1-sandbox-external-id-2d9e41',
   clusters: {
     brokenEu: {
@@ -117,6 +119,8 @@ export function createDoctorDocument(): WorldDocumentInput {
         ],
         managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
       },
+      // Someone to grant access to once the connector may provision.
+      { accountId: SANDBOX, userName: 'sandbox-dev', path: '/people/' },
     ],
     iamRoles: [
       ...(demo.iamRoles ?? []),

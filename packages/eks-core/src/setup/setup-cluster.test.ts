@@ -67,6 +67,53 @@ async function asConnector<T>(name: string, fn: (s: ClusterSession) => Promise<T
 
 const dev = { type: 'iam_user' as const, arn: DOCTOR.devUserArn };
 
+describe('setupCluster and aws-auth', () => {
+  it('redoes its aws-auth edit on a fresh read when someone else wrote it in between, keeping their change', async () => {
+    const local = await startSim({ world: createDoctorWorld });
+    try {
+      const eu = local.findCluster('broken-eu', 'eu-west-1')!;
+      let raced = false;
+      const result = await setupCluster({
+        cluster: cluster('broken-eu'),
+        principalArn: DOCTOR.connectorRoleArn,
+        admin,
+        endpoints: { sts: local.awsEndpoint, iam: local.awsEndpoint, eks: local.awsEndpoint },
+        apply: true,
+        onStep: (step, phase) => {
+          if (phase !== 'before' || step.action !== 'update:configmaps' || raced) return;
+          raced = true;
+          // Another writer (eksctl, GitOps) changes aws-auth after setup read it.
+          const current = eu.kube.get('configmaps', 'kube-system', 'aws-auth')!;
+          const data = (current as unknown as { data: Record<string, string> }).data;
+          eu.kube.update('configmaps', {
+            ...current,
+            metadata: { ...current.metadata },
+            data: {
+              ...data,
+              mapUsers: `${data.mapUsers ?? ''}- userarn: ${DOCTOR.devUserArn}\n  username: dev\n  groups:\n    - devs\n`,
+            },
+          } as never);
+        },
+      });
+      expect(raced).toBe(true);
+      expect(result.steps.filter((s) => s.action === 'update:configmaps').map((s) => s.status)).toEqual([
+        'applied',
+      ]);
+      expect(result.steps.find((s) => s.action === 'update:configmaps')?.detail).toContain(
+        'redone on a fresh read after 1 conflicting write',
+      );
+      const data = (
+        eu.kube.get('configmaps', 'kube-system', 'aws-auth') as unknown as { data: Record<string, string> }
+      ).data;
+      expect(data.mapUsers).toContain('username: dev');
+      expect(data.mapUsers).toContain('sandbox-admin');
+      expect(data.mapRoles).toContain('eks-access-connector-readers');
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('setupCluster with provisioning', () => {
   it.each(['broken-eu', 'broken-api'])(
     'plans for %s exactly the writes it then makes, announcing each first',

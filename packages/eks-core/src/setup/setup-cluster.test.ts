@@ -92,7 +92,7 @@ describe('setupCluster and aws-auth', () => {
               ...data,
               mapUsers: `${data.mapUsers ?? ''}- userarn: ${DOCTOR.devUserArn}\n  username: dev\n  groups:\n    - devs\n`,
             },
-          } as never);
+          });
         },
       });
       expect(raced).toBe(true);

@@ -77,6 +77,23 @@ describe('doctor runs', () => {
     expect((await latestDoctorRun(database, cluster.id))?.status).toBe('failed');
   });
 
+  it('closes a run that stayed pending far too long (its job was lost) when a new one is asked for', async () => {
+    const cluster = await newCluster();
+    const { run: lost } = await enqueueDoctorRun(database, cluster.id);
+    await database.pool.query(
+      `UPDATE cluster_doctor_runs SET requested_at = now() - interval '1 hour' WHERE id = $1`,
+      [lost.id],
+    );
+    const next = await enqueueDoctorRun(database, cluster.id);
+    expect(next.created).toBe(true);
+    expect(next.run.id).not.toBe(lost.id);
+    const { rows } = await database.pool.query<{ status: string; error: { code: string } }>(
+      'SELECT status, error FROM cluster_doctor_runs WHERE id = $1',
+      [lost.id],
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', error: { code: 'LOST' } });
+  });
+
   it('refuses unknown, deleted and disabled clusters', async () => {
     await expect(enqueueDoctorRun(database, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
       NotFoundError,

@@ -11,6 +11,13 @@ import { recordAudit, type AuditContext } from './audit.js';
 
 export type DoctorRun = typeof clusterDoctorRuns.$inferSelect;
 
+/**
+ * A doctor run takes seconds; one still pending this long after it was requested lost its job
+ * (Redis lost it, or every attempt died with its worker). The next request closes it as failed
+ * rather than returning it forever.
+ */
+export const DOCTOR_RUN_LOST_AFTER_MS = 15 * 60_000;
+
 /** Queues a doctor run of one cluster, or returns the one already queued or running (`created: false`). */
 export async function enqueueDoctorRun(
   database: Database,
@@ -28,6 +35,20 @@ export async function enqueueDoctorRun(
       if (!cluster.enabled)
         throw new ConflictError(`cluster ${clusterId} is disabled; enable it to check it`);
       const provisioning = options.provisioning ?? cluster.provisioningEnabled;
+      await tx
+        .update(clusterDoctorRuns)
+        .set({
+          status: 'failed',
+          error: { code: 'LOST', message: 'the doctor run never finished; a new one was requested' },
+          finishedAt: new Date(),
+        })
+        .where(
+          and(
+            eq(clusterDoctorRuns.clusterId, clusterId),
+            sql`${clusterDoctorRuns.status} IN ('queued', 'running')`,
+            sql`${clusterDoctorRuns.requestedAt} < now() - make_interval(secs => ${DOCTOR_RUN_LOST_AFTER_MS / 1000})`,
+          ),
+        );
       const [inserted] = await tx
         .insert(clusterDoctorRuns)
         .values({ clusterId, provisioning })

@@ -99,6 +99,23 @@ function check(report: Report, id: string): Check {
   return found;
 }
 
+describe('eks-access doctor and setup usage', () => {
+  it('refuses a missing cluster, a missing role and --plan with --apply with exit code 2, naming what to set', async () => {
+    const doctor = await cli(['doctor']);
+    expect(doctor.code).toBe(2);
+    expect(doctor.stderr).toContain('BATON_EKS_CLUSTER_NAME');
+    const noRole = await cli(['setup', '-c', 'broken-eu', '-r', 'eu-west-1']);
+    expect(noRole.code).toBe(2);
+    expect(noRole.stderr).toContain('BATON_ROLE_ARN');
+    const both = await cli(['setup', '--plan', '--apply', ...sandbox('broken-eu')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--plan and --apply cannot be combined');
+    const help = await cli(['setup', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--apply');
+  });
+});
+
 describe('eks-access doctor on the demo world', () => {
   it.each([
     ['prod-eu', 'eu-west-1', DEMO.connector.roleArn, []],

@@ -114,6 +114,37 @@ describe('setupCluster and aws-auth', () => {
   });
 });
 
+describe('setupCluster on clusters that already work', () => {
+  it.each([
+    ['prod-eu', 'eu-west-1', DEMO.connector.roleArn, undefined, DEMO.alice],
+    ['legacy-us', 'us-east-1', DEMO.connector.legacyRoleArn, DEMO.connector.externalId, DEMO.legacyAdmin],
+  ])(
+    'plans nothing for %s, where the connector already has what it needs',
+    async (name, region, roleArn, externalId, who) => {
+      const result = await setupCluster({
+        cluster: { name, region },
+        principalArn: roleArn,
+        admin: {
+          base: { kind: 'static', accessKeyId: who.accessKeyId, secretAccessKey: who.secretAccessKey },
+          assume: [],
+        },
+        connector: {
+          base: {
+            kind: 'static',
+            accessKeyId: DEMO.connector.accessKeyId,
+            secretAccessKey: DEMO.connector.secretAccessKey,
+          },
+          assume: [{ roleArn, ...(externalId ? { externalId } : {}) }],
+        },
+        endpoints: endpoints(),
+        apply: false,
+      });
+      expect(result.doctorBefore?.status).toBe('pass');
+      expect(result.steps.filter((s) => s.status !== 'unchanged')).toEqual([]);
+    },
+  );
+});
+
 describe('setupCluster with provisioning', () => {
   it.each(['broken-eu', 'broken-api'])(
     'plans for %s exactly the writes it then makes, announcing each first',

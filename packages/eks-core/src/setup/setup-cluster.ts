@@ -262,11 +262,21 @@ async function ensureIamPolicy(ctx: Ctx, doctor: DoctorReport | undefined): Prom
 }
 
 /** API modes: the access entry, its read-only access policy, and the provisioners group when asked. */
-async function ensureAccessEntry(ctx: Ctx): Promise<void> {
+async function ensureAccessEntry(ctx: Ctx, readsOk: boolean): Promise<void> {
   const { options, session } = ctx;
   const clusterName = options.cluster.name;
   const principalArn = options.principalArn;
   const wantGroups = options.provisioning ? [SETUP_NAMES.provisionersGroup] : [];
+  if (readsOk && wantGroups.length === 0) {
+    unchanged(ctx, {
+      system: 'eks',
+      action: 'eks:CreateAccessEntry',
+      target: `access entry ${principalArn} on ${clusterName}`,
+      detail:
+        'the connector already reaches Kubernetes through its access entry with every read the sync needs',
+    });
+    return;
+  }
   let entry: AccessEntry | undefined;
   try {
     entry = (
@@ -823,22 +833,48 @@ export async function setupCluster(options: SetupOptions): Promise<SetupResult> 
     };
     await ensureIamPolicy(ctx, doctorBefore);
     const kube = await session.kube();
+    // Kubernetes reads the doctor (run as the connector) already found working are left alone.
+    const kubeChecks =
+      doctorBefore?.checks.filter((c) => c.group === 'kubernetes' && !c.id.startsWith('kube:roleRef')) ?? [];
+    const viaEntry = doctorBefore?.kubernetesUser?.via.startsWith('access entry') === true;
+    const readsOk =
+      kubeChecks.length > 1 &&
+      kubeChecks.every((c) => c.status === 'pass') &&
+      (d.authenticationMode === 'CONFIG_MAP' || viaEntry);
     if (d.authenticationMode === 'CONFIG_MAP') {
       const groups = [
-        SETUP_NAMES.readersGroup,
+        ...(readsOk ? [] : [SETUP_NAMES.readersGroup]),
         ...(options.provisioning ? [SETUP_NAMES.provisionersGroup] : []),
       ];
-      const mapped = await ensureAwsAuth(ctx, kube, groups);
-      await ensureClusterRoleAndBinding(
+      if (groups.length > 0) await ensureAwsAuth(ctx, kube, groups);
+      else {
+        unchanged(ctx, {
+          system: 'kubernetes',
+          action: 'update:configmaps',
+          target: 'kube-system/aws-auth',
+          detail: `the connector already reaches Kubernetes with every read the sync needs (${doctorBefore?.kubernetesUser?.via ?? 'aws-auth'})`,
+        });
+      }
+      if (!readsOk) {
+        await ensureClusterRoleAndBinding(
+          ctx,
+          kube,
+          SETUP_NAMES.readClusterRole,
+          rbacRules(SYNC_KUBE.filter((r) => appliesIn(r, d.authenticationMode))),
+          SETUP_NAMES.readersGroup,
+        );
+      }
+      const configMap = await kube.getConfigMap('kube-system', 'aws-auth');
+      const entry = findConnectorEntry({ ...(configMap?.data ?? {}) }, options.principalArn);
+      // Without an entry yet (a plan), the connector's username is the one setup would give it.
+      await removeDeadConnectorBindings(
         ctx,
         kube,
-        SETUP_NAMES.readClusterRole,
-        rbacRules(SYNC_KUBE.filter((r) => appliesIn(r, d.authenticationMode))),
-        SETUP_NAMES.readersGroup,
+        entry?.username ?? SETUP_NAMES.awsAuthUsername,
+        entry?.groups ?? [],
       );
-      await removeDeadConnectorBindings(ctx, kube, mapped.username, mapped.groups);
     } else {
-      await ensureAccessEntry(ctx);
+      await ensureAccessEntry(ctx, readsOk);
     }
     if (options.provisioning) {
       const kubeNeeds = PROVISION_KUBE.filter((r) => appliesIn(r, d.authenticationMode));

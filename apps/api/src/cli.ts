@@ -1,17 +1,20 @@
 // eks-access-api admin CLI (run with DATABASE_URL and ENCRYPTION_KEY set):
 //   create-key --name NAME --scopes read,sync      prints a new API key once
 //   list-keys | revoke-key --id ID | rotate-key --id ID   manage keys (as /v1/api-keys does)
-//   register-cluster                               registers a cluster from a baton-eks env
+//   migrate [--wait-ms N]                          applies migrations, waiting up to N ms for Postgres
+//   register-cluster [--if-exists skip]            registers a cluster from a baton-eks env
 //                                                  (BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, …),
 //                                                  --allow / --deny for its provisioning policy
 import { parseArgs } from 'node:util';
-import { createApiKey, createCluster, createDb, listApiKeys, migrate, revokeApiKey, rotateApiKey, type ApiKey, type Database } from '@eks-access/db';
+import { ConflictError, createApiKey, createCluster, createDb, listApiKeys, migrate, revokeApiKey, rotateApiKey, type ApiKey, type Database } from '@eks-access/db';
 import { z } from 'zod';
 import { clusterBody } from './routes/common.js';
 import { toClusterInput } from './routes/clusters/mapping.js';
 
 const USAGE = `Usage: eks-access-api <command>
-  migrate                                apply database migrations
+  migrate [--wait-ms N]                  apply database migrations; with --wait-ms, wait up to N ms
+                                         for Postgres to accept connections first (a container
+                                         starting beside it), retrying every second
   create-key --name NAME --scopes S,... [--expires-at ISO]
                                          create an API key (scopes: read, sync, provision, admin);
                                          the key is printed this once
@@ -20,8 +23,10 @@ const USAGE = `Usage: eks-access-api <command>
   revoke-key --id ID                     revoke a key; every API process refuses it from the next request
   rotate-key --id ID [--expires-at ISO]  replace a key with a new one (same name and scopes),
                                          printed this once; the old one stops working at once
-  register-cluster [--label k=v]... [--allow PATTERN]... [--deny PATTERN]...
-                                         register the cluster a baton-eks environment describes:
+  register-cluster [--label k=v]... [--allow PATTERN]... [--deny PATTERN]... [--if-exists fail|skip]
+                                         register the cluster a baton-eks environment describes
+                                         (--if-exists skip: one already registered under that name,
+                                         region and account is left as it is, exit 0):
       BATON_EKS_CLUSTER_NAME, BATON_EKS_REGION, BATON_ROLE_ARN (or BATON_EKS_ASSUME_ROLE_ARN),
       BATON_EXTERNAL_ID, BATON_EKS_ACCESS_KEY + BATON_EKS_SECRET_ACCESS_KEY,
       BATON_GLOBAL_ACCESS_KEY_ID + BATON_GLOBAL_SECRET_ACCESS_KEY, BATON_GLOBAL_ROLE_ARN,
@@ -145,6 +150,39 @@ function parseLabels(given: readonly string[]): Record<string, string> {
   return labels;
 }
 
+// What Postgres says while it cannot take connections yet: refused, unreachable or unknown host
+// (a container still starting), or the server starting up or shutting down (57P03, 57P01).
+const NOT_YET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03', '57P01', '57P02']);
+
+function notYetReachable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && NOT_YET.has(code)) return true;
+  // node-postgres reports a server that closed the socket during start-up without a code.
+  return err instanceof Error && /Connection terminated|timeout expired/i.test(err.message);
+}
+
+/**
+ * Waits until Postgres answers, for at most `waitMs`. Only "not reachable yet" is waited out: a
+ * wrong password or database name fails at once, as it would never heal by itself.
+ */
+async function waitForPostgres(database: Database, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let lastReported = 0;
+  for (;;) {
+    try {
+      await database.pool.query('select 1');
+      return;
+    } catch (err) {
+      if (!notYetReachable(err) || Date.now() >= deadline) throw err;
+      if (Date.now() - lastReported >= 5000) {
+        lastReported = Date.now();
+        process.stderr.write(`eks-access-api: waiting for Postgres (${err instanceof Error ? err.message : String(err)})\n`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const url = env('DATABASE_URL');
@@ -160,10 +198,15 @@ async function run(argv: string[]): Promise<void> {
   }
   try {
     switch (command) {
-      case 'migrate':
+      case 'migrate': {
+        const { values } = usageOnBadArgs(() => parseArgs({ args: rest, options: { 'wait-ms': { type: 'string' } }, strict: true }));
+        const waitMs = values['wait-ms'] === undefined ? 0 : Number(values['wait-ms']);
+        if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError(`--wait-ms takes a whole number of milliseconds, not "${values['wait-ms']}"`);
+        if (waitMs > 0) await waitForPostgres(database, waitMs);
         await migrate(database);
         process.stdout.write('migrations applied\n');
         return;
+      }
       case 'create-key': {
         const { values } = usageOnBadArgs(() =>
           parseArgs({ args: rest, options: { name: { type: 'string' }, scopes: { type: 'string' }, 'expires-at': { type: 'string' } }, strict: true }),
@@ -197,14 +240,26 @@ async function run(argv: string[]): Promise<void> {
       }
       case 'register-cluster': {
         const { values } = usageOnBadArgs(() =>
-          parseArgs({ args: rest, options: { label: { type: 'string', multiple: true }, allow: { type: 'string', multiple: true }, deny: { type: 'string', multiple: true } }, strict: true }),
+          parseArgs({
+            args: rest,
+            options: { label: { type: 'string', multiple: true }, allow: { type: 'string', multiple: true }, deny: { type: 'string', multiple: true }, 'if-exists': { type: 'string' } },
+            strict: true,
+          }),
         );
+        const ifExists = values['if-exists'] ?? 'fail';
+        if (ifExists !== 'fail' && ifExists !== 'skip') throw new UsageError(`--if-exists takes fail or skip, not "${ifExists}"`);
         const { body, problems } = clusterFromBatonEnv(parseLabels(values.label ?? []), { ...(values.allow ? { allow: values.allow } : {}), ...(values.deny ? { deny: values.deny } : {}) });
         const parsed = clusterBody.safeParse(body);
         if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${batonName(i.path)}: ${i.message}`));
         if (!parsed.success || problems.length > 0) throw new UsageError(`the baton-eks environment does not describe a cluster:\n  ${problems.join('\n  ')}`);
-        const cluster = await createCluster(database, { hostingMode: 'default-chain', ...toClusterInput(parsed.data), name: parsed.data.name, region: parsed.data.region }, { audit: { actor: 'cli' } });
-        process.stdout.write(`${JSON.stringify(cluster)}\n`);
+        try {
+          const cluster = await createCluster(database, { hostingMode: 'default-chain', ...toClusterInput(parsed.data), name: parsed.data.name, region: parsed.data.region }, { audit: { actor: 'cli' } });
+          process.stdout.write(`${JSON.stringify(cluster)}\n`);
+        } catch (err) {
+          // Only "already registered" is skipped; every other failure (Postgres, a bad key) stays loud.
+          if (!(ifExists === 'skip' && err instanceof ConflictError)) throw err;
+          process.stdout.write(`${JSON.stringify({ skipped: true, name: parsed.data.name, region: parsed.data.region, reason: err.message })}\n`);
+        }
         return;
       }
       default:

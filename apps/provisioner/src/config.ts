@@ -1,16 +1,35 @@
 // The provisioner's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig, workerEnv, awsEndpointEnv } from '@eks-access/runtime';
+import { awsEndpointEnv, healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
 
-const schema = z.object({
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9465;
+
+/** Every variable the provisioner reads (the README's configuration reference is generated from it). */
+export const configSchema = z.object({
   ...workerEnv,
   ...awsEndpointEnv,
-  PROVISION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  /** How often expired time-bound grants are looked for (the safety net behind the scheduled revokes). */
-  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(30_000),
+  ...healthEnv(HEALTH_PORT),
+  PROVISION_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Grant and revoke requests this process carries out at once'),
+  RECONCILE_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .default(30_000)
+    .describe(
+      'How often expired time-bound grants are looked for (the safety net behind scheduled revokes) and requests whose job was lost are queued again',
+    ),
 });
+
+const schema = configSchema;
 
 export type ProvisionerConfig = z.infer<typeof schema>;
 

@@ -1,26 +1,64 @@
 // The sync worker's configuration: one zod schema over the environment, parsed once in main.ts.
-import { parseConfig, workerEnv, awsEndpointEnv } from '@eks-access/runtime';
+import { awsEndpointEnv, healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { z } from 'zod';
 
 export { ConfigError } from '@eks-access/runtime';
 
-const schema = z.object({
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9464;
+
+/** Every variable the sync worker reads (the README's configuration reference is generated from it). */
+export const configSchema = z.object({
   ...workerEnv,
   ...awsEndpointEnv,
-  /** Clusters synced at once by this process. */
-  SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  ACCESS_ENTRY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
-  SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5),
-  /** How often runs are checked against their jobs (see jobs/reconcile-runs.ts). */
-  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(60_000),
-  /**
-   * Known API limits: all workers together never send more than this many calls in one second
-   * per AWS account, region and service (AWS) or per cluster (Kubernetes). Unset: the shared
-   * limiter finds the rate from throttling answers (50/s at first, up to 200/s AWS, 400/s Kubernetes).
-   */
-  AWS_MAX_CALLS_PER_SECOND: z.coerce.number().int().min(1).optional(),
-  KUBE_MAX_CALLS_PER_SECOND: z.coerce.number().int().min(1).optional(),
+  ...healthEnv(HEALTH_PORT),
+  SYNC_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Clusters this process syncs at once'),
+  ACCESS_ENTRY_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .describe('Access entries of one cluster described at once (DescribeAccessEntry and its policies)'),
+  SNAPSHOT_RETENTION: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Completed snapshots kept per cluster; older ones are pruned after each sync'),
+  RECONCILE_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .default(60_000)
+    .describe(
+      'How often sync runs are checked against their jobs and lost ones queued again (jobs/reconcile-runs.ts)',
+    ),
+  AWS_MAX_CALLS_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Known AWS API limit: all workers together send at most this many calls per second per account, region and service. Unset: the shared limiter finds the rate from throttling answers (50/s at first, up to 200/s)',
+    ),
+  KUBE_MAX_CALLS_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Known Kubernetes API server limit: all workers together send at most this many calls per second to one cluster. Unset: found from throttling answers (up to 400/s)',
+    ),
 });
+
+const schema = configSchema;
 
 export type WorkerConfig = z.infer<typeof schema>;
 

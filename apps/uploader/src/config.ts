@@ -1,6 +1,6 @@
 // The uploader's configuration: one zod schema over the environment, parsed once in main.ts.
 import { readFileSync } from 'node:fs';
-import { parseConfig, workerEnv } from '@eks-access/runtime';
+import { healthEnv, parseConfig, workerEnv } from '@eks-access/runtime';
 import { JOBS } from '@eks-access/queue';
 import { z } from 'zod';
 
@@ -32,47 +32,118 @@ function readCaFile(path: string): { pem: string } | { error: string } {
     : { error: 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' };
 }
 
-const schema = z
+/** Where /healthz, /readyz and /metrics are served unless HEALTH_PORT says otherwise. */
+export const HEALTH_PORT = 9466;
+
+/** Every variable the uploader reads (the README's configuration reference is generated from it). */
+export const configSchema = z
   .object({
     ...workerEnv,
-    /** `host:port` of C1's gRPC API (and token endpoint) instead of the tenant host in each client id. */
-    C1_API_HOST: hostPort.optional(),
-    /** baton-sdk's name for C1_API_HOST, so a baton connector's settings carry over; C1_API_HOST wins. */
-    BATON_C1_API_HOST: hostPort.optional(),
-    /** The host id sent to C1 on every call, as baton-sdk's BATON_HOST_ID; WORKER_ID otherwise. */
-    BATON_HOST_ID: z.string().min(1).max(256).optional(),
-    /**
-     * A PEM file of CA certificates trusted for C1's endpoints beside Node's bundled roots (a
-     * TLS-inspecting proxy, a private C1 endpoint). grpc-js ignores NODE_EXTRA_CA_CERTS.
-     */
-    C1_CA_FILE: z.string().min(1).optional(),
-    /** The token endpoint, when it is not `https://<C1_API_HOST or tenant host>/auth/v1/token` (the local stand-in). */
-    C1_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-    /** `false` only for the local stand-in C1 (plaintext gRPC and token endpoint). */
-    C1_TLS: flag(true),
-    /** Attempts of one upload before it is dead (then retried from the API). */
-    UPLOAD_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(upload.attempts),
-    /** Delay after the first failed upload attempt; it doubles with each further one (with jitter). */
-    UPLOAD_BACKOFF_MS: z.coerce.number().int().min(10).default(upload.backoff.delayMs),
+    ...healthEnv(HEALTH_PORT),
+    C1_API_HOST: hostPort
+      .optional()
+      .describe(
+        "`host:port` of C1's gRPC API (and token endpoint) instead of the tenant host in each client id",
+      ),
+    BATON_C1_API_HOST: hostPort
+      .optional()
+      .describe(
+        "baton-sdk's name for C1_API_HOST, so a baton connector's settings carry over; C1_API_HOST wins",
+      ),
+    BATON_HOST_ID: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe("The host id sent to C1 on every call, as baton-sdk's BATON_HOST_ID; WORKER_ID when unset"),
+    C1_CA_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "A PEM file of CA certificates trusted for C1's endpoints beside Node's bundled roots (a TLS-inspecting proxy, a private C1 endpoint); grpc-js ignores NODE_EXTRA_CA_CERTS",
+      ),
+    C1_TOKEN_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .optional()
+      .describe(
+        'The token endpoint, when it is not `https://<C1_API_HOST or tenant host>/auth/v1/token` (the local stand-in)',
+      ),
+    C1_TLS: flag(true).meta({
+      description: '`false` only for the local stand-in C1 (plaintext gRPC and token endpoint)',
+      docDefault: '`true`',
+    }),
+    UPLOAD_MAX_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(upload.attempts)
+      .describe('Attempts of one upload before it is dead (then retried from the API)'),
+    UPLOAD_BACKOFF_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .default(upload.backoff.delayMs)
+      .describe(
+        'Delay after the first failed upload attempt; it doubles with each further one (with jitter)',
+      ),
     UPLOAD_MAX_BACKOFF_MS: z.coerce
       .number()
       .int()
       .min(10)
-      .default(10 * 60_000),
-    /** Uploads run at once by this process. */
-    UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-    /** Uploads per second to one C1 tenant, shared by every uploader process (it slows down when C1 throttles). */
-    C1_TENANT_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(2),
-    /** How often the registered clusters are read to start and stop their service loops. */
-    CLUSTER_SCAN_MS: z.coerce.number().int().min(100).default(30_000),
-    /** TTL of the per-cluster loop lock; a crashed uploader's clusters move to another after about this long. */
-    LOOP_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
-    /** How often a running task checks its sync run, upload or provisioning request. */
-    TASK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
-    /** How often uploads are checked against their jobs (see jobs/reconcile-uploads.ts). */
-    RECONCILE_EVERY_MS: z.coerce.number().int().min(200).default(60_000),
-    /** Where c1z files are written before upload (default: the OS temp dir). */
-    WORK_DIR: z.string().min(1).optional(),
+      .default(10 * 60_000)
+      .describe('The longest delay between two upload attempts'),
+    UPLOAD_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(2)
+      .describe('Uploads this process runs at once'),
+    C1_TENANT_RATE_PER_SECOND: z.coerce
+      .number()
+      .positive()
+      .max(1000)
+      .default(2)
+      .describe(
+        'Uploads per second to one C1 tenant, shared by every uploader process (it slows down when C1 throttles)',
+      ),
+    CLUSTER_SCAN_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .default(30_000)
+      .describe('How often the registered clusters are read to start and stop their C1 service loops'),
+    LOOP_LOCK_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(30_000)
+      .describe(
+        "TTL of the per-cluster loop lock; a crashed uploader's clusters move to another after about this long",
+      ),
+    TASK_POLL_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .default(1_000)
+      .describe('How often a running C1 task checks its sync run, upload or provisioning request'),
+    RECONCILE_EVERY_MS: z.coerce
+      .number()
+      .int()
+      .min(200)
+      .default(60_000)
+      .describe(
+        'How often uploads are checked against their jobs and lost ones queued again (jobs/reconcile-uploads.ts)',
+      ),
+    WORK_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Where c1z files are written before upload; unset: `<os temp dir>/eks-access-uploader` (the image sets /var/lib/eks-access/uploads)',
+      ),
   })
   .superRefine((c, ctx) => {
     if (c.C1_TOKEN_URL?.startsWith('http:') && c.C1_TLS) {
@@ -107,10 +178,10 @@ const schema = z
     };
   });
 
-export type UploaderConfig = z.infer<typeof schema>;
+export type UploaderConfig = z.infer<typeof configSchema>;
 
 /** Parses the environment, or throws one ConfigError (from @eks-access/runtime) naming every variable to fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): UploaderConfig {
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return parseConfig(schema, env);
+  return parseConfig(configSchema, env);
 }

@@ -69,13 +69,45 @@ export interface DeadLetteredJob {
   stalled: boolean;
 }
 
+/** One run of a handler, as it ended (the same figures as its "job finished" log line). */
+export interface FinishedJob {
+  queue: QueueName;
+  name: string;
+  outcome: JobOutcome;
+  durationMs: number;
+  /** 1 on the first try. */
+  attempt: number;
+  /**
+   * The failure's stable code (`LOCK_LOST`, `THROTTLED`, `ECONNREFUSED`…), `UNCLASSIFIED` for an
+   * error without one; absent when the job completed or was handed back.
+   */
+  errorCode?: string;
+}
+
 /**
- * Notifications about jobs that went wrong outside a handler's view, for metrics. The consumer
- * logs every one itself; these are called after the log line and must not throw.
+ * Notifications for metrics: every finished run, and the jobs that went wrong outside a handler's
+ * view. The consumer logs every one itself; these are called after the log line and must not throw.
  */
 export interface ConsumerEvents {
+  onJobFinished?(job: FinishedJob): void;
   onStalled?(job: StalledJob): void;
   onDeadLettered?(job: DeadLetteredJob): void;
+  /** BullMQ could not renew the locks of these running jobs (Redis down or slow): they may run twice. */
+  onLockRenewalFailed?(job: { queue: QueueName; jobIds: string[] }): void;
+}
+
+// A code is a label value in metrics: only short upper-case identifiers count as codes, so the set
+// stays bounded whatever an error carries.
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+/** The stable code of a failure, for metrics: its own `code`, its cause's, or `UNCLASSIFIED`. */
+export function errorCodeOf(err: unknown): string {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && ERROR_CODE.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return 'UNCLASSIFIED';
 }
 
 /** BullMQ's failed reason for a job whose stall count passed `maxStalledCount`. */
@@ -151,6 +183,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     const signal = bullSignal ? AbortSignal.any([shutdown.signal, bullSignal]) : shutdown.signal;
     let outcome: JobOutcome = 'failed';
     let failure: Error | undefined;
+    let thrown: unknown;
     let result: unknown;
     running++;
     try {
@@ -171,6 +204,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
       outcome = 'completed';
       return result;
     } catch (err) {
+      thrown = err;
       if (shutdown.signal.aborted && token !== undefined && !(err instanceof UnrecoverableError)) {
         // Interrupted by shutdown: the failure says nothing about the job, so put it back
         // without spending an attempt. WaitingError tells BullMQ the job has already moved.
@@ -197,6 +231,16 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
       if (outcome === 'failed') log.error(line, 'job finished');
       else if (outcome === 'retrying') log.warn(line, 'job finished');
       else log.info(line, 'job finished');
+      notify(() =>
+        options.events?.onJobFinished?.({
+          queue,
+          name: job.name,
+          outcome,
+          durationMs: line.durationMs,
+          attempt,
+          ...(outcome === 'failed' || outcome === 'retrying' ? { errorCode: errorCodeOf(thrown) } : {}),
+        }),
+      );
     }
   }
 
@@ -206,12 +250,19 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
+    // Completed and failed counts (per minute, a day kept), which Queue.exportPrometheusMetrics reports
+    // as totals.
+    metrics: { maxDataPoints: 24 * 60 },
   });
   worker.on('error', (err) => logger.error({ err, queue }, 'queue worker error'));
   // A stall is seen by whichever worker's check finds the lapsed lock, so each one is counted once.
   worker.on('stalled', (jobId) => {
     logger.warn({ queue, jobId }, 'job stalled; its worker stopped renewing the lock');
     notify(() => options.events?.onStalled?.({ queue, jobId }));
+  });
+  worker.on('lockRenewalFailed', (jobIds) => {
+    logger.warn({ queue, jobIds }, 'job locks could not be renewed; another worker may start these jobs');
+    notify(() => options.events?.onLockRenewalFailed?.({ queue, jobIds }));
   });
   worker.on('failed', (job, err) => {
     if (!job) return;
@@ -246,6 +297,19 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     /** Waits until the worker is connected and taking jobs (useful in tests). */
     async ready(): Promise<void> {
       await worker.waitUntilReady();
+    },
+
+    /**
+     * True while the worker takes jobs: started, not closing, not paused, and its Redis connection
+     * is up. It turns false during a Redis outage and true again once the connection is back.
+     */
+    isUsable(): boolean {
+      return (
+        closing === undefined &&
+        worker.isRunning() &&
+        !worker.isPaused() &&
+        options.connection.status === 'ready'
+      );
     },
 
     /** Jobs running in this process now. */

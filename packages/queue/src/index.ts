@@ -32,10 +32,12 @@ export {
 export {
   STALLED_TOO_OFTEN,
   createConsumer,
+  errorCodeOf,
   isNonRetryable,
   type CloseOptions,
   type ConsumerEvents,
   type DeadLetteredJob,
+  type FinishedJob,
   type StalledJob,
   type Consumer,
   type ConsumerOptions,

@@ -255,6 +255,14 @@ export function createProducer(options: ProducerOptions) {
       return Object.fromEntries(entries) as QueueCounts;
     },
 
+    /**
+     * BullMQ's own Prometheus text for one queue (`bullmq_job_count{queue,state}`,
+     * `bullmq_job_completed_total`, `bullmq_job_failed_total`), with `labels` added to every sample.
+     */
+    async prometheusMetrics(name: QueueName, labels?: Record<string, string>): Promise<string> {
+      return bounded('export queue metrics', () => queueFor(name).exportPrometheusMetrics(labels));
+    },
+
     /** Throws RedisUnavailableError unless Redis answers now: checked before recording work that needs a job. */
     async assertAvailable(): Promise<void> {
       await bounded('reach Redis', () => options.connection.ping());

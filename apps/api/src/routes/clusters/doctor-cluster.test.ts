@@ -102,7 +102,23 @@ describe('POST /v1/clusters/{id}/doctor', () => {
     await startDoctorRun(t.database, run.id, 'worker:test');
     await completeDoctorRun(t.database, run.id, {
       result: 'fail',
-      report: { status: 'fail', checks: [{ id: 'aws:iam:ListRoles', status: 'fail' }], fixes: [] },
+      report: {
+        cluster: { name: 'doctor-shown', region: 'eu-west-1' },
+        provisioning: false,
+        status: 'fail',
+        checks: [
+          {
+            id: 'aws:iam:ListRoles',
+            group: 'aws',
+            title: 'iam:ListRoles',
+            status: 'fail',
+            detail: 'AccessDenied: …',
+          },
+        ],
+        fixes: [],
+        checkedAt: new Date().toISOString(),
+        durationMs: 12,
+      },
       actor: 'worker:test',
     });
     const after = await t.app.inject({

@@ -1,0 +1,16 @@
+// Public API of @eks-access/worker-kit.
+export {
+  readiness,
+  startHealthServer,
+  type CheckResult,
+  type HealthServer,
+  type HealthServerOptions,
+  type ReadinessCheck,
+} from './health-server.js';
+export { createJobMetrics } from './job-metrics.js';
+export {
+  startWorkerProcess,
+  type WorkerKitConfig,
+  type WorkerProcess,
+  type WorkerProcessOptions,
+} from './worker-process.js';

@@ -1,0 +1,194 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startWorkerProcess, type WorkerProcess } from './index.js';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A TCP proxy to the real Redis that can be cut and restored, standing in for a Redis outage. */
+async function redisProxy(): Promise<{
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port || 6379), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  const cut = async () => {
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+    server = undefined;
+  };
+  await listen();
+  return { url: `redis://127.0.0.1:${port}`, cut, restore: listen, close: cut };
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Polls `url` until it answers `status`; returns how it answered last. */
+async function until(
+  url: string,
+  status: number,
+  timeoutMs = 60_000,
+): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await get(url);
+  while (last.status !== status && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    last = await get(url);
+  }
+  return last;
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+function config(redisUrl: string, prefix: string) {
+  return {
+    DATABASE_URL,
+    REDIS_URL: redisUrl,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_TIMEOUT_MS: 1000,
+    WORKER_ID: 'kit-test',
+    JOB_LOCK_MS: 30_000,
+    STALLED_CHECK_MS: 30_000,
+    HEALTH_HOST: '127.0.0.1',
+    HEALTH_PORT: 0,
+  };
+}
+
+async function start(redisUrl: string, prefix: string): Promise<WorkerProcess<'c1-upload'>> {
+  const worker = await startWorkerProcess({
+    service: 'kit-test',
+    config: config(redisUrl, prefix),
+    queue: 'c1-upload',
+    concurrency: 1,
+    maxConnections: 2,
+  });
+  cleanups.push(() => worker.stop('test'));
+  return worker;
+}
+
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+}
+
+describe('worker health server', () => {
+  it('answers /healthz at once and /readyz only once the queue worker runs', async () => {
+    const prefix = `test-kit-${randomUUID().slice(0, 8)}`;
+    cleanups.push(() => dropKeys(prefix));
+    const worker = await start(REDIS_URL, prefix);
+    expect((await get(`${worker.health.url}/healthz`)).status).toBe(200);
+    const before = await get(`${worker.health.url}/readyz`);
+    expect(before.status).toBe(503);
+    expect(JSON.parse(before.body).checks.worker.ok).toBe(false);
+    await worker.consume({ 'upload.snapshot': async () => ({}) });
+    const after = await get(`${worker.health.url}/readyz`);
+    expect(after.status).toBe(200);
+    expect(JSON.parse(after.body).checks).toEqual({
+      postgres: { ok: true },
+      redis: { ok: true },
+      worker: { ok: true },
+    });
+  });
+
+  it(
+    'goes not-ready while Redis is unreachable and ready again when it is back, without a restart',
+    { timeout: 180_000 },
+    async () => {
+      const prefix = `test-kit-${randomUUID().slice(0, 8)}`;
+      cleanups.push(() => dropKeys(prefix));
+      const proxy = await redisProxy();
+      cleanups.push(() => proxy.close());
+      const worker = await start(proxy.url, prefix);
+      await worker.consume({ 'upload.snapshot': async () => ({}) });
+      expect((await until(`${worker.health.url}/readyz`, 200)).status).toBe(200);
+
+      await proxy.cut();
+      const down = await until(`${worker.health.url}/readyz`, 503);
+      expect(down.status).toBe(503);
+      expect(JSON.parse(down.body).checks.redis.ok).toBe(false);
+      expect((await get(`${worker.health.url}/healthz`)).status).toBe(200);
+
+      await proxy.restore();
+      const back = await until(`${worker.health.url}/readyz`, 200, 120_000);
+      expect(back.status).toBe(200);
+    },
+  );
+
+  it(
+    'serves per-job metrics, the job-health counters and BullMQ’s queue metrics on /metrics',
+    { timeout: 60_000 },
+    async () => {
+      const prefix = `test-kit-${randomUUID().slice(0, 8)}`;
+      cleanups.push(() => dropKeys(prefix));
+      const worker = await start(REDIS_URL, prefix);
+      let runs = 0;
+      await worker.consume({
+        'upload.snapshot': async () => {
+          runs++;
+          return {};
+        },
+      });
+      await worker.producer.enqueue('upload.snapshot', { uploadId: randomUUID() });
+      const deadline = Date.now() + 30_000;
+      while (runs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(runs).toBe(1);
+      // The completion line is counted right after the handler returns.
+      let text = '';
+      while (Date.now() < deadline) {
+        text = (await get(`${worker.health.url}/metrics`)).body;
+        if (
+          text.includes(
+            'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="completed"} 1',
+          )
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(text).toContain(
+        'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="completed"} 1',
+      );
+      expect(text).toContain(
+        'eks_access_job_attempts_total{queue="c1-upload",job="upload.snapshot",retry="false"} 1',
+      );
+      expect(text).toContain('# TYPE eks_access_jobs_stalled_total counter');
+      expect(text).toContain('# TYPE eks_access_job_failures_total counter');
+      expect(text).toMatch(/bullmq_job_count\{queue="c1-upload", state="waiting"\} 0/);
+      expect(text).toContain('# TYPE bullmq_job_completed_total counter');
+      expect(text).toContain('process_cpu_seconds_total');
+    },
+  );
+});

@@ -217,12 +217,15 @@ describe('eks-access sync', () => {
 });
 
 describe('eks-access command line', () => {
-  it.each([[[]], [['sync']], [['demo']]])('answers %j --help on stdout with exit code 0', async (command) => {
-    const r = await cli([...command, '--help']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(new RegExp(`^Usage: eks-access ${command.join(' ')}`.trim()));
-  });
+  it.each([[[]], [['sync']], [['doctor']], [['setup']], [['demo']]])(
+    'answers %j --help on stdout with exit code 0',
+    async (command) => {
+      const r = await cli([...command, '--help']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^Usage: eks-access ${command.join(' ')}`.trim()));
+    },
+  );
 
   it('prints its version', async () => {
     const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as {

@@ -1,7 +1,12 @@
 // The CLI's configuration: flags first (ours or baton-eks's names), then the environment names of
 // C1's EKS connector docs, so a baton-eks Secret or command line can be reused as is. The only place
 // (with main.ts) that reads process.env.
-import { resolveBatonConfig, type AwsEndpoints, type ResolvedBatonConfig } from '@eks-access/eks-core';
+import {
+  resolveBatonConfig,
+  type AwsEndpoints,
+  type CredentialsConfig,
+  type ResolvedBatonConfig,
+} from '@eks-access/eks-core';
 import { BATON_FIELDS } from '@eks-access/model';
 import type { Command } from 'commander';
 import { addBatonOption, batonValue } from './baton-options.js';
@@ -103,5 +108,109 @@ export function loadSyncConfig(command: Command, flags: SyncFlags, isTty: boolea
     ...(flags.file ? { c1zFile: flags.file } : {}),
     progress: isTty && flags.progress,
     accessEntryConcurrency: concurrency,
+  };
+}
+
+/** BATON_PROVISIONING as the C1 docs use it: "true"/"1" on, anything else off. */
+function provisioningFromEnv(): boolean {
+  const v = env('BATON_PROVISIONING')?.toLowerCase();
+  return v === 'true' || v === '1' || v === 'yes';
+}
+
+function outputFrom(raw: string, problems: string[]): 'table' | 'json' {
+  if (raw !== 'table' && raw !== 'json') problems.push(`--output must be "table" or "json", not "${raw}"`);
+  return raw === 'json' ? 'json' : 'table';
+}
+
+export interface DoctorCommandConfig {
+  target: ResolvedBatonConfig;
+  endpoints: AwsEndpoints;
+  output: 'table' | 'json';
+  provisioning: boolean;
+}
+
+/** `eks-access doctor`'s options beside the target ones. */
+export interface DoctorFlags {
+  output: string;
+  provisioning?: boolean;
+}
+
+/** Validates `eks-access doctor`'s flags and environment; every problem in one line. */
+export function loadDoctorConfig(command: Command, flags: DoctorFlags): DoctorCommandConfig {
+  const { resolved, endpoints, problems } = resolveTarget(command);
+  const output = outputFrom(flags.output, problems);
+  if (!resolved.ok || problems.length > 0) throw new UsageError(problems.join('; '));
+  return {
+    target: resolved.value,
+    endpoints,
+    output,
+    provisioning: flags.provisioning === true || provisioningFromEnv(),
+  };
+}
+
+export interface SetupCommandConfig {
+  target: ResolvedBatonConfig;
+  endpoints: AwsEndpoints;
+  principalArn: string;
+  admin: CredentialsConfig;
+  /** The connector's own credentials when static keys were given: the doctor then says which AWS calls are missing. */
+  connector?: CredentialsConfig;
+  apply: boolean;
+  provisioning: boolean;
+  output: 'table' | 'json';
+}
+
+/** `eks-access setup`'s options beside the target ones. */
+export interface SetupFlags {
+  plan?: boolean;
+  apply?: boolean;
+  principalArn?: string;
+  adminAccessKey?: string;
+  adminSecretAccessKey?: string;
+  adminRoleArn?: string;
+  provisioning?: boolean;
+  output: string;
+}
+
+/** Validates `eks-access setup`'s flags and environment; every problem in one line. */
+export function loadSetupConfig(command: Command, flags: SetupFlags): SetupCommandConfig {
+  const { resolved, endpoints, problems } = resolveTarget(command);
+  if (flags.plan && flags.apply) problems.push('--plan and --apply cannot be combined');
+  const output = outputFrom(flags.output, problems);
+  const roleArn = batonValue(command, BATON_FIELDS.roleArn, env)?.value;
+  const principalArn = flags.principalArn ?? roleArn;
+  if (principalArn === undefined)
+    problems.push(
+      "the connector's IAM role is required (BATON_ROLE_ARN or --role-arn), or --principal-arn for an IAM user",
+    );
+  else if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+/.test(principalArn))
+    problems.push(`"${principalArn}" is not an IAM role or user ARN (--principal-arn / --role-arn)`);
+  const adminKey = flags.adminAccessKey ?? env('EKS_ACCESS_ADMIN_ACCESS_KEY_ID');
+  const adminSecret = flags.adminSecretAccessKey ?? env('EKS_ACCESS_ADMIN_SECRET_ACCESS_KEY');
+  if ((adminKey === undefined) !== (adminSecret === undefined))
+    problems.push(
+      'EKS_ACCESS_ADMIN_ACCESS_KEY_ID and EKS_ACCESS_ADMIN_SECRET_ACCESS_KEY (--admin-access-key / --admin-secret-access-key) must be set together',
+    );
+  const adminRole = flags.adminRoleArn ?? env('EKS_ACCESS_ADMIN_ROLE_ARN');
+  if (!resolved.ok || problems.length > 0 || principalArn === undefined)
+    throw new UsageError(problems.join('; '));
+  const admin: CredentialsConfig = {
+    base:
+      adminKey && adminSecret
+        ? { kind: 'static', accessKeyId: adminKey, secretAccessKey: adminSecret }
+        : { kind: 'default-chain' },
+    assume: adminRole ? [{ roleArn: adminRole, sessionName: 'eks-access-setup' }] : [],
+  };
+  const connector =
+    resolved.value.credentials.base.kind === 'static' ? resolved.value.credentials : undefined;
+  return {
+    target: resolved.value,
+    endpoints,
+    principalArn,
+    admin,
+    ...(connector ? { connector } : {}),
+    apply: flags.apply === true,
+    provisioning: flags.provisioning === true || provisioningFromEnv(),
+    output,
   };
 }

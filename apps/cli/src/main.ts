@@ -5,6 +5,8 @@
 import { isEksAccessError } from '@eks-access/eks-core';
 import { createProgram, packageVersion, runProgram } from './command-line.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
+import { setupCommand } from './commands/setup.js';
 import { syncCommand, type CommandIo } from './commands/sync.js';
 
 // The AWS SDK warns about Node 20 on every client; the CLI's output is for people.
@@ -43,6 +45,8 @@ const program = createProgram(
   io,
 );
 syncCommand(program, io, Boolean(process.stderr.isTTY));
+doctorCommand(program, io);
+setupCommand(program, io);
 demoCommand(program, io);
 
 process.exitCode = await runProgram(program, process.argv.slice(2), io, describe);

@@ -36,7 +36,7 @@ async function tables(p: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
-const EXPECTED_TABLES = ['api_keys', 'audit_events', 'clusters', 'provisioning_requests', 'snapshot_entitlements', 'snapshot_grants', 'snapshot_resources', 'sync_runs', 'uploads'];
+const EXPECTED_TABLES = ['api_keys', 'audit_events', 'cluster_doctor_runs', 'clusters', 'provisioning_requests', 'snapshot_entitlements', 'snapshot_grants', 'snapshot_resources', 'sync_runs', 'uploads'];
 
 describe('migrate', () => {
   it('creates every table in an empty database', async () => {

@@ -37,6 +37,7 @@ const cluster = {
   hasExternalId: false,
   hasCredentials: false,
   hasC1ClientSecret: false,
+  doctor: null,
 };
 const get = (status: number, body: unknown, contentType = json) => ({
   method: 'GET',

@@ -56,6 +56,70 @@ export const cluster = {
   hasC1ClientSecret: false,
 };
 
+const DOCTOR_RUN_ID = '6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d';
+export const doctorRequest = { provisioning: false };
+export const doctorRun = {
+  id: DOCTOR_RUN_ID,
+  clusterId: CLUSTER_ID,
+  status: 'succeeded',
+  provisioning: false,
+  result: 'fail',
+  requestedAt: '2026-05-04T09:40:00.000Z',
+  startedAt: '2026-05-04T09:40:01.000Z',
+  finishedAt: '2026-05-04T09:40:02.000Z',
+  error: null,
+  report: {
+    cluster: {
+      name: 'prod-eu',
+      region: 'eu-west-1',
+      arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu',
+      accountId: '111122223333',
+      authenticationMode: 'API',
+    },
+    identity: {
+      arn: 'arn:aws:sts::111122223333:assumed-role/C1EksConnector/eks-access-doctor',
+      accountId: '111122223333',
+      principalArn: 'arn:aws:iam::111122223333:role/C1EksConnector',
+    },
+    provisioning: false,
+    status: 'fail',
+    checks: [
+      {
+        id: 'aws:iam:ListRoles',
+        group: 'aws',
+        title: 'iam:ListRoles (IAM roles and who may assume them)',
+        status: 'fail',
+        detail:
+          'AccessDenied: User: arn:aws:sts::111122223333:assumed-role/C1EksConnector/eks-access-doctor is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::111122223333:role/ because no identity-based policy allows the iam:ListRoles action',
+        fix: {
+          kind: 'iam-policy',
+          summary: 'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
+          text: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles"],"Resource":"*"}]}',
+        },
+      },
+    ],
+    fixes: [
+      {
+        kind: 'iam-policy',
+        summary: 'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
+        text: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles"],"Resource":"*"}]}',
+      },
+    ],
+    checkedAt: '2026-05-04T09:40:01.000Z',
+    durationMs: 840,
+  },
+};
+export const queuedDoctorRun = {
+  ...doctorRun,
+  status: 'queued',
+  result: null,
+  startedAt: null,
+  finishedAt: null,
+  report: null,
+  created: true,
+};
+export const clusterWithDoctor = { ...cluster, doctor: doctorRun };
+
 export const newCluster = { ...cluster, arn: null, currentSyncRunId: null };
 export const clusterPage = {
   items: [cluster],

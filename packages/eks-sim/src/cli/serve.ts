@@ -7,6 +7,7 @@ import { faultRuleSchema, type FaultRule } from '../faults.js';
 import { startSim, type RunningSim } from '../sim.js';
 import { allowConnectorPods } from '../world/connector-pods.js';
 import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
+import { createDoctorDocument } from '../world/doctor.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
 import { CliError, intFlag, type CliIo } from './args.js';
@@ -75,6 +76,9 @@ function worldDocument(
   } else if (world === undefined || world === 'demo') {
     doc = createDemoDocument();
     source = 'demo world';
+  } else if (world === 'doctor') {
+    doc = createDoctorDocument();
+    source = 'doctor world';
   } else {
     doc = readWorldDocument(world);
     source = world;
@@ -110,7 +114,11 @@ export function serveCommand(program: Command, io: CliIo): void {
         'Kubernetes endpoint per cluster, prints the ready line (one JSON line) on stdout, and runs until ' +
         'SIGINT or SIGTERM.',
     )
-    .option('--world <demo|file>', 'the built-in demo world (default) or a YAML/JSON world file')
+    .option(
+      '--world <demo|doctor|file>',
+      'the built-in demo world (default), the demo plus misconfigured clusters for eks-access doctor ' +
+        '(doctor), or a YAML/JSON world file',
+    )
     .option('--connector-can-provision', 'give the demo connector write access (for provisioning demos)')
     .option(
       '--connector-pods',

@@ -1,10 +1,11 @@
-import { getCluster } from '@eks-access/db';
+import { getCluster, latestDoctorRun } from '@eks-access/db';
 import type { App } from '../../app.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
 import { idParams } from '../common.js';
-import { clusterOut } from './schemas.js';
+import { toDoctorRunView } from './doctor-cluster.js';
+import { clusterWithDoctorOut } from './schemas.js';
 
 const options = route({
   operationId: 'getCluster',
@@ -15,9 +16,9 @@ const options = route({
   params: idParams,
   responses: {
     200: {
-      description: 'The cluster, without its secrets (only whether each is set).',
-      schema: clusterOut,
-      example: examples.cluster,
+      description: 'The cluster, without its secrets (only whether each is set), with its latest doctor run.',
+      schema: clusterWithDoctorOut,
+      example: examples.clusterWithDoctor,
     },
   },
   errors: {
@@ -28,7 +29,11 @@ const options = route({
   },
 });
 
-/** GET /v1/clusters/{id}: one cluster, without secrets (only whether each is set). */
+/** GET /v1/clusters/{id}: one cluster, without secrets (only whether each is set), and its latest doctor run. */
 export function registerGetCluster(app: App, deps: AppDeps): void {
-  app.get('/v1/clusters/:id', options, async (req) => getCluster(deps.database, req.params.id));
+  app.get('/v1/clusters/:id', options, async (req) => {
+    const cluster = await getCluster(deps.database, req.params.id);
+    const doctor = await latestDoctorRun(deps.database, cluster.id);
+    return { ...cluster, doctor: doctor ? toDoctorRunView(doctor) : null };
+  });
 }

@@ -3,6 +3,7 @@
 import { HOSTING_MODES } from '@eks-access/db';
 import { z } from 'zod';
 import { component, page, timestamp, uuidOut } from '../../openapi/component.js';
+import { doctorRunOut } from './doctor-schemas.js';
 
 const policyRule = z.union([
   z.string().meta({ description: 'Shorthand for `{ entitlement: <pattern> }`.' }),
@@ -60,6 +61,12 @@ export const clusterOut = component(
     hasCredentials: z.boolean(),
     hasC1ClientSecret: z.boolean(),
   }),
+);
+
+export const clusterWithDoctorOut = component(
+  'ClusterWithDoctor',
+  'A registered EKS cluster with its latest doctor run (null before the first; see POST /v1/clusters/{id}/doctor).',
+  clusterOut.extend({ doctor: doctorRunOut.nullable() }),
 );
 
 export const clusterPage = component(

@@ -405,7 +405,8 @@ describe('eks-access-api CLI', { timeout: 300_000 }, () => {
     const pkg = JSON.parse(
       await readFile(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
     ) as { version: string };
-    expect(await cli(['--version'], {})).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    for (const args of [['--version'], ['register-cluster', '--version']])
+      expect(await cli(args, {})).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
   it('answers an unknown command or option with one line naming it and the --help to read, exit 2', async () => {

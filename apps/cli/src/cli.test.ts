@@ -227,11 +227,12 @@ describe('eks-access command line', () => {
     },
   );
 
-  it('prints its version', async () => {
+  it('prints its version, for every command too', async () => {
     const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as {
       version: string;
     };
-    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    for (const args of [['--version'], ['sync', '--version'], ['doctor', '-V']])
+      expect(await cli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('answers an unknown or missing command with one line pointing to --help, exit code 2', async () => {

@@ -112,6 +112,15 @@ export async function runProgram(
   // pnpm 12 passes a `--` on to the script (`pnpm demo -- --keep-running`). No command here takes
   // operands, so it separates nothing: dropped, the options after it count as options.
   const args = argv.filter((arg) => arg !== '--');
+  // Every command answers --version too, not only the program.
+  const version = program.version();
+  const withVersion = (command: Command) => {
+    for (const sub of command.commands) {
+      if (version !== undefined) sub.version(version, '-V, --version', 'print the version');
+      withVersion(sub);
+    }
+  };
+  withVersion(program);
   try {
     if (args.length === 0 && program.commands.length > 0) throw new UsageError('a command is required', true);
     exitCodes.delete(program);

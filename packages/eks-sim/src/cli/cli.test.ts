@@ -82,9 +82,9 @@ describe('eks-sim CLI: help, version and bad input', () => {
     },
   );
 
-  it('prints its version for --version and -V', async () => {
-    for (const flag of ['--version', '-V']) {
-      const r = await run([flag]);
+  it('prints its version for --version and -V, for every command too', async () => {
+    for (const args of [['--version'], ['-V'], ['serve', '--version'], ['sa-token', '-V']]) {
+      const r = await run(args);
       expect(r).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
     }
   });

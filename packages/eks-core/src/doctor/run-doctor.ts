@@ -44,6 +44,7 @@ import {
   SYNC_KUBE,
   accessEntryCommands,
   appliesIn,
+  awsAuthArn,
   awsAuthEntryYaml,
   clusterRoleYaml,
   policyStatements,
@@ -759,6 +760,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
     if (!kubeIdentity) return finish();
     report.kubernetesUser = kubeIdentity;
+    await checkOverPrivilege(
+      ctx,
+      kube,
+      kubeIdentity,
+      coordinates,
+      identity.principalArn,
+      entryPolicies,
+      options.provisioning === true,
+    );
 
     const subject = subjectFor(kubeIdentity);
     readSubject = subject;
@@ -789,6 +799,72 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     eks.destroy();
     iam.destroy();
   }
+}
+
+/** Cluster-admin powers the connector does not need (the C1 guide's system:masters for provisioning). */
+const ADMIN_POLICIES = ['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy'];
+
+async function checkOverPrivilege(
+  ctx: Ctx,
+  kube: KubeClient,
+  identity: KubeIdentity,
+  c: ClusterCoordinates,
+  principalArn: string,
+  entryPolicies: readonly string[],
+  provisioning: boolean,
+): Promise<void> {
+  const title = 'connector holds no more than it needs';
+  // Everything on everything: what system:masters, cluster-admin or a cluster-admin access policy give.
+  const everything = await accessReview(kube, { verb: '*', group: '*', resource: '*', why: 'cluster admin' });
+  if (!everything.allowed) {
+    add(ctx, {
+      id: 'kube:least-privilege',
+      group: 'kubernetes',
+      title,
+      status: 'pass',
+      detail: 'not a cluster administrator',
+    });
+    return;
+  }
+  const masters = identity.groups.includes('system:masters');
+  const adminPolicies = entryPolicies.filter((p) => ADMIN_POLICIES.some((a) => p.startsWith(`${a} `)));
+  const setup = `eks-access setup --apply${provisioning ? ' --provisioning' : ''} --cluster ${c.name} --region ${c.region} --role-arn ${principalArn}`;
+  const how = masters
+    ? 'it is in system:masters'
+    : adminPolicies.length > 0
+      ? `its access entry holds ${adminPolicies.join(', ')}`
+      : everything.reason || 'RBAC grants it everything';
+  const fix: DoctorFix = masters
+    ? {
+        kind: 'aws-auth',
+        summary: `take system:masters out of the connector's aws-auth entry (it bypasses RBAC entirely); setup grants only what the connector needs`,
+        text: `# kube-system/aws-auth, the entry for ${awsAuthArn(principalArn)}: remove "- system:masters" from its groups\n${setup}`,
+      }
+    : adminPolicies.length > 0
+      ? {
+          kind: 'aws-cli',
+          summary: `disassociate ${adminPolicies.join(', ')} from the connector's access entry; setup grants only what the connector needs`,
+          text: [
+            ...adminPolicies.map(
+              (p) =>
+                `aws eks disassociate-access-policy --cluster-name ${c.name} --region ${c.region} --principal-arn ${principalArn} --policy-arn arn:aws:eks::aws:cluster-access-policy/${p.split(' ')[0] ?? ''}`,
+            ),
+            setup,
+          ].join('\n'),
+        }
+      : {
+          kind: 'rbac-yaml',
+          summary: `remove the connector from the binding that makes it a cluster administrator; setup grants only what it needs`,
+          text: `# ${everything.reason}\n${setup}`,
+        };
+  add(ctx, {
+    id: 'kube:least-privilege',
+    group: 'kubernetes',
+    title,
+    status: 'warn',
+    detail: `the connector may do anything in the cluster: ${how}`,
+    fix,
+  });
 }
 
 function kubeReadFix(

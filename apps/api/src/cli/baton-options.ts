@@ -6,17 +6,21 @@ import { Option, type Command } from 'commander';
 
 const attribute = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** What the help shows as the value: <arn>, <id>, <key>, <secret>, <region> or <name>. */
+const placeholder = (flag: string) => `<${/(arn|id|key|region|secret)$/.exec(flag)?.[1] ?? 'name'}>`;
+
 /** Adds a field's flag, described with its variable and aliases, and the aliases (hidden). */
 export function addBatonOption(command: Command, field: BatonField): void {
   const names = [field.env, ...(field.envAliases ?? [])].join(' or ');
   const also = field.aliases.length > 0 ? `; also --${field.aliases.join(', --')}` : '';
   command.addOption(
     new Option(
-      `${field.short ? `-${field.short}, ` : ''}--${field.flag} <value>`,
+      `${field.short ? `-${field.short}, ` : ''}--${field.flag} ${placeholder(field.flag)}`,
       `${field.description} (${names}${also})`,
     ),
   );
-  for (const alias of field.aliases) command.addOption(new Option(`--${alias} <value>`).hideHelp());
+  for (const alias of field.aliases)
+    command.addOption(new Option(`--${alias} ${placeholder(alias)}`).hideHelp());
 }
 
 /** A field's value and where it came from (the flag given, else the variable), or undefined. */

@@ -22,6 +22,7 @@ import {
   ADMIN_URL,
   REDIS_URL,
   apiClient,
+  apiReady,
   exited,
   freePort,
   randomId,
@@ -167,7 +168,7 @@ beforeAll(async () => {
   // Four processes start at once (each compiling its sources with tsx): give a loaded machine time.
   await until(
     'the API to be ready',
-    async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined),
+    () => apiReady(baseUrl),
     150_000,
   );
   const c1 = standIn.registerClient();

@@ -27,6 +27,7 @@ import {
   ADMIN_URL,
   REDIS_URL,
   apiClient,
+  apiReady,
   canListConfigMaps,
   exited,
   freePort,
@@ -175,7 +176,7 @@ beforeAll(async () => {
     PORT: String(port),
     BOOTSTRAP_API_KEY: KEY,
   });
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined));
+  await until('the API to be ready', () => apiReady(baseUrl));
   // No accessKey or globalKey: the workers' own identity is the start of every chain.
   for (const [name, region, roleArn, externalId, provisioningEnabled] of [
     ['prod-eu', 'eu-west-1', DEMO.connector.roleArn, undefined, true],

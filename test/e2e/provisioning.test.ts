@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { allowConnectorProvisioning, createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, canListConfigMaps, exited, freePort, randomId, startProcess, until } from './support.js';
+import { ADMIN_URL, REDIS_URL, apiClient, apiReady, canListConfigMaps, exited, freePort, randomId, startProcess, until } from './support.js';
 
 const KEY = `e2e-${randomId(16)}`;
 const AP = 'arn:aws:eks::aws:cluster-access-policy';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-1' });
   start('apps/provisioner/src/main.ts', { WORKER_ID: 'prov-2' });
   // Four processes start at once (each compiling its sources with tsx): give a loaded machine time.
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 150_000);
+  await until('the API to be ready', () => apiReady(baseUrl), 150_000);
   const created = await call<{ id: string }>('POST', '/v1/clusters', {
     name: 'prod-eu',
     region: 'eu-west-1',

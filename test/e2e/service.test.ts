@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, exited, freePort, randomId, startProcess, until } from './support.js';
+import { ADMIN_URL, REDIS_URL, apiClient, apiReady, exited, freePort, randomId, startProcess, until } from './support.js';
 
 const KEY = `e2e-${randomId(16)}`;
 
@@ -62,7 +62,7 @@ beforeAll(async () => {
   startWorker('worker-a');
   startWorker('worker-b');
   // Three processes start at once (each compiling its sources with tsx): give a loaded machine time.
-  await until('the API to be ready', async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined), 150_000);
+  await until('the API to be ready', () => apiReady(baseUrl), 150_000);
 }, 300_000);
 
 afterAll(async () => {

@@ -6,8 +6,10 @@ import { request } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { createContractRecorder, type OpenApiDocument } from '@eks-access/api/contract';
 import { mintEksToken, type RunningSim } from '@eks-access/eks-sim';
 import { createInterface } from 'node:readline';
+import { afterAll, afterEach } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -39,7 +41,11 @@ function compiledEntry(entry: string): string {
   return compiled;
 }
 
-function spawnEntry(entry: string, env: Record<string, string>, stdio: ('ignore' | 'inherit' | 'pipe')[]): ChildProcess {
+function spawnEntry(
+  entry: string,
+  env: Record<string, string>,
+  stdio: ('ignore' | 'inherit' | 'pipe')[],
+): ChildProcess {
   return spawn(process.execPath, [compiledEntry(entry)], {
     // HEALTH_PORT=0: many workers run side by side here, each health server on a free port.
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', HEALTH_HOST: '127.0.0.1', HEALTH_PORT: '0', ...env },
@@ -58,7 +64,10 @@ export interface OutputLine {
 }
 
 /** Like startProcess, but keeps every line the process writes on stdout and stderr, in order. */
-export function startLoggedProcess(entry: string, env: Record<string, string>): { child: ChildProcess; lines: OutputLine[] } {
+export function startLoggedProcess(
+  entry: string,
+  env: Record<string, string>,
+): { child: ChildProcess; lines: OutputLine[] } {
   const child = spawnEntry(entry, env, ['ignore', 'pipe', 'pipe']);
   const lines: OutputLine[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -79,21 +88,88 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-/** A tiny API client with a bearer key. */
+/**
+ * Every answer the suite receives from an API process, checked against the OpenAPI document that
+ * process serves (GET /openapi.json); the test that received an answer breaking it fails.
+ */
+export const contract = createContractRecorder();
+
+afterEach(() => {
+  const violations = contract.take();
+  if (violations.length > 0)
+    throw new Error(`answers that break the OpenAPI document:\n${violations.join('\n')}`);
+});
+afterAll(() => {
+  const { validated, skipped, unchecked } = contract.counts();
+  if (validated + skipped + unchecked === 0) return;
+  console.info(
+    `contract: ${validated} answers validated against the OpenAPI document (${skipped} for routes it does not describe, ${unchecked} while it could not be read)`,
+  );
+  if (validated === 0)
+    throw new Error('the contract check validated no answer: the document could not be read');
+});
+
+/** Records one answer of the API at `baseUrl` with the contract check. */
+export async function checkAnswer(
+  baseUrl: string,
+  request: { method: string; path: string },
+  answer: { status: number; contentType: string | null; text: string },
+): Promise<void> {
+  await contract.record(
+    {
+      method: request.method,
+      url: request.path,
+      status: answer.status,
+      contentType: answer.contentType ?? undefined,
+      body: answer.text,
+    },
+    async () => (await (await fetch(`${baseUrl}/openapi.json`)).json()) as OpenApiDocument,
+  );
+}
+
+/** GET /readyz of the API at `baseUrl`: true once it is ready, undefined before (for `until`). */
+export async function apiReady(baseUrl: string): Promise<true | undefined> {
+  const res = await fetch(`${baseUrl}/readyz`);
+  await checkAnswer(
+    baseUrl,
+    { method: 'GET', path: '/readyz' },
+    { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() },
+  );
+  return res.ok ? true : undefined;
+}
+
+/** A tiny API client with a bearer key; every answer goes through the contract check. */
 export function apiClient(baseUrl: () => string, key: string) {
-  return async function call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${baseUrl()}${path}`, {
+  return async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const base = baseUrl();
+    const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
+    await checkAnswer(
+      base,
+      { method, path },
+      { status: res.status, contentType: res.headers.get('content-type'), text },
+    );
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
 }
 
 /** Polls `fn` until it returns a value (errors count as "not yet"), or fails after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn().catch(() => undefined);

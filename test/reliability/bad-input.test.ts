@@ -7,7 +7,16 @@
 import { connect } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, exited, freePort, randomId, until } from '../e2e/support.js';
+import {
+  ADMIN_URL,
+  REDIS_URL,
+  apiReady,
+  checkAnswer,
+  exited,
+  freePort,
+  randomId,
+  until,
+} from '../e2e/support.js';
 import { report, startProduct, unstructuredLines, type ProductProcess } from './support.js';
 
 const KEY = `rel-${randomId(16)}`;
@@ -70,7 +79,18 @@ interface Case {
   key?: string | null;
 }
 
+/** Sends one case; its answer goes through the contract check too. */
 async function send(port: number, c: Case): Promise<RawResponse> {
+  const res = await sendRaw(port, c);
+  await checkAnswer(
+    `http://127.0.0.1:${port}`,
+    { method: c.method, path: c.path },
+    { status: res.status, contentType: res.headers['content-type'] ?? null, text: res.body },
+  );
+  return res;
+}
+
+async function sendRaw(port: number, c: Case): Promise<RawResponse> {
   const body =
     c.body === undefined ? undefined : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body, 'utf8');
   const headers: Record<string, string> = {
@@ -102,6 +122,7 @@ const BAD_QUERY = {
 };
 
 interface OpenApi {
+  components?: { schemas?: Record<string, JsonSchema> };
   paths: Record<
     string,
     Record<
@@ -114,6 +135,7 @@ interface OpenApi {
   >;
 }
 interface JsonSchema {
+  $ref?: string;
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   anyOf?: JsonSchema[];
@@ -138,6 +160,7 @@ function casesFor(
   method: string,
   op: OpenApi['paths'][string][string],
   ids: Record<string, string>,
+  components: Record<string, JsonSchema>,
 ): Case[] {
   const out: Case[] = [];
   const M = method.toUpperCase();
@@ -171,7 +194,9 @@ function casesFor(
     }
   }
   if (M === 'DELETE') return out.filter((c) => !c.path.includes(ids[path] ?? '\u0000'));
-  const schema = op.requestBody?.content?.['application/json']?.schema;
+  // Request bodies are named components (`$ref`).
+  const given = op.requestBody?.content?.['application/json']?.schema;
+  const schema = given?.$ref ? components[given.$ref.replace('#/components/schemas/', '')] : given;
   if (schema || M === 'POST' || M === 'PATCH') {
     const base = (sample('', schema ?? { type: 'object' }) ?? {}) as Record<string, unknown>;
     const target = fill();
@@ -290,11 +315,7 @@ beforeAll(async () => {
     );
   }
   for (const port of ports)
-    await until(
-      'the API to be ready',
-      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
-      120_000,
-    );
+    await until('the API to be ready', () => apiReady(`http://127.0.0.1:${port}`), 120_000);
 }, 240_000);
 
 afterAll(async () => {
@@ -323,7 +344,9 @@ describe('malformed input to every route', () => {
       if (path.startsWith('/v1/clusters/{id}')) ids[path] = cluster.id;
 
     const cases = Object.entries(spec.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => casesFor(path, method, op, ids)),
+      Object.entries(ops).flatMap(([method, op]) =>
+        casesFor(path, method, op, ids, spec.components?.schemas ?? {}),
+      ),
     );
     cases.push(
       { name: 'malformed URL escape', method: 'GET', path: '/v1/clusters/%E0%A4%A' },

@@ -22,7 +22,7 @@ import {
   type RunningSim,
 } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, freePort, randomId, until } from '../e2e/support.js';
+import { apiReady, checkAnswer, exited, freePort, randomId, until } from '../e2e/support.js';
 import {
   report,
   sleep,
@@ -87,6 +87,11 @@ async function call<T>(
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS * 3),
   });
   const text = await res.text();
+  await checkAnswer(
+    baseUrl,
+    { method, path },
+    { status: res.status, contentType: res.headers.get('content-type'), text },
+  );
   return {
     status: res.status,
     body: (text ? JSON.parse(text) : undefined) as T,
@@ -328,11 +333,7 @@ beforeAll(async () => {
   start('sync-worker-1', 'apps/sync-worker/src/main.ts', { WORKER_ID: 'sync-1', SYNC_CONCURRENCY: '2' });
   start('sync-worker-2', 'apps/sync-worker/src/main.ts', { WORKER_ID: 'sync-2', SYNC_CONCURRENCY: '2' });
   start('provisioner', 'apps/provisioner/src/main.ts', { WORKER_ID: 'prov-1', PROVISION_CONCURRENCY: '2' });
-  await until(
-    'the API to be ready',
-    async () => ((await fetch(`${baseUrl}/readyz`)).ok ? true : undefined),
-    120_000,
-  );
+  await until('the API to be ready', () => apiReady(baseUrl), 120_000);
   const key = { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey };
   for (const [name, body] of [
     [

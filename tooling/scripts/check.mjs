@@ -2,8 +2,9 @@
 // `pnpm check`: every stage runs even when an earlier one failed (turbo --continue), so one failing
 // package never hides the results of the others, and the run always ends with the one-line total
 // "N passed, N failed, N skipped". Exits non-zero when any stage or test failed.
-// Stages: type-check + lint, the import-cycle/boundary check, then every test suite one package at
-// a time (the suites share one Postgres and one Redis). `--tests` runs only the test stage.
+// Stages: type-check + lint, the import-cycle/boundary check, the OpenAPI document's lint (Redocly,
+// over the document the API serves, built offline), then every test suite one package at a time (the
+// suites share one Postgres and one Redis). `--tests` runs only the test stage.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,10 +12,19 @@ import { summarize } from './test-summary.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+// The pnpm that started `pnpm check` (a script or a native binary), or the one on PATH.
+const execPath = process.env.npm_execpath;
+const pnpm =
+  execPath && existsSync(execPath)
+    ? /\.[cm]?js$/.test(execPath)
+      ? { cmd: process.execPath, args: [execPath] }
+      : { cmd: execPath, args: [] }
+    : { cmd: 'pnpm', args: [] };
 
 const stages = [
   { name: 'typecheck and lint', cmd: bin('turbo'), args: ['run', 'typecheck', 'lint', '--concurrency=2', '--continue'] },
   { name: 'import cycles and boundaries', cmd: process.execPath, args: [join(root, 'tooling/scripts/check-cycles.mjs')] },
+  { name: 'OpenAPI lint', cmd: pnpm.cmd, args: [...pnpm.args, '--filter', '@eks-access/api', 'run', 'lint:openapi'] },
   { name: 'tests', cmd: bin('turbo'), args: ['run', 'test', '--concurrency=1', '--continue'], before: removeReports },
 ];
 

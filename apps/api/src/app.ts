@@ -2,15 +2,14 @@
 // tests call buildApp with real dependencies and drive it with app.inject().
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { ApiError, RETRY_AFTER_SECONDS, toApiError } from './errors.js';
+import { ApiError, RETRY_AFTER_SECONDS, toApiError, type ApiErrorCode, type ErrorEnvelope } from './errors.js';
 import { assertStorableInput } from './input-guard.js';
+import { registerOpenApi } from './openapi/document.js';
 import { registerAccessRoutes } from './routes/access/index.js';
 import { registerApiKeyRoutes } from './routes/api-keys/index.js';
 import { registerClusterRoutes } from './routes/clusters/index.js';
@@ -31,8 +30,8 @@ declare module 'fastify' {
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
-function errorBody(code: string, message: string, requestId: string, details?: unknown) {
-  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+function errorBody(code: ApiErrorCode, message: string, requestId: string, details?: unknown): ErrorEnvelope {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } } as ErrorEnvelope;
 }
 
 /** Builds the API with every route registered; call `ready()` (or inject) before use. */
@@ -72,15 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'eks-access-connector API', version: '0.1.0', description: 'Who can get into which EKS cluster, with what.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app);
 
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);
@@ -140,6 +131,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerProvisioningRoutes(app, deps);
   registerUploadRoutes(app, deps);
   registerApiKeyRoutes(app, deps);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,5 +1,7 @@
 // The API's one error family: stable machine-readable codes, mapped to HTTP status in one place.
 // Every error response is { error: { code, message, requestId, details? } }; 5xx details are hidden.
+import { z } from 'zod';
+import { component } from './openapi/component.js';
 
 export const API_ERROR_STATUS = {
   VALIDATION_FAILED: 400,
@@ -15,6 +17,37 @@ export const API_ERROR_STATUS = {
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+const API_ERROR_CODES = Object.keys(API_ERROR_STATUS) as [ApiErrorCode, ...ApiErrorCode[]];
+
+// Loose objects: details are for people and tooling to read, and a detail field the schema does not
+// know must not turn an error answer into a serialization failure.
+const validationIssue = z.looseObject({
+  path: z.string().optional().meta({ description: 'Where in the request: `/name`, `body.labels.team`.' }),
+  message: z.string().optional(),
+});
+const policyRefusal = z.looseObject({
+  code: z.string().meta({ description: 'The policy decision: POLICY_DENIED, PROVISIONING_DISABLED, POLICY_INVALID or INVALID_ENTITLEMENT.' }),
+  rule: z.unknown().optional().meta({ description: 'The policy rule that decided it, when one did.' }),
+});
+
+/** The body of every 4xx and 5xx answer. */
+export const errorEnvelope = component(
+  'ErrorEnvelope',
+  'Every error answer: a stable machine-readable code, a message for people, and the request id that finds the request in the logs (also sent as the x-request-id header).',
+  z.object({
+    error: z.object({
+      code: z.enum(API_ERROR_CODES).meta({ description: 'Stable machine-readable code; each maps to one HTTP status.' }),
+      message: z.string(),
+      requestId: z.string().meta({ example: 'b7e0f1d2-4c5a-4e8b-9f3a-0d1c2b3a4f5e' }),
+      details: z
+        .union([z.array(validationIssue), policyRefusal])
+        .optional()
+        .meta({ description: 'For VALIDATION_FAILED: each problem with its place. For a refused provisioning request: the policy decision.' }),
+    }),
+  }),
+);
+export type ErrorEnvelope = z.output<typeof errorEnvelope>;
 
 export class ApiError extends Error {
   readonly status: number;

@@ -2,11 +2,20 @@
 import { randomBytes } from 'node:crypto';
 import { createApiKey } from '@eks-access/db';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
-import { createProducer, createRedisConnection, type Producer, type RedisConnection } from '@eks-access/queue';
+import {
+  createProducer,
+  createRedisConnection,
+  type Producer,
+  type RedisConnection,
+} from '@eks-access/queue';
+import type { FastifyReply, InjectOptions } from 'fastify';
 import { pino } from 'pino';
+import { afterAll, afterEach } from 'vitest';
 import { buildApp, type App } from './app.js';
 import type { AppDeps } from './deps.js';
 import { createApiMetrics } from './metrics.js';
+import { createContractRecorder } from './openapi/contract.js';
+import type { OpenApiDocument } from './openapi/document.js';
 
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -21,6 +30,80 @@ export interface TestApi {
   prefix: string;
   keys: Record<'admin' | 'read' | 'sync', string>;
   close(): Promise<void>;
+}
+
+/** Every answer the suite's apps give, checked against their OpenAPI document. */
+export const contract = createContractRecorder();
+
+// The test that received an answer breaking the document fails (after its own assertions ran).
+afterEach(() => {
+  const violations = contract.take();
+  if (violations.length > 0)
+    throw new Error(`answers that break the OpenAPI document:\n${violations.join('\n')}`);
+});
+afterAll(() => {
+  const { validated, skipped, unchecked } = contract.counts();
+  if (validated + skipped + unchecked === 0) return;
+  console.info(
+    `contract: ${validated} answers validated against the OpenAPI document (${skipped} for routes it does not describe)`,
+  );
+  if (validated === 0)
+    throw new Error('the contract check validated no answer: the document could not be loaded');
+});
+
+/** Field paths present in `sent` (what the handler returned) and missing from `received`. */
+function droppedFields(sent: unknown, received: unknown, path = ''): string[] {
+  if (!sent || typeof sent !== 'object' || !received || typeof received !== 'object') return [];
+  return Object.entries(sent).flatMap(([key, value]) =>
+    key in received
+      ? droppedFields(value, (received as Record<string, unknown>)[key], `${path}/${key}`)
+      : [`${path}/${key}`],
+  );
+}
+
+/**
+ * Checks every answer `app` gives against its OpenAPI document: app.inject records each answer
+ * with the contract recorder, and a field the handler returned that its response schema does not
+ * declare (so the serializer dropped it) counts as a violation too. Call before `ready()`.
+ */
+export function checkContract(app: App): App {
+  const returned = new WeakMap<FastifyReply, string>();
+  app.addHook('preSerialization', async (_req, reply, payload) => {
+    returned.set(reply, JSON.stringify(payload));
+    return payload;
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const raw = returned.get(reply);
+    if (raw !== undefined && typeof payload === 'string') {
+      const lost = droppedFields(JSON.parse(raw), JSON.parse(payload));
+      if (lost.length > 0)
+        contract.violation(
+          `${req.method} ${req.url} → ${reply.statusCode}: the response schema drops ${lost.join(', ')}`,
+        );
+    }
+    return payload;
+  });
+  const inject = app.inject.bind(app);
+  const document = () => app.swagger() as unknown as OpenApiDocument;
+  app.inject = ((options?: string | InjectOptions) => {
+    if (options === undefined) return inject();
+    const opts: InjectOptions = typeof options === 'string' ? { url: options } : options;
+    return inject(opts).then(async (res) => {
+      const url = typeof opts.url === 'string' ? opts.url : typeof opts.path === 'string' ? opts.path : '';
+      await contract.record(
+        {
+          method: opts.method ?? 'GET',
+          url,
+          status: res.statusCode,
+          contentType: res.headers['content-type'],
+          body: res.body,
+        },
+        document,
+      );
+      return res;
+    });
+  }) as App['inject'];
+  return app;
 }
 
 /** Builds the app on real Postgres and Redis with an admin, a read-only and a sync API key. */
@@ -43,7 +126,7 @@ export async function startTestApi(): Promise<TestApi> {
       return key ? { actor: `api-key:${key.id}`, scopes: key.scopes } : undefined;
     },
   };
-  const app = await buildApp(deps);
+  const app = checkContract(await buildApp(deps));
   await app.ready();
   const keys = {
     admin: (await createApiKey(database, 'admin', ['admin'])).key,

@@ -1,6 +1,6 @@
 // Runs the real `eks-access` executable as a user would, against a simulator started here.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,4 +128,47 @@ describe('eks-access demo', () => {
     expect(r.stdout).toMatch(/only with an ExternalId: user\/eks-access-connector .* reaches legacy-us/);
     expect(r.stdout).toMatch(/prod-eu: ignored role\/BreakGlassAdmin .*ignores aws-auth .*system:masters/);
   });
+
+  it('with --keep-running (after pnpm\'s `--`), prints kubeconfig commands that let kubectl into every cluster', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eks-access-demo-'));
+    const child = spawn(process.execPath, [BIN, 'demo', '--', '--keep-running', '--c1z-dir', dir], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await new Promise<void>((resolveHints, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('kubectl get')) resolveHints();
+        });
+        void exited.then((code) => reject(new Error(`demo exited ${code}: ${stderr}`)));
+      });
+      // The endpoints are printed while the simulator serves, not in the finished report.
+      expect(stdout).not.toContain('Simulator');
+      const commands = stderr.split('\n').filter((l) => l.includes('eks-sim kubeconfig'));
+      expect(commands).toHaveLength(3);
+      for (const line of commands) {
+        // As printed: `pnpm --silent eks-sim kubeconfig <flags> > /tmp/<name>.kubeconfig`; run the same
+        // command through the eks-sim executable (what the pnpm script runs), into a file of our own.
+        const m = /eks-sim kubeconfig (.*) > \S+$/.exec(line.trim());
+        expect(m).not.toBeNull();
+        const flags = m![1]!.split(' ');
+        const eksSim = resolve(import.meta.dirname, '../../../packages/eks-sim/bin/eks-sim.js');
+        const { stdout: config } = await run(process.execPath, [eksSim, 'kubeconfig', ...flags], { timeout: 60_000 });
+        const file = join(dir, `${flags[flags.indexOf('--cluster') + 1]}.kubeconfig`);
+        writeFileSync(file, config);
+        const { stdout: namespaces } = await run('kubectl', ['--kubeconfig', file, 'get', 'namespaces', '-o', 'name'], {
+          timeout: 60_000,
+        });
+        expect(namespaces).toContain('namespace/kube-system');
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 240_000);
 });

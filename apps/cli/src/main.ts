@@ -2,14 +2,26 @@
 // eks-access: the one-shot CLI. Errors end with one clear line on stderr and a non-zero exit code,
 // never a stack trace (set EKS_ACCESS_DEBUG=1 to see one).
 import { isEksAccessError } from '@eks-access/eks-core';
-import { SYNC_USAGE, UsageError, loadSyncConfig } from './config.js';
+import {
+  DOCTOR_USAGE,
+  SETUP_USAGE,
+  SYNC_USAGE,
+  UsageError,
+  loadDoctorConfig,
+  loadSetupConfig,
+  loadSyncConfig,
+} from './config.js';
 import { runDemo, DEMO_USAGE } from './commands/demo.js';
+import { runDoctorCommand } from './commands/doctor.js';
+import { runSetupCommand } from './commands/setup.js';
 import { runSync, type CommandIo } from './commands/sync.js';
 
 const USAGE = `Usage: eks-access <command> [options]
 
 Commands:
   sync     sync one EKS cluster and print who can reach it with what
+  doctor   check every step of the connector's setup for one cluster, with a fix for each failure
+  setup    plan (default) or --apply the connector's least-privilege setup for one cluster
   demo     start the simulated demo world, sync every cluster, print the findings
 
 Run "eks-access <command> --help" for a command's options.`;
@@ -32,6 +44,22 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runSync(config, io);
+    }
+    case 'doctor': {
+      const config = loadDoctorConfig(rest);
+      if (config === 'help') {
+        io.stdout(DOCTOR_USAGE);
+        return 0;
+      }
+      return runDoctorCommand(config, io);
+    }
+    case 'setup': {
+      const config = loadSetupConfig(rest);
+      if (config === 'help') {
+        io.stdout(SETUP_USAGE);
+        return 0;
+      }
+      return runSetupCommand(config, io);
     }
     case 'demo':
       if (rest.includes('--help') || rest.includes('-h')) {
@@ -64,9 +92,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`eks-access: ${err.message}\n`);
       process.exitCode = err.code === 'CONFIG_INVALID' ? 2 : 1;
     } else {
-      process.stderr.write(`eks-access: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `eks-access: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       process.exitCode = 1;
     }
-    if (process.env.EKS_ACCESS_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+    if (process.env.EKS_ACCESS_DEBUG === '1' && err instanceof Error)
+      process.stderr.write(`${err.stack ?? ''}\n`);
   },
 );

@@ -7,6 +7,7 @@ import { JOBS, settingsForCeilings } from '@eks-access/queue';
 import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { startWorkerProcess } from '@eks-access/worker-kit';
 import { loadConfig } from './config.js';
+import { doctorClusterJob } from './jobs/doctor-cluster.js';
 import { reconcileRuns } from './jobs/reconcile-runs.js';
 import { scheduledSyncJob } from './jobs/scheduled-sync.js';
 import { syncClusterJob, type SyncJobDeps } from './jobs/sync-cluster.js';
@@ -42,6 +43,8 @@ runMain(
     await worker.consume({
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
       'cluster.scheduled-sync': (payload) => scheduledSyncJob(deps, payload),
+      'cluster.doctor': (payload, ctx) =>
+        doctorClusterJob({ database, endpoints: deps.endpoints, workerId: config.WORKER_ID }, payload, ctx),
     });
     worker.every('sync run reconciliation', config.RECONCILE_EVERY_MS, async () => {
       const r = await reconcileRuns({

@@ -20,6 +20,8 @@ export {
   SYNC_TRIGGERS,
   SYNC_STATUSES,
   API_KEY_SCOPES,
+  DOCTOR_RUN_STATUSES,
+  type DoctorRunStatus,
   type HostingMode,
   type SyncTrigger,
   type SyncStatus,
@@ -123,3 +125,11 @@ export type { Upload, NewUpload, UploadBackoff, UploadFailure, UploadFilters, St
 export { UPLOAD_STATUSES } from './schema.js';
 export type { UploadStatus, UploadError, UploadC1zOptions } from './schema.js';
 export { listStaleSyncRuns } from './queries/sync-runs.js';
+export {
+  enqueueDoctorRun,
+  startDoctorRun,
+  completeDoctorRun,
+  failDoctorRun,
+  latestDoctorRun,
+  type DoctorRun,
+} from './queries/doctor-runs.js';

@@ -149,6 +149,43 @@ export const syncRuns = pgTable(
   ],
 );
 
+/** queued → running → succeeded (the doctor ran; its report says what passed) | failed (it could not run). */
+export const DOCTOR_RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type DoctorRunStatus = (typeof DOCTOR_RUN_STATUSES)[number];
+
+/**
+ * `eks-access doctor` runs for a registered cluster, with its stored credentials, requested through
+ * the API and carried out by a sync worker. `report` is eks-core's DoctorReport as JSON (checks,
+ * fixes); `result` is its overall status (pass, warn, fail), copied out so lists need not parse it.
+ */
+export const clusterDoctorRuns = pgTable(
+  'cluster_doctor_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    clusterId: uuid('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: DOCTOR_RUN_STATUSES }).notNull().default('queued'),
+    provisioning: boolean('provisioning').notNull().default(false),
+    result: text('result', { enum: ['pass', 'warn', 'fail'] }),
+    report: jsonb('report').$type<Record<string, unknown>>(),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    worker: text('worker'),
+    requestedAt: ts('requested_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    // One pending or running doctor run per cluster: asking again returns it.
+    uniqueIndex('cluster_doctor_runs_one_active_per_cluster')
+      .on(t.clusterId)
+      .where(sql`${t.status} IN ('queued', 'running')`),
+    index('cluster_doctor_runs_cluster_requested_at_idx').on(t.clusterId, t.requestedAt),
+    check('cluster_doctor_runs_status_check', sql`${t.status} IN (${inList(DOCTOR_RUN_STATUSES)})`),
+    check('cluster_doctor_runs_result_check', sql`${t.result} IN ('pass', 'warn', 'fail')`),
+  ],
+);
+
 export const snapshotResources = pgTable(
   'snapshot_resources',
   {

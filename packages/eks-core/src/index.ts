@@ -157,3 +157,26 @@ export {
   bindingName,
 } from './provision/names.js';
 export { appendMapping, addGroupToMapping } from './provision/aws-auth-edit.js';
+
+export { runDoctor, PROBE_PRINCIPAL_NAME } from './doctor/run-doctor.js';
+export type { DoctorOptions } from './doctor/run-doctor.js';
+export { overallStatus } from './doctor/types.js';
+export type { CheckStatus, CheckGroup, DoctorCheck, DoctorFix, DoctorReport, DoctorStatus, FixKind } from './doctor/types.js';
+export {
+  SYNC_AWS,
+  SYNC_KUBE,
+  PROVISION_AWS,
+  PROVISION_KUBE,
+  SETUP_NAMES,
+  appliesIn,
+  policyStatements,
+  rbacRules,
+  syncReadRules,
+  clusterRoleYaml,
+  accessEntryCommands,
+  awsAuthEntryYaml,
+  awsAuthArn,
+} from './doctor/requirements.js';
+export type { AwsRequirement, KubeRequirement, ClusterCoordinates, RbacRule, Subject as RbacSubject } from './doctor/requirements.js';
+export { setupCluster } from './setup/setup-cluster.js';
+export type { SetupOptions, SetupResult, SetupStep, SetupStepStatus, SetupSystem } from './setup/setup-cluster.js';

@@ -302,6 +302,9 @@ const addRole: Handler = (sim, req) => {
   const role = validate(iamRoleSchema, json(req), 'role');
   if (!sim.world.accounts.has(role.accountId))
     throw new AdminError(404, 'AccountNotFound', `account ${role.accountId} is not in the world`);
+  const unknownPolicy = role.managedPolicies?.find((arn) => !sim.world.managedPolicies.has(arn));
+  if (unknownPolicy !== undefined)
+    throw new AdminError(404, 'PolicyNotFound', `managed policy ${unknownPolicy} is not in the world`);
   if (sim.world.findRoleByName(role.accountId, role.roleName)) {
     throw new AdminError(
       409,

@@ -22,7 +22,19 @@ export {
   POD_IDENTITY_AUDIENCE,
 } from './oidc/service-account-token.js';
 export type { MintedToken, MintOptions } from './oidc/service-account-token.js';
-export { allowConnectorProvisioning, createDemoWorld, createDemoDocument, DEMO } from './world/demo.js';
+export {
+  allowConnectorProvisioning,
+  createDemoWorld,
+  createDemoDocument,
+  connectorSyncPolicy,
+  connectorProvisionPolicy,
+  CONNECTOR_SYNC_POLICY,
+  CONNECTOR_PROVISION_POLICY,
+  DEMO,
+} from './world/demo.js';
+export { createDoctorDocument, createDoctorWorld, DOCTOR } from './world/doctor.js';
+export { evaluateIdentityPolicies, decideForCaller } from './aws/identity-policy.js';
+export type { IdentityDecision, IdentityRequest } from './aws/identity-policy.js';
 export {
   generateWorld,
   generateInto,

@@ -5,6 +5,7 @@ import { JOBS, JOB_NAMES, QUEUE_NAMES, isSafeJobId, jobIdFor, jobsOf, parsePaylo
 const samples = {
   'cluster.sync': { clusterId: randomUUID(), syncRunId: randomUUID(), trigger: 'api' },
   'cluster.scheduled-sync': { clusterId: randomUUID() },
+  'cluster.doctor': { clusterId: randomUUID(), doctorRunId: randomUUID() },
   'access.grant': { requestId: randomUUID() },
   'access.revoke': { requestId: randomUUID() },
   'upload.snapshot': { uploadId: randomUUID() },
@@ -71,7 +72,7 @@ describe('job catalogue', () => {
   });
 
   it('groups jobs by queue', () => {
-    expect(jobsOf('eks-sync').sort()).toEqual(['cluster.scheduled-sync', 'cluster.sync']);
+    expect(jobsOf('eks-sync').sort()).toEqual(['cluster.doctor', 'cluster.scheduled-sync', 'cluster.sync']);
     expect(jobsOf('eks-provision').sort()).toEqual(['access.grant', 'access.revoke']);
     expect(jobsOf('c1-upload')).toEqual(['upload.snapshot']);
   });

@@ -75,6 +75,17 @@ export const JOBS = {
     removeOnComplete: { ageSeconds: 3600, count: 100 },
     removeOnFail: KEEP_FAILED,
   }),
+  'cluster.doctor': defineJob({
+    queue: 'eks-sync',
+    payload: z.object({ clusterId: z.uuid(), doctorRunId: z.uuid() }),
+    // One job per doctor run: the run row is created first and names the job.
+    jobId: (p) => `doctor-${p.doctorRunId}`,
+    // The doctor reports failures as its result; a job failure means it could not run at all.
+    attempts: 2,
+    backoff: { type: 'exponential', delayMs: 5_000, jitter: 0.5 },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  }),
   'access.grant': defineJob({
     queue: 'eks-provision',
     payload: z.object({ requestId: z.uuid() }),

@@ -92,6 +92,7 @@ describe('consumer', () => {
         return { grants: 3 };
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     const { id } = await producer.enqueue('cluster.sync', payload);
     const job = await waitForJobState(env.inspect(redis, 'eks-sync'), id, ['completed']);
@@ -130,6 +131,7 @@ describe('consumer', () => {
         calls++;
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     // Added behind the producer's back, as an old or foreign producer might.
     const raw = env.inspect(redis, 'eks-sync');
@@ -164,6 +166,7 @@ describe('consumer', () => {
         return 'ok';
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     const { id } = await producer.enqueue('cluster.sync', syncPayload());
     const job = await waitForJobState(env.inspect(redis, 'eks-sync'), id, ['completed']);
@@ -204,6 +207,7 @@ describe('consumer', () => {
         return 'finished';
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     const { id } = await producer.enqueue('cluster.sync', syncPayload());
     await running;
@@ -224,6 +228,7 @@ describe('consumer', () => {
         );
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     const { id } = await producer.enqueue('cluster.sync', syncPayload());
     await running;
@@ -241,6 +246,7 @@ describe('consumer', () => {
         return 'second';
       },
       'cluster.scheduled-sync': noop,
+      'cluster.doctor': noop,
     });
     const done = await waitForJobState(queue, id, ['completed']);
     expect(done.returnvalue).toBe('second');
@@ -252,6 +258,7 @@ describe('consumer', () => {
     const runs: string[] = [];
     start('eks-sync', {
       'cluster.sync': noop,
+      'cluster.doctor': noop,
       'cluster.scheduled-sync': async (p) => {
         runs.push(p.clusterId);
       },
@@ -303,6 +310,7 @@ describe('consumer', () => {
           handled++;
         },
         'cluster.scheduled-sync': noop,
+        'cluster.doctor': noop,
       },
       {
         stalledIntervalMs: 200,
@@ -331,6 +339,7 @@ describe('consumer', () => {
           throw new Error('still broken');
         },
         'cluster.scheduled-sync': noop,
+        'cluster.doctor': noop,
       },
       { events: { onDeadLettered: (j) => dead.push(j) } },
     );

@@ -17,7 +17,7 @@ interface Meta {
 }
 
 function metaOf(schema: z.ZodType): Meta {
-  return (z.globalRegistry.get(schema) ?? {}) as Meta;
+  return z.globalRegistry.get(schema) ?? {};
 }
 
 /** The object schema under refinements and transforms (`z.object(...).superRefine(...).transform(...)`). */

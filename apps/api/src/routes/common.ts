@@ -5,11 +5,11 @@ import { scheduleProblem } from '@eks-access/queue/schedule';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-export const idParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
+export const idParams = z.object({ id: z.uuid({ error: 'must be a UUID' }).meta({ example: '3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17' }) });
 
 export const pageQuery = z.object({
-  cursor: z.string().min(1).max(2000).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).max(2000).optional().meta({ description: 'The `nextCursor` of the previous page; opaque.' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().meta({ description: 'Items per page (default 100).', example: 100 }),
 });
 
 /** The audit context of a mutating request: who, and under which request id. */

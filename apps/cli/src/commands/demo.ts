@@ -132,7 +132,26 @@ function render(results: ClusterResult[], sim: RunningSim, elapsedMs: number): s
   }
   lines.push('');
   lines.push(`c1z files (C1's format, as baton-eks writes them): ${results.map((r) => r.c1zPath).join(', ')}`);
-  lines.push(`Simulator: AWS endpoint ${sim.awsEndpoint}; clusters ${sim.clusters().map((c) => `${c.name} ${c.endpoint}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+/**
+ * What to run to point kubectl at the still-running simulator: one kubeconfig per cluster, with the
+ * identity the connector itself uses there (its role in the cluster's account, with the ExternalId
+ * the legacy account's trust policy requires), so `kubectl` is authorised as the sync is.
+ */
+export function kubectlHints(sim: RunningSim): string {
+  const lines = [`Simulator serving: AWS endpoint ${sim.awsEndpoint} (Ctrl-C to stop). Point kubectl at a cluster:`];
+  for (const c of sim.clusters()) {
+    const legacy = c.accountId === DEMO.accounts.legacy;
+    const role = legacy ? DEMO.connector.legacyRoleArn : DEMO.connector.roleArn;
+    const external = legacy ? ` --external-id ${DEMO.connector.externalId}` : '';
+    lines.push(
+      `  pnpm --silent eks-sim kubeconfig --admin ${sim.awsEndpoint} --cluster ${c.name} --role-arn ${role}${external} > /tmp/${c.name}.kubeconfig`,
+    );
+  }
+  const first = sim.clusters()[0];
+  if (first) lines.push(`  KUBECONFIG=/tmp/${first.name}.kubeconfig kubectl get clusterrolebindings`);
   return lines.join('\n');
 }
 
@@ -140,7 +159,9 @@ function render(results: ClusterResult[], sim: RunningSim, elapsedMs: number): s
 export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { 'keep-running': { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' }, 'c1z-dir': { type: 'string' } }, strict: true }));
+    // `pnpm demo -- --keep-running` passes the `--` on (pnpm 12): it only separates pnpm's own flags.
+    const args = argv[0] === '--' ? argv.slice(1) : argv;
+    ({ values } = parseArgs({ args, options: { 'keep-running': { type: 'boolean' }, port: { type: 'string' }, json: { type: 'boolean' }, 'c1z-dir': { type: 'string' } }, strict: true }));
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${DEMO_USAGE}`);
   }
@@ -159,7 +180,7 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
     const partial = results.some((r) => r.report.status !== 'complete');
     if (values['keep-running']) {
       keep = true;
-      io.stderr(`simulator still serving (Ctrl-C to stop); ready line:\n${JSON.stringify(sim.ready())}\n`);
+      io.stderr(`${kubectlHints(sim)}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

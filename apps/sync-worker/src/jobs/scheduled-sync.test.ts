@@ -53,6 +53,7 @@ beforeAll(async () => {
     shutdownTimeoutMs: 100,
     handlers: {
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
+      'cluster.doctor': async () => undefined,
       'cluster.scheduled-sync': async (payload) => {
         const result = await scheduledSyncJob(deps, payload);
         ticks.set(payload.clusterId, [...(ticks.get(payload.clusterId) ?? []), result]);

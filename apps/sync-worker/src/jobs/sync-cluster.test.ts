@@ -70,6 +70,7 @@ function startWorker(workerId: string, shutdownTimeoutMs = 100) {
     handlers: {
       'cluster.sync': (payload, ctx) => syncClusterJob(d, payload, ctx),
       'cluster.scheduled-sync': (payload) => scheduledSyncJob(d, payload),
+      'cluster.doctor': async () => undefined,
     },
   });
   consumers.push(consumer);

@@ -192,6 +192,7 @@ export async function startHarness(): Promise<Harness> {
             return { syncRunId: payload.syncRunId };
           },
           'cluster.scheduled-sync': async () => undefined,
+          'cluster.doctor': async () => undefined,
         },
       });
       const provisioner = createConsumer({

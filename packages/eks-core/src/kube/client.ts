@@ -4,6 +4,8 @@
 // call policy (rate limit per cluster, retries, counts).
 import { Agent } from 'undici';
 import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
   ServerConfiguration,
@@ -45,6 +47,10 @@ const MAX_LIST_RESTARTS = 3;
 export class KubeClient {
   readonly core: CoreV1Api;
   readonly rbac: RbacAuthorizationV1Api;
+  /** SelfSubjectReview: who the cluster sees the caller as. */
+  readonly authn: AuthenticationV1Api;
+  /** SelfSubjectAccessReview: whether the caller may do something, without doing it. */
+  readonly authz: AuthorizationV1Api;
   private readonly agent: Agent;
 
   constructor(
@@ -65,6 +71,8 @@ export class KubeClient {
     const config = createConfiguration({ baseServer: new ServerConfiguration(target.endpoint, {}), authMethods: { default: auth } });
     this.core = new CoreV1Api(config);
     this.rbac = new RbacAuthorizationV1Api(config);
+    this.authn = new AuthenticationV1Api(config);
+    this.authz = new AuthorizationV1Api(config);
   }
 
   /** Runs one Kubernetes call under the policy; `operation` is `kube:<verb>:<resource>`. */

@@ -9,7 +9,7 @@ import {
   createConfiguration,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { DEMO, createDemoWorld, type RunningSim, type World } from '@eks-access/eks-sim';
+import { DEMO, allowConnectorProvisioning, createDemoWorld, type RunningSim, type World } from '@eks-access/eks-sim';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialsConfig } from '../aws/credentials.js';
 import { mintEksToken } from '../kube/eks-token.js';
@@ -18,7 +18,6 @@ import { ClusterSession } from '../session.js';
 const MAIN = DEMO.accounts.main;
 const LEGACY = DEMO.accounts.legacy;
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
-const RBAC = 'rbac.authorization.k8s.io';
 export const AP = 'arn:aws:eks::aws:cluster-access-policy';
 
 interface KeyedUser {
@@ -94,26 +93,7 @@ export function createProvisioningWorld(): World {
     assumeRolePolicyDocument: trust(T.dave.arn),
   });
 
-  const at = new Date('2024-01-01T00:00:00Z');
-  for (const cluster of world.clusters.values()) {
-    const entry = cluster.accessEntries.get(DEMO.connector.roleArn);
-    if (entry) {
-      const policyArn = `${AP}/AmazonEKSClusterAdminPolicy`;
-      entry.associations.set(policyArn, {
-        policyArn,
-        accessScope: { type: 'cluster', namespaces: [] },
-        associatedAt: at,
-        modifiedAt: at,
-      });
-    } else {
-      cluster.kube.create('clusterrolebindings', {
-        metadata: { name: 'eks-access-connector-provisioner' },
-        roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ apiGroup: RBAC, kind: 'User', name: 'eks-access-connector' }],
-      });
-    }
-  }
-  return world;
+  return allowConnectorProvisioning(world);
 }
 
 const FAST_RETRY = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 };

@@ -22,10 +22,27 @@ import {
   listAccessPolicies,
   listAssociatedAccessPolicies,
 } from './eks-policy-associations.js';
+import { accessEntryArnFor } from '../world/world.js';
 import type { AwsCall, AwsReply, AwsRequest, AwsRoute, AwsService } from './server.js';
 
-function on(operation: string, cluster: string | undefined, handle: (call: AwsCall) => AwsReply): AwsRoute {
-  return cluster === undefined ? { operation, handle } : { operation, cluster, handle };
+/**
+ * A route; IAM authorizes it on the cluster's ARN, on the access entry's when `principal` is
+ * given (as EKS's access-entry resource type), or on `*` when it names no cluster.
+ */
+function on(
+  operation: string,
+  cluster: string | undefined,
+  handle: (call: AwsCall) => AwsReply,
+  principal?: string,
+): AwsRoute {
+  if (cluster === undefined) return { operation, handle };
+  const resource = (call: AwsCall) => {
+    const account = call.caller.identity.accountId;
+    return principal === undefined
+      ? `arn:aws:eks:${call.region}:${account}:cluster/${cluster}`
+      : accessEntryArnFor(call.region, account, cluster, principal);
+  };
+  return { operation, cluster, handle, resource };
 }
 
 function routeEks(req: AwsRequest): AwsRoute | undefined {
@@ -70,25 +87,38 @@ function routeEks(req: AwsRequest): AwsRoute | undefined {
   }
   if (policies === undefined) {
     if (method === 'GET')
-      return on('DescribeAccessEntry', cluster, (c) => describeAccessEntry(c, cluster, principal));
+      return on('DescribeAccessEntry', cluster, (c) => describeAccessEntry(c, cluster, principal), principal);
     if (method === 'POST')
-      return on('UpdateAccessEntry', cluster, (c) => updateAccessEntry(c, cluster, principal));
+      return on('UpdateAccessEntry', cluster, (c) => updateAccessEntry(c, cluster, principal), principal);
     if (method === 'DELETE')
-      return on('DeleteAccessEntry', cluster, (c) => deleteAccessEntry(c, cluster, principal));
+      return on('DeleteAccessEntry', cluster, (c) => deleteAccessEntry(c, cluster, principal), principal);
     return undefined;
   }
   if (policies !== 'access-policies') return undefined;
   if (policy === undefined) {
     if (method === 'GET')
-      return on('ListAssociatedAccessPolicies', cluster, (c) =>
-        listAssociatedAccessPolicies(c, cluster, principal),
+      return on(
+        'ListAssociatedAccessPolicies',
+        cluster,
+        (c) => listAssociatedAccessPolicies(c, cluster, principal),
+        principal,
       );
     if (method === 'POST')
-      return on('AssociateAccessPolicy', cluster, (c) => associateAccessPolicy(c, cluster, principal));
+      return on(
+        'AssociateAccessPolicy',
+        cluster,
+        (c) => associateAccessPolicy(c, cluster, principal),
+        principal,
+      );
     return undefined;
   }
   return method === 'DELETE'
-    ? on('DisassociateAccessPolicy', cluster, (c) => disassociateAccessPolicy(c, cluster, principal, policy))
+    ? on(
+        'DisassociateAccessPolicy',
+        cluster,
+        (c) => disassociateAccessPolicy(c, cluster, principal, policy),
+        principal,
+      )
     : undefined;
 }
 

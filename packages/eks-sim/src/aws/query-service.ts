@@ -17,7 +17,9 @@ export function createQueryService(
   version: string,
   handlers: Record<string, QueryHandler>,
   unsignedHandlers: Record<string, UnsignedQueryHandler> = {},
+  resources: Record<string, (call: AwsCall) => string> = {},
 ): AwsService {
+  const resourceOf = new Map(Object.entries(resources));
   // Maps so that action names such as "constructor" never reach Object.prototype.
   const byAction = new Map(Object.entries(handlers));
   const unsigned = new Map(Object.entries(unsignedHandlers));
@@ -38,7 +40,9 @@ export function createQueryService(
         };
       }
       const handle = byAction.get(action);
-      return handle === undefined ? undefined : { operation: action, handle };
+      const resource = resourceOf.get(action);
+      if (handle === undefined) return undefined;
+      return resource === undefined ? { operation: action, handle } : { operation: action, handle, resource };
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Faults } from '../faults.js';
 import { sleep } from '../faults.js';
 import type { Credential } from '../world/types.js';
 import type { World } from '../world/world.js';
+import { accessDeniedMessage, decideForCaller } from './identity-policy.js';
 import { parseQuery, verifyHeaderSignature, type SigV4FailureCode } from './sigv4.js';
 
 export type AwsServiceName = 'sts' | 'iam' | 'eks';
@@ -81,6 +82,12 @@ interface RouteBase {
   operation: string;
   /** EKS calls name a cluster; per-cluster fault rules match on it. */
   cluster?: string;
+  /**
+   * The resource ARN IAM authorizes the call on (`*` when the action takes none). Calls to IAM
+   * and EKS are checked against the caller's identity policies before they run; STS checks its
+   * own (AssumeRole weighs the trust policy too).
+   */
+  resource?: (call: AwsCall) => string;
 }
 
 export interface SignedRoute extends RouteBase {
@@ -259,6 +266,24 @@ function decodeSegment(s: string): string {
   }
 }
 
+/** Refuses a call the caller's identity policies do not allow, as IAM and EKS refuse it. */
+function authorizeCall(call: AwsCall, service: AwsServiceName, route: AwsRoute): void {
+  const action = `${service}:${route.operation}`;
+  const resource = route.resource?.(call) ?? '*';
+  const caller = call.caller.identity;
+  const decision = decideForCaller(call.world, caller, {
+    action,
+    resource,
+    context: { 'aws:requestedregion': call.region },
+  });
+  if (decision === 'allow' || decision === 'unrestricted') return;
+  throw new AwsError(
+    service === 'eks' ? 'AccessDeniedException' : 'AccessDenied',
+    accessDeniedMessage(caller, action, resource, decision),
+    403,
+  );
+}
+
 /** Builds the request listener of the AWS endpoint. */
 export function createAwsHandler(
   options: AwsServerOptions,
@@ -363,6 +388,7 @@ export function createAwsHandler(
         now: now(),
         host: options.host,
       };
+      if (service !== 'sts') authorizeCall(call, service, route);
       sendReply(res, service, await route.handle(call), requestId);
     } catch (err) {
       if (err instanceof AwsError) renderError(res, service, err, requestId);

@@ -3,6 +3,7 @@
 // credentials into the world, so the session it returns is accepted by every other simulated API
 // (IAM, EKS, the clusters' token authenticators) at once.
 import type { CallerIdentity, Credential } from '../world/types.js';
+import { accessDeniedMessage, decideForCaller } from './identity-policy.js';
 import { QueryParams, validationError } from './query-params.js';
 import { createQueryService } from './query-service.js';
 import { queryReply } from './query-xml.js';
@@ -115,6 +116,12 @@ function assumeRole(call: AwsCall): AwsReply {
   const permits = (action: string) =>
     evaluateTrustPolicy(role.assumeRolePolicyDocument, { action, caller, context }) === 'allow';
   if (!permits('sts:AssumeRole')) throw notAuthorized(caller, 'sts:AssumeRole', role.arn);
+  // The caller's own policies count too: an explicit deny always refuses, and across accounts they
+  // must allow it (within one account the trust policy alone may grant; the simulator lets it).
+  const own = decideForCaller(call.world, caller, { action: 'sts:AssumeRole', resource: role.arn });
+  if (own === 'explicit-deny' || (own === 'implicit-deny' && role.accountId !== caller.accountId)) {
+    throw new AwsError('AccessDenied', accessDeniedMessage(caller, 'sts:AssumeRole', role.arn, own), 403);
+  }
   // Carrying a source identity into a session, even an inherited one, needs its own permission.
   if (sourceIdentity !== undefined && !permits('sts:SetSourceIdentity')) {
     throw notAuthorized(caller, 'sts:SetSourceIdentity', role.arn);

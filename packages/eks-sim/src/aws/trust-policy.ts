@@ -55,7 +55,7 @@ export function globMatches(pattern: string, value: string, ignoreCase = false):
 }
 
 /** ARN globs match component by component, so a `*` never spans a colon outside the resource part. */
-function arnMatches(actual: string, expected: string): boolean {
+export function arnMatches(actual: string, expected: string): boolean {
   const split = (arn: string) => {
     const parts = arn.split(':');
     return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(':')];
@@ -84,7 +84,7 @@ const OPERATORS: Record<string, Operator> = {
 };
 
 /** Policy values may be a single value or a list, and documents loaded from YAML may hold booleans or numbers. */
-function toList(value: unknown): string[] {
+export function toList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? (value as unknown[]) : [value]).map((v) => String(v));
 }
@@ -123,7 +123,7 @@ function conditionHolds(
 }
 
 /** The first condition of a statement that does not hold, as `[operator, key, policy values]`. */
-function failingCondition(
+export function failingCondition(
   condition: PolicyStatement['Condition'],
   context: TrustRequest['context'],
 ): [string, string, unknown] | undefined {

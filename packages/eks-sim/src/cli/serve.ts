@@ -7,6 +7,7 @@ import { faultRuleSchema, type FaultRule } from '../faults.js';
 import { startSim, type RunningSim } from '../sim.js';
 import { allowConnectorPods } from '../world/connector-pods.js';
 import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
+import { createDoctorDocument } from '../world/doctor.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
 import { CliError, intFlag, parseFlags, UsageError, type CliIo } from './args.js';
@@ -20,7 +21,8 @@ Starts the simulated AWS endpoint (STS, IAM, EKS, admin API under /_sim/) and on
 Kubernetes endpoint per cluster, prints the ready line (one JSON line) on stdout, and runs until
 SIGINT or SIGTERM.
 
-  --world demo|FILE      the built-in demo world (default) or a YAML/JSON world file
+  --world demo|doctor|FILE  the built-in demo world (default), the demo plus misconfigured
+                         clusters for eks-access doctor (doctor), or a YAML/JSON world file
   --connector-can-provision  give the demo connector write access (for provisioning demos)
   --connector-pods       let the demo connector run as pods of prod-eu (namespace eks-access,
                          service account eks-access-connector) with IRSA or EKS Pod Identity:
@@ -99,6 +101,9 @@ function worldDocument(
   } else if (world === undefined || world === 'demo') {
     doc = createDemoDocument();
     source = 'demo world';
+  } else if (world === 'doctor') {
+    doc = createDoctorDocument();
+    source = 'doctor world';
   } else {
     doc = readWorldDocument(world);
     source = world;

@@ -102,6 +102,9 @@ import type { WorldDocumentInput } from './schema.js';
 import type { World } from './world.js';
 
 const MAIN = '111111111111';
+/** Name of the connector roles' inline policy holding the sync's permissions. */
+export const CONNECTOR_SYNC_POLICY = 'EksAccessConnectorSync';
+export const CONNECTOR_PROVISION_POLICY = 'EksAccessConnectorProvision';
 const LEGACY = '222222222222';
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
 
@@ -229,6 +232,62 @@ const teamNamespaces = [
   'monitoring',
 ];
 
+/**
+ * What the connector's role needs to sync a cluster of `account`, and nothing more: the EKS reads
+ * on the account's clusters and access entries, the access-policy catalogue, and IAM ListRoles.
+ */
+export function connectorSyncPolicy(account: string) {
+  return {
+    Version: '2012-10-17' as const,
+    Statement: [
+      {
+        Sid: 'EksReadClusters',
+        Effect: 'Allow' as const,
+        Action: [
+          'eks:DescribeCluster',
+          'eks:ListAccessEntries',
+          'eks:DescribeAccessEntry',
+          'eks:ListAssociatedAccessPolicies',
+        ],
+        Resource: [`arn:aws:eks:*:${account}:cluster/*`, `arn:aws:eks:*:${account}:access-entry/*`],
+      },
+      {
+        Sid: 'EksListAccessPolicies',
+        Effect: 'Allow' as const,
+        Action: 'eks:ListAccessPolicies',
+        Resource: '*',
+      },
+      { Sid: 'IamListRoles', Effect: 'Allow' as const, Action: 'iam:ListRoles', Resource: '*' },
+    ],
+  };
+}
+
+/** What the connector's role needs on top of connectorSyncPolicy to provision (access entries, policies). */
+export function connectorProvisionPolicy(account: string) {
+  return {
+    Version: '2012-10-17' as const,
+    Statement: [
+      {
+        Sid: 'EksWriteAccessEntries',
+        Effect: 'Allow' as const,
+        Action: [
+          'eks:CreateAccessEntry',
+          'eks:UpdateAccessEntry',
+          'eks:AssociateAccessPolicy',
+          'eks:DisassociateAccessPolicy',
+        ],
+        Resource: [`arn:aws:eks:*:${account}:cluster/*`, `arn:aws:eks:*:${account}:access-entry/*`],
+      },
+      {
+        Sid: 'IamReadPrincipals',
+        Effect: 'Allow' as const,
+        Action: ['iam:GetRole', 'iam:GetUser'],
+        Resource: [`arn:aws:iam::${account}:role/*`, `arn:aws:iam::${account}:user/*`],
+      },
+    ],
+  };
+}
+
 /** The demo world as a world document (what createDemoWorld builds). */
 export function createDemoDocument(): WorldDocumentInput {
   return {
@@ -243,6 +302,21 @@ export function createDemoDocument(): WorldDocumentInput {
         tags: { purpose: 'eks-access-connector' },
         accessKeys: [
           { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+        ],
+        // The user only assumes the connector roles; the roles hold the permissions.
+        inlinePolicies: [
+          {
+            policyName: 'AssumeEksAccessConnectorRoles',
+            policyDocument: {
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'sts:AssumeRole',
+                  Resource: 'arn:aws:iam::*:role/EksAccessConnector',
+                },
+              ],
+            },
+          },
         ],
       },
       {
@@ -268,6 +342,7 @@ export function createDemoDocument(): WorldDocumentInput {
         description: 'Assumed by eks-access-connector (self-hosted trust, as in the C1 setup guide)',
         trustPolicy: awsTrust(DEMO.connector.userArn),
         tags: { purpose: 'eks-access-connector' },
+        inlinePolicies: [{ policyName: CONNECTOR_SYNC_POLICY, policyDocument: connectorSyncPolicy(MAIN) }],
       },
       {
         accountId: MAIN,
@@ -303,6 +378,7 @@ export function createDemoDocument(): WorldDocumentInput {
           StringEquals: { 'sts:ExternalId': DEMO.connector.externalId },
         }),
         tags: { purpose: 'eks-access-connector' },
+        inlinePolicies: [{ policyName: CONNECTOR_SYNC_POLICY, policyDocument: connectorSyncPolicy(LEGACY) }],
       },
       {
         accountId: LEGACY,
@@ -581,11 +657,21 @@ export function createDemoWorld(): World {
  */
 export function allowConnectorProvisioning(world: World): World {
   const at = new Date('2024-01-01T00:00:00Z');
+  for (const roleArn of [DEMO.connector.roleArn, DEMO.connector.legacyRoleArn]) {
+    const role = world.roles.get(roleArn);
+    if (role?.policies)
+      role.policies.inline.set(CONNECTOR_PROVISION_POLICY, connectorProvisionPolicy(role.accountId));
+  }
   const policyArn = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
   for (const cluster of world.clusters.values()) {
     const entry = cluster.accessEntries.get(DEMO.connector.roleArn);
     if (entry) {
-      entry.associations.set(policyArn, { policyArn, accessScope: { type: 'cluster', namespaces: [] }, associatedAt: at, modifiedAt: at });
+      entry.associations.set(policyArn, {
+        policyArn,
+        accessScope: { type: 'cluster', namespaces: [] },
+        associatedAt: at,
+        modifiedAt: at,
+      });
     } else if (!cluster.kube.get('clusterrolebindings', undefined, 'eks-access-connector-provisioner')) {
       cluster.kube.create('clusterrolebindings', {
         metadata: { name: 'eks-access-connector-provisioner' },

@@ -15,11 +15,12 @@ import {
   type AccessEntryDocument,
   type ClusterDocument,
   type IamRoleDocument,
+  type IamUserDocument,
   type KubeManifest,
   type WorldDocument,
 } from './schema.js';
-import type { AccessEntry, Cluster, IamRole } from './types.js';
-import { World } from './world.js';
+import type { AccessEntry, Cluster, IamRole, IdentityPolicies } from './types.js';
+import { ADMINISTRATOR_ACCESS_ARN, World, normalizePath } from './world.js';
 
 export interface WorldProblem {
   /** Where in the document, e.g. `clusters[1].accessEntries[0].principalArn`; empty for the file itself. */
@@ -380,6 +381,28 @@ function checkDocument(doc: WorldDocument): WorldProblem[] {
     else roles.set(key, path);
   });
 
+  const managed = new Set<string>([ADMINISTRATOR_ACCESS_ARN]);
+  doc.managedPolicies?.forEach((m, i) => {
+    checkAccount(m.accountId, `managedPolicies[${i}].accountId`);
+    const arn = managedPolicyArn(m.accountId, m.path, m.policyName);
+    if (managed.has(arn))
+      problems.push({
+        path: `managedPolicies[${i}].policyName`,
+        message: `managed policy ${arn} is declared twice`,
+      });
+    managed.add(arn);
+  });
+  const checkAttached = (list: readonly string[] | undefined, path: string) =>
+    list?.forEach((arn, j) => {
+      if (!managed.has(arn))
+        problems.push({
+          path: `${path}.managedPolicies[${j}]`,
+          message: `managed policy ${arn} is not declared under managedPolicies (AdministratorAccess is built in)`,
+        });
+    });
+  doc.iamUsers?.forEach((u, i) => checkAttached(u.managedPolicies, `iamUsers[${i}]`));
+  doc.iamRoles?.forEach((r, i) => checkAttached(r.managedPolicies, `iamRoles[${i}]`));
+
   const clusters = new Map<string, string>();
   doc.clusters?.forEach((c, i) => {
     const base = `clusters[${i}]`;
@@ -484,9 +507,24 @@ export function parseWorldDocument(input: unknown, source = 'world document'): W
   return parsed.data;
 }
 
+/** The ARN of a customer managed policy. */
+export function managedPolicyArn(accountId: string, path: string | undefined, policyName: string): string {
+  return `arn:aws:iam::${accountId}:policy${normalizePath(path)}${policyName}`;
+}
+
+/** A principal's identity policies from its document form; undefined when it declares none (not modelled). */
+export function policiesFromDocument(p: IamRoleDocument | IamUserDocument): IdentityPolicies | undefined {
+  if (p.inlinePolicies === undefined && p.managedPolicies === undefined) return undefined;
+  return {
+    inline: new Map((p.inlinePolicies ?? []).map((i) => [i.policyName, i.policyDocument])),
+    managed: [...(p.managedPolicies ?? [])],
+  };
+}
+
 /** Adds an IAM role from its document form. */
 export function addRoleFromDocument(world: World, r: IamRoleDocument, createDate = WORLD_EPOCH): IamRole {
-  return world.addRole({
+  const policies = policiesFromDocument(r);
+  const role = world.addRole({
     accountId: r.accountId,
     roleName: r.roleName,
     ...(r.path === undefined ? {} : { path: r.path }),
@@ -496,6 +534,8 @@ export function addRoleFromDocument(world: World, r: IamRoleDocument, createDate
     tags: Object.entries(r.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     createDate,
   });
+  if (policies) role.policies = policies;
+  return role;
 }
 
 /** Adds an access entry and its policy associations from its document form. */
@@ -539,7 +579,13 @@ function buildValid(doc: WorldDocument): World {
       tags: Object.entries(u.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       createDate: WORLD_EPOCH,
     });
+    const policies = policiesFromDocument(u);
+    if (policies) user.policies = policies;
     for (const k of u.accessKeys ?? []) world.addAccessKey(user.arn, k.accessKeyId, k.secretAccessKey);
+  }
+  for (const m of doc.managedPolicies ?? []) {
+    const arn = managedPolicyArn(m.accountId, m.path, m.policyName);
+    world.managedPolicies.set(arn, { arn, policyName: m.policyName, document: m.policyDocument });
   }
   for (const r of doc.iamRoles ?? []) addRoleFromDocument(world, r);
   for (const c of doc.clusters ?? []) {

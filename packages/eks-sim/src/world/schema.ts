@@ -118,6 +118,85 @@ export const trustPolicySchema = z
     Statement: Array.isArray(p.Statement) ? p.Statement : [p.Statement],
   }));
 
+const identityStatementSchema = z
+  .object({
+    Sid: z.string().optional(),
+    Effect: z.enum(['Allow', 'Deny'], { error: 'must be Allow or Deny' }),
+    Action: policyValueSchema.optional(),
+    NotAction: policyValueSchema.optional(),
+    Resource: policyValueSchema.optional(),
+    NotResource: policyValueSchema.optional(),
+    Condition: z.record(z.string(), z.record(z.string(), conditionValueSchema)).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.Action === undefined && s.NotAction === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a statement needs an Action or NotAction', path: ['Action'] });
+    }
+    if (s.Resource === undefined && s.NotResource === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an identity policy statement needs a Resource (use "*" for every resource)',
+        path: ['Resource'],
+      });
+    }
+  });
+
+/** An identity-based policy document (what PutRolePolicy takes): no Principal, a Resource per statement. */
+export const identityPolicyDocumentSchema = z
+  .object({
+    Version: z.enum(['2012-10-17', '2008-10-17'], { error: 'must be "2012-10-17"' }).optional(),
+    Id: z.string().optional(),
+    Statement: z.union([
+      identityStatementSchema,
+      z.array(identityStatementSchema).min(1, 'needs at least one statement'),
+    ]),
+  })
+  .strict()
+  .transform((p) => ({
+    Version: p.Version ?? '2012-10-17',
+    Statement: Array.isArray(p.Statement) ? p.Statement : [p.Statement],
+  }));
+
+const inlinePolicySchema = z
+  .object({
+    policyName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,128}$/, 'must be 1–128 characters of letters, digits and +=,.@_-'),
+    policyDocument: identityPolicyDocumentSchema,
+  })
+  .strict();
+
+/** A customer managed policy, attached to users and roles by ARN (`managedPolicies`). */
+export const managedPolicySchema = z
+  .object({
+    accountId: accountIdSchema,
+    policyName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,128}$/, 'must be 1–128 characters of letters, digits and +=,.@_-'),
+    path: iamPathSchema.optional(),
+    policyDocument: identityPolicyDocumentSchema,
+  })
+  .strict();
+
+const MANAGED_POLICY_ARN =
+  /^arn:aws(?:-[a-z]+)*:iam::(?:\d{12}|aws):policy\/(?:[\x21-\x2e\x30-\x7e]+\/)*[\w+=,.@-]{1,128}$/;
+const attachedPoliciesSchema = z.array(
+  z
+    .string()
+    .regex(MANAGED_POLICY_ARN, 'must be a managed policy ARN (arn:aws:iam::<account>|aws:policy/<name>)'),
+);
+
+/**
+ * A principal's identity policies. Leaving both out means "not modelled": the principal may do
+ * anything, as in worlds written before policies were simulated. Declaring either (even empty)
+ * makes every IAM and EKS call of the principal subject to them.
+ */
+const identityPolicyFields = {
+  inlinePolicies: z.array(inlinePolicySchema).optional(),
+  managedPolicies: attachedPoliciesSchema.optional(),
+};
+
 export const accountSchema = z
   .object({
     id: accountIdSchema,
@@ -134,6 +213,7 @@ export const iamUserSchema = z
     path: iamPathSchema.optional(),
     tags: tagsSchema.optional(),
     accessKeys: z.array(accessKeySchema).optional(),
+    ...identityPolicyFields,
   })
   .strict();
 
@@ -151,6 +231,7 @@ export const iamRoleSchema = z
       .max(43200, 'must be 3600–43200 seconds')
       .optional(),
     tags: tagsSchema.optional(),
+    ...identityPolicyFields,
   })
   .strict();
 
@@ -506,6 +587,7 @@ export const worldDocumentSchema = z
     accounts: z.array(accountSchema).optional(),
     iamUsers: z.array(iamUserSchema).optional(),
     iamRoles: z.array(iamRoleSchema).optional(),
+    managedPolicies: z.array(managedPolicySchema).optional(),
     clusters: z.array(clusterSchema).optional(),
     oidcProviders: z.array(oidcProviderSchema).optional(),
     generate: generateOptionsSchema.optional(),
@@ -519,4 +601,5 @@ export type WorldDocument = z.output<typeof worldDocumentSchema>;
 export type ClusterDocument = z.output<typeof clusterSchema>;
 export type AccessEntryDocument = z.output<typeof accessEntrySchema>;
 export type IamRoleDocument = z.output<typeof iamRoleSchema>;
+export type IamUserDocument = z.output<typeof iamUserSchema>;
 export type AwsAuthDocument = z.output<typeof awsAuthSchema>;

@@ -28,6 +28,7 @@ export interface PolicyStatement {
   Action?: PolicyValue;
   NotAction?: PolicyValue;
   Resource?: PolicyValue;
+  NotResource?: PolicyValue;
   Condition?: Record<string, Record<string, PolicyValue>>;
 }
 
@@ -46,6 +47,25 @@ export interface Account {
   alias?: string;
 }
 
+/**
+ * A principal's identity-based policies. A principal without this object predates policy modelling
+ * in the simulator and may do anything (worlds written before it keep working); one with it, even
+ * empty, is evaluated as IAM evaluates: explicit deny, then allow, else implicit deny.
+ */
+export interface IdentityPolicies {
+  /** Inline policies by name (PutRolePolicy / PutUserPolicy). */
+  inline: Map<string, PolicyDocument>;
+  /** ARNs of attached managed policies (the world's `managedPolicies`). */
+  managed: string[];
+}
+
+/** A customer or AWS managed policy. */
+export interface ManagedPolicy {
+  arn: string;
+  policyName: string;
+  document: PolicyDocument;
+}
+
 export interface IamUser {
   accountId: string;
   userName: string;
@@ -54,6 +74,7 @@ export interface IamUser {
   arn: string;
   createDate: Date;
   tags: Tag[];
+  policies?: IdentityPolicies;
 }
 
 export interface IamRole {
@@ -67,6 +88,7 @@ export interface IamRole {
   maxSessionDuration: number;
   assumeRolePolicyDocument: PolicyDocument;
   tags: Tag[];
+  policies?: IdentityPolicies;
 }
 
 /**

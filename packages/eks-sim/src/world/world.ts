@@ -12,6 +12,7 @@ import {
   type Credential,
   type IamRole,
   type IamUser,
+  type ManagedPolicy,
   type OidcProvider,
   type PodIdentityAssociation,
   type PolicyDocument,
@@ -72,12 +73,28 @@ export interface NewAccessEntry {
   now?: Date;
 }
 
+export const ADMINISTRATOR_ACCESS_ARN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** A UUID-shaped id derived from its inputs, so rebuilt worlds get the same ARNs. */
 function stableUuid(...parts: string[]): string {
   const h = createHash('sha256').update(parts.join('\n')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The ARN the simulator gives an access entry (also what IAM policies name as its resource). */
+export function accessEntryArnFor(
+  region: string,
+  accountId: string,
+  clusterName: string,
+  principalArn: string,
+): string {
+  const clusterArn = `arn:aws:eks:${region}:${accountId}:cluster/${clusterName}`;
+  // Real access-entry ARNs name the principal's kind, account and name (never its path).
+  const principal = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(principalArn);
+  const principalPart = principal ? `${principal[2]}/${principal[1]}/${principal[3]}` : 'principal';
+  return `arn:aws:eks:${region}:${accountId}:access-entry/${clusterName}/${principalPart}/${stableUuid(clusterArn, principalArn)}`;
 }
 
 /** Normalises an IAM path: always starts and ends with `/`. */
@@ -105,6 +122,17 @@ export class World {
   readonly clusters = new Map<string, Cluster>();
   /** IAM OIDC identity providers, keyed by ARN. */
   readonly oidcProviders = new Map<string, OidcProvider>();
+  /** Managed IAM policies by ARN; AWS's AdministratorAccess is always there. */
+  readonly managedPolicies = new Map<string, ManagedPolicy>([
+    [
+      ADMINISTRATOR_ACCESS_ARN,
+      {
+        arn: ADMINISTRATOR_ACCESS_ARN,
+        policyName: 'AdministratorAccess',
+        document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+      },
+    ],
+  ]);
   /**
    * Signing keys of the clusters' token issuers. The simulator replaces this with one set that
    * outlives world resets, so tokens minted before a reset still verify, as on a real cluster.
@@ -366,16 +394,13 @@ export class World {
     }
     const now = input.now ?? new Date('2024-01-01T00:00:00Z');
     const type = input.type ?? 'STANDARD';
-    // Real access-entry ARNs name the principal's kind, account and name (never its path).
-    const principal = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(input.principalArn);
-    const principalPart = principal ? `${principal[2]}/${principal[1]}/${principal[3]}` : 'principal';
     const entry: AccessEntry = {
       clusterName: cluster.name,
       principalArn: input.principalArn,
       type,
       username: input.username ?? defaultAccessEntryUsername(input.principalArn),
       kubernetesGroups: input.kubernetesGroups ?? [],
-      accessEntryArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:access-entry/${cluster.name}/${principalPart}/${stableUuid(cluster.arn, input.principalArn)}`,
+      accessEntryArn: accessEntryArnFor(cluster.region, cluster.accountId, cluster.name, input.principalArn),
       createdAt: now,
       modifiedAt: now,
       tags: input.tags ?? {},

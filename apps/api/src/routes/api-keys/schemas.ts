@@ -2,6 +2,7 @@
 // create and rotate calls; listings show its first characters (`prefix`) to tell keys apart.
 import { API_KEY_SCOPES, type ApiKey } from '@eks-access/db';
 import { z } from 'zod';
+import { component, timestamp, uuidOut } from '../../openapi/component.js';
 
 /** A future instant, as an ISO 8601 timestamp with an offset. */
 export const expiresAt = z.iso
@@ -12,15 +13,47 @@ export const expiresAt = z.iso
   }, 'must be at least a minute in the future (and before the year 10000)')
   .optional();
 
-export const createBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
-    expiresAt,
-  })
-  .strict();
+export const createBody = component(
+  'NewApiKey',
+  'A key to create: a name to tell it apart, its scopes (`admin` implies every other), and an optional expiry.',
+  z
+    .object({
+      name: z.string().trim().min(1).max(200),
+      scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
+      expiresAt,
+    })
+    .strict(),
+);
 
 export const rotateBody = z.object({ expiresAt }).strict().nullish();
+
+export const apiKeyOut = component(
+  'ApiKey',
+  'An API key, never its secret: `prefix` (its first characters) tells keys apart.',
+  z.object({
+    id: uuidOut,
+    name: z.string(),
+    prefix: z.string().meta({ example: 'eak_3kQ9xZ2m' }),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
+    createdAt: timestamp,
+    lastUsedAt: timestamp.nullable(),
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+    rotatedFrom: uuidOut.nullable().meta({ description: 'The key this one replaced.' }),
+  }),
+);
+
+export const apiKeyWithSecretOut = component(
+  'ApiKeyWithSecret',
+  'A key just created or rotated, with its plaintext `key`: shown this once, store it now.',
+  apiKeyOut.extend({ key: z.string().meta({ description: 'Send as `Authorization: Bearer <key>`.' }) }),
+);
+
+export const apiKeyList = component(
+  'ApiKeyList',
+  'Every key (revoked and expired ones on request).',
+  z.object({ items: z.array(apiKeyOut) }),
+);
 
 /** The public view of a key: never its hash. */
 export function toApiKeyView(key: ApiKey) {

@@ -2,6 +2,7 @@ import type { App } from '../../app.js';
 import type { AppDeps } from '../../deps.js';
 import { registerCreateCluster } from './create-cluster.js';
 import { registerDeleteCluster } from './delete-cluster.js';
+import { registerDoctorCluster } from './doctor-cluster.js';
 import { registerGetCluster } from './get-cluster.js';
 import { registerListClusters } from './list-clusters.js';
 import { registerUpdateCluster } from './update-cluster.js';
@@ -13,4 +14,5 @@ export function registerClusterRoutes(app: App, deps: AppDeps): void {
   registerGetCluster(app, deps);
   registerUpdateCluster(app, deps);
   registerDeleteCluster(app, deps);
+  registerDoctorCluster(app, deps);
 }

@@ -4,7 +4,7 @@ import { createProducer, createRedisConnection } from '@eks-access/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../app.js';
-import { REDIS_URL, startTestApi, type TestApi } from '../../test-app.js';
+import { REDIS_URL, checkContract, startTestApi, type TestApi } from '../../test-app.js';
 
 let t: TestApi;
 let cut: App;
@@ -27,11 +27,13 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
   });
   lost.disconnect();
-  cut = await buildApp({
-    ...t.deps,
-    redis: lost,
-    producer: createProducer({ connection: lost, prefix: t.prefix }),
-  });
+  cut = checkContract(
+    await buildApp({
+      ...t.deps,
+      redis: lost,
+      producer: createProducer({ connection: lost, prefix: t.prefix }),
+    }),
+  );
   await cut.ready();
 });
 afterAll(async () => {

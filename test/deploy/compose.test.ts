@@ -61,6 +61,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('pins every registry image to a full version, the same ones the local Kubernetes overlay runs', () => {
+    expect(compose.services.postgres?.image).toBe('postgres:15.20-bookworm');
+    expect(compose.services.redis?.image).toBe('redis:7.0.15-bookworm');
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.image) expect(service.image, name).toMatch(/:\d+\.\d+(\.\d+)?-/);
+    }
+  });
+
   it('has no top-level name, which docker-compose 1.29 (the one Debian ships) rejects', () => {
     expect(compose.name).toBeUndefined();
   });

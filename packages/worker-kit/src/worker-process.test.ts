@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { LockLostError } from '@eks-access/queue';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorkerProcess, type WorkerProcess } from './index.js';
@@ -156,37 +157,37 @@ describe('worker health server', () => {
       cleanups.push(() => dropKeys(prefix));
       const worker = await start(REDIS_URL, prefix);
       let runs = 0;
+      const failing = randomUUID();
       await worker.consume({
-        'upload.snapshot': async () => {
+        'upload.snapshot': async ({ uploadId }) => {
           runs++;
+          // A lock that lapsed under the work: counted as a failure by its code and as a lock loss.
+          if (uploadId === failing) throw new LockLostError('lock:test');
           return {};
         },
       });
       await worker.producer.enqueue('upload.snapshot', { uploadId: randomUUID() });
+      await worker.producer.enqueue('upload.snapshot', { uploadId: failing });
       const deadline = Date.now() + 30_000;
-      while (runs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(runs).toBe(1);
-      // The completion line is counted right after the handler returns.
+      const want = [
+        'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="completed"} 1',
+        'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="retrying"} 1',
+        'eks_access_job_failures_total{queue="c1-upload",job="upload.snapshot",code="LOCK_LOST"} 1',
+        'eks_access_job_lock_losses_total{queue="c1-upload",kind="work"} 1',
+        'eks_access_job_attempts_total{queue="c1-upload",job="upload.snapshot",retry="false"} 2',
+      ];
+      // Each run is counted right after its handler returns or throws.
       let text = '';
       while (Date.now() < deadline) {
         text = (await get(`${worker.health.url}/metrics`)).body;
-        if (
-          text.includes(
-            'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="completed"} 1',
-          )
-        )
-          break;
+        if (want.every((line) => text.includes(line))) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(text).toContain(
-        'eks_access_job_duration_seconds_count{queue="c1-upload",job="upload.snapshot",outcome="completed"} 1',
-      );
-      expect(text).toContain(
-        'eks_access_job_attempts_total{queue="c1-upload",job="upload.snapshot",retry="false"} 1',
-      );
+      expect(runs).toBeGreaterThanOrEqual(2);
+      for (const line of want) expect(text).toContain(line);
       expect(text).toContain('# TYPE eks_access_jobs_stalled_total counter');
       expect(text).toContain('# TYPE eks_access_job_failures_total counter');
-      expect(text).toMatch(/bullmq_job_count\{queue="c1-upload", state="waiting"\} 0/);
+      expect(text).toMatch(/bullmq_job_count\{queue="c1-upload", state="waiting"\} \d+/);
       expect(text).toContain('# TYPE bullmq_job_completed_total counter');
       expect(text).toContain('process_cpu_seconds_total');
     },

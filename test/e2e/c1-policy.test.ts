@@ -166,11 +166,7 @@ beforeAll(async () => {
     TASK_POLL_MS: '200',
   });
   // Four processes start at once (each compiling its sources with tsx): give a loaded machine time.
-  await until(
-    'the API to be ready',
-    () => apiReady(baseUrl),
-    150_000,
-  );
+  await until('the API to be ready', () => apiReady(baseUrl), 150_000);
   const c1 = standIn.registerClient();
   const created = await call<{ id: string }>('POST', '/v1/clusters', {
     name: 'prod-eu',

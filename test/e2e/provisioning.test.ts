@@ -4,9 +4,26 @@
 // own key, her own EKS token, the simulated API server's RBAC.
 import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
-import { allowConnectorProvisioning, createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
+import {
+  allowConnectorProvisioning,
+  createDemoWorld,
+  DEMO,
+  startSim,
+  type RunningSim,
+} from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, apiReady, canListConfigMaps, exited, freePort, randomId, startProcess, until } from './support.js';
+import {
+  ADMIN_URL,
+  REDIS_URL,
+  apiClient,
+  apiReady,
+  canListConfigMaps,
+  exited,
+  freePort,
+  randomId,
+  startProcess,
+  until,
+} from './support.js';
 
 const KEY = `e2e-${randomId(16)}`;
 const AP = 'arn:aws:eks::aws:cluster-access-policy';
@@ -19,15 +36,20 @@ const children: ChildProcess[] = [];
 const prefix = `e2ep-${randomId()}`;
 let prodEu: string;
 
-
 function start(entry: string, env: Record<string, string>): void {
   children.push(
-    startProcess(entry, { DATABASE_URL: database.url, ENCRYPTION_KEY: database.encryptionKey, REDIS_URL, QUEUE_PREFIX: prefix, AWS_ENDPOINT_URL: sim.awsEndpoint, ...env }),
+    startProcess(entry, {
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: database.encryptionKey,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      AWS_ENDPOINT_URL: sim.awsEndpoint,
+      ...env,
+    }),
   );
 }
 
 const call = apiClient(() => baseUrl, KEY);
-
 
 async function syncNow(clusterId: string): Promise<void> {
   const run = (await call<{ id: string }>('POST', `/v1/clusters/${clusterId}/syncs`)).body;
@@ -54,7 +76,12 @@ async function provision(body: Record<string, unknown>): Promise<Request> {
 
 /** Whether alice, with her own key and EKS token, may list configmaps in a namespace of prod-eu. */
 const aliceCanList = (namespace: string) =>
-  canListConfigMaps(sim, 'prod-eu', { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey }, namespace);
+  canListConfigMaps(
+    sim,
+    'prod-eu',
+    { accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey },
+    namespace,
+  );
 
 beforeAll(async () => {
   sim = await startSim({
@@ -93,28 +120,51 @@ afterAll(async () => {
 });
 
 describe('provisioning through the API', () => {
-  it('grants a namespaced cluster role to alice and revokes it; she notices both', { timeout: 60_000 }, async () => {
-    expect(await aliceCanList('team-a')).toBe(false);
-    const grant = await provision({ action: 'grant', entitlementId: 'cluster_role:view:team-a:member', principal: { type: 'iam_user', arn: DEMO.alice.userArn }, reason: 'e2e' });
-    expect(grant).toMatchObject({ status: 'succeeded', result: 'granted' });
-    expect(await aliceCanList('team-a')).toBe(true);
-    expect(await aliceCanList('team-b')).toBe(true); // she already had edit there
-    expect(await aliceCanList('kube-system')).toBe(false);
-    const revoke = await provision({ action: 'revoke', entitlementId: 'cluster_role:view:team-a:member', principal: { type: 'iam_user', arn: DEMO.alice.userArn } });
-    expect(revoke.result).toBe('revoked');
-    expect(await aliceCanList('team-a')).toBe(false);
-  });
+  it(
+    'grants a namespaced cluster role to alice and revokes it; she notices both',
+    { timeout: 60_000 },
+    async () => {
+      expect(await aliceCanList('team-a')).toBe(false);
+      const grant = await provision({
+        action: 'grant',
+        entitlementId: 'cluster_role:view:team-a:member',
+        principal: { type: 'iam_user', arn: DEMO.alice.userArn },
+        reason: 'e2e',
+      });
+      expect(grant).toMatchObject({ status: 'succeeded', result: 'granted' });
+      expect(await aliceCanList('team-a')).toBe(true);
+      expect(await aliceCanList('team-b')).toBe(true); // she already had edit there
+      expect(await aliceCanList('kube-system')).toBe(false);
+      const revoke = await provision({
+        action: 'revoke',
+        entitlementId: 'cluster_role:view:team-a:member',
+        principal: { type: 'iam_user', arn: DEMO.alice.userArn },
+      });
+      expect(revoke.result).toBe('revoked');
+      expect(await aliceCanList('team-a')).toBe(false);
+    },
+  );
 
-  it('20 concurrent grants of different namespaces of one access policy all end in its scope', { timeout: 120_000 }, async () => {
-    const policy = `${AP}/AmazonEKSViewPolicy`;
-    const results = await Promise.all(
-      NAMESPACES.map((ns) => provision({ action: 'grant', entitlementId: `access_policy:${policy}:assigned:${ns}`, principal: { type: 'iam_user', arn: DEMO.alice.userArn } })),
-    );
-    expect(results.map((r) => r.status)).toEqual(NAMESPACES.map(() => 'succeeded'));
-    const entry = sim.findCluster('prod-eu')!.accessEntries.get(DEMO.alice.userArn)!;
-    const scope = entry.associations.get(policy)!.accessScope;
-    expect(scope.type).toBe('namespace');
-    expect([...scope.namespaces].filter((n) => n.startsWith('tenant-')).sort()).toEqual(NAMESPACES);
-    for (const ns of [NAMESPACES[0]!, NAMESPACES[19]!]) expect(await aliceCanList(ns)).toBe(true);
-  });
+  it(
+    '20 concurrent grants of different namespaces of one access policy all end in its scope',
+    { timeout: 120_000 },
+    async () => {
+      const policy = `${AP}/AmazonEKSViewPolicy`;
+      const results = await Promise.all(
+        NAMESPACES.map((ns) =>
+          provision({
+            action: 'grant',
+            entitlementId: `access_policy:${policy}:assigned:${ns}`,
+            principal: { type: 'iam_user', arn: DEMO.alice.userArn },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(NAMESPACES.map(() => 'succeeded'));
+      const entry = sim.findCluster('prod-eu')!.accessEntries.get(DEMO.alice.userArn)!;
+      const scope = entry.associations.get(policy)!.accessScope;
+      expect(scope.type).toBe('namespace');
+      expect([...scope.namespaces].filter((n) => n.startsWith('tenant-')).sort()).toEqual(NAMESPACES);
+      for (const ns of [NAMESPACES[0]!, NAMESPACES[19]!]) expect(await aliceCanList(ns)).toBe(true);
+    },
+  );
 });

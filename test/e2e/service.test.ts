@@ -6,7 +6,17 @@ import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, apiReady, exited, freePort, randomId, startProcess, until } from './support.js';
+import {
+  ADMIN_URL,
+  REDIS_URL,
+  apiClient,
+  apiReady,
+  exited,
+  freePort,
+  randomId,
+  startProcess,
+  until,
+} from './support.js';
 
 const KEY = `e2e-${randomId(16)}`;
 
@@ -17,9 +27,14 @@ let baseUrl: string;
 const workers = new Map<string, ChildProcess>();
 const prefix = `e2e-${randomId()}`;
 
-
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  return startProcess(entry, { DATABASE_URL: database.url, ENCRYPTION_KEY: database.encryptionKey, REDIS_URL, QUEUE_PREFIX: prefix, ...env });
+  return startProcess(entry, {
+    DATABASE_URL: database.url,
+    ENCRYPTION_KEY: database.encryptionKey,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    ...env,
+  });
 }
 
 function startWorker(id: string): ChildProcess {
@@ -37,7 +52,6 @@ function startWorker(id: string): ChildProcess {
 
 const call = apiClient(() => baseUrl, KEY);
 
-
 interface Run {
   id: string;
   status: string;
@@ -51,7 +65,6 @@ const finished = (id: string) =>
     const { body } = await call<Run>('GET', `/v1/syncs/${id}`);
     return body.status === 'queued' || body.status === 'running' ? undefined : body;
   });
-
 
 beforeAll(async () => {
   sim = await startSim({ world: createDemoWorld });
@@ -73,7 +86,10 @@ afterAll(async () => {
 });
 
 const clusters: Record<string, string> = {};
-const connectorKey = { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey };
+const connectorKey = {
+  accessKeyId: DEMO.connector.accessKeyId,
+  secretAccessKey: DEMO.connector.secretAccessKey,
+};
 
 describe('the service, one process per part', () => {
   it('registers the demo clusters, syncs them all, and answers who has access where', async () => {
@@ -82,7 +98,13 @@ describe('the service, one process per part', () => {
       ['staging-us', 'us-east-1', DEMO.connector.roleArn, undefined],
       ['legacy-us', 'us-east-1', DEMO.connector.legacyRoleArn, DEMO.connector.externalId],
     ] as const) {
-      const res = await call<{ id: string }>('POST', '/v1/clusters', { name, region, roleArn, accessKey: connectorKey, ...(externalId ? { externalId } : {}) });
+      const res = await call<{ id: string }>('POST', '/v1/clusters', {
+        name,
+        region,
+        roleArn,
+        accessKey: connectorKey,
+        ...(externalId ? { externalId } : {}),
+      });
       expect(res.status).toBe(201);
       clusters[name] = res.body.id;
     }
@@ -101,7 +123,10 @@ describe('the service, one process per part', () => {
       'arn:aws:iam::222222222222:user/legacy-admin',
     ]);
 
-    const alice = await call<{ items: { cluster: { name: string }; grant: { entitlementId: string } }[] }>('GET', `/v1/principals/${encodeURIComponent(DEMO.alice.userArn)}/access`);
+    const alice = await call<{ items: { cluster: { name: string }; grant: { entitlementId: string } }[] }>(
+      'GET',
+      `/v1/principals/${encodeURIComponent(DEMO.alice.userArn)}/access`,
+    );
     const reached = alice.body.items.map((i) => `${i.cluster.name} ${i.grant.entitlementId}`);
     expect(reached).toEqual(
       expect.arrayContaining([
@@ -113,29 +138,38 @@ describe('the service, one process per part', () => {
     expect(reached.some((r) => r.startsWith('legacy-us'))).toBe(false);
   });
 
-  it('a worker killed with SIGKILL mid-sync: the other worker finishes the run, and the old snapshot stays current until then', { timeout: 90_000 }, async () => {
-    const clusterId = clusters['prod-eu']!;
-    const before = (await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body.currentSyncRunId;
-    sim.faults.setRules([{ target: 'eks:DescribeAccessEntry', latencyMs: 1500 }]);
-    const queued = await call<Run>('POST', `/v1/clusters/${clusterId}/syncs`);
-    expect(queued.status).toBe(202);
-    const running = await until('the sync to start', async () => {
-      const { body } = await call<Run>('GET', `/v1/syncs/${queued.body.id}`);
-      return body.status === 'running' && body.worker ? body : undefined;
-    });
-    const victim = workers.get(running.worker!)!;
-    victim.kill('SIGKILL');
-    await exited(victim);
-    workers.delete(running.worker!);
-    expect((await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body.currentSyncRunId).toBe(before);
+  it(
+    'a worker killed with SIGKILL mid-sync: the other worker finishes the run, and the old snapshot stays current until then',
+    { timeout: 90_000 },
+    async () => {
+      const clusterId = clusters['prod-eu']!;
+      const before = (await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body
+        .currentSyncRunId;
+      sim.faults.setRules([{ target: 'eks:DescribeAccessEntry', latencyMs: 1500 }]);
+      const queued = await call<Run>('POST', `/v1/clusters/${clusterId}/syncs`);
+      expect(queued.status).toBe(202);
+      const running = await until('the sync to start', async () => {
+        const { body } = await call<Run>('GET', `/v1/syncs/${queued.body.id}`);
+        return body.status === 'running' && body.worker ? body : undefined;
+      });
+      const victim = workers.get(running.worker!)!;
+      victim.kill('SIGKILL');
+      await exited(victim);
+      workers.delete(running.worker!);
+      expect(
+        (await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body.currentSyncRunId,
+      ).toBe(before);
 
-    sim.faults.setRules([]);
-    const done = await finished(queued.body.id);
-    expect(done.status).toBe('succeeded');
-    expect(done.attempt).toBe(2);
-    expect(done.worker).not.toBe(running.worker);
-    expect((await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body.currentSyncRunId).toBe(queued.body.id);
-  });
+      sim.faults.setRules([]);
+      const done = await finished(queued.body.id);
+      expect(done.status).toBe('succeeded');
+      expect(done.attempt).toBe(2);
+      expect(done.worker).not.toBe(running.worker);
+      expect(
+        (await call<{ currentSyncRunId: string }>('GET', `/v1/clusters/${clusterId}`)).body.currentSyncRunId,
+      ).toBe(queued.body.id);
+    },
+  );
 
   it('a worker told to stop with SIGTERM exits cleanly', async () => {
     const [id, child] = [...workers.entries()][0]!;

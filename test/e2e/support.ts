@@ -48,7 +48,14 @@ function spawnEntry(
 ): ChildProcess {
   return spawn(process.execPath, [compiledEntry(entry)], {
     // HEALTH_PORT=0: many workers run side by side here, each health server on a free port.
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', AWS_EC2_METADATA_DISABLED: 'true', HEALTH_HOST: '127.0.0.1', HEALTH_PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      HEALTH_HOST: '127.0.0.1',
+      HEALTH_PORT: '0',
+      ...env,
+    },
     stdio,
   });
 }

@@ -16,7 +16,16 @@ import {
   type RunningSim,
 } from '@eks-access/eks-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, REDIS_URL, apiClient, apiReady, exited, freePort, randomId, until } from '../e2e/support.js';
+import {
+  ADMIN_URL,
+  REDIS_URL,
+  apiClient,
+  apiReady,
+  exited,
+  freePort,
+  randomId,
+  until,
+} from '../e2e/support.js';
 import { logged, report, sleep, startProduct, unstructuredLines, type ProductProcess } from './support.js';
 
 const KEY = `rel-${randomId(16)}`;
@@ -120,11 +129,7 @@ beforeAll(async () => {
     RECONCILE_EVERY_MS: '1000',
   });
   for (const slot of SLOTS) startProvisioner(slot);
-  await until(
-    'the API to be ready',
-    () => apiReady(baseUrl),
-    120_000,
-  );
+  await until('the API to be ready', () => apiReady(baseUrl), 120_000);
   const created = await call<{ id: string }>('POST', '/v1/clusters', {
     name: 'prod-eu',
     region: 'eu-west-1',

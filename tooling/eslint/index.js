@@ -21,7 +21,11 @@ export function createConfig(dir, { allowProcessEnv = [] } = {}) {
         '@typescript-eslint/require-await': 'off',
         'no-restricted-properties': [
           'error',
-          { object: 'process', property: 'env', message: 'Read process.env only in config.ts (or a CLI entry point).' },
+          {
+            object: 'process',
+            property: 'env',
+            message: 'Read process.env only in config.ts (or a CLI entry point).',
+          },
         ],
       },
     },

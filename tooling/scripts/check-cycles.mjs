@@ -37,7 +37,8 @@ function walk(dir, out = []) {
   return out;
 }
 
-const importRe = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 const pkgs = listDirs().map((dir) => {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -51,7 +52,12 @@ const MODEL = '@eks-access/model';
 const API = '@eks-access/api';
 const EKS_CORE = '@eks-access/eks-core';
 // Each of these reaches one outside system; what they share is the model, never each other.
-const EDGE_PACKAGES = new Set(['@eks-access/eks-core', '@eks-access/db', '@eks-access/queue', '@eks-access/c1']);
+const EDGE_PACKAGES = new Set([
+  '@eks-access/eks-core',
+  '@eks-access/db',
+  '@eks-access/queue',
+  '@eks-access/c1',
+]);
 
 for (const pkg of pkgs) {
   const ours = [...pkg.deps].filter((d) => byName.has(d) && d !== pkg.name);
@@ -60,10 +66,14 @@ for (const pkg of pkgs) {
   }
   for (const dep of ours) {
     const target = byName.get(dep);
-    if (pkg.group === 'packages' && target.group === 'apps') problems.push(`${pkg.name} depends on the app ${dep}; packages never import apps`);
-    if (pkg.group === 'apps' && target.group === 'apps') problems.push(`${pkg.name} depends on the app ${dep}; apps never import each other`);
-    if (pkg.name === API && dep === EKS_CORE) problems.push(`${API} depends on ${EKS_CORE}; the API never calls AWS or Kubernetes`);
-    if (EDGE_PACKAGES.has(pkg.name) && EDGE_PACKAGES.has(dep)) problems.push(`${pkg.name} depends on ${dep}; share through ${MODEL} instead`);
+    if (pkg.group === 'packages' && target.group === 'apps')
+      problems.push(`${pkg.name} depends on the app ${dep}; packages never import apps`);
+    if (pkg.group === 'apps' && target.group === 'apps')
+      problems.push(`${pkg.name} depends on the app ${dep}; apps never import each other`);
+    if (pkg.name === API && dep === EKS_CORE)
+      problems.push(`${API} depends on ${EKS_CORE}; the API never calls AWS or Kubernetes`);
+    if (EDGE_PACKAGES.has(pkg.name) && EDGE_PACKAGES.has(dep))
+      problems.push(`${pkg.name} depends on ${dep}; share through ${MODEL} instead`);
   }
 }
 
@@ -84,10 +94,16 @@ for (const pkg of pkgs) {
         continue;
       }
       const pkgName = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-      if (pkg.name === MODEL && !isTest && file.startsWith(join(pkg.dir, 'src'))) problems.push(`${relative(root, file)} imports ${spec}; ${MODEL} imports nothing but its own modules`);
+      if (pkg.name === MODEL && !isTest && file.startsWith(join(pkg.dir, 'src')))
+        problems.push(
+          `${relative(root, file)} imports ${spec}; ${MODEL} imports nothing but its own modules`,
+        );
       const target = byName.get(pkgName);
       if (!target || target === pkg) continue;
-      if (!pkg.deps.has(pkgName)) problems.push(`${relative(root, file)} imports ${pkgName}, which ${pkg.name} does not list in its dependencies`);
+      if (!pkg.deps.has(pkgName))
+        problems.push(
+          `${relative(root, file)} imports ${pkgName}, which ${pkg.name} does not list in its dependencies`,
+        );
       if (spec.includes('/src/')) problems.push(`${relative(root, file)} deep-imports ${spec}`);
       if (!isTest) pkgGraph.get(pkg.name).add(pkgName);
     }
@@ -114,11 +130,14 @@ function findCycles(graph) {
   return cycles;
 }
 
-for (const c of findCycles(moduleGraph)) problems.push(`import cycle: ${c.map((f) => relative(root, f)).join(' -> ')}`);
+for (const c of findCycles(moduleGraph))
+  problems.push(`import cycle: ${c.map((f) => relative(root, f)).join(' -> ')}`);
 for (const c of findCycles(pkgGraph)) problems.push(`package cycle: ${c.join(' -> ')}`);
 
 if (problems.length > 0) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`import check: ${moduleGraph.size} modules in ${pkgs.length} packages, no cycles, boundaries respected`);
+console.log(
+  `import check: ${moduleGraph.size} modules in ${pkgs.length} packages, no cycles, boundaries respected`,
+);

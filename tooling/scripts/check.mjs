@@ -22,10 +22,32 @@ const pnpm =
     : { cmd: 'pnpm', args: [] };
 
 const stages = [
-  { name: 'typecheck and lint', cmd: bin('turbo'), args: ['run', 'typecheck', 'lint', '--concurrency=2', '--continue'] },
-  { name: 'import cycles and boundaries', cmd: process.execPath, args: [join(root, 'tooling/scripts/check-cycles.mjs')] },
-  { name: 'OpenAPI lint', cmd: pnpm.cmd, args: [...pnpm.args, '--filter', '@eks-access/api', 'run', 'lint:openapi'] },
-  { name: 'tests', cmd: bin('turbo'), args: ['run', 'test', '--concurrency=1', '--continue'], before: removeReports },
+  {
+    name: 'typecheck and lint',
+    cmd: bin('turbo'),
+    args: ['run', 'typecheck', 'lint', '--concurrency=2', '--continue'],
+  },
+  {
+    name: 'formatting',
+    cmd: bin('prettier'),
+    args: ['--check', '--log-level=warn', '.'],
+  },
+  {
+    name: 'import cycles and boundaries',
+    cmd: process.execPath,
+    args: [join(root, 'tooling/scripts/check-cycles.mjs')],
+  },
+  {
+    name: 'OpenAPI lint',
+    cmd: pnpm.cmd,
+    args: [...pnpm.args, '--filter', '@eks-access/api', 'run', 'lint:openapi'],
+  },
+  {
+    name: 'tests',
+    cmd: bin('turbo'),
+    args: ['run', 'test', '--concurrency=1', '--continue'],
+    before: removeReports,
+  },
 ];
 
 let current;
@@ -52,7 +74,9 @@ function removeReports() {
   for (const group of ['apps', 'packages', 'test']) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
-    const dirs = existsSync(join(base, 'package.json')) ? [base] : readdirSync(base).map((d) => join(base, d));
+    const dirs = existsSync(join(base, 'package.json'))
+      ? [base]
+      : readdirSync(base).map((d) => join(base, d));
     for (const dir of dirs) rmSync(join(dir, '.vitest-results.json'), { force: true });
   }
 }
@@ -68,5 +92,6 @@ const totals = summarize(root);
 if (totals.missing.length > 0) console.log(`no test report from: ${totals.missing.join(', ')}`);
 if (failedStages.length > 0) console.log(`failed stages: ${failedStages.join(', ')}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-const ok = failedStages.length === 0 && totals.failed === 0 && totals.passed > 0 && totals.missing.length === 0;
+const ok =
+  failedStages.length === 0 && totals.failed === 0 && totals.passed > 0 && totals.missing.length === 0;
 process.exit(ok ? 0 : 1);

@@ -15,7 +15,9 @@ export function summarize(root) {
   for (const group of ['apps', 'packages', 'test']) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
-    const dirs = existsSync(join(base, 'package.json')) ? [base] : readdirSync(base).map((d) => join(base, d));
+    const dirs = existsSync(join(base, 'package.json'))
+      ? [base]
+      : readdirSync(base).map((d) => join(base, d));
     for (const dir of dirs) {
       if (!existsSync(join(dir, 'package.json'))) continue;
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));

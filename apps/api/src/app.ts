@@ -7,7 +7,13 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger } from 'pino';
 import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { ApiError, RETRY_AFTER_SECONDS, toApiError, type ApiErrorCode, type ErrorEnvelope } from './errors.js';
+import {
+  ApiError,
+  RETRY_AFTER_SECONDS,
+  toApiError,
+  type ApiErrorCode,
+  type ErrorEnvelope,
+} from './errors.js';
 import { assertStorableInput } from './input-guard.js';
 import { registerOpenApi } from './openapi/document.js';
 import { registerAccessRoutes } from './routes/access/index.js';
@@ -31,7 +37,9 @@ declare module 'fastify' {
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
 function errorBody(code: ApiErrorCode, message: string, requestId: string, details?: unknown): ErrorEnvelope {
-  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } } as ErrorEnvelope;
+  return {
+    error: { code, message, requestId, ...(details === undefined ? {} : { details }) },
+  } as ErrorEnvelope;
 }
 
 /** Builds the API with every route registered; call `ready()` (or inject) before use. */
@@ -50,14 +58,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Errors raised before routing (a malformed URL) use the same envelope as every other error.
     frameworkErrors: (err, req, reply) => {
       const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };
-      void plain.status(400).send(errorBody('VALIDATION_FAILED', `malformed request: ${err.message}`, req.id));
+      void plain
+        .status(400)
+        .send(errorBody('VALIDATION_FAILED', `malformed request: ${err.message}`, req.id));
     },
     // Errors Node's HTTP parser raises before there is a request (headers too large, garbage).
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const message =
-        status === 431 ? 'the request headers are too large' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP';
+        status === 431
+          ? 'the request headers are too large'
+          : status === 408
+            ? 'the request took too long to arrive'
+            : 'the request is not valid HTTP';
       const body = JSON.stringify(errorBody('VALIDATION_FAILED', message, randomUUID()));
       if (socket.writable) {
         socket.write(
@@ -93,9 +108,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A body sent to a route that takes none would be dropped unread; refuse it like an unknown
     // field (an empty object says nothing, and some clients always send one).
     const body = req.body;
-    const empty = body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    const empty =
+      body === undefined ||
+      body === null ||
+      (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
     if (!empty && !req.routeOptions.schema?.body) {
-      throw new ApiError('VALIDATION_FAILED', `${req.method} ${req.routeOptions.url ?? req.url} takes no request body`);
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        `${req.method} ${req.routeOptions.url ?? req.url} takes no request body`,
+      );
     }
     assertStorableInput({ params: req.params, query: req.query, body: req.body });
   });
@@ -111,18 +132,41 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply.status(known.status).send(errorBody(known.code, known.message, req.id, known.details));
     }
     if (err.validation) {
-      const details = err.validation.map((v: { instancePath?: string; params?: unknown; message?: string }) => ({ path: v.instancePath || (v.params as { issue?: { path?: unknown } } | undefined)?.issue?.path, message: v.message }));
-      return reply.status(400).send(errorBody('VALIDATION_FAILED', `invalid ${err.validationContext ?? 'request'}: ${err.message}`, req.id, details));
+      const details = err.validation.map(
+        (v: { instancePath?: string; params?: unknown; message?: string }) => ({
+          path: v.instancePath || (v.params as { issue?: { path?: unknown } } | undefined)?.issue?.path,
+          message: v.message,
+        }),
+      );
+      return reply
+        .status(400)
+        .send(
+          errorBody(
+            'VALIDATION_FAILED',
+            `invalid ${err.validationContext ?? 'request'}: ${err.message}`,
+            req.id,
+            details,
+          ),
+        );
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own client errors (bad JSON, wrong content type, body too large).
-      const code = err.statusCode === 404 ? 'NOT_FOUND' : err.statusCode === 413 || err.statusCode === 415 || err.statusCode === 400 ? 'VALIDATION_FAILED' : 'UNPROCESSABLE';
+      const code =
+        err.statusCode === 404
+          ? 'NOT_FOUND'
+          : err.statusCode === 413 || err.statusCode === 415 || err.statusCode === 400
+            ? 'VALIDATION_FAILED'
+            : 'UNPROCESSABLE';
       return reply.status(err.statusCode).send(errorBody(code, err.message, req.id));
     }
     req.log.error({ err }, 'request failed');
-    return reply.status(500).send(errorBody('INTERNAL', 'internal error; the request id identifies it in the logs', req.id));
+    return reply
+      .status(500)
+      .send(errorBody('INTERNAL', 'internal error; the request id identifies it in the logs', req.id));
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.id)));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.id)),
+  );
 
   registerHealthRoutes(app, deps);
   registerClusterRoutes(app, deps);

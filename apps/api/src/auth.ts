@@ -21,7 +21,11 @@ function sameString(a: string, b: string): boolean {
 }
 
 /** Resolves the caller from an Authorization header, or throws UNAUTHENTICATED. */
-export async function authenticate(header: string | undefined, verify: VerifyKey, bootstrapKey?: string): Promise<Caller> {
+export async function authenticate(
+  header: string | undefined,
+  verify: VerifyKey,
+  bootstrapKey?: string,
+): Promise<Caller> {
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!m) throw new ApiError('UNAUTHENTICATED', 'send an API key as "Authorization: Bearer <key>"');
   const key = m[1]!;

@@ -13,22 +13,49 @@ const booleanString = z
 export const configSchema = z.object({
   ...connectionEnv,
   HOST: z.string().default('127.0.0.1').describe('Address the API listens on (0.0.0.0 in a container)'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port of the API, including `/healthz`, `/readyz`, `/metrics` and `/docs`'),
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8080)
+    .describe('Port of the API, including `/healthz`, `/readyz`, `/metrics` and `/docs`'),
   BOOTSTRAP_API_KEY: z
     .string()
     .min(24, 'must be at least 24 characters')
     .optional()
     .describe('A key accepted with every scope, for local runs (docker compose); never set it in production'),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000).describe('The longest any request is handled; past it the client gets 503 UNAVAILABLE with Retry-After'),
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30_000)
+    .describe('The longest any request is handled; past it the client gets 503 UNAVAILABLE with Retry-After'),
   DEPENDENCY_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(100)
     .default(5_000)
-    .describe('How long opening a Postgres connection or one Redis call may take before the request gets a 503'),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000).describe('After SIGTERM, how long requests in flight may finish'),
-  TRUST_PROXY: booleanString.default(false).describe('`true` behind a load balancer: client addresses come from X-Forwarded-For'),
-  SNAPSHOT_RETENTION: z.coerce.number().int().min(1).default(5).describe('Not used by the API (the sync worker prunes snapshots; see its SNAPSHOT_RETENTION); accepted so one ConfigMap serves every process'),
+    .describe(
+      'How long opening a Postgres connection or one Redis call may take before the request gets a 503',
+    ),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe('After SIGTERM, how long requests in flight may finish'),
+  TRUST_PROXY: booleanString
+    .default(false)
+    .describe('`true` behind a load balancer: client addresses come from X-Forwarded-For'),
+  SNAPSHOT_RETENTION: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe(
+      'Not used by the API (the sync worker prunes snapshots; see its SNAPSHOT_RETENTION); accepted so one ConfigMap serves every process',
+    ),
 });
 
 const schema = configSchema;

@@ -1,7 +1,12 @@
 // What the API needs from the outside world. main.ts builds it from the config; tests build it
 // with a real Postgres and Redis of their own.
 import { createDb, verifyApiKey, type Database } from '@eks-access/db';
-import { createProducer, createRedisConnection, type Producer, type RedisConnection } from '@eks-access/queue';
+import {
+  createProducer,
+  createRedisConnection,
+  type Producer,
+  type RedisConnection,
+} from '@eks-access/queue';
 import type { Logger } from 'pino';
 import type { VerifyKey } from './auth.js';
 import type { ApiConfig } from './config.js';
@@ -18,9 +23,11 @@ export interface AppDeps {
   verifyKey: VerifyKey;
 }
 
-
 /** Opens the API's connections (Postgres pool, Redis, queue producer) and returns them with a closer. */
-export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<{ deps: AppDeps; close: () => Promise<void> }> {
+export async function createAppDeps(
+  config: ApiConfig,
+  logger: Logger,
+): Promise<{ deps: AppDeps; close: () => Promise<void> }> {
   const database = createDb({
     url: config.DATABASE_URL,
     encryptionKey: config.ENCRYPTION_KEY,
@@ -32,12 +39,22 @@ export async function createAppDeps(config: ApiConfig, logger: Logger): Promise<
   });
   let redis: RedisConnection;
   try {
-    redis = await createRedisConnection({ url: config.REDIS_URL, role: 'producer', logger, name: 'eks-access-api' });
+    redis = await createRedisConnection({
+      url: config.REDIS_URL,
+      role: 'producer',
+      logger,
+      name: 'eks-access-api',
+    });
   } catch (err) {
     await database.close();
     throw err;
   }
-  const producer = createProducer({ connection: redis, prefix: config.QUEUE_PREFIX, logger, commandTimeoutMs: config.DEPENDENCY_TIMEOUT_MS });
+  const producer = createProducer({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    logger,
+    commandTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+  });
   const deps: AppDeps = {
     config,
     logger,

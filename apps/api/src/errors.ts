@@ -27,7 +27,10 @@ const validationIssue = z.looseObject({
   message: z.string().optional(),
 });
 const policyRefusal = z.looseObject({
-  code: z.string().meta({ description: 'The policy decision: POLICY_DENIED, PROVISIONING_DISABLED, POLICY_INVALID or INVALID_ENTITLEMENT.' }),
+  code: z.string().meta({
+    description:
+      'The policy decision: POLICY_DENIED, PROVISIONING_DISABLED, POLICY_INVALID or INVALID_ENTITLEMENT.',
+  }),
   rule: z.unknown().optional().meta({ description: 'The policy rule that decided it, when one did.' }),
 });
 
@@ -37,13 +40,18 @@ export const errorEnvelope = component(
   'Every error answer: a stable machine-readable code, a message for people, and the request id that finds the request in the logs (also sent as the x-request-id header).',
   z.object({
     error: z.object({
-      code: z.enum(API_ERROR_CODES).meta({ description: 'Stable machine-readable code; each maps to one HTTP status.' }),
+      code: z
+        .enum(API_ERROR_CODES)
+        .meta({ description: 'Stable machine-readable code; each maps to one HTTP status.' }),
       message: z.string(),
       requestId: z.string().meta({ example: 'b7e0f1d2-4c5a-4e8b-9f3a-0d1c2b3a4f5e' }),
       details: z
         .union([z.array(validationIssue), policyRefusal])
         .optional()
-        .meta({ description: 'For VALIDATION_FAILED: each problem with its place. For a refused provisioning request: the policy decision.' }),
+        .meta({
+          description:
+            'For VALIDATION_FAILED: each problem with its place. For a refused provisioning request: the policy decision.',
+        }),
     }),
   }),
 );
@@ -78,9 +86,19 @@ export const RETRY_AFTER_SECONDS = 5;
 // Postgres SQLSTATEs that mean "not now" rather than "not this": connection exceptions (08…),
 // shutdown and startup (57P01–57P03), too many connections (53300).
 const PG_UNAVAILABLE = /^(08...|57P0[1-3]|53300)$/;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 // node-postgres reports a dropped or refused connection by message only.
-const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|the database system is (starting up|shutting down)/i;
+const PG_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|the database system is (starting up|shutting down)/i;
 
 /**
  * Which dependency `err` says is unreachable ('postgres', 'redis'), or undefined when it is some
@@ -91,7 +109,8 @@ export function unavailableDependency(err: unknown, depth = 0): 'postgres' | 're
   if (!err || typeof err !== 'object' || depth > 5) return undefined;
   const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (e.name === 'RedisUnavailableError' || e.code === 'REDIS_UNAVAILABLE') return 'redis';
-  if (typeof e.code === 'string' && (PG_UNAVAILABLE.test(e.code) || NETWORK_CODES.has(e.code))) return 'postgres';
+  if (typeof e.code === 'string' && (PG_UNAVAILABLE.test(e.code) || NETWORK_CODES.has(e.code)))
+    return 'postgres';
   if (typeof e.message === 'string' && PG_MESSAGES.test(e.message)) return 'postgres';
   if (Array.isArray(e.errors)) {
     for (const inner of e.errors) {
@@ -111,12 +130,15 @@ export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (!err || typeof err !== 'object') return undefined;
   const e = err as { name?: string; code?: unknown; message?: string };
-  if (typeof e.code === 'string' && e.code in DB_CODES) return new ApiError(DB_CODES[e.code]!, e.message ?? e.code);
+  if (typeof e.code === 'string' && e.code in DB_CODES)
+    return new ApiError(DB_CODES[e.code]!, e.message ?? e.code);
   if (e.code === 'FST_ERR_HANDLER_TIMEOUT') {
     return new ApiError('UNAVAILABLE', 'the request took longer than its time limit; try again shortly');
   }
   const dependency = unavailableDependency(err);
-  if (dependency === 'redis') return new ApiError('UNAVAILABLE', 'the job queue (Redis) is unavailable; try again shortly');
-  if (dependency === 'postgres') return new ApiError('UNAVAILABLE', 'the database (Postgres) is unavailable; try again shortly');
+  if (dependency === 'redis')
+    return new ApiError('UNAVAILABLE', 'the job queue (Redis) is unavailable; try again shortly');
+  if (dependency === 'postgres')
+    return new ApiError('UNAVAILABLE', 'the database (Postgres) is unavailable; try again shortly');
   return undefined;
 }

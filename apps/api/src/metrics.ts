@@ -25,7 +25,12 @@ export function createApiMetrics(): ApiMetrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    httpRequests: new Counter({ name: 'eks_access_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpRequests: new Counter({
+      name: 'eks_access_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'eks_access_http_request_duration_seconds',
       help: 'HTTP request duration',
@@ -33,15 +38,30 @@ export function createApiMetrics(): ApiMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    queueJobs: new Gauge({ name: 'eks_access_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'], registers: [registry] }),
-    syncRuns: new Gauge({ name: 'eks_access_sync_runs', help: 'Sync runs per status: queued or running now, or finished in the last 24 h', labelNames: ['status'], registers: [registry] }),
+    queueJobs: new Gauge({
+      name: 'eks_access_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    syncRuns: new Gauge({
+      name: 'eks_access_sync_runs',
+      help: 'Sync runs per status: queued or running now, or finished in the last 24 h',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
     syncDuration: new Gauge({
       name: 'eks_access_sync_duration_seconds',
       help: 'Duration of the last sync of each cluster that finished in the last 24 h, by cluster name, region and AWS account (one series per registered cluster)',
       labelNames: ['cluster', 'region', 'account'],
       registers: [registry],
     }),
-    syncApiCalls: new Gauge({ name: 'eks_access_sync_api_calls', help: 'AWS and Kubernetes API calls of syncs finished in the last 24 h, per operation', labelNames: ['operation'], registers: [registry] }),
+    syncApiCalls: new Gauge({
+      name: 'eks_access_sync_api_calls',
+      help: 'AWS and Kubernetes API calls of syncs finished in the last 24 h, per operation',
+      labelNames: ['operation'],
+      registers: [registry],
+    }),
     syncThrottledCalls: new Gauge({
       name: 'eks_access_sync_throttled_calls',
       help: 'Throttled API calls of syncs finished in the last 24 h, per operation',
@@ -55,7 +75,8 @@ export function createApiMetrics(): ApiMetrics {
 export function setSyncStats(metrics: ApiMetrics, stats: SyncRunStats): void {
   for (const [status, n] of Object.entries(stats.runs)) metrics.syncRuns.set({ status }, n);
   metrics.syncDuration.reset();
-  for (const { name, region, accountId, seconds } of stats.lastDurations) metrics.syncDuration.set({ cluster: name, region, account: accountId ?? '' }, seconds);
+  for (const { name, region, accountId, seconds } of stats.lastDurations)
+    metrics.syncDuration.set({ cluster: name, region, account: accountId ?? '' }, seconds);
   metrics.syncApiCalls.reset();
   metrics.syncThrottledCalls.reset();
   for (const [operation, { calls, throttled }] of Object.entries(stats.apiCalls)) {

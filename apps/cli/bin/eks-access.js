@@ -13,10 +13,14 @@ if (existsSync(built)) {
 } else {
   // Resolve tsx from this package, not from wherever the command is run.
   const tsx = import.meta.resolve('tsx');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, join(root, 'src', 'main.ts'), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    cwd: process.cwd(),
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', tsx, join(root, 'src', 'main.ts'), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      cwd: process.cwd(),
+    },
+  );
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -10,7 +10,11 @@ export interface PollOptions<T> {
 }
 
 /** Reads until `done(value)`; rejects with the signal's reason once it aborts. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, options: PollOptions<T>): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  options: PollOptions<T>,
+): Promise<T> {
   for (let polls = 1; ; polls++) {
     options.signal.throwIfAborted();
     const value = await read();

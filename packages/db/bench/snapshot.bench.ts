@@ -23,8 +23,18 @@ function print(figure: Record<string, unknown>): void {
 async function main(): Promise<void> {
   const database = await createTestDatabase(ADMIN_URL, { maxConnections: 4 });
   try {
-    const cluster = await createCluster(database, { name: 'bench', region: 'eu-west-1', hostingMode: 'default-chain' });
-    const snapshot = () => syntheticSnapshot({ resources: RESOURCES, entitlements: ENTITLEMENTS, grants: GRANTS, principals: 500 });
+    const cluster = await createCluster(database, {
+      name: 'bench',
+      region: 'eu-west-1',
+      hostingMode: 'default-chain',
+    });
+    const snapshot = () =>
+      syntheticSnapshot({
+        resources: RESOURCES,
+        entitlements: ENTITLEMENTS,
+        grants: GRANTS,
+        principals: 500,
+      });
     const total = RESOURCES + ENTITLEMENTS + GRANTS;
 
     const write = async (source: SnapshotSource) => {
@@ -38,8 +48,22 @@ async function main(): Promise<void> {
     // The first write warms caches and leaves a current snapshot, as in production.
     await write(snapshot());
     const big = await write(snapshot());
-    print({ bench: 'completeSyncRun (big cluster)', rows: total, ...big.rows, ms: Math.round(big.ms), rowsPerSecond: Math.round(total / (big.ms / 1000)) });
-    const grantsOnly = await write(syntheticSnapshot({ resources: 100, entitlements: 100_000, grants: 100_000, principals: 500, tag: 'g' }));
+    print({
+      bench: 'completeSyncRun (big cluster)',
+      rows: total,
+      ...big.rows,
+      ms: Math.round(big.ms),
+      rowsPerSecond: Math.round(total / (big.ms / 1000)),
+    });
+    const grantsOnly = await write(
+      syntheticSnapshot({
+        resources: 100,
+        entitlements: 100_000,
+        grants: 100_000,
+        principals: 500,
+        tag: 'g',
+      }),
+    );
     print({
       bench: 'completeSyncRun (100,000 grants + 100,000 entitlements)',
       ...grantsOnly.rows,
@@ -51,7 +75,10 @@ async function main(): Promise<void> {
     const { run } = await enqueueSyncRun(database, cluster.id, 'api');
     const s = snapshot();
     const chunks = (rows: string[]) => Readable.from(rows);
-    const encode = <T>(source: Iterable<T>, toValues: (row: T) => (string | null | readonly string[] | { json: unknown })[]) => {
+    const encode = <T>(
+      source: Iterable<T>,
+      toValues: (row: T) => (string | null | readonly string[] | { json: unknown })[],
+    ) => {
       const out: string[] = [];
       let chunk = '';
       for (const row of source) {
@@ -64,9 +91,60 @@ async function main(): Promise<void> {
       out.push(chunk);
       return out;
     };
-    const resources = encode(s.resources() as Iterable<{ type: string; id: string; displayName: string; profile: unknown; annotations: unknown }>, (r) => [run.id, r.type, r.id, null, null, r.displayName, { json: r.profile }, { json: r.annotations }]);
-    const entitlements = encode(s.entitlements() as Iterable<{ id: string; resource: { type: string; id: string }; slug: string; displayName: string; description: string; purpose: string; grantableTo: string[] }>, (e) => [run.id, e.id, e.resource.type, e.resource.id, e.slug, e.displayName, e.description, e.purpose, e.grantableTo]);
-    const grants = encode(s.grants() as Iterable<{ id: string; entitlementId: string; resource: { type: string; id: string }; principal: { type: string; id: string }; annotations: unknown; sources?: unknown }>, (g) => [run.id, g.id, g.entitlementId, g.resource.type, g.resource.id, g.principal.type, g.principal.id, { json: g.annotations }, { json: g.sources }, null]);
+    const resources = encode(
+      s.resources() as Iterable<{
+        type: string;
+        id: string;
+        displayName: string;
+        profile: unknown;
+        annotations: unknown;
+      }>,
+      (r) => [run.id, r.type, r.id, null, null, r.displayName, { json: r.profile }, { json: r.annotations }],
+    );
+    const entitlements = encode(
+      s.entitlements() as Iterable<{
+        id: string;
+        resource: { type: string; id: string };
+        slug: string;
+        displayName: string;
+        description: string;
+        purpose: string;
+        grantableTo: string[];
+      }>,
+      (e) => [
+        run.id,
+        e.id,
+        e.resource.type,
+        e.resource.id,
+        e.slug,
+        e.displayName,
+        e.description,
+        e.purpose,
+        e.grantableTo,
+      ],
+    );
+    const grants = encode(
+      s.grants() as Iterable<{
+        id: string;
+        entitlementId: string;
+        resource: { type: string; id: string };
+        principal: { type: string; id: string };
+        annotations: unknown;
+        sources?: unknown;
+      }>,
+      (g) => [
+        run.id,
+        g.id,
+        g.entitlementId,
+        g.resource.type,
+        g.resource.id,
+        g.principal.type,
+        g.principal.id,
+        { json: g.annotations },
+        { json: g.sources },
+        null,
+      ],
+    );
     const client = await database.pool.connect();
     try {
       const started = performance.now();
@@ -76,7 +154,12 @@ async function main(): Promise<void> {
       await pipeline(chunks(grants), client.query(copyFrom('COPY snapshot_grants FROM STDIN')));
       await client.query('COMMIT');
       const ms = performance.now() - started;
-      print({ bench: 'raw COPY (big cluster, pre-encoded rows, same tables)', rows: total, ms: Math.round(ms), rowsPerSecond: Math.round(total / (ms / 1000)) });
+      print({
+        bench: 'raw COPY (big cluster, pre-encoded rows, same tables)',
+        rows: total,
+        ms: Math.round(ms),
+        rowsPerSecond: Math.round(total / (ms / 1000)),
+      });
       print({ bench: 'completeSyncRun / raw COPY time', ratio: Number((big.ms / ms).toFixed(2)) });
     } finally {
       client.release();

@@ -21,7 +21,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const started = Date.now();
     await migrate(pool);
-    process.stdout.write(`${JSON.stringify({ msg: 'migrations applied', durationMs: Date.now() - started })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ msg: 'migrations applied', durationMs: Date.now() - started })}\n`,
+    );
     return 0;
   } finally {
     await pool.end();

@@ -31,7 +31,16 @@ describe('copyRows', () => {
   });
 
   it('stores awkward strings, arrays and JSON exactly as given', async () => {
-    const awkward = ['tab\there', 'new\nline', 'cr\rhere', 'back\\slash', '\\N', 'quote"s and {braces}, commas', 'ünïcödé ✓', ''];
+    const awkward = [
+      'tab\there',
+      'new\nline',
+      'cr\rhere',
+      'back\\slash',
+      '\\N',
+      'quote"s and {braces}, commas',
+      'ünïcödé ✓',
+      '',
+    ];
     const rows = awkward.map((s) => ({ s, a: [s, 'NULL', s], j: { s, nested: [s] } }));
     async function* source() {
       yield* rows;

@@ -50,7 +50,10 @@ export function encodeCopyRow(values: readonly CopyValue[]): string {
 
 const CHUNK_CHARS = 64 * 1024;
 
-async function* encodeRows<T>(rows: RowSource<T>, toValues: (row: T) => readonly CopyValue[]): AsyncGenerator<string> {
+async function* encodeRows<T>(
+  rows: RowSource<T>,
+  toValues: (row: T) => readonly CopyValue[],
+): AsyncGenerator<string> {
   // Batching lines into ~64 KiB chunks keeps the per-write overhead of the stream out of the loop.
   let chunk = '';
   for await (const row of rows) {

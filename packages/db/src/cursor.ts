@@ -19,7 +19,8 @@ export function encodeCursor(payload: Record<string, unknown>): string {
 
 /** Decodes a cursor and checks it with `check`; throws InvalidCursorError when either fails. */
 export function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T {
-  if (cursor.length === 0 || cursor.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError();
+  if (cursor.length === 0 || cursor.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(cursor))
+    throw new InvalidCursorError();
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -40,7 +41,12 @@ export function pageSize(limit: number | undefined): number {
 }
 
 /** Splits one extra fetched row off to tell whether another page exists. */
-export function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, keyOf: (row: Row) => Record<string, unknown>): Page<Item> {
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  keyOf: (row: Row) => Record<string, unknown>,
+): Page<Item> {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];
@@ -54,7 +60,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** True for a string key part of a cursor (one Postgres can compare: no NUL, valid Unicode). */
 export function isKeyString(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 2048 && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  return (
+    typeof value === 'string' &&
+    value.length <= 2048 &&
+    !value.includes('\u0000') &&
+    !LONE_SURROGATE.test(value)
+  );
 }
 
 /**

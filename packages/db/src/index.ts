@@ -1,5 +1,12 @@
 // Public API of @eks-access/db. Named exports only; nothing under src/ is imported from outside.
-export { createDb, type CreateDbOptions, type Database, type Db, type DbExecutor, type Schema } from './client.js';
+export {
+  createDb,
+  type CreateDbOptions,
+  type Database,
+  type Db,
+  type DbExecutor,
+  type Schema,
+} from './client.js';
 export { migrate, MIGRATIONS_FOLDER } from './migrate.js';
 export { createSecretBox, parseEncryptionKey, type SecretBox } from './secrets.js';
 export { redact, isSecretKey } from './redact.js';
@@ -90,8 +97,23 @@ export {
   type PrincipalGrant,
   type SnapshotDiff,
 } from './queries/snapshots.js';
-export { createApiKey, verifyApiKey, revokeApiKey, listApiKeys, getApiKey, rotateApiKey, type ApiKey } from './queries/api-keys.js';
-export { recordAudit, listAudit, type AuditEvent, type AuditEventInput, type AuditContext, type AuditFilters } from './queries/audit.js';
+export {
+  createApiKey,
+  verifyApiKey,
+  revokeApiKey,
+  listApiKeys,
+  getApiKey,
+  rotateApiKey,
+  type ApiKey,
+} from './queries/api-keys.js';
+export {
+  recordAudit,
+  listAudit,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditContext,
+  type AuditFilters,
+} from './queries/audit.js';
 export {
   createProvisioningRequest,
   getProvisioningRequest,
@@ -103,7 +125,12 @@ export {
   isFinished,
   listStaleProvisioningRequests,
 } from './queries/provisioning.js';
-export type { ProvisioningRequest, NewProvisioningRequest, ProvisioningFilters, ProvisioningOutcome } from './queries/provisioning.js';
+export type {
+  ProvisioningRequest,
+  NewProvisioningRequest,
+  ProvisioningFilters,
+  ProvisioningOutcome,
+} from './queries/provisioning.js';
 export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } from './schema.js';
 export type { ProvisioningAction, ProvisioningStatus, ProvisioningResult } from './schema.js';
 export { findCurrentEntitlement, hasCurrentResource } from './queries/snapshots.js';
@@ -121,7 +148,14 @@ export {
   uploadRetryDelayMs,
   DEFAULT_UPLOAD_BACKOFF,
 } from './queries/uploads.js';
-export type { Upload, NewUpload, UploadBackoff, UploadFailure, UploadFilters, StartUploadResult } from './queries/uploads.js';
+export type {
+  Upload,
+  NewUpload,
+  UploadBackoff,
+  UploadFailure,
+  UploadFilters,
+  StartUploadResult,
+} from './queries/uploads.js';
 export { UPLOAD_STATUSES } from './schema.js';
 export type { UploadStatus, UploadError, UploadC1zOptions } from './schema.js';
 export { listStaleSyncRuns } from './queries/sync-runs.js';

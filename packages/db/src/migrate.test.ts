@@ -36,7 +36,18 @@ async function tables(p: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
-const EXPECTED_TABLES = ['api_keys', 'audit_events', 'cluster_doctor_runs', 'clusters', 'provisioning_requests', 'snapshot_entitlements', 'snapshot_grants', 'snapshot_resources', 'sync_runs', 'uploads'];
+const EXPECTED_TABLES = [
+  'api_keys',
+  'audit_events',
+  'cluster_doctor_runs',
+  'clusters',
+  'provisioning_requests',
+  'snapshot_entitlements',
+  'snapshot_grants',
+  'snapshot_resources',
+  'sync_runs',
+  'uploads',
+];
 
 describe('migrate', () => {
   it('creates every table in an empty database', async () => {
@@ -51,7 +62,9 @@ describe('migrate', () => {
     await migrate({ pool: p });
     const { rows } = await p.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
-    const { rows: again } = await p.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+    const { rows: again } = await p.query<{ n: string }>(
+      'SELECT count(*) AS n FROM drizzle.__drizzle_migrations',
+    );
     expect(again).toEqual(rows);
     expect(await tables(p)).toEqual(EXPECTED_TABLES);
   });
@@ -62,14 +75,18 @@ describe('migrate', () => {
     await Promise.all([migrate(pool(url)), migrate(pool(url)), migrate(pool(url))]);
     const p = pool(url);
     expect(await tables(p)).toEqual(EXPECTED_TABLES);
-    const { rows } = await p.query<{ hash: string; n: string }>('SELECT hash, count(*) AS n FROM drizzle.__drizzle_migrations GROUP BY hash');
+    const { rows } = await p.query<{ hash: string; n: string }>(
+      'SELECT hash, count(*) AS n FROM drizzle.__drizzle_migrations GROUP BY hash',
+    );
     expect(rows.every((r) => r.n === '1')).toBe(true);
   });
 
   it('runs from the command line with DATABASE_URL', async () => {
     const url = await emptyDatabase();
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'migrate'], { env: { ...process.env, DATABASE_URL: url } });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'migrate'], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
     expect(stdout).toContain('migrations applied');
     expect(await tables(pool(url))).toEqual(EXPECTED_TABLES);
   });
@@ -78,7 +95,9 @@ describe('migrate', () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
     const env = { ...process.env };
     delete env.DATABASE_URL;
-    const failed = await run(process.execPath, ['--import', 'tsx', cli, 'migrate'], { env }).catch((err: unknown) => err as { code: number; stderr: string });
+    const failed = await run(process.execPath, ['--import', 'tsx', cli, 'migrate'], { env }).catch(
+      (err: unknown) => err as { code: number; stderr: string },
+    );
     expect(failed).toMatchObject({ code: 2 });
     expect((failed as { stderr: string }).stderr).toContain('DATABASE_URL');
   });

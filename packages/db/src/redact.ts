@@ -3,7 +3,17 @@
 
 // Compared after lower-casing and dropping `_` and `-`, so `secret_access_key`, `secretAccessKey`
 // and `SECRET-ACCESS-KEY` all match.
-const SECRET_KEY_PARTS = ['secret', 'password', 'passwd', 'token', 'accesskey', 'externalid', 'credential', 'privatekey', 'apikey'];
+const SECRET_KEY_PARTS = [
+  'secret',
+  'password',
+  'passwd',
+  'token',
+  'accesskey',
+  'externalid',
+  'credential',
+  'privatekey',
+  'apikey',
+];
 
 /** True for an object key whose value is to be dropped from logs and audit events. */
 export function isSecretKey(key: string): boolean {

@@ -96,7 +96,9 @@ export const clusters = pgTable(
     provisioningPolicy: jsonb('provisioning_policy').$type<ProvisioningPolicy>().notNull().default({}),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     enabled: boolean('enabled').notNull().default(true),
-    currentSyncRunId: uuid('current_sync_run_id').references((): AnyPgColumn => syncRuns.id, { onDelete: 'set null' }),
+    currentSyncRunId: uuid('current_sync_run_id').references((): AnyPgColumn => syncRuns.id, {
+      onDelete: 'set null',
+    }),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     deletedAt: ts('deleted_at'),
@@ -106,7 +108,9 @@ export const clusters = pgTable(
     uniqueIndex('clusters_identity_key')
       .on(t.name, t.region, sql`coalesce(${t.accountId}, '')`)
       .where(sql`${t.deletedAt} IS NULL`),
-    index('clusters_created_at_id_idx').on(t.createdAt, t.id).where(sql`${t.deletedAt} IS NULL`),
+    index('clusters_created_at_id_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.deletedAt} IS NULL`),
     check('clusters_account_id_check', sql`${t.accountId} ~ '^[0-9]{12}$'`),
     check('clusters_hosting_mode_check', sql`${t.hostingMode} IN (${inList(HOSTING_MODES)})`),
     // The rules are validated in code (glob syntax, known fields); the column at least holds an object.
@@ -280,7 +284,10 @@ export const auditEvents = pgTable(
     requestId: text('request_id'),
     details: jsonb('details'),
   },
-  (t) => [index('audit_events_cluster_id_idx').on(t.clusterId, t.id), index('audit_events_action_idx').on(t.action, t.id)],
+  (t) => [
+    index('audit_events_cluster_id_idx').on(t.clusterId, t.id),
+    index('audit_events_action_idx').on(t.action, t.id),
+  ],
 );
 
 export const PROVISIONING_ACTIONS = ['grant', 'revoke'] as const;
@@ -288,7 +295,13 @@ export type ProvisioningAction = (typeof PROVISIONING_ACTIONS)[number];
 /** pending → running → succeeded | failed; refused when policy or validation turns it down. */
 export const PROVISIONING_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'refused'] as const;
 export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number];
-export const PROVISIONING_RESULTS = ['granted', 'already-granted', 'revoked', 'already-revoked', 'planned'] as const;
+export const PROVISIONING_RESULTS = [
+  'granted',
+  'already-granted',
+  'revoked',
+  'already-revoked',
+  'planned',
+] as const;
 export type ProvisioningResult = (typeof PROVISIONING_RESULTS)[number];
 
 export const provisioningRequests = pgTable(
@@ -342,7 +355,10 @@ export const provisioningRequests = pgTable(
       .where(sql`${t.expiresAt} IS NOT NULL AND ${t.status} = 'succeeded'`),
     check('provisioning_requests_action_check', sql`${t.action} IN (${inList(PROVISIONING_ACTIONS)})`),
     check('provisioning_requests_status_check', sql`${t.status} IN (${inList(PROVISIONING_STATUSES)})`),
-    check('provisioning_requests_duration_check', sql`${t.durationMs} IS NULL OR (${t.durationMs} > 0 AND ${t.action} = 'grant')`),
+    check(
+      'provisioning_requests_duration_check',
+      sql`${t.durationMs} IS NULL OR (${t.durationMs} > 0 AND ${t.action} = 'grant')`,
+    ),
   ],
 );
 

@@ -25,11 +25,15 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Decodes and checks a base64 (or base64url) 32-byte key; throws EncryptionKeyError otherwise. */
 export function parseEncryptionKey(keyBase64: string): Buffer {
   const trimmed = keyBase64.trim();
-  if (trimmed === '') throw new EncryptionKeyError('the encryption key is empty; generate one with `openssl rand -base64 32`');
+  if (trimmed === '')
+    throw new EncryptionKeyError('the encryption key is empty; generate one with `openssl rand -base64 32`');
   let key: Buffer;
   if (BASE64.test(trimmed)) key = Buffer.from(trimmed, 'base64');
   else if (BASE64URL.test(trimmed)) key = Buffer.from(trimmed, 'base64url');
-  else throw new EncryptionKeyError('the encryption key is not base64; generate one with `openssl rand -base64 32`');
+  else
+    throw new EncryptionKeyError(
+      'the encryption key is not base64; generate one with `openssl rand -base64 32`',
+    );
   if (key.length !== 32) {
     throw new EncryptionKeyError(
       `the encryption key must decode to 32 bytes for AES-256-GCM, got ${key.length}; generate one with \`openssl rand -base64 32\``,
@@ -58,7 +62,9 @@ export function createSecretBox(keyBase64: string): SecretBox {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(tag);
-      plain = Buffer.concat([decipher.update(Buffer.from(dataText, 'base64url')), decipher.final()]).toString('utf8');
+      plain = Buffer.concat([decipher.update(Buffer.from(dataText, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
     } catch (err) {
       throw new DecryptionError(
         'could not decrypt a stored secret: the encryption key differs from the one it was sealed with, or the value was altered',
@@ -75,7 +81,12 @@ export function createSecretBox(keyBase64: string): SecretBox {
       if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
       // Always JSON, so open() can tell a sealed string from a sealed object.
       const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-      return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
+      return [
+        VERSION,
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        data.toString('base64url'),
+      ].join('.');
     },
     open,
     openString(sealed, context) {

@@ -32,7 +32,11 @@ export interface SyncReportInput {
   status: 'complete' | 'partial';
   sources: Record<string, object>;
   sourceDurationsMs: Record<string, number>;
-  counts: { resources: Record<string, number | undefined>; entitlements: Record<string, number | undefined>; grants: Record<string, number | undefined> };
+  counts: {
+    resources: Record<string, number | undefined>;
+    entitlements: Record<string, number | undefined>;
+    grants: Record<string, number | undefined>;
+  };
   apiCalls: Record<string, OperationStatsInput>;
   totalApiCalls: number;
   warnings: readonly string[];

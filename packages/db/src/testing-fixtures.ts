@@ -1,7 +1,13 @@
 // Synthetic snapshots for tests and the benchmark, shaped like eks-core's output (cluster roles ×
 // namespaces make the entitlements; grants go to IAM users). Rows are generated lazily, so a
 // 700,000-entitlement snapshot costs no memory until it is consumed.
-import type { EntitlementInput, GrantInput, ResourceInput, SnapshotSource, SyncReportInput } from './snapshot-types.js';
+import type {
+  EntitlementInput,
+  GrantInput,
+  ResourceInput,
+  SnapshotSource,
+  SyncReportInput,
+} from './snapshot-types.js';
 
 export interface SyntheticSnapshotOptions {
   resources?: number;
@@ -22,12 +28,17 @@ export function syntheticSnapshot(options: SyntheticSnapshotOptions): SnapshotSo
   const resourceCount = Math.max(1, options.resources ?? 100);
   const principals = Math.max(1, options.principals ?? 50);
   const tag = options.tag ?? '';
-  if (options.grants > options.entitlements) throw new Error('synthetic snapshots have at most one grant per entitlement');
+  if (options.grants > options.entitlements)
+    throw new Error('synthetic snapshots have at most one grant per entitlement');
   const roleName = (r: number) => `role-${tag}${r}`;
   const entitlementOf = (i: number) => {
     const r = i % resourceCount;
     const ns = Math.floor(i / resourceCount);
-    return { resourceId: roleName(r), slug: `ns-${ns}:member`, id: `cluster_role:${roleName(r)}:ns-${ns}:member` };
+    return {
+      resourceId: roleName(r),
+      slug: `ns-${ns}:member`,
+      id: `cluster_role:${roleName(r)}:ns-${ns}:member`,
+    };
   };
   // A multiplier coprime with the entitlement count spreads grants over entitlements without repeats.
   let step = 7919;
@@ -68,7 +79,13 @@ export function syntheticSnapshot(options: SyntheticSnapshotOptions): SnapshotSo
           resource: { type: 'cluster_role', id: e.resourceId },
           principal: { type: 'iam_user', id: arn },
           annotations: [{ type: 'ExternalResourceMatchID', id: arn }],
-          sources: [{ kind: 'rbac-binding', binding: { kind: 'ClusterRoleBinding', name: `b-${i}` }, subject: { kind: 'User', name: arn } }],
+          sources: [
+            {
+              kind: 'rbac-binding',
+              binding: { kind: 'ClusterRoleBinding', name: `b-${i}` },
+              subject: { kind: 'User', name: arn },
+            },
+          ],
         };
       }
     },
@@ -85,10 +102,17 @@ export function syntheticReport(status: 'complete' | 'partial' = 'complete'): Sy
     status,
     sources: {
       'kube:rbac': { state: 'read' },
-      'eks:accessEntries': status === 'complete' ? { state: 'read' } : { state: 'failed', code: 'access_denied', message: 'AccessDenied' },
+      'eks:accessEntries':
+        status === 'complete'
+          ? { state: 'read' }
+          : { state: 'failed', code: 'access_denied', message: 'AccessDenied' },
     },
     sourceDurationsMs: { 'kube:rbac': 12, 'eks:accessEntries': 3 },
-    counts: { resources: { cluster_role: 1 }, entitlements: { cluster_role: 1 }, grants: { cluster_role: 1 } },
+    counts: {
+      resources: { cluster_role: 1 },
+      entitlements: { cluster_role: 1 },
+      grants: { cluster_role: 1 },
+    },
     apiCalls: { 'eks:ListAccessEntries': { calls: 1, retries: 0, throttled: 0, failed: 0, totalMs: 3 } },
     totalApiCalls: 1,
     warnings: [],

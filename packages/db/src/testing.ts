@@ -22,7 +22,9 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** Creates an empty database `eks_test_<random>` on the server of `adminUrl`. */
-export async function createEmptyDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createEmptyDatabase(
+  adminUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `eks_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -46,7 +48,10 @@ export async function createEmptyDatabase(adminUrl: string): Promise<{ url: stri
 }
 
 /** Creates a fresh database, applies the migrations, and opens it with a random encryption key. */
-export async function createTestDatabase(adminUrl: string, options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  adminUrl: string,
+  options: { maxConnections?: number } = {},
+): Promise<TestDatabase> {
   const empty = await createEmptyDatabase(adminUrl);
   const encryptionKey = randomBytes(32).toString('base64');
   const database = createDb({ url: empty.url, encryptionKey, maxConnections: options.maxConnections ?? 10 });
@@ -68,4 +73,9 @@ export async function createTestDatabase(adminUrl: string, options: { maxConnect
   };
 }
 
-export { syntheticPrincipal, syntheticReport, syntheticSnapshot, type SyntheticSnapshotOptions } from './testing-fixtures.js';
+export {
+  syntheticPrincipal,
+  syntheticReport,
+  syntheticSnapshot,
+  type SyntheticSnapshotOptions,
+} from './testing-fixtures.js';

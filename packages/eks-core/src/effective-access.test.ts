@@ -25,7 +25,11 @@ const user = (arn: string): ResourceRef => ({ type: 'iam_user', id: arn });
 const role = (arn: string): ResourceRef => ({ type: 'role', id: arn });
 const group = (name: string): ResourceRef => ({ type: 'k8s_group', id: name });
 
-function canAssume(principal: ResourceRef, roleArn: string, extra: { conditions?: GrantCondition[] } = {}): Grant {
+function canAssume(
+  principal: ResourceRef,
+  roleArn: string,
+  extra: { conditions?: GrantCondition[] } = {},
+): Grant {
   const source: GrantSource = { kind: 'trust-policy', roleArn, statementIndex: 0 };
   return createGrant({
     entitlementId: roleAssignmentEntitlementId(roleArn),
@@ -81,8 +85,16 @@ describe('computeEffectiveAccess', () => {
       'user/alice | k8s_group:platform-admins:member | cluster | assume-role(user/alice) > group-membership(role/AWSReservedSSO_Admin_0123456789abcdef)',
     ]);
     const alice = records.find((r) => r.principalArn === ALICE && r.resource.type === 'cluster_role')!;
-    expect(alice).toMatchObject({ cluster: 'prod', principalType: 'iam_user', resource: { type: 'cluster_role', id: 'admin' } });
-    expect(alice.path.map((s) => s.sources[0]?.kind)).toEqual(['trust-policy', 'identity-mapping', 'rbac-binding']);
+    expect(alice).toMatchObject({
+      cluster: 'prod',
+      principalType: 'iam_user',
+      resource: { type: 'cluster_role', id: 'admin' },
+    });
+    expect(alice.path.map((s) => s.sources[0]?.kind)).toEqual([
+      'trust-policy',
+      'identity-mapping',
+      'rbac-binding',
+    ]);
     expect(alice.path[2]?.sources).toEqual([binding]);
   });
 
@@ -148,7 +160,9 @@ describe('computeEffectiveAccess', () => {
         principal: user(ALICE),
       }),
     ];
-    expect(render((await computeEffectiveAccess({ grants })).filter((r) => r.principalArn === ALICE))).toEqual([
+    expect(
+      render((await computeEffectiveAccess({ grants })).filter((r) => r.principalArn === ALICE)),
+    ).toEqual([
       'user/alice | cluster_role:view:all:member | cluster | rbac-binding(user/alice)',
       'user/alice | cluster_role:view:all:member | cluster | assume-role(user/alice) > rbac-binding(role/AWSReservedSSO_Admin_0123456789abcdef)',
       'user/alice | k8s_group:system:masters:member | cluster | group-membership(user/alice)',
@@ -160,6 +174,8 @@ describe('computeEffectiveAccess', () => {
     async function* stream(): AsyncGenerator<Grant> {
       for (const g of [...grants].reverse()) yield g;
     }
-    expect(await computeEffectiveAccess({ grants: stream() })).toEqual(await computeEffectiveAccess({ grants }));
+    expect(await computeEffectiveAccess({ grants: stream() })).toEqual(
+      await computeEffectiveAccess({ grants }),
+    );
   });
 });

@@ -111,8 +111,10 @@ export async function computeEffectiveAccess(input: EffectiveAccessInput): Promi
     }
     // Whoever may assume a role acts as it, and a group member acts as the group, with or without
     // the annotation (snapshots written by older code may lack it).
-    if (g.resource.type === 'role' && g.entitlementId.endsWith(':assignment')) addActsAs(g.entitlementId, g.resource);
-    if (g.resource.type === 'k8s_group' && g.entitlementId.endsWith(':member')) addActsAs(g.entitlementId, g.resource);
+    if (g.resource.type === 'role' && g.entitlementId.endsWith(':assignment'))
+      addActsAs(g.entitlementId, g.resource);
+    if (g.resource.type === 'k8s_group' && g.entitlementId.endsWith(':member'))
+      addActsAs(g.entitlementId, g.resource);
   }
   for (const list of held.values()) {
     list.sort((a, b) => compareStrings(a.entitlementId, b.entitlementId) || compareStrings(a.id, b.id));

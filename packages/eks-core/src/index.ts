@@ -61,7 +61,12 @@ export {
 } from './identity/arn.js';
 export type { Arn, IamPrincipalKind, IamPrincipalArn, RoleArnIndex } from './identity/arn.js';
 
-export { TEMPLATE_VARIABLES, findTemplateVariables, hasSessionTemplate, compileTemplate } from './identity/template.js';
+export {
+  TEMPLATE_VARIABLES,
+  findTemplateVariables,
+  hasSessionTemplate,
+  compileTemplate,
+} from './identity/template.js';
 export type { TemplateVariable, CompiledTemplate } from './identity/template.js';
 
 export { AWS_AUTH_KEYS, parseAwsAuth } from './identity/aws-auth.js';
@@ -96,7 +101,12 @@ export type {
   IdentityMap,
 } from './identity/identity-map.js';
 
-export { ASSUME_ACTIONS, parseTrustPolicy, trustPrincipalRef, trustAllowConditions } from './identity/trust-policy.js';
+export {
+  ASSUME_ACTIONS,
+  parseTrustPolicy,
+  trustPrincipalRef,
+  trustAllowConditions,
+} from './identity/trust-policy.js';
 export type {
   AssumeAction,
   TrustPrincipal,
@@ -108,9 +118,21 @@ export type {
 } from './identity/trust-policy.js';
 
 export { computeEffectiveAccess } from './effective-access.js';
-export type { AccessStepKind, AccessStep, EffectiveAccess, EffectiveAccessInput } from './effective-access.js';
+export type {
+  AccessStepKind,
+  AccessStep,
+  EffectiveAccess,
+  EffectiveAccessInput,
+} from './effective-access.js';
 
-export { EksAccessError, ERROR_CODES, THROTTLE_CODES, isEksAccessError, classifyAwsError, classifyKubeError } from './errors.js';
+export {
+  EksAccessError,
+  ERROR_CODES,
+  THROTTLE_CODES,
+  isEksAccessError,
+  classifyAwsError,
+  classifyKubeError,
+} from './errors.js';
 export type { ErrorCode, ErrorContext } from './errors.js';
 
 export { InProcessRateLimiter, DEFAULT_RATES, unlimited } from './limits/rate-limiter.js';
@@ -119,8 +141,19 @@ export { CallStats, DEFAULT_RETRY, callWithPolicy, backoffMs } from './limits/ca
 export type { CallPolicy, RetryPolicy, OperationStats } from './limits/call-policy.js';
 export { mapWithConcurrency } from './limits/concurrency.js';
 
-export { CredentialCache, createCredentialProvider, credentialsKey, memoizeCredentials, validateCredentialsConfig } from './aws/credentials.js';
-export type { AssumeRoleStep, BaseCredentials, CredentialsConfig, CredentialOptions } from './aws/credentials.js';
+export {
+  CredentialCache,
+  createCredentialProvider,
+  credentialsKey,
+  memoizeCredentials,
+  validateCredentialsConfig,
+} from './aws/credentials.js';
+export type {
+  AssumeRoleStep,
+  BaseCredentials,
+  CredentialsConfig,
+  CredentialOptions,
+} from './aws/credentials.js';
 export { BATON_ENV, resolveBatonConfig } from './aws/baton-config.js';
 export type { BatonEksConfig, HostingMode, ResolvedBatonConfig } from './aws/baton-config.js';
 export { createAwsClients, iamRegionFor } from './aws/clients.js';
@@ -161,7 +194,15 @@ export { appendMapping, addGroupToMapping } from './provision/aws-auth-edit.js';
 export { runDoctor, PROBE_PRINCIPAL_NAME } from './doctor/run-doctor.js';
 export type { DoctorOptions } from './doctor/run-doctor.js';
 export { overallStatus } from './doctor/types.js';
-export type { CheckStatus, CheckGroup, DoctorCheck, DoctorFix, DoctorReport, DoctorStatus, FixKind } from './doctor/types.js';
+export type {
+  CheckStatus,
+  CheckGroup,
+  DoctorCheck,
+  DoctorFix,
+  DoctorReport,
+  DoctorStatus,
+  FixKind,
+} from './doctor/types.js';
 export {
   SYNC_AWS,
   SYNC_KUBE,
@@ -177,6 +218,18 @@ export {
   awsAuthEntryYaml,
   awsAuthArn,
 } from './doctor/requirements.js';
-export type { AwsRequirement, KubeRequirement, ClusterCoordinates, RbacRule, Subject as RbacSubject } from './doctor/requirements.js';
+export type {
+  AwsRequirement,
+  KubeRequirement,
+  ClusterCoordinates,
+  RbacRule,
+  Subject as RbacSubject,
+} from './doctor/requirements.js';
 export { setupCluster } from './setup/setup-cluster.js';
-export type { SetupOptions, SetupResult, SetupStep, SetupStepStatus, SetupSystem } from './setup/setup-cluster.js';
+export type {
+  SetupOptions,
+  SetupResult,
+  SetupStep,
+  SetupStepStatus,
+  SetupSystem,
+} from './setup/setup-cluster.js';

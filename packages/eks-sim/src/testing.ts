@@ -14,9 +14,15 @@ export interface TestAws {
 }
 
 /** Starts the AWS endpoint alone (no Kubernetes endpoints) on a free loopback port. */
-export async function startTestAws(world: World, services: AwsService[], faults: FaultRule[] = []): Promise<TestAws> {
+export async function startTestAws(
+  world: World,
+  services: AwsService[],
+  faults: FaultRule[] = [],
+): Promise<TestAws> {
   const f = new Faults(faults);
-  const server = createServer(createAwsHandler({ world: () => world, faults: f, services, host: '127.0.0.1' }));
+  const server = createServer(
+    createAwsHandler({ world: () => world, faults: f, services, host: '127.0.0.1' }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

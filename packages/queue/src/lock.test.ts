@@ -59,9 +59,7 @@ describe('distributed lock', () => {
         if (signal.aborted) break;
       }
       // Past the first expiry, the lock is still held: another manager cannot take it.
-      const stolen = await two
-        .withLock(key, { ttlMs }, async () => 'stolen')
-        .catch((e: unknown) => e);
+      const stolen = await two.withLock(key, { ttlMs }, async () => 'stolen').catch((e: unknown) => e);
       return { aborted: signal.aborted, stolen };
     });
     const result = await holding;

@@ -93,7 +93,8 @@ export const doctorRun = {
           'AccessDenied: User: arn:aws:sts::111122223333:assumed-role/C1EksConnector/eks-access-doctor is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::111122223333:role/ because no identity-based policy allows the iam:ListRoles action',
         fix: {
           kind: 'iam-policy',
-          summary: 'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
+          summary:
+            'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
           text: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles"],"Resource":"*"}]}',
         },
       },
@@ -101,7 +102,8 @@ export const doctorRun = {
     fixes: [
       {
         kind: 'iam-policy',
-        summary: 'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
+        summary:
+          'allow iam:ListRoles in the identity policy of arn:aws:iam::111122223333:role/C1EksConnector',
         text: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles"],"Resource":"*"}]}',
       },
     ],

@@ -5,11 +5,24 @@ import { scheduleProblem } from '@eks-access/queue/schedule';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-export const idParams = z.object({ id: z.uuid({ error: 'must be a UUID' }).meta({ example: '3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17' }) });
+export const idParams = z.object({
+  id: z.uuid({ error: 'must be a UUID' }).meta({ example: '3f0c9a52-7d1e-4c3b-9a61-2b8f0d4e5a17' }),
+});
 
 export const pageQuery = z.object({
-  cursor: z.string().min(1).max(2000).optional().meta({ description: 'The `nextCursor` of the previous page; opaque.' }),
-  limit: z.coerce.number().int().min(1).max(1000).optional().meta({ description: 'Items per page (default 100).', example: 100 }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page; opaque.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .meta({ description: 'Items per page (default 100).', example: 100 }),
 });
 
 /** The audit context of a mutating request: who, and under which request id. */
@@ -17,7 +30,12 @@ export function auditOf(req: FastifyRequest): { actor: string; requestId: string
   return { actor: req.caller?.actor ?? 'anonymous', requestId: req.id };
 }
 
-const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const roleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+    'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+  );
 // Strict, like every object of a request body: an unknown field (a session token the caller
 // expected to be stored) is refused by name rather than silently dropped.
 const awsKeys = z
@@ -42,15 +60,25 @@ const cronPattern = z
 // own message instead of as "no variant matched".
 export const scheduleSchema = z
   .object({
-    everyMs: z.number().int().min(60_000, 'must be at least one minute').max(31 * 24 * 3600_000).optional(),
+    everyMs: z
+      .number()
+      .int()
+      .min(60_000, 'must be at least one minute')
+      .max(31 * 24 * 3600_000)
+      .optional(),
     cron: cronPattern.optional(),
   })
   .strict()
   .refine((s) => (s.everyMs === undefined) !== (s.cron === undefined), 'give exactly one of everyMs and cron')
-  .transform((s): { everyMs: number } | { cron: string } => (s.cron === undefined ? { everyMs: s.everyMs! } : { cron: s.cron }));
+  .transform((s): { everyMs: number } | { cron: string } =>
+    s.cron === undefined ? { everyMs: s.everyMs! } : { cron: s.cron },
+  );
 
 const policyPattern = z.string().min(1).max(1000);
-const policyRule = z.union([policyPattern, z.object({ entitlement: policyPattern.optional(), principal: policyPattern.optional() }).strict()]);
+const policyRule = z.union([
+  policyPattern,
+  z.object({ entitlement: policyPattern.optional(), principal: policyPattern.optional() }).strict(),
+]);
 
 /**
  * A cluster's provisioning policy (the rules: packages/model/src/policy.ts). Patterns are globs: `*`
@@ -63,15 +91,21 @@ export const provisioningPolicySchema = z
   .object({ allow: z.array(policyRule).max(100).optional(), deny: z.array(policyRule).max(100).optional() })
   .strict()
   .superRefine((policy, ctx) => {
-    for (const issue of validateProvisioningPolicy(policy)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    for (const issue of validateProvisioningPolicy(policy))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 
 /** A cluster as a client registers it. Secrets go in, and never come out again. */
 export const clusterBody = z
   .object({
     name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be a valid EKS cluster name'),
-    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as eu-west-1'),
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as eu-west-1'),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
     roleArn: roleArn.optional(),
     externalId: z.string().min(2).max(1224).optional(),
     /** Self-hosted: the connector's own key (BATON_EKS_ACCESS_KEY / BATON_EKS_SECRET_ACCESS_KEY). */
@@ -85,7 +119,12 @@ export const clusterBody = z
     schedule: scheduleSchema.optional(),
     provisioningEnabled: z.boolean().optional(),
     provisioningPolicy: provisioningPolicySchema.optional(),
-    labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, 'label keys are letters, digits, . _ / -'), z.string().max(256)).optional(),
+    labels: z
+      .record(
+        z.string().regex(/^[\w./-]{1,63}$/, 'label keys are letters, digits, . _ / -'),
+        z.string().max(256),
+      )
+      .optional(),
     enabled: z.boolean().optional(),
   })
   .strict();

@@ -4,7 +4,10 @@ import { writeC1z } from '@eks-access/c1';
 import type { ClusterSync, Grant } from '@eks-access/eks-core';
 
 /** Streams the sync into `path` as c1z and returns the grants it wrote. */
-export async function writeSyncC1z(path: string, sync: ClusterSync): Promise<{ grants: Grant[]; fileBytes: number }> {
+export async function writeSyncC1z(
+  path: string,
+  sync: ClusterSync,
+): Promise<{ grants: Grant[]; fileBytes: number }> {
   const grants: Grant[] = [];
   const result = await writeC1z(path, {
     resourceTypes: sync.resourceTypes,

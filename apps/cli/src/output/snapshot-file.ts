@@ -14,7 +14,12 @@ export interface SnapshotSource {
 }
 
 /** Streams the snapshot to `path` as JSON; `onGrant` sees every grant on the way (for summaries). */
-export async function writeSnapshotFile(path: string, snapshot: SnapshotSource, report: () => unknown, onGrant?: (g: Grant) => void): Promise<void> {
+export async function writeSnapshotFile(
+  path: string,
+  snapshot: SnapshotSource,
+  report: () => unknown,
+  onGrant?: (g: Grant) => void,
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp, { encoding: 'utf8' });
   const write = async (chunk: string) => {

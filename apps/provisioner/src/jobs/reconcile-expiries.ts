@@ -4,7 +4,13 @@
 // idempotent by request id, so running this on every provisioner process is safe; a lock keeps it
 // to one at a time. The revokes it queues are expiry revokes, which no provisioning policy and no
 // switched-off provisioning can refuse (packages/model/src/policy.ts): time-bound access ends.
-import { createExpiryRevoke, dueExpiries, listProvisioningRequests, getProvisioningRequest, type Database } from '@eks-access/db';
+import {
+  createExpiryRevoke,
+  dueExpiries,
+  listProvisioningRequests,
+  getProvisioningRequest,
+  type Database,
+} from '@eks-access/db';
 import type { LockManager, Producer } from '@eks-access/queue';
 
 export interface ReconcileDeps {

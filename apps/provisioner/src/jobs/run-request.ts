@@ -37,7 +37,13 @@ import {
   type RateLimiter,
 } from '@eks-access/eks-core';
 import { decideProvisioning } from '@eks-access/model';
-import { isNonRetryable, principalLockKey, type JobContext, type LockManager, type Producer } from '@eks-access/queue';
+import {
+  isNonRetryable,
+  principalLockKey,
+  type JobContext,
+  type LockManager,
+  type Producer,
+} from '@eks-access/queue';
 
 export interface ProvisionJobDeps {
   database: Database;
@@ -50,7 +56,12 @@ export interface ProvisionJobDeps {
   lockMs: number;
 }
 
-const REFUSAL_CODES = new Set(['INVALID_ENTITLEMENT', 'PRINCIPAL_NOT_FOUND', 'PROVISIONING_REFUSED', 'ACCESS_ENTRIES_UNSUPPORTED']);
+const REFUSAL_CODES = new Set([
+  'INVALID_ENTITLEMENT',
+  'PRINCIPAL_NOT_FOUND',
+  'PROVISIONING_REFUSED',
+  'ACCESS_ENTRIES_UNSUPPORTED',
+]);
 
 export interface ProvisionJobResult {
   requestId: string;
@@ -59,72 +70,128 @@ export interface ProvisionJobResult {
 }
 
 /** Carries out one provisioning request. */
-export async function runProvisioningRequest(deps: ProvisionJobDeps, requestId: string, ctx: JobContext): Promise<ProvisionJobResult> {
+export async function runProvisioningRequest(
+  deps: ProvisionJobDeps,
+  requestId: string,
+  ctx: JobContext,
+): Promise<ProvisionJobResult> {
   const request = await getProvisioningRequest(deps.database, requestId);
   if (isFinished(request)) return { requestId, status: request.status };
   const actor = `worker:${deps.workerId}`;
-  return deps.locks.withLock(principalLockKey(request.clusterId, request.principalArn), { ttlMs: deps.lockMs, waitMs: deps.lockMs + 1_000, signal: ctx.signal }, async (signal) => {
-    const started = await startProvisioningRequest(deps.database, requestId, deps.workerId);
-    const cluster = await getCluster(deps.database, request.clusterId);
-    const decision = decideProvisioning(cluster, {
-      action: request.action,
-      entitlementId: request.entitlementId,
-      principalArn: request.principalArn,
-      expiry: request.action === 'revoke' && request.parentRequestId !== null,
-    });
-    if (!decision.allowed) {
-      await finishProvisioningRequest(deps.database, requestId, { status: 'refused', error: { code: decision.code, message: decision.message } }, { attempt: started.attempt, actor });
-      ctx.logger.info({ requestId, clusterId: request.clusterId, action: request.action, entitlementId: request.entitlementId, code: decision.code }, 'provisioning request refused by policy');
-      return { requestId, status: 'refused' };
-    }
-    const secrets = await getClusterCredentials(deps.database, request.clusterId);
-    const session = new ClusterSession({
-      cluster: { name: secrets.name, region: secrets.region },
-      credentials: credentialsFromStoredSecrets(secrets),
-      endpoints: deps.endpoints,
-      limiter: deps.limiter,
-      credentialCache: deps.credentialCache,
-      signal,
-    });
-    try {
-      const change = { entitlementId: request.entitlementId, principal: { type: request.principalType, arn: request.principalArn } };
-      const outcome = request.action === 'grant' ? await grantAccess(session, change, { dryRun: request.dryRun }) : await revokeAccess(session, change, { dryRun: request.dryRun });
-      signal.throwIfAborted();
-      const expiresAt = request.durationMs && !request.dryRun ? new Date(Date.now() + request.durationMs) : undefined;
-      const finished = await finishProvisioningRequest(
-        deps.database,
-        requestId,
-        { status: 'succeeded', result: outcome.result, plan: outcome.steps, ...(expiresAt ? { expiresAt } : {}) },
-        { attempt: started.attempt, actor },
-      );
-      if (finished.action === 'grant' && finished.expiresAt && !finished.dryRun) {
-        const { request: revoke } = await createExpiryRevoke(deps.database, finished, actor);
-        if (revoke.status === 'pending') {
-          await deps.producer.enqueue('access.revoke', { requestId: revoke.id }, { delayMs: Math.max(0, finished.expiresAt.getTime() - Date.now()) });
-        }
-      }
-      if (!request.dryRun && (outcome.result === 'granted' || outcome.result === 'revoked')) {
-        const { run } = await enqueueSyncRun(deps.database, request.clusterId, 'provision');
-        if (run.status === 'queued') await deps.producer.enqueue('cluster.sync', { clusterId: request.clusterId, syncRunId: run.id, trigger: 'provision' });
-      }
-      return { requestId, status: 'succeeded', result: outcome.result };
-    } catch (err) {
-      if (isEksAccessError(err) && REFUSAL_CODES.has(err.code)) {
-        await finishProvisioningRequest(deps.database, requestId, { status: 'refused', error: { code: err.code, message: err.message } }, { attempt: started.attempt, actor });
-        return { requestId, status: 'refused' };
-      }
-      if ((isNonRetryable(err) || ctx.attempt >= ctx.job.maxAttempts) && !signal.aborted) {
-        const e = err as { code?: unknown; message?: unknown };
+  return deps.locks.withLock(
+    principalLockKey(request.clusterId, request.principalArn),
+    { ttlMs: deps.lockMs, waitMs: deps.lockMs + 1_000, signal: ctx.signal },
+    async (signal) => {
+      const started = await startProvisioningRequest(deps.database, requestId, deps.workerId);
+      const cluster = await getCluster(deps.database, request.clusterId);
+      const decision = decideProvisioning(cluster, {
+        action: request.action,
+        entitlementId: request.entitlementId,
+        principalArn: request.principalArn,
+        expiry: request.action === 'revoke' && request.parentRequestId !== null,
+      });
+      if (!decision.allowed) {
         await finishProvisioningRequest(
           deps.database,
           requestId,
-          { status: 'failed', error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) } },
+          { status: 'refused', error: { code: decision.code, message: decision.message } },
           { attempt: started.attempt, actor },
-        ).catch((finishErr: unknown) => ctx.logger.warn({ err: finishErr }, 'could not record the failed request'));
+        );
+        ctx.logger.info(
+          {
+            requestId,
+            clusterId: request.clusterId,
+            action: request.action,
+            entitlementId: request.entitlementId,
+            code: decision.code,
+          },
+          'provisioning request refused by policy',
+        );
+        return { requestId, status: 'refused' };
       }
-      throw err;
-    } finally {
-      session.close();
-    }
-  });
+      const secrets = await getClusterCredentials(deps.database, request.clusterId);
+      const session = new ClusterSession({
+        cluster: { name: secrets.name, region: secrets.region },
+        credentials: credentialsFromStoredSecrets(secrets),
+        endpoints: deps.endpoints,
+        limiter: deps.limiter,
+        credentialCache: deps.credentialCache,
+        signal,
+      });
+      try {
+        const change = {
+          entitlementId: request.entitlementId,
+          principal: { type: request.principalType, arn: request.principalArn },
+        };
+        const outcome =
+          request.action === 'grant'
+            ? await grantAccess(session, change, { dryRun: request.dryRun })
+            : await revokeAccess(session, change, { dryRun: request.dryRun });
+        signal.throwIfAborted();
+        const expiresAt =
+          request.durationMs && !request.dryRun ? new Date(Date.now() + request.durationMs) : undefined;
+        const finished = await finishProvisioningRequest(
+          deps.database,
+          requestId,
+          {
+            status: 'succeeded',
+            result: outcome.result,
+            plan: outcome.steps,
+            ...(expiresAt ? { expiresAt } : {}),
+          },
+          { attempt: started.attempt, actor },
+        );
+        if (finished.action === 'grant' && finished.expiresAt && !finished.dryRun) {
+          const { request: revoke } = await createExpiryRevoke(deps.database, finished, actor);
+          if (revoke.status === 'pending') {
+            await deps.producer.enqueue(
+              'access.revoke',
+              { requestId: revoke.id },
+              { delayMs: Math.max(0, finished.expiresAt.getTime() - Date.now()) },
+            );
+          }
+        }
+        if (!request.dryRun && (outcome.result === 'granted' || outcome.result === 'revoked')) {
+          const { run } = await enqueueSyncRun(deps.database, request.clusterId, 'provision');
+          if (run.status === 'queued')
+            await deps.producer.enqueue('cluster.sync', {
+              clusterId: request.clusterId,
+              syncRunId: run.id,
+              trigger: 'provision',
+            });
+        }
+        return { requestId, status: 'succeeded', result: outcome.result };
+      } catch (err) {
+        if (isEksAccessError(err) && REFUSAL_CODES.has(err.code)) {
+          await finishProvisioningRequest(
+            deps.database,
+            requestId,
+            { status: 'refused', error: { code: err.code, message: err.message } },
+            { attempt: started.attempt, actor },
+          );
+          return { requestId, status: 'refused' };
+        }
+        if ((isNonRetryable(err) || ctx.attempt >= ctx.job.maxAttempts) && !signal.aborted) {
+          const e = err as { code?: unknown; message?: unknown };
+          await finishProvisioningRequest(
+            deps.database,
+            requestId,
+            {
+              status: 'failed',
+              error: {
+                code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+                message: typeof e.message === 'string' ? e.message : String(err),
+              },
+            },
+            { attempt: started.attempt, actor },
+          ).catch((finishErr: unknown) =>
+            ctx.logger.warn({ err: finishErr }, 'could not record the failed request'),
+          );
+        }
+        throw err;
+      } finally {
+        session.close();
+      }
+    },
+  );
 }

@@ -6,7 +6,16 @@ import { createCluster, enqueueSyncRun, getCluster, listSyncRuns, type SyncRun }
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { CredentialCache } from '@eks-access/eks-core';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
-import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter, type Consumer, type Producer, type RedisConnection } from '@eks-access/queue';
+import {
+  createConsumer,
+  createLockManager,
+  createProducer,
+  createRedisConnection,
+  createRedisRateLimiter,
+  type Consumer,
+  type Producer,
+  type RedisConnection,
+} from '@eks-access/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledSyncJob, type ScheduledSyncResult } from './scheduled-sync.js';
@@ -78,7 +87,9 @@ async function register(name: string, region: string): Promise<string> {
     region,
     hostingMode: 'self-hosted',
     roleArn: DEMO.connector.roleArn,
-    credentials: { static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey } },
+    credentials: {
+      static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+    },
   });
   return cluster.id;
 }
@@ -93,14 +104,17 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-const runsOf = async (clusterId: string): Promise<SyncRun[]> => (await listSyncRuns(database, clusterId)).items;
+const runsOf = async (clusterId: string): Promise<SyncRun[]> =>
+  (await listSyncRuns(database, clusterId)).items;
 
 describe('scheduled syncs', () => {
   it('a cluster given a schedule is synced at once by a run triggered by the schedule', async () => {
     const clusterId = await register('staging-us', 'us-east-1');
     await producer.upsertSchedule(clusterId, EVERY_MINUTE);
     try {
-      const run = await waitFor('the scheduled run to finish', async () => (await runsOf(clusterId)).find((r) => r.status !== 'queued' && r.status !== 'running'));
+      const run = await waitFor('the scheduled run to finish', async () =>
+        (await runsOf(clusterId)).find((r) => r.status !== 'queued' && r.status !== 'running'),
+      );
       expect(run).toMatchObject({ trigger: 'schedule', status: 'succeeded', worker: 'w-sched', attempt: 1 });
       expect(run.totalApiCalls).toBeGreaterThan(5);
       expect(await runsOf(clusterId)).toHaveLength(1);
@@ -119,7 +133,9 @@ describe('scheduled syncs', () => {
     try {
       const [tick] = await waitFor('the schedule tick', async () => ticks.get(clusterId));
       expect(tick).toEqual({ syncRunId: pending.id, status: 'queued', created: false });
-      const done = await waitFor('the repaired run to finish', async () => (await runsOf(clusterId)).find((r) => r.status === 'succeeded'));
+      const done = await waitFor('the repaired run to finish', async () =>
+        (await runsOf(clusterId)).find((r) => r.status === 'succeeded'),
+      );
       expect(done).toMatchObject({ id: pending.id, trigger: 'api' });
       expect(await runsOf(clusterId)).toHaveLength(1);
     } finally {

@@ -14,9 +14,18 @@ export interface ScheduledSyncResult {
 }
 
 /** Handles one schedule tick for a cluster. */
-export async function scheduledSyncJob(deps: SyncJobDeps, payload: JobPayload<'cluster.scheduled-sync'>): Promise<ScheduledSyncResult> {
-  const { run, created } = await enqueueSyncRun(deps.database, payload.clusterId, 'schedule', { audit: { actor: `worker:${deps.workerId}` } });
+export async function scheduledSyncJob(
+  deps: SyncJobDeps,
+  payload: JobPayload<'cluster.scheduled-sync'>,
+): Promise<ScheduledSyncResult> {
+  const { run, created } = await enqueueSyncRun(deps.database, payload.clusterId, 'schedule', {
+    audit: { actor: `worker:${deps.workerId}` },
+  });
   if (run.status !== 'queued') return { syncRunId: run.id, status: 'already-running', created };
-  await deps.producer.enqueue('cluster.sync', { clusterId: payload.clusterId, syncRunId: run.id, trigger: run.trigger });
+  await deps.producer.enqueue('cluster.sync', {
+    clusterId: payload.clusterId,
+    syncRunId: run.id,
+    trigger: run.trigger,
+  });
   return { syncRunId: run.id, status: 'queued', created };
 }

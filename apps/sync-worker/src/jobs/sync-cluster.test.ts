@@ -1,11 +1,26 @@
 // The sync worker end to end: clusters registered in a real Postgres, jobs on a real Redis, the
 // simulator's demo world reached through the real AWS and Kubernetes clients.
 import { randomBytes } from 'node:crypto';
-import { createCluster, enqueueSyncRun, getCluster, getSyncRun, listGrants, type Database } from '@eks-access/db';
+import {
+  createCluster,
+  enqueueSyncRun,
+  getCluster,
+  getSyncRun,
+  listGrants,
+  type Database,
+} from '@eks-access/db';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { CredentialCache } from '@eks-access/eks-core';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
-import { createConsumer, createLockManager, createProducer, createRedisConnection, createRedisRateLimiter, type Producer, type RedisConnection } from '@eks-access/queue';
+import {
+  createConsumer,
+  createLockManager,
+  createProducer,
+  createRedisConnection,
+  createRedisRateLimiter,
+  type Producer,
+  type RedisConnection,
+} from '@eks-access/queue';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledSyncJob } from './scheduled-sync.js';
@@ -27,7 +42,11 @@ beforeAll(async () => {
   database = await createTestDatabase(ADMIN_URL);
   redis = await createRedisConnection({ url: REDIS_URL, role: 'worker', logger });
   prefix = `wtest-${randomBytes(4).toString('hex')}`;
-  producer = createProducer({ connection: redis, prefix, policies: { 'cluster.sync': { attempts: 3, backoff: { type: 'exponential', delayMs: 50, jitter: 0 } } } });
+  producer = createProducer({
+    connection: redis,
+    prefix,
+    policies: { 'cluster.sync': { attempts: 3, backoff: { type: 'exponential', delayMs: 50, jitter: 0 } } },
+  });
 });
 afterEach(async () => {
   await Promise.all(consumers.splice(0).map((c) => c.close({ timeoutMs: 100 })));
@@ -77,13 +96,20 @@ function startWorker(workerId: string, shutdownTimeoutMs = 100) {
   return consumer;
 }
 
-async function register(db: Database, name: string, region: string, extra: Partial<Parameters<typeof createCluster>[1]> = {}) {
+async function register(
+  db: Database,
+  name: string,
+  region: string,
+  extra: Partial<Parameters<typeof createCluster>[1]> = {},
+) {
   return createCluster(db, {
     name,
     region,
     hostingMode: 'self-hosted',
     roleArn: DEMO.connector.roleArn,
-    credentials: { static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey } },
+    credentials: {
+      static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+    },
     ...extra,
   });
 }
@@ -113,13 +139,25 @@ describe('the sync worker', () => {
     expect(run.status).toBe('succeeded');
     expect(run.totalApiCalls).toBeGreaterThan(5);
     const after = await getCluster(database, cluster.id);
-    expect(after).toMatchObject({ currentSyncRunId: runId, arn: 'arn:aws:eks:us-east-1:111111111111:cluster/staging-us', accountId: '111111111111' });
-    const masters = await listGrants(database, cluster.id, { entitlementId: 'k8s_group:system:masters:member' });
-    expect(masters.items.map((g) => g.principal.id).sort()).toEqual([`arn:aws:iam::111111111111:role/BreakGlassAdmin`, DEMO.alice.userArn]);
+    expect(after).toMatchObject({
+      currentSyncRunId: runId,
+      arn: 'arn:aws:eks:us-east-1:111111111111:cluster/staging-us',
+      accountId: '111111111111',
+    });
+    const masters = await listGrants(database, cluster.id, {
+      entitlementId: 'k8s_group:system:masters:member',
+    });
+    expect(masters.items.map((g) => g.principal.id).sort()).toEqual([
+      `arn:aws:iam::111111111111:role/BreakGlassAdmin`,
+      DEMO.alice.userArn,
+    ]);
   });
 
   it('records a cluster it cannot assume into as failed at once, and keeps the last good snapshot', async () => {
-    const cluster = await register(database, 'legacy-us', 'us-east-1', { roleArn: DEMO.connector.legacyRoleArn, externalId: DEMO.connector.externalId });
+    const cluster = await register(database, 'legacy-us', 'us-east-1', {
+      roleArn: DEMO.connector.legacyRoleArn,
+      externalId: DEMO.connector.externalId,
+    });
     startWorker('w1');
     const good = await queueSync(cluster.id);
     expect((await waitForRun(good, (s) => s !== 'queued' && s !== 'running')).status).toBe('succeeded');

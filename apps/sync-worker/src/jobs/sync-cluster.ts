@@ -6,10 +6,31 @@
 //   transaction; a failed, partial or interrupted sync leaves the previous one current.
 // - A failure is recorded on the run only when no retry will follow (non-retryable, or the last
 //   attempt); otherwise the run stays running and the next attempt picks it up.
-import { completeSyncRun, failSyncRun, getClusterCredentials, pruneSyncRuns, recordProgress, setClusterIdentity, startSyncRun, type Database } from '@eks-access/db';
-import { credentialsFromStoredSecrets, syncCluster, type AwsEndpoints, type CredentialCache, type RateLimiter } from '@eks-access/eks-core';
-import { clusterLockKey, isNonRetryable, type JobContext, type JobPayload, type LockManager, type Producer } from '@eks-access/queue';
-
+import {
+  completeSyncRun,
+  failSyncRun,
+  getClusterCredentials,
+  pruneSyncRuns,
+  recordProgress,
+  setClusterIdentity,
+  startSyncRun,
+  type Database,
+} from '@eks-access/db';
+import {
+  credentialsFromStoredSecrets,
+  syncCluster,
+  type AwsEndpoints,
+  type CredentialCache,
+  type RateLimiter,
+} from '@eks-access/eks-core';
+import {
+  clusterLockKey,
+  isNonRetryable,
+  type JobContext,
+  type JobPayload,
+  type LockManager,
+  type Producer,
+} from '@eks-access/queue';
 
 export interface SyncJobDeps {
   database: Database;
@@ -41,63 +62,88 @@ const PROGRESS_EVERY_MS = 1000;
 
 function errorOf(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown };
-  return { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+    message: typeof e.message === 'string' ? e.message : String(err),
+  };
 }
 
 /** Runs one queued sync run of one cluster to completion (or records why it could not). */
-export async function syncClusterJob(deps: SyncJobDeps, payload: JobPayload<'cluster.sync'>, ctx: JobContext): Promise<SyncJobResult> {
+export async function syncClusterJob(
+  deps: SyncJobDeps,
+  payload: JobPayload<'cluster.sync'>,
+  ctx: JobContext,
+): Promise<SyncJobResult> {
   const { clusterId, syncRunId } = payload;
   // Wait a little longer than one lock lifetime: long enough to outlast a dead worker's lock.
-  return deps.locks.withLock(clusterLockKey(clusterId), { ttlMs: deps.clusterLockMs, waitMs: deps.clusterLockMs + 1_000, signal: ctx.signal }, async (signal) => {
-    let run;
-    try {
-      run = await startSyncRun(deps.database, syncRunId, deps.workerId);
-    } catch (err) {
-      // A duplicate delivery of a job whose run already finished: nothing left to do.
-      if ((err as { code?: string }).code === 'sync_run_state') return { syncRunId, status: 'skipped' };
-      throw err;
-    }
-    const attempt = run.attempt;
-    try {
-      const secrets = await getClusterCredentials(deps.database, clusterId);
-      let lastProgress = 0;
-      const sync = await syncCluster({
-        cluster: { name: secrets.name, region: secrets.region },
-        credentials: credentialsFromStoredSecrets(secrets),
-        endpoints: deps.endpoints,
-        limiter: deps.limiter,
-        credentialCache: deps.credentialCache,
-        signal,
-        accessEntryConcurrency: deps.accessEntryConcurrency,
-        onProgress: (event) => {
-          const now = Date.now();
-          if (now - lastProgress < PROGRESS_EVERY_MS) return;
-          lastProgress = now;
-          const progress = { phase: 'collect', source: event.source, done: event.done, ...(event.total === undefined ? {} : { total: event.total }) };
-          void recordProgress(deps.database, syncRunId, progress, attempt).catch(() => undefined);
-          void ctx.updateProgress(progress).catch(() => undefined);
-        },
-      });
-      signal.throwIfAborted();
-      await setClusterIdentity(deps.database, clusterId, { arn: sync.report.cluster.arn, accountId: sync.report.cluster.accountId });
-      await ctx.updateProgress({ phase: 'store' });
-      await completeSyncRun(deps.database, syncRunId, { snapshot: sync, report: () => sync.finish(), attempt });
-      await pruneSyncRuns(deps.database, clusterId, deps.retention);
-      const report = sync.report;
-      const grants = Object.values(report.counts.grants).reduce<number>((n, v) => n + (v ?? 0), 0);
-      return {
-        syncRunId,
-        status: report.status === 'complete' ? 'succeeded' : 'partial',
-        grants,
-        apiCalls: report.totalApiCalls,
-        ...(report.durationMs === undefined ? {} : { durationMs: report.durationMs }),
-      };
-    } catch (err) {
-      const last = isNonRetryable(err) || ctx.attempt >= ctx.job.maxAttempts;
-      if (last && !signal.aborted) {
-        await failSyncRun(deps.database, syncRunId, errorOf(err), attempt).catch((failErr: unknown) => ctx.logger.warn({ err: failErr }, 'could not record the failed run'));
+  return deps.locks.withLock(
+    clusterLockKey(clusterId),
+    { ttlMs: deps.clusterLockMs, waitMs: deps.clusterLockMs + 1_000, signal: ctx.signal },
+    async (signal) => {
+      let run;
+      try {
+        run = await startSyncRun(deps.database, syncRunId, deps.workerId);
+      } catch (err) {
+        // A duplicate delivery of a job whose run already finished: nothing left to do.
+        if ((err as { code?: string }).code === 'sync_run_state') return { syncRunId, status: 'skipped' };
+        throw err;
       }
-      throw err;
-    }
-  });
+      const attempt = run.attempt;
+      try {
+        const secrets = await getClusterCredentials(deps.database, clusterId);
+        let lastProgress = 0;
+        const sync = await syncCluster({
+          cluster: { name: secrets.name, region: secrets.region },
+          credentials: credentialsFromStoredSecrets(secrets),
+          endpoints: deps.endpoints,
+          limiter: deps.limiter,
+          credentialCache: deps.credentialCache,
+          signal,
+          accessEntryConcurrency: deps.accessEntryConcurrency,
+          onProgress: (event) => {
+            const now = Date.now();
+            if (now - lastProgress < PROGRESS_EVERY_MS) return;
+            lastProgress = now;
+            const progress = {
+              phase: 'collect',
+              source: event.source,
+              done: event.done,
+              ...(event.total === undefined ? {} : { total: event.total }),
+            };
+            void recordProgress(deps.database, syncRunId, progress, attempt).catch(() => undefined);
+            void ctx.updateProgress(progress).catch(() => undefined);
+          },
+        });
+        signal.throwIfAborted();
+        await setClusterIdentity(deps.database, clusterId, {
+          arn: sync.report.cluster.arn,
+          accountId: sync.report.cluster.accountId,
+        });
+        await ctx.updateProgress({ phase: 'store' });
+        await completeSyncRun(deps.database, syncRunId, {
+          snapshot: sync,
+          report: () => sync.finish(),
+          attempt,
+        });
+        await pruneSyncRuns(deps.database, clusterId, deps.retention);
+        const report = sync.report;
+        const grants = Object.values(report.counts.grants).reduce<number>((n, v) => n + (v ?? 0), 0);
+        return {
+          syncRunId,
+          status: report.status === 'complete' ? 'succeeded' : 'partial',
+          grants,
+          apiCalls: report.totalApiCalls,
+          ...(report.durationMs === undefined ? {} : { durationMs: report.durationMs }),
+        };
+      } catch (err) {
+        const last = isNonRetryable(err) || ctx.attempt >= ctx.job.maxAttempts;
+        if (last && !signal.aborted) {
+          await failSyncRun(deps.database, syncRunId, errorOf(err), attempt).catch((failErr: unknown) =>
+            ctx.logger.warn({ err: failErr }, 'could not record the failed run'),
+          );
+        }
+        throw err;
+      }
+    },
+  );
 }

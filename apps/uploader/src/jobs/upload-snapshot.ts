@@ -17,7 +17,17 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { C1Error, writeC1z, type C1Client } from '@eks-access/c1';
-import { failUpload, getClusterCredentials, getUpload, NotFoundError, releaseUpload, startUpload, succeedUpload, type Database, type UploadBackoff } from '@eks-access/db';
+import {
+  failUpload,
+  getClusterCredentials,
+  getUpload,
+  NotFoundError,
+  releaseUpload,
+  startUpload,
+  succeedUpload,
+  type Database,
+  type UploadBackoff,
+} from '@eks-access/db';
 import type { JobContext, JobPayload, RateLimiter } from '@eks-access/queue';
 import { createClusterC1Client, tenantKeyOf, type C1Endpoint } from '../c1.js';
 import { c1SnapshotOf } from '../snapshot/c1-snapshot.js';
@@ -64,7 +74,11 @@ interface Classified {
 
 function classify(err: unknown): Classified {
   if (err instanceof C1Error) {
-    return { error: { code: err.code, message: err.message }, retryable: err.retryable, ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }) };
+    return {
+      error: { code: err.code, message: err.message },
+      retryable: err.retryable,
+      ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    };
   }
   if (err instanceof NotFoundError) {
     // The cluster was deleted, or the run's snapshot was pruned before it could be uploaded.
@@ -72,13 +86,21 @@ function classify(err: unknown): Classified {
   }
   const e = err as { code?: unknown; message?: unknown; retryable?: unknown };
   return {
-    error: { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: typeof e.message === 'string' ? e.message : String(err) },
+    error: {
+      code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+      message: typeof e.message === 'string' ? e.message : String(err),
+    },
     retryable: e.retryable !== false,
   };
 }
 
 /** Records the success, riding out a short Postgres outage: the file is already at C1. */
-async function recordSuccess(database: Database, id: string, attempt: number, result: { bytes: number; sha256: string }): Promise<void> {
+async function recordSuccess(
+  database: Database,
+  id: string,
+  attempt: number,
+  result: { bytes: number; sha256: string },
+): Promise<void> {
   for (let tries = 1; ; tries++) {
     try {
       await succeedUpload(database, id, attempt, result);
@@ -92,10 +114,15 @@ async function recordSuccess(database: Database, id: string, attempt: number, re
 }
 
 /** Uploads one snapshot, or records why this attempt could not. */
-export async function uploadSnapshotJob(deps: UploadJobDeps, payload: JobPayload<'upload.snapshot'>, ctx: JobContext): Promise<UploadJobResult> {
+export async function uploadSnapshotJob(
+  deps: UploadJobDeps,
+  payload: JobPayload<'upload.snapshot'>,
+  ctx: JobContext,
+): Promise<UploadJobResult> {
   const { uploadId } = payload;
   const pending = await getUpload(deps.database, uploadId);
-  if (pending.status !== 'pending' && pending.status !== 'uploading') return { uploadId, status: pending.status, skipped: true };
+  if (pending.status !== 'pending' && pending.status !== 'uploading')
+    return { uploadId, status: pending.status, skipped: true };
   // BullMQ's backoff may bring the job back before the wait C1 asked for has passed.
   await waitUntil(pending.nextAttemptAt, ctx.signal);
 
@@ -103,24 +130,41 @@ export async function uploadSnapshotJob(deps: UploadJobDeps, payload: JobPayload
   if (!start.started) return { uploadId, status: start.upload.status, skipped: true };
   const { upload } = start;
   const { attempt } = upload;
-  const log = ctx.logger.child({ uploadId, clusterId: upload.clusterId, syncRunId: upload.syncRunId, c1TaskId: upload.c1TaskId, uploadAttempt: attempt });
+  const log = ctx.logger.child({
+    uploadId,
+    clusterId: upload.clusterId,
+    syncRunId: upload.syncRunId,
+    c1TaskId: upload.c1TaskId,
+    uploadAttempt: attempt,
+  });
   const path = join(deps.workDir, `upload-${uploadId}-${attempt}.c1z`);
   let client: C1Client | undefined;
   let tenantKey: string | undefined;
   let uploaded = false;
   try {
-    if (!upload.c1TaskId) throw new UploadFinishedError('NO_TASK', 'the upload has no C1 task to attach the file to');
+    if (!upload.c1TaskId)
+      throw new UploadFinishedError('NO_TASK', 'the upload has no C1 task to attach the file to');
     const secrets = await getClusterCredentials(deps.database, upload.clusterId);
     client = createClusterC1Client(deps.c1, secrets);
     tenantKey = tenantKeyOf(secrets.c1ClientId ?? '');
-    const written = await writeC1z(path, c1SnapshotOf(deps.database, upload.clusterId, upload.syncRunId), { tmpDir: deps.workDir, sync: upload.c1zOptions ?? {} });
+    const written = await writeC1z(path, c1SnapshotOf(deps.database, upload.clusterId, upload.syncRunId), {
+      tmpDir: deps.workDir,
+      sync: upload.c1zOptions ?? {},
+    });
     ctx.signal.throwIfAborted();
     await deps.limiter.acquire(tenantKey, ctx.signal);
     const sent = await client.uploadAsset(upload.c1TaskId, path, { signal: ctx.signal });
     uploaded = true;
     await deps.limiter.onSuccess(tenantKey);
     await recordSuccess(deps.database, uploadId, attempt, { bytes: sent.bytes, sha256: sent.sha256 });
-    return { uploadId, status: 'succeeded', attempt, bytes: sent.bytes, grants: written.counts.grants + written.counts.expandedGrants, syncType: written.syncType };
+    return {
+      uploadId,
+      status: 'succeeded',
+      attempt,
+      bytes: sent.bytes,
+      grants: written.counts.grants + written.counts.expandedGrants,
+      syncType: written.syncType,
+    };
   } catch (err) {
     if (uploaded) {
       // C1 has the file: never count this as a failed upload. The upload stays uploading and the
@@ -130,19 +174,31 @@ export async function uploadSnapshotJob(deps: UploadJobDeps, payload: JobPayload
     }
     if (ctx.signal.aborted) {
       // Shutting down: hand the attempt back uncounted; the job is redelivered.
-      await releaseUpload(deps.database, uploadId, attempt).catch((releaseErr: unknown) => log.warn({ err: releaseErr }, 'could not hand the upload back'));
+      await releaseUpload(deps.database, uploadId, attempt).catch((releaseErr: unknown) =>
+        log.warn({ err: releaseErr }, 'could not hand the upload back'),
+      );
       throw err;
     }
     const failure = classify(err);
-    if (tenantKey && err instanceof C1Error && (err.code === 'RESOURCE_EXHAUSTED' || err.retryAfterMs !== undefined)) {
+    if (
+      tenantKey &&
+      err instanceof C1Error &&
+      (err.code === 'RESOURCE_EXHAUSTED' || err.retryAfterMs !== undefined)
+    ) {
       await deps.limiter.onThrottle(tenantKey, err.retryAfterMs);
     }
     const failed = await failUpload(deps.database, uploadId, attempt, failure, { backoff: deps.backoff });
     if (failed.status === 'pending') {
-      log.warn({ code: failure.error.code, retryAfterMs: failure.retryAfterMs, nextAttemptAt: failed.nextAttemptAt }, 'c1z upload failed; will retry');
+      log.warn(
+        { code: failure.error.code, retryAfterMs: failure.retryAfterMs, nextAttemptAt: failed.nextAttemptAt },
+        'c1z upload failed; will retry',
+      );
       throw err;
     }
-    throw new UploadFinishedError(failure.error.code, `upload ${uploadId} is ${failed.status} after attempt ${attempt}: ${failure.error.message}`);
+    throw new UploadFinishedError(
+      failure.error.code,
+      `upload ${uploadId} is ${failed.status} after attempt ${attempt}: ${failure.error.message}`,
+    );
   } finally {
     client?.close();
     await rm(path, { force: true });

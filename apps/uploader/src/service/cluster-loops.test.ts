@@ -5,7 +5,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasAnnotation, readC1z } from '@eks-access/c1';
 import type { StandInC1 } from '@eks-access/c1/standin';
-import { deleteCluster, findTaskUpload, listEntitlements, listGrants, listProvisioningRequests, listResources, listSyncRuns, updateCluster, type SnapshotGrant } from '@eks-access/db';
+import {
+  deleteCluster,
+  findTaskUpload,
+  listEntitlements,
+  listGrants,
+  listProvisioningRequests,
+  listResources,
+  listSyncRuns,
+  updateCluster,
+  type SnapshotGrant,
+} from '@eks-access/db';
 import { DEMO } from '@eks-access/eks-sim';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runSyncFullTask } from '../tasks/sync-full.js';
@@ -27,13 +37,26 @@ afterAll(async () => {
   await h.close();
 });
 
-async function c1Cluster(name: string, region: string, creds = h.c1Credentials(), extra: { provisioningEnabled?: boolean } = {}) {
-  const cluster = await h.registerCluster(name, region, { c1ClientId: creds.clientId, c1ClientSecret: creds.clientSecret, ...extra });
+async function c1Cluster(
+  name: string,
+  region: string,
+  creds = h.c1Credentials(),
+  extra: { provisioningEnabled?: boolean } = {},
+) {
+  const cluster = await h.registerCluster(name, region, {
+    c1ClientId: creds.clientId,
+    c1ClientSecret: creds.clientSecret,
+    ...extra,
+  });
   registered.push(cluster.id);
   return cluster;
 }
 
-type Lister<T> = (database: Harness['database'], clusterId: string, filters: { syncRunId: string; limit: number; cursor?: string }) => Promise<{ items: T[]; nextCursor?: string }>;
+type Lister<T> = (
+  database: Harness['database'],
+  clusterId: string,
+  filters: { syncRunId: string; limit: number; cursor?: string },
+) => Promise<{ items: T[]; nextCursor?: string }>;
 
 async function readAll<T>(list: Lister<T>, clusterId: string, syncRunId: string): Promise<T[]> {
   const items: T[] = [];
@@ -47,7 +70,11 @@ async function readAll<T>(list: Lister<T>, clusterId: string, syncRunId: string)
 }
 
 const VIEW_TEAM_A = 'cluster_role:view:team-a:member';
-const entitlement = { id: VIEW_TEAM_A, resource: { id: { resourceType: 'cluster_role', resource: 'view' } }, slug: 'team-a:member' };
+const entitlement = {
+  id: VIEW_TEAM_A,
+  resource: { id: { resourceType: 'cluster_role', resource: 'view' } },
+  slug: 'team-a:member',
+};
 const bob = { id: { resourceType: 'iam_user', resource: DEMO.bob.userArn } };
 type FinishTaskRequest = Awaited<ReturnType<StandInC1['waitForFinish']>>;
 const success = (f: FinishTaskRequest) => f.success;
@@ -74,7 +101,9 @@ describe('c1 service mode', () => {
     const snapshot = contents.snapshot!;
     expect(contents.syncRuns).toMatchObject([{ syncType: 'full', supportsDiff: 1 }]);
     const resources = await readAll(listResources, cluster.id, upload!.syncRunId);
-    expect(snapshot.resources.map((r) => `${r.type}:${r.id}`).sort()).toEqual(resources.map((r) => `${r.type}:${r.id}`).sort());
+    expect(snapshot.resources.map((r) => `${r.type}:${r.id}`).sort()).toEqual(
+      resources.map((r) => `${r.type}:${r.id}`).sort(),
+    );
     const entitlements = await readAll(listEntitlements, cluster.id, upload!.syncRunId);
     expect(snapshot.entitlements.map((e) => e.id).sort()).toEqual(entitlements.map((e) => e.id).sort());
     const expected: SnapshotGrant[] = await readAll(listGrants, cluster.id, upload!.syncRunId);
@@ -83,13 +112,25 @@ describe('c1 service mode', () => {
     // Grant by grant, the same entitlement, principal and annotations as Postgres holds.
     const byId = new Map(snapshot.grants.map((g) => [g.id, g]));
     for (const g of expected) {
-      expect(byId.get(g.id)).toEqual({ id: g.id, entitlementId: g.entitlementId, resource: g.resource, principal: g.principal, annotations: g.annotations });
+      expect(byId.get(g.id)).toEqual({
+        id: g.id,
+        entitlementId: g.entitlementId,
+        resource: g.resource,
+        principal: g.principal,
+        annotations: g.annotations,
+      });
     }
     expect(expected.some((g) => g.annotations.some((a) => a.type === 'GrantExpandable'))).toBe(true);
     // Grants to IAM users carry the match id C1's AWS connector links them by.
-    const alice = snapshot.grants.find((g) => g.principal.type === 'iam_user' && g.principal.id === DEMO.alice.userArn);
-    expect(alice?.annotations).toEqual(expect.arrayContaining([{ type: 'ExternalResourceMatchID', id: DEMO.alice.userArn }]));
-    expect(snapshot.resourceTypes.map((t) => t.id)).toEqual(expect.arrayContaining(['access_policy', 'role', 'cluster_role', 'k8s_group', 'iam_user']));
+    const alice = snapshot.grants.find(
+      (g) => g.principal.type === 'iam_user' && g.principal.id === DEMO.alice.userArn,
+    );
+    expect(alice?.annotations).toEqual(
+      expect.arrayContaining([{ type: 'ExternalResourceMatchID', id: DEMO.alice.userArn }]),
+    );
+    expect(snapshot.resourceTypes.map((t) => t.id)).toEqual(
+      expect.arrayContaining(['access_policy', 'role', 'cluster_role', 'k8s_group', 'iam_user']),
+    );
     expect(h.standIn.hellos()).toHaveLength(1);
 
     // The same task delivered again (C1 re-sends it, or a loop restarted mid-task) finds its
@@ -120,33 +161,64 @@ describe('c1 service mode', () => {
     };
 
     // Resources only: a first sync that reaches C1's UI sooner.
-    const first = await received(h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true, skipEntitlementsAndGrants: true } }));
+    const first = await received(
+      h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true, skipEntitlementsAndGrants: true } }),
+    );
     expect(first.upload.c1zOptions).toEqual({ skipEntitlementsAndGrants: true, expandGrants: false });
     expect(first.contents.syncRuns).toMatchObject([{ syncType: 'resources_only', supportsDiff: 0 }]);
     const resources = await readAll(listResources, cluster.id, first.upload.syncRunId);
-    expect(first.contents.resources.map((r) => r.externalId).sort()).toEqual(resources.map((r) => `${r.type}:${r.id}`).sort());
+    expect(first.contents.resources.map((r) => r.externalId).sort()).toEqual(
+      resources.map((r) => `${r.type}:${r.id}`).sort(),
+    );
     expect(first.contents.entitlements).toEqual([]);
     expect(first.contents.grants).toEqual([]);
 
     // A targeted sync of one namespace: it, the service accounts it lists, and their entitlements and grants.
-    const namespace = resources.find((r) => r.type === 'namespace' && resources.some((c) => c.type === 'service_account' && c.parent?.id === r.id))!;
+    const namespace = resources.find(
+      (r) =>
+        r.type === 'namespace' &&
+        resources.some((c) => c.type === 'service_account' && c.parent?.id === r.id),
+    )!;
     const targeted = await received(
-      h.standIn.enqueueTask({ syncFull: { skipExpandGrants: true, targetedSyncResources: [{ id: { resourceType: 'namespace', resource: namespace.id } }] } }),
+      h.standIn.enqueueTask({
+        syncFull: {
+          skipExpandGrants: true,
+          targetedSyncResources: [{ id: { resourceType: 'namespace', resource: namespace.id } }],
+        },
+      }),
     );
-    expect(targeted.upload.c1zOptions).toMatchObject({ targetedResources: [{ type: 'namespace', id: namespace.id }] });
+    expect(targeted.upload.c1zOptions).toMatchObject({
+      targetedResources: [{ type: 'namespace', id: namespace.id }],
+    });
     expect(targeted.contents.syncRuns).toMatchObject([{ syncType: 'partial' }]);
     const run = targeted.upload.syncRunId;
-    const inScope = new Set([`namespace:${namespace.id}`, ...(await readAll(listResources, cluster.id, run)).filter((r) => r.type === 'service_account' && r.parent?.id === namespace.id).map((r) => `${r.type}:${r.id}`)]);
+    const inScope = new Set([
+      `namespace:${namespace.id}`,
+      ...(await readAll(listResources, cluster.id, run))
+        .filter((r) => r.type === 'service_account' && r.parent?.id === namespace.id)
+        .map((r) => `${r.type}:${r.id}`),
+    ]);
     expect(inScope.size).toBeGreaterThan(1);
     expect(targeted.contents.resources.map((r) => r.externalId).sort()).toEqual([...inScope].sort());
-    const scoped = <T extends { resource: { type: string; id: string } }>(items: T[]) => items.filter((i) => inScope.has(`${i.resource.type}:${i.resource.id}`));
-    expect(targeted.contents.entitlements.map((e) => e.externalId).sort()).toEqual(scoped(await readAll(listEntitlements, cluster.id, run)).map((e) => e.id).sort());
-    expect(targeted.contents.grants.map((g) => g.externalId).sort()).toEqual(scoped(await readAll(listGrants, cluster.id, run)).map((g) => g.id).sort());
+    const scoped = <T extends { resource: { type: string; id: string } }>(items: T[]) =>
+      items.filter((i) => inScope.has(`${i.resource.type}:${i.resource.id}`));
+    expect(targeted.contents.entitlements.map((e) => e.externalId).sort()).toEqual(
+      scoped(await readAll(listEntitlements, cluster.id, run))
+        .map((e) => e.id)
+        .sort(),
+    );
+    expect(targeted.contents.grants.map((g) => g.externalId).sort()).toEqual(
+      scoped(await readAll(listGrants, cluster.id, run))
+        .map((g) => g.id)
+        .sort(),
+    );
 
     // No skip_expand_grants: the file is expanded as baton-sdk's syncer expands it.
     const expanded = await received(h.standIn.enqueueTask({ syncFull: {} }));
     expect(expanded.upload.c1zOptions).toEqual({ expandGrants: true });
-    const direct = new Set((await readAll(listGrants, cluster.id, expanded.upload.syncRunId)).map((g) => g.id));
+    const direct = new Set(
+      (await readAll(listGrants, cluster.id, expanded.upload.syncRunId)).map((g) => g.id),
+    );
     const derived = expanded.contents.grants.filter((g) => !direct.has(g.externalId));
     expect(derived.length).toBeGreaterThan(0);
     expect(expanded.contents.grants.length).toBe(direct.size + derived.length);
@@ -162,11 +234,19 @@ describe('c1 service mode', () => {
     const hello = h.standIn.enqueueTask({ hello: {} });
     const feeds = h.standIn.enqueueTask({ listEventFeeds: {} });
     const account = h.standIn.enqueueTask({ createAccount: { resourceTypeId: 'iam_user' } });
-    expect(await h.standIn.waitForHello(hello, 30_000)).toMatchObject({ taskId: hello, hostId: 'uploader-a' });
+    expect(await h.standIn.waitForHello(hello, 30_000)).toMatchObject({
+      taskId: hello,
+      hostId: 'uploader-a',
+    });
     const listed = await h.standIn.waitForFinish(feeds, 30_000);
-    expect(listed.success?.response?.typeUrl).toBe('type.googleapis.com/c1.connector.v2.ListEventFeedsResponse');
+    expect(listed.success?.response?.typeUrl).toBe(
+      'type.googleapis.com/c1.connector.v2.ListEventFeedsResponse',
+    );
     const refused = await h.standIn.waitForFinish(account, 30_000);
-    expect(refused).toMatchObject({ finalState: 'error', status: { code: 2, message: 'unsupported task type' } });
+    expect(refused).toMatchObject({
+      finalState: 'error',
+      status: { code: 2, message: 'unsupported task type' },
+    });
     expect(refused.error?.nonRetryable ?? false).toBe(false);
     expect(h.standIn.task(hello)?.finishes).toEqual([]);
   });
@@ -210,15 +290,26 @@ describe('c1 service mode', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(a.running()).toEqual([]);
     const b = h.loops('uploader-b');
-    await eventually(() => a.running(), (r) => r.length === 1, 10_000);
+    await eventually(
+      () => a.running(),
+      (r) => r.length === 1,
+      10_000,
+    );
     b.start();
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(b.running()).toEqual([]);
     const hellos = h.standIn.hellos().length;
 
     await a.stop();
-    await eventually(() => b.running(), (r) => r.length === 1, 10_000);
-    await eventually(() => h.standIn.hellos().length, (n) => n === hellos + 1);
+    await eventually(
+      () => b.running(),
+      (r) => r.length === 1,
+      10_000,
+    );
+    await eventually(
+      () => h.standIn.hellos().length,
+      (n) => n === hellos + 1,
+    );
     expect(h.standIn.hellos().at(-1)?.hostId).toBe('uploader-b');
   });
 
@@ -233,12 +324,23 @@ describe('c1 service mode', () => {
     expect(h.standIn.counters().token.requests - tokensBefore).toBe(1);
     const errors = h.logs.filter((l) => l.level >= ERROR_LEVEL).slice(errorsBefore);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ clusterId: cluster.id, msg: 'c1 refused hello; service mode stopped', err: { code: 'UNAUTHENTICATED', retryable: false } });
+    expect(errors[0]).toMatchObject({
+      clusterId: cluster.id,
+      msg: 'c1 refused hello; service mode stopped',
+      err: { code: 'UNAUTHENTICATED', retryable: false },
+    });
     expect(JSON.stringify(errors[0])).toMatch(/rejected the client credentials/);
 
     const good = h.c1Credentials();
-    await updateCluster(h.database, cluster.id, { c1ClientId: good.clientId, c1ClientSecret: good.clientSecret });
-    await eventually(() => h.standIn.hellos().some((hello) => hello.hostId === 'uploader-a'), Boolean, 10_000);
+    await updateCluster(h.database, cluster.id, {
+      c1ClientId: good.clientId,
+      c1ClientSecret: good.clientSecret,
+    });
+    await eventually(
+      () => h.standIn.hellos().some((hello) => hello.hostId === 'uploader-a'),
+      Boolean,
+      10_000,
+    );
   });
 
   it('turns a grant task into a provisioning request and finishes it with the grant', async () => {
@@ -269,20 +371,41 @@ describe('c1 service mode', () => {
     h.loops('uploader-a').start();
 
     h.provisionOutcome = () => ({ status: 'succeeded', result: 'already-granted' });
-    const granted = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: bob } }), 30_000);
+    const granted = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({ grant: { entitlement, principal: bob } }),
+      30_000,
+    );
     expect(hasAnnotation(success(granted)?.annotations, 'c1.connector.v2.GrantAlreadyExists')).toBe(true);
 
     h.provisionOutcome = () => ({ status: 'succeeded', result: 'already-revoked' });
-    const revoked = await h.standIn.waitForFinish(h.standIn.enqueueTask({ revoke: { grant: { entitlement, principal: bob } } }), 30_000);
+    const revoked = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({ revoke: { grant: { entitlement, principal: bob } } }),
+      30_000,
+    );
     expect(hasAnnotation(success(revoked)?.annotations, 'c1.connector.v2.GrantAlreadyRevoked')).toBe(true);
 
-    h.provisionOutcome = () => ({ status: 'refused', error: { code: 'PRINCIPAL_NOT_FOUND', message: 'no such IAM user' } });
-    const refused = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: bob } }), 30_000);
-    expect(refused).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 9 } });
+    h.provisionOutcome = () => ({
+      status: 'refused',
+      error: { code: 'PRINCIPAL_NOT_FOUND', message: 'no such IAM user' },
+    });
+    const refused = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({ grant: { entitlement, principal: bob } }),
+      30_000,
+    );
+    expect(refused).toMatchObject({
+      finalState: 'error',
+      error: { nonRetryable: true },
+      status: { code: 9 },
+    });
     expect(refused.status?.message).toMatch(/refused.*PRINCIPAL_NOT_FOUND/);
 
     // A principal EKS cannot take (not an IAM user or role) is refused before any request.
-    const group = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: { id: { resourceType: 'group', resource: 'devs' } } } }), 30_000);
+    const group = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({
+        grant: { entitlement, principal: { id: { resourceType: 'group', resource: 'devs' } } },
+      }),
+      30_000,
+    );
     expect(group).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 3 } });
   });
 
@@ -292,18 +415,51 @@ describe('c1 service mode', () => {
     h.loops('uploader-a').start();
 
     h.provisionOutcome = () => ({ status: 'succeeded', result: 'granted' });
-    const timed = h.standIn.enqueueTask({ grant: { entitlement, principal: bob, duration: { seconds: 3600 } } });
+    const timed = h.standIn.enqueueTask({
+      grant: { entitlement, principal: bob, duration: { seconds: 3600 } },
+    });
     expect(await h.standIn.waitForFinish(timed, 30_000)).toMatchObject({ finalState: 'success' });
     const requests = (await listProvisioningRequests(h.database, { clusterId: cluster.id })).items;
-    expect(requests.find((r) => r.idempotencyKey === `c1-task:${timed}`)).toMatchObject({ action: 'grant', durationMs: 3_600_000, expiresAt: null, status: 'succeeded' });
+    expect(requests.find((r) => r.idempotencyKey === `c1-task:${timed}`)).toMatchObject({
+      action: 'grant',
+      durationMs: 3_600_000,
+      expiresAt: null,
+      status: 'succeeded',
+    });
 
-    const clusterAdmin = { id: 'cluster_role:cluster-admin:all:member', resource: { id: { resourceType: 'cluster_role', resource: 'cluster-admin' } }, slug: 'all:member' };
-    h.provisionOutcome = (r) => ({ status: 'refused', error: { code: 'POLICY_DENIED', message: `cluster prod-eu's provisioning policy denies ${r.entitlementId}` } });
-    const refused = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement: clusterAdmin, principal: bob } }), 30_000);
-    expect(refused).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 9 } });
-    expect(refused.status?.message).toMatch(/grant was refused .*POLICY_DENIED: .*denies cluster_role:cluster-admin:all:member/);
+    const clusterAdmin = {
+      id: 'cluster_role:cluster-admin:all:member',
+      resource: { id: { resourceType: 'cluster_role', resource: 'cluster-admin' } },
+      slug: 'all:member',
+    };
+    h.provisionOutcome = (r) => ({
+      status: 'refused',
+      error: {
+        code: 'POLICY_DENIED',
+        message: `cluster prod-eu's provisioning policy denies ${r.entitlementId}`,
+      },
+    });
+    const refused = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({ grant: { entitlement: clusterAdmin, principal: bob } }),
+      30_000,
+    );
+    expect(refused).toMatchObject({
+      finalState: 'error',
+      error: { nonRetryable: true },
+      status: { code: 9 },
+    });
+    expect(refused.status?.message).toMatch(
+      /grant was refused .*POLICY_DENIED: .*denies cluster_role:cluster-admin:all:member/,
+    );
 
-    const negative = await h.standIn.waitForFinish(h.standIn.enqueueTask({ grant: { entitlement, principal: bob, duration: { seconds: -5 } } }), 30_000);
-    expect(negative).toMatchObject({ finalState: 'error', error: { nonRetryable: true }, status: { code: 3 } });
+    const negative = await h.standIn.waitForFinish(
+      h.standIn.enqueueTask({ grant: { entitlement, principal: bob, duration: { seconds: -5 } } }),
+      30_000,
+    );
+    expect(negative).toMatchObject({
+      finalState: 'error',
+      error: { nonRetryable: true },
+      status: { code: 3 },
+    });
   });
 });

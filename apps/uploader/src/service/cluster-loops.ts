@@ -9,7 +9,13 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNonRetryable, runServiceLoop, type C1Client, type HelloInfo } from '@eks-access/c1';
 import { getClusterCredentials, listClusters, type Cluster, type Database } from '@eks-access/db';
-import { LockBusyError, LockLostError, type LockManager, type Logger, type Producer } from '@eks-access/queue';
+import {
+  LockBusyError,
+  LockLostError,
+  type LockManager,
+  type Logger,
+  type Producer,
+} from '@eks-access/queue';
 import { createClusterC1Client, type C1Endpoint } from '../c1.js';
 import type { TaskDeps } from '../tasks/deps.js';
 import { runGrantTask, runRevokeTask } from '../tasks/provision.js';
@@ -55,11 +61,17 @@ async function eligibleClusters(database: Database): Promise<Eligible[]> {
   const found: Eligible[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listClusters(database, { enabled: true }, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });
+    const page = await listClusters(
+      database,
+      { enabled: true },
+      { limit: 500, ...(cursor === undefined ? {} : { cursor }) },
+    );
     for (const cluster of page.items) {
       if (!cluster.c1ClientId || !cluster.hasC1ClientSecret) continue;
       const secrets = await getClusterCredentials(database, cluster.id);
-      const secretHash = createHash('sha256').update(secrets.c1ClientSecret ?? '').digest('hex');
+      const secretHash = createHash('sha256')
+        .update(secrets.c1ClientSecret ?? '')
+        .digest('hex');
       found.push({ cluster, fingerprint: `${secrets.c1ClientId ?? ''}|${secretHash}` });
     }
     cursor = page.nextCursor;
@@ -79,35 +91,46 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
   async function runLoop(cluster: Cluster, fingerprint: string, signal: AbortSignal): Promise<void> {
     const logger = deps.logger.child({ clusterId: cluster.id, cluster: cluster.name });
     try {
-      await deps.locks.withLock(c1LoopLockKey(cluster.id), { ttlMs: deps.lockMs, signal }, async (lockSignal) => {
-        holding.add(cluster.id);
-        let client: C1Client | undefined;
-        try {
-          const secrets = await getClusterCredentials(deps.database, cluster.id);
-          client = createClusterC1Client(deps.c1, secrets);
-          const taskDeps: TaskDeps = { database: deps.database, producer: deps.producer, clusterId: cluster.id, uploadMaxAttempts: deps.uploadMaxAttempts, pollMs: deps.pollMs };
-          logger.info({}, 'c1 service loop starting');
-          await runServiceLoop({
-            client,
-            helloInfo: deps.helloInfo,
-            logger,
-            signal: lockSignal,
-            ...(deps.backoff ? { backoff: deps.backoff } : {}),
-            handlers: {
-              syncFull: (task, ctx) => runSyncFullTask(taskDeps, task, ctx),
-              grant: (task, ctx) => runGrantTask(taskDeps, task, ctx),
-              revoke: (task, ctx) => runRevokeTask(taskDeps, task, ctx),
-            },
-          });
-        } catch (err) {
-          // Malformed credentials never reach the loop, which logs C1's own refusals itself.
-          if (!client && isNonRetryable(err)) logger.error({ err }, 'c1 credentials of the cluster are unusable; service mode stopped');
-          throw err;
-        } finally {
-          client?.close();
-          holding.delete(cluster.id);
-        }
-      });
+      await deps.locks.withLock(
+        c1LoopLockKey(cluster.id),
+        { ttlMs: deps.lockMs, signal },
+        async (lockSignal) => {
+          holding.add(cluster.id);
+          let client: C1Client | undefined;
+          try {
+            const secrets = await getClusterCredentials(deps.database, cluster.id);
+            client = createClusterC1Client(deps.c1, secrets);
+            const taskDeps: TaskDeps = {
+              database: deps.database,
+              producer: deps.producer,
+              clusterId: cluster.id,
+              uploadMaxAttempts: deps.uploadMaxAttempts,
+              pollMs: deps.pollMs,
+            };
+            logger.info({}, 'c1 service loop starting');
+            await runServiceLoop({
+              client,
+              helloInfo: deps.helloInfo,
+              logger,
+              signal: lockSignal,
+              ...(deps.backoff ? { backoff: deps.backoff } : {}),
+              handlers: {
+                syncFull: (task, ctx) => runSyncFullTask(taskDeps, task, ctx),
+                grant: (task, ctx) => runGrantTask(taskDeps, task, ctx),
+                revoke: (task, ctx) => runRevokeTask(taskDeps, task, ctx),
+              },
+            });
+          } catch (err) {
+            // Malformed credentials never reach the loop, which logs C1's own refusals itself.
+            if (!client && isNonRetryable(err))
+              logger.error({ err }, 'c1 credentials of the cluster are unusable; service mode stopped');
+            throw err;
+          } finally {
+            client?.close();
+            holding.delete(cluster.id);
+          }
+        },
+      );
     } catch (err) {
       if (err instanceof LockBusyError) {
         logger.debug({}, 'another uploader runs this cluster’s c1 loop');
@@ -116,7 +139,10 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
       if (signal.aborted) return;
       if (isNonRetryable(err)) {
         refused.set(cluster.id, fingerprint);
-        logger.info({ code: (err as { code?: string }).code }, 'c1 refused this connector; its loop stays stopped until the cluster’s c1 credentials change');
+        logger.info(
+          { code: (err as { code?: string }).code },
+          'c1 refused this connector; its loop stays stopped until the cluster’s c1 credentials change',
+        );
         return;
       }
       if (err instanceof LockLostError) {
@@ -130,9 +156,11 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
   function start(cluster: Cluster, fingerprint: string): void {
     const controller = new AbortController();
     const entry: RunningLoop = { fingerprint, controller, done: Promise.resolve() };
-    entry.done = runLoop(cluster, fingerprint, AbortSignal.any([controller.signal, stopping.signal])).finally(() => {
-      if (loops.get(cluster.id) === entry) loops.delete(cluster.id);
-    });
+    entry.done = runLoop(cluster, fingerprint, AbortSignal.any([controller.signal, stopping.signal])).finally(
+      () => {
+        if (loops.get(cluster.id) === entry) loops.delete(cluster.id);
+      },
+    );
     loops.set(cluster.id, entry);
   }
 
@@ -141,7 +169,10 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
     const eligible = await eligibleClusters(deps.database);
     const wanted = new Map(eligible.map((e) => [e.cluster.id, e.fingerprint]));
     for (const [id, loop] of loops) {
-      if (wanted.get(id) !== loop.fingerprint) loop.controller.abort(new Error('the cluster was removed or disabled, or its C1 credentials changed'));
+      if (wanted.get(id) !== loop.fingerprint)
+        loop.controller.abort(
+          new Error('the cluster was removed or disabled, or its C1 credentials changed'),
+        );
     }
     for (const [id, fingerprint] of refused) {
       if (wanted.get(id) !== fingerprint) refused.delete(id);
@@ -163,7 +194,9 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
     start(): void {
       scanner ??= (async () => {
         while (!stopping.signal.aborted) {
-          await scan().catch((err: unknown) => deps.logger.warn({ err }, 'could not read the clusters for c1 service mode'));
+          await scan().catch((err: unknown) =>
+            deps.logger.warn({ err }, 'could not read the clusters for c1 service mode'),
+          );
           await sleep(deps.scanMs, undefined, { signal: stopping.signal }).catch(() => undefined);
         }
       })();

@@ -2,8 +2,24 @@
 // streams, so a cluster with hundreds of thousands of grants never sits in memory at once.
 // Annotations are stored as loose JSON; only the kinds the c1z format knows, with well-formed
 // fields, are passed on.
-import type { C1Entitlement, C1Grant, C1GrantAnnotation, C1Resource, C1ResourceAnnotation, C1Snapshot } from '@eks-access/c1';
-import { listEntitlements, listGrants, listResources, type Database, type SnapshotEntitlement, type SnapshotGrant, type SnapshotPage, type SnapshotResource } from '@eks-access/db';
+import type {
+  C1Entitlement,
+  C1Grant,
+  C1GrantAnnotation,
+  C1Resource,
+  C1ResourceAnnotation,
+  C1Snapshot,
+} from '@eks-access/c1';
+import {
+  listEntitlements,
+  listGrants,
+  listResources,
+  type Database,
+  type SnapshotEntitlement,
+  type SnapshotGrant,
+  type SnapshotPage,
+  type SnapshotResource,
+} from '@eks-access/db';
 import { RESOURCE_TYPE_IDS, RESOURCE_TYPES } from '@eks-access/model';
 
 const PAGE_SIZE = 1000;
@@ -17,10 +33,17 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 export function toResourceAnnotation(a: Loose): C1ResourceAnnotation | undefined {
   switch (a.type) {
     case 'ChildResourceType':
-      return isString(a.resourceTypeId) ? { type: 'ChildResourceType', resourceTypeId: a.resourceTypeId } : undefined;
+      return isString(a.resourceTypeId)
+        ? { type: 'ChildResourceType', resourceTypeId: a.resourceTypeId }
+        : undefined;
     case 'ExternalId':
       if (!isString(a.id)) return undefined;
-      return { type: 'ExternalId', id: a.id, ...(isString(a.link) ? { link: a.link } : {}), ...(isString(a.description) ? { description: a.description } : {}) };
+      return {
+        type: 'ExternalId',
+        id: a.id,
+        ...(isString(a.link) ? { link: a.link } : {}),
+        ...(isString(a.description) ? { description: a.description } : {}),
+      };
     case 'SkipEntitlementsAndGrants':
       return { type: 'SkipEntitlementsAndGrants' };
     default:
@@ -68,10 +91,19 @@ function toEntitlement(e: SnapshotEntitlement): C1Entitlement {
 }
 
 function toGrant(g: SnapshotGrant): C1Grant {
-  return { id: g.id, entitlementId: g.entitlementId, resource: g.resource, principal: g.principal, annotations: defined(g.annotations.map(toGrantAnnotation)) };
+  return {
+    id: g.id,
+    entitlementId: g.entitlementId,
+    resource: g.resource,
+    principal: g.principal,
+    annotations: defined(g.annotations.map(toGrantAnnotation)),
+  };
 }
 
-async function* allPages<T, U>(read: (cursor: string | undefined) => Promise<SnapshotPage<T>>, map: (item: T) => U): AsyncGenerator<U> {
+async function* allPages<T, U>(
+  read: (cursor: string | undefined) => Promise<SnapshotPage<T>>,
+  map: (item: T) => U,
+): AsyncGenerator<U> {
   let cursor: string | undefined;
   do {
     const page = await read(cursor);
@@ -86,11 +118,16 @@ async function* allPages<T, U>(read: (cursor: string | undefined) => Promise<Sna
  * Reading a run that was pruned meanwhile throws NotFoundError.
  */
 export function c1SnapshotOf(database: Database, clusterId: string, syncRunId: string): C1Snapshot {
-  const page = (cursor: string | undefined) => ({ syncRunId, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
+  const page = (cursor: string | undefined) => ({
+    syncRunId,
+    limit: PAGE_SIZE,
+    ...(cursor === undefined ? {} : { cursor }),
+  });
   return {
     resourceTypes: RESOURCE_TYPE_IDS.map((id) => RESOURCE_TYPES[id]),
     resources: () => allPages((cursor) => listResources(database, clusterId, page(cursor)), toResource),
-    entitlements: () => allPages((cursor) => listEntitlements(database, clusterId, page(cursor)), toEntitlement),
+    entitlements: () =>
+      allPages((cursor) => listEntitlements(database, clusterId, page(cursor)), toEntitlement),
     grants: () => allPages((cursor) => listGrants(database, clusterId, page(cursor)), toGrant),
   };
 }

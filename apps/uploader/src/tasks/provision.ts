@@ -23,7 +23,13 @@ import {
   type RevokeTask,
   type TaskContext,
 } from '@eks-access/c1';
-import { createProvisioningRequest, getProvisioningRequest, isFinished, type ProvisioningAction, type ProvisioningRequest } from '@eks-access/db';
+import {
+  createProvisioningRequest,
+  getProvisioningRequest,
+  isFinished,
+  type ProvisioningAction,
+  type ProvisioningRequest,
+} from '@eks-access/db';
 import { grantId, principalTypeOf } from '@eks-access/model';
 import { pollUntil } from '../wait.js';
 import { c1Actor, type TaskDeps } from './deps.js';
@@ -43,17 +49,37 @@ export interface AccessChange {
  * `<type>:<resource id>:<slug>` (built from its resource and slug when C1 left the id out) and a
  * principal of type `iam_user` or `role` whose id is its ARN.
  */
-export function accessChangeOf(entitlement: Entitlement | undefined, principal: Resource | undefined): AccessChange {
+export function accessChangeOf(
+  entitlement: Entitlement | undefined,
+  principal: Resource | undefined,
+): AccessChange {
   const resource = entitlement?.resource?.id;
   const entitlementId =
-    entitlement?.id || (resource?.resourceType && resource.resource && entitlement?.slug ? `${resource.resourceType}:${resource.resource}:${entitlement.slug}` : '');
-  if (!entitlementId) throw taskError('INVALID_ARGUMENT', 'the task names no entitlement (no id, nor a resource and slug)', false);
+    entitlement?.id ||
+    (resource?.resourceType && resource.resource && entitlement?.slug
+      ? `${resource.resourceType}:${resource.resource}:${entitlement.slug}`
+      : '');
+  if (!entitlementId)
+    throw taskError(
+      'INVALID_ARGUMENT',
+      'the task names no entitlement (no id, nor a resource and slug)',
+      false,
+    );
   const type = principal?.id?.resourceType ?? '';
   const arn = principal?.id?.resource ?? '';
   if (type !== 'iam_user' && type !== 'role') {
-    throw taskError('INVALID_ARGUMENT', `principals of type "${type}" cannot be provisioned on EKS; only iam_user and role (by ARN)`, false);
+    throw taskError(
+      'INVALID_ARGUMENT',
+      `principals of type "${type}" cannot be provisioned on EKS; only iam_user and role (by ARN)`,
+      false,
+    );
   }
-  if (principalTypeOf(arn) !== type) throw taskError('INVALID_ARGUMENT', `principal id "${arn}" is not the ARN of an IAM ${type === 'role' ? 'role' : 'user'}`, false);
+  if (principalTypeOf(arn) !== type)
+    throw taskError(
+      'INVALID_ARGUMENT',
+      `principal id "${arn}" is not the ARN of an IAM ${type === 'role' ? 'role' : 'user'}`,
+      false,
+    );
   return { entitlementId, principalType: type, principalArn: arn };
 }
 
@@ -62,7 +88,12 @@ export function grantDurationMs(task: GrantTask): number | undefined {
   const ms = durationToMs(task.grant.duration);
   // proto3 sends no field, or a zero Duration, for "no expiry".
   if (ms === undefined || ms === 0) return undefined;
-  if (ms < 0 || !Number.isSafeInteger(ms)) throw taskError('INVALID_ARGUMENT', `the grant's duration (${ms} ms) is not a positive length of time`, false);
+  if (ms < 0 || !Number.isSafeInteger(ms))
+    throw taskError(
+      'INVALID_ARGUMENT',
+      `the grant's duration (${ms} ms) is not a positive length of time`,
+      false,
+    );
   return ms;
 }
 
@@ -70,23 +101,42 @@ export function grantDurationMs(task: GrantTask): number | undefined {
 export async function runGrantTask(deps: TaskDeps, task: GrantTask, ctx: TaskContext): Promise<GrantResult> {
   const change = accessChangeOf(task.grant.entitlement, task.grant.principal);
   const durationMs = grantDurationMs(task);
-  const request = await provision(deps, 'grant', { ...change, ...(durationMs ? { durationMs } : {}) }, task.id, ctx);
+  const request = await provision(
+    deps,
+    'grant',
+    { ...change, ...(durationMs ? { durationMs } : {}) },
+    task.id,
+    ctx,
+  );
   const grant: Grant = {
     id: grantId(change.entitlementId, change.principalType, change.principalArn),
     ...(task.grant.entitlement ? { entitlement: task.grant.entitlement } : {}),
     ...(task.grant.principal ? { principal: task.grant.principal } : {}),
   };
-  return { grants: [grant], ...(request.result === 'already-granted' ? { annotations: [grantAlreadyExistsAnnotation()] } : {}) };
+  return {
+    grants: [grant],
+    ...(request.result === 'already-granted' ? { annotations: [grantAlreadyExistsAnnotation()] } : {}),
+  };
 }
 
 /** Carries out a revoke task. */
-export async function runRevokeTask(deps: TaskDeps, task: RevokeTask, ctx: TaskContext): Promise<RevokeResult> {
+export async function runRevokeTask(
+  deps: TaskDeps,
+  task: RevokeTask,
+  ctx: TaskContext,
+): Promise<RevokeResult> {
   const change = accessChangeOf(task.revoke.grant?.entitlement, task.revoke.grant?.principal);
   const request = await provision(deps, 'revoke', change, task.id, ctx);
   return request.result === 'already-revoked' ? { annotations: [grantAlreadyRevokedAnnotation()] } : {};
 }
 
-async function provision(deps: TaskDeps, action: ProvisioningAction, change: AccessChange & { durationMs?: number }, taskId: string, ctx: TaskContext): Promise<ProvisioningRequest> {
+async function provision(
+  deps: TaskDeps,
+  action: ProvisioningAction,
+  change: AccessChange & { durationMs?: number },
+  taskId: string,
+  ctx: TaskContext,
+): Promise<ProvisioningRequest> {
   const actor = c1Actor(deps.clusterId);
   for (let n = 1; ; n++) {
     const { request, created } = await createProvisioningRequest(
@@ -102,12 +152,32 @@ async function provision(deps: TaskDeps, action: ProvisioningAction, change: Acc
       { audit: { actor, details: { c1TaskId: taskId } } },
     );
     if (request.status === 'failed' && !created && n < MAX_REQUESTS_PER_TASK) continue;
-    if (request.status === 'pending') await deps.producer.enqueue(action === 'grant' ? 'access.grant' : 'access.revoke', { requestId: request.id });
-    ctx.logger.info({ requestId: request.id, action, entitlementId: change.entitlementId, durationMs: change.durationMs, created }, 'provisioning request queued for c1 task');
-    const done = await pollUntil(() => getProvisioningRequest(deps.database, request.id), isFinished, { intervalMs: deps.pollMs, signal: ctx.signal });
+    if (request.status === 'pending')
+      await deps.producer.enqueue(action === 'grant' ? 'access.grant' : 'access.revoke', {
+        requestId: request.id,
+      });
+    ctx.logger.info(
+      {
+        requestId: request.id,
+        action,
+        entitlementId: change.entitlementId,
+        durationMs: change.durationMs,
+        created,
+      },
+      'provisioning request queued for c1 task',
+    );
+    const done = await pollUntil(() => getProvisioningRequest(deps.database, request.id), isFinished, {
+      intervalMs: deps.pollMs,
+      signal: ctx.signal,
+    });
     const why = done.error ? `${done.error.code}: ${done.error.message}` : 'no reason recorded';
     if (done.status === 'succeeded') return done;
-    if (done.status === 'refused') throw taskError('FAILED_PRECONDITION', `the ${action} was refused (provisioning request ${done.id}): ${why}`, false);
+    if (done.status === 'refused')
+      throw taskError(
+        'FAILED_PRECONDITION',
+        `the ${action} was refused (provisioning request ${done.id}): ${why}`,
+        false,
+      );
     throw taskError('UNAVAILABLE', `the ${action} failed (provisioning request ${done.id}): ${why}`, true);
   }
 }

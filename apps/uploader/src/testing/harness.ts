@@ -55,7 +55,10 @@ export interface LogLine {
 /** A pino logger that keeps its lines (debug and up) for assertions. */
 export function memoryLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) },
+  );
   return { logger, lines };
 }
 
@@ -103,7 +106,11 @@ const STOPPERS = Symbol('stoppers');
 export async function startHarness(): Promise<Harness> {
   const sim = await startSim({ world: createDemoWorld });
   const database = await createTestDatabase(ADMIN_URL);
-  const redis = await createRedisConnection({ url: REDIS_URL, role: 'worker', logger: pino({ level: 'silent' }) });
+  const redis = await createRedisConnection({
+    url: REDIS_URL,
+    role: 'worker',
+    logger: pino({ level: 'silent' }),
+  });
   const prefix = `uploader-test-${randomBytes(4).toString('hex')}`;
   const producer = createProducer({
     connection: redis,
@@ -113,12 +120,21 @@ export async function startHarness(): Promise<Harness> {
       'upload.snapshot': { attempts: 10, backoff: { type: 'exponential', delayMs: 50, jitter: 0 } },
     },
   });
-  const limiter = createRedisRateLimiter({ connection: redis, prefix, settingsFor: () => tenantRateSettings(50) });
+  const limiter = createRedisRateLimiter({
+    connection: redis,
+    prefix,
+    settingsFor: () => tenantRateSettings(50),
+  });
   const standIn = await startStandInC1({ nextPollMs: 50, nextHeartbeatMs: 1_000 });
   const workDir = await mkdtemp(join(tmpdir(), 'uploader-test-'));
   const { logger, lines } = memoryLogger();
   const endpoints = { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint };
-  const c1: C1Endpoint = { hostId: 'uploader-test', apiHost: standIn.grpcTarget, tokenUrl: standIn.tokenUrl, tls: false };
+  const c1: C1Endpoint = {
+    hostId: 'uploader-test',
+    apiHost: standIn.grpcTarget,
+    tokenUrl: standIn.tokenUrl,
+    tls: false,
+  };
   const stoppers: (() => Promise<unknown>)[] = [];
 
   async function syncRun(clusterId: string, syncRunId: string, signal?: AbortSignal): Promise<void> {
@@ -133,11 +149,23 @@ export async function startHarness(): Promise<Harness> {
         ...(signal ? { signal } : {}),
       });
       // As the sync worker does; it touches the cluster row (which must not restart its C1 loop).
-      await setClusterIdentity(database, clusterId, { arn: sync.report.cluster.arn, accountId: sync.report.cluster.accountId });
-      await completeSyncRun(database, syncRunId, { snapshot: sync, report: () => sync.finish(), attempt: run.attempt });
+      await setClusterIdentity(database, clusterId, {
+        arn: sync.report.cluster.arn,
+        accountId: sync.report.cluster.accountId,
+      });
+      await completeSyncRun(database, syncRunId, {
+        snapshot: sync,
+        report: () => sync.finish(),
+        attempt: run.attempt,
+      });
     } catch (err) {
       const e = err as { code?: unknown; message?: unknown };
-      await failSyncRun(database, syncRunId, { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: String(e.message) }, run.attempt);
+      await failSyncRun(
+        database,
+        syncRunId,
+        { code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: String(e.message) },
+        run.attempt,
+      );
       throw err;
     }
   }
@@ -158,7 +186,15 @@ export async function startHarness(): Promise<Harness> {
     [STOPPERS]: stoppers,
 
     uploadDeps(overrides = {}) {
-      return { database, limiter, c1, workerId: 'uploader-test', backoff: { baseMs: 50, maxMs: 200 }, workDir, ...overrides };
+      return {
+        database,
+        limiter,
+        c1,
+        workerId: 'uploader-test',
+        backoff: { baseMs: 50, maxMs: 200 },
+        workDir,
+        ...overrides,
+      };
     },
 
     startUploadConsumer(overrides = {}) {
@@ -210,10 +246,16 @@ export async function startHarness(): Promise<Harness> {
       const provision = async (requestId: string) => {
         const started = await startProvisioningRequest(database, requestId, 'test-provisioner');
         const request = await getProvisioningRequest(database, requestId);
-        await finishProvisioningRequest(database, requestId, harness.provisionOutcome(request), { attempt: started.attempt, actor: 'worker:test-provisioner' });
+        await finishProvisioningRequest(database, requestId, harness.provisionOutcome(request), {
+          attempt: started.attempt,
+          actor: 'worker:test-provisioner',
+        });
         return { requestId };
       };
-      stoppers.push(() => syncs.close({ timeoutMs: 200 }), () => provisioner.close({ timeoutMs: 200 }));
+      stoppers.push(
+        () => syncs.close({ timeoutMs: 200 }),
+        () => provisioner.close({ timeoutMs: 200 }),
+      );
     },
 
     loops(workerId, options = {}) {
@@ -223,7 +265,11 @@ export async function startHarness(): Promise<Harness> {
         locks: createLockManager({ connection: redis, prefix }),
         logger: logger.child({ worker: workerId }),
         c1: { ...c1, hostId: workerId },
-        helloInfo: defaultHelloInfo({ packageName: '@eks-access/uploader', packageVersion: '0.0.0-test', displayName: 'EKS (test)' }),
+        helloInfo: defaultHelloInfo({
+          packageName: '@eks-access/uploader',
+          packageVersion: '0.0.0-test',
+          displayName: 'EKS (test)',
+        }),
         lockMs: 1_000,
         scanMs: 100,
         pollMs: 50,
@@ -240,7 +286,12 @@ export async function startHarness(): Promise<Harness> {
         region,
         hostingMode: 'self-hosted',
         roleArn: DEMO.connector.roleArn,
-        credentials: { static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey } },
+        credentials: {
+          static: {
+            accessKeyId: DEMO.connector.accessKeyId,
+            secretAccessKey: DEMO.connector.secretAccessKey,
+          },
+        },
         ...extra,
       });
     },
@@ -277,12 +328,17 @@ export async function stopAll(harness: Harness): Promise<void> {
 }
 
 /** Polls `read` until `done`, or fails after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > until)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -12,7 +12,10 @@ export interface HoldingProxy {
 }
 
 export async function startHoldingProxy(upstream: string, forwardBytes: number): Promise<HoldingProxy> {
-  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    upstream.slice(0, upstream.lastIndexOf(':')),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1)),
+  ];
   let forwarded = 0;
   let held = 0;
   const sockets = new Set<Socket>();

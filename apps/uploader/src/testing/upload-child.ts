@@ -25,7 +25,14 @@ await uploadSnapshotJob(
   },
   { uploadId: env('UPLOAD_ID') },
   {
-    job: { id: 'child', name: 'upload.snapshot', queue: 'c1-upload', attempt: 1, maxAttempts: 1, enqueuedAt: Date.now() },
+    job: {
+      id: 'child',
+      name: 'upload.snapshot',
+      queue: 'c1-upload',
+      attempt: 1,
+      maxAttempts: 1,
+      enqueuedAt: Date.now(),
+    },
     signal: new AbortController().signal,
     attempt: 1,
     logger,

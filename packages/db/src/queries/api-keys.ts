@@ -31,13 +31,18 @@ const publicColumns = {
 };
 
 /** A key that is neither revoked nor past its expiry, judged by the database's clock. */
-const isActive = and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)));
+const isActive = and(
+  isNull(apiKeys.revokedAt),
+  or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
+);
 
 function checkNewKey(name: string, scopes: readonly string[], expiresAt: Date | undefined): void {
   if (name.trim() === '') throw new InvalidInputError('an API key needs a name');
   const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
-    throw new InvalidInputError(`scopes must be a non-empty subset of ${API_KEY_SCOPES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+    throw new InvalidInputError(
+      `scopes must be a non-empty subset of ${API_KEY_SCOPES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
   }
   if (expiresAt !== undefined && !(expiresAt.getTime() > Date.now() && expiresAt.getUTCFullYear() <= 9999)) {
     throw new InvalidInputError('expiresAt must be a time in the future (before the year 10000)');
@@ -115,7 +120,11 @@ export async function verifyApiKey(database: Database, plaintext: string): Promi
 }
 
 /** Revokes a key (idempotent: revoking twice keeps the first time). Throws NotFoundError for an unknown id. */
-export async function revokeApiKey(database: Database, id: string, options: { audit?: AuditContext } = {}): Promise<ApiKey> {
+export async function revokeApiKey(
+  database: Database,
+  id: string,
+  options: { audit?: AuditContext } = {},
+): Promise<ApiKey> {
   if (!isUuid(id)) throw new NotFoundError(`API key ${id} not found`);
   return database.db.transaction(async (tx) => {
     const [row] = await tx
@@ -138,7 +147,10 @@ export async function revokeApiKey(database: Database, id: string, options: { au
 }
 
 /** Lists keys (without hashes), oldest first; revoked and expired ones only with `includeRevoked`. */
-export async function listApiKeys(database: Database, options: { includeRevoked?: boolean } = {}): Promise<ApiKey[]> {
+export async function listApiKeys(
+  database: Database,
+  options: { includeRevoked?: boolean } = {},
+): Promise<ApiKey[]> {
   return database.db
     .select(publicColumns)
     .from(apiKeys)
@@ -182,7 +194,14 @@ export async function rotateApiKey(
     checkNewKey(old.name, old.scopes, expiresAt);
     const [row] = await tx
       .insert(apiKeys)
-      .values({ name: old.name, prefix, hash, scopes: old.scopes, expiresAt: expiresAt ?? null, rotatedFrom: old.id })
+      .values({
+        name: old.name,
+        prefix,
+        hash,
+        scopes: old.scopes,
+        expiresAt: expiresAt ?? null,
+        rotatedFrom: old.id,
+      })
       .returning(publicColumns);
     if (options.audit) {
       await recordAudit(tx, {

@@ -33,7 +33,10 @@ describe('audit events', () => {
       details: { reason: 'rename' },
       requestId: 'req-1',
     });
-    const { rows } = await database.pool.query('SELECT before, after, details FROM audit_events WHERE id = $1', [event.id]);
+    const { rows } = await database.pool.query(
+      'SELECT before, after, details FROM audit_events WHERE id = $1',
+      [event.id],
+    );
     expect(JSON.stringify(rows)).not.toMatch(/old-ext|new-ext|"sk"|"pw"|"t"/);
   });
 
@@ -48,18 +51,38 @@ describe('audit events', () => {
   });
 
   it('lists newest first with filters and cursor pagination', async () => {
-    for (let i = 0; i < 5; i++) await recordAudit(database.db, { actor: 'worker:host-1', action: 'sync.complete', clusterId: CLUSTER, details: { i } });
+    for (let i = 0; i < 5; i++)
+      await recordAudit(database.db, {
+        actor: 'worker:host-1',
+        action: 'sync.complete',
+        clusterId: CLUSTER,
+        details: { i },
+      });
     const seen: unknown[] = [];
     let cursor: string | undefined;
     do {
-      const page = await listAudit(database, { actor: 'worker:host-1' }, { limit: 2, ...(cursor ? { cursor } : {}) });
+      const page = await listAudit(
+        database,
+        { actor: 'worker:host-1' },
+        { limit: 2, ...(cursor ? { cursor } : {}) },
+      );
       seen.push(...page.items.map((e) => e.details));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual([4, 3, 2, 1, 0].map((i) => ({ i })));
-    expect((await listAudit(database, { clusterId: CLUSTER, action: 'sync.complete', since: new Date(Date.now() - 60_000) })).items).toHaveLength(5);
+    expect(
+      (
+        await listAudit(database, {
+          clusterId: CLUSTER,
+          action: 'sync.complete',
+          since: new Date(Date.now() - 60_000),
+        })
+      ).items,
+    ).toHaveLength(5);
     expect((await listAudit(database, { until: new Date(0) })).items).toEqual([]);
-    await expect(listAudit(database, {}, { cursor: 'eyJpZCI6LTF9' })).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(listAudit(database, {}, { cursor: 'eyJpZCI6LTF9' })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
     await expect(listAudit(database, { clusterId: 'nope' })).rejects.toBeInstanceOf(InvalidInputError);
   });
 });

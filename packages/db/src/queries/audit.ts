@@ -84,5 +84,10 @@ export async function listAudit(
     .where(and(...where))
     .orderBy(desc(auditEvents.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (r) => r, (r) => ({ id: r.id }));
+  return toPage(
+    rows,
+    limit,
+    (r) => r,
+    (r) => ({ id: r.id }),
+  );
 }

@@ -124,7 +124,8 @@ export function accountIdFromRoleArn(roleArn: string): string | undefined {
 }
 
 // Binding each ciphertext to its row and column means a sealed value copied elsewhere will not open.
-const secretContext = (id: string, column: 'external_id' | 'credentials' | 'c1_client_secret') => `clusters/${id}/${column}`;
+const secretContext = (id: string, column: 'external_id' | 'credentials' | 'c1_client_secret') =>
+  `clusters/${id}/${column}`;
 
 function checkAccountId(accountId: string | null | undefined): void {
   if (accountId !== undefined && accountId !== null && !ACCOUNT_ID.test(accountId)) {
@@ -136,13 +137,18 @@ function checkProvisioningPolicy(policy: unknown): void {
   if (policy === undefined) return;
   const issues = validateProvisioningPolicy(policy);
   if (issues.length > 0) {
-    throw new InvalidInputError(`provisioningPolicy: ${issues.map((i) => `${['provisioningPolicy', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
+    throw new InvalidInputError(
+      `provisioningPolicy: ${issues.map((i) => `${['provisioningPolicy', ...i.path].join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
 }
 
 function identityConflict(err: unknown, name: string | undefined, region: string | undefined): unknown {
   if (isUniqueViolation(err, 'clusters_identity_key')) {
-    return new ConflictError(`a cluster named "${name ?? '?'}" in ${region ?? '?'} is already registered for this account`, { cause: err });
+    return new ConflictError(
+      `a cluster named "${name ?? '?'}" in ${region ?? '?'} is already registered for this account`,
+      { cause: err },
+    );
   }
   return err;
 }
@@ -152,8 +158,13 @@ function notDeleted(id: string): SQL {
 }
 
 /** Registers a cluster; secrets are sealed, and the returned row has none. */
-export async function createCluster(database: Database, input: CreateClusterInput, options: MutationOptions = {}): Promise<Cluster> {
-  const accountId = input.accountId ?? (input.roleArn ? accountIdFromRoleArn(input.roleArn) : undefined) ?? null;
+export async function createCluster(
+  database: Database,
+  input: CreateClusterInput,
+  options: MutationOptions = {},
+): Promise<Cluster> {
+  const accountId =
+    input.accountId ?? (input.roleArn ? accountIdFromRoleArn(input.roleArn) : undefined) ?? null;
   checkAccountId(accountId);
   checkProvisioningPolicy(input.provisioningPolicy);
   const id = randomUUID();
@@ -167,9 +178,13 @@ export async function createCluster(database: Database, input: CreateClusterInpu
     roleArn: input.roleArn ?? null,
     hostingMode: input.hostingMode,
     externalIdEnc: input.externalId ? secrets.seal(input.externalId, secretContext(id, 'external_id')) : null,
-    credentialsEnc: input.credentials ? secrets.seal(input.credentials, secretContext(id, 'credentials')) : null,
+    credentialsEnc: input.credentials
+      ? secrets.seal(input.credentials, secretContext(id, 'credentials'))
+      : null,
     c1ClientId: input.c1ClientId ?? null,
-    c1ClientSecretEnc: input.c1ClientSecret ? secrets.seal(input.c1ClientSecret, secretContext(id, 'c1_client_secret')) : null,
+    c1ClientSecretEnc: input.c1ClientSecret
+      ? secrets.seal(input.c1ClientSecret, secretContext(id, 'c1_client_secret'))
+      : null,
     schedule: input.schedule ?? null,
     provisioningEnabled: input.provisioningEnabled ?? false,
     provisioningPolicy: input.provisioningPolicy ?? {},
@@ -194,7 +209,11 @@ export async function getCluster(database: Database, id: string): Promise<Cluste
   return cluster;
 }
 
-async function findCluster(executor: DbExecutor, id: string, forUpdate = false): Promise<Cluster | undefined> {
+async function findCluster(
+  executor: DbExecutor,
+  id: string,
+  forUpdate = false,
+): Promise<Cluster | undefined> {
   if (!isUuid(id)) return undefined;
   const query = executor.select(publicColumns).from(clusters).where(notDeleted(id));
   const [row] = forUpdate ? await query.for('update') : await query;
@@ -239,11 +258,21 @@ export async function listClusters(
     .where(and(...where))
     .orderBy(asc(clusters.createdAt), asc(clusters.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (r) => r, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
+  return toPage(
+    rows,
+    limit,
+    (r) => r,
+    (r) => ({ c: r.createdAt.toISOString(), i: r.id }),
+  );
 }
 
 /** Applies a patch; secrets given are re-sealed, `null` clears one. Returns the row without secrets. */
-export async function updateCluster(database: Database, id: string, patch: UpdateClusterInput, options: MutationOptions = {}): Promise<Cluster> {
+export async function updateCluster(
+  database: Database,
+  id: string,
+  patch: UpdateClusterInput,
+  options: MutationOptions = {},
+): Promise<Cluster> {
   if (!isUuid(id)) throw new NotFoundError(`cluster ${id} not found`);
   checkAccountId(patch.accountId);
   checkProvisioningPolicy(patch.provisioningPolicy);
@@ -262,13 +291,19 @@ export async function updateCluster(database: Database, id: string, patch: Updat
   if (patch.labels !== undefined) set.labels = patch.labels;
   if (patch.enabled !== undefined) set.enabled = patch.enabled;
   if (patch.externalId !== undefined) {
-    set.externalIdEnc = patch.externalId ? secrets.seal(patch.externalId, secretContext(id, 'external_id')) : null;
+    set.externalIdEnc = patch.externalId
+      ? secrets.seal(patch.externalId, secretContext(id, 'external_id'))
+      : null;
   }
   if (patch.credentials !== undefined) {
-    set.credentialsEnc = patch.credentials ? secrets.seal(patch.credentials, secretContext(id, 'credentials')) : null;
+    set.credentialsEnc = patch.credentials
+      ? secrets.seal(patch.credentials, secretContext(id, 'credentials'))
+      : null;
   }
   if (patch.c1ClientSecret !== undefined) {
-    set.c1ClientSecretEnc = patch.c1ClientSecret ? secrets.seal(patch.c1ClientSecret, secretContext(id, 'c1_client_secret')) : null;
+    set.c1ClientSecretEnc = patch.c1ClientSecret
+      ? secrets.seal(patch.c1ClientSecret, secretContext(id, 'c1_client_secret'))
+      : null;
   }
   try {
     return await database.db.transaction(async (tx) => {
@@ -277,8 +312,18 @@ export async function updateCluster(database: Database, id: string, patch: Updat
       if (!row) throw new NotFoundError(`cluster ${id} not found`);
       if (options.audit) {
         // Which secrets changed is worth auditing; their values never are (and redact() would drop a key named like them).
-        const rotated = (['externalId', 'credentials', 'c1ClientSecret'] as const).filter((k) => patch[k] !== undefined);
-        await auditClusterChange(tx, options.audit, 'cluster.update', id, before, row, rotated.length > 0 ? { rotated } : undefined);
+        const rotated = (['externalId', 'credentials', 'c1ClientSecret'] as const).filter(
+          (k) => patch[k] !== undefined,
+        );
+        await auditClusterChange(
+          tx,
+          options.audit,
+          'cluster.update',
+          id,
+          before,
+          row,
+          rotated.length > 0 ? { rotated } : undefined,
+        );
       }
       return row;
     });
@@ -291,7 +336,11 @@ export async function updateCluster(database: Database, id: string, patch: Updat
  * Soft-deletes a cluster: it disappears from every read, its name/region/account can be registered
  * again, its sync history stays for audit. Its secrets are wiped, since nothing may use them again.
  */
-export async function deleteCluster(database: Database, id: string, options: MutationOptions = {}): Promise<void> {
+export async function deleteCluster(
+  database: Database,
+  id: string,
+  options: MutationOptions = {},
+): Promise<void> {
   if (!isUuid(id)) throw new NotFoundError(`cluster ${id} not found`);
   await database.db.transaction(async (tx) => {
     const before = options.audit ? await findCluster(tx, id, true) : undefined;
@@ -325,14 +374,24 @@ export async function getClusterCredentials(database: Database, id: string): Pro
     roleArn: row.roleArn,
     c1ClientId: row.c1ClientId,
   };
-  if (row.externalIdEnc) result.externalId = secrets.openString(row.externalIdEnc, secretContext(id, 'external_id'));
-  if (row.credentialsEnc) result.credentials = secrets.open(row.credentialsEnc, secretContext(id, 'credentials')) as ClusterCredentials;
-  if (row.c1ClientSecretEnc) result.c1ClientSecret = secrets.openString(row.c1ClientSecretEnc, secretContext(id, 'c1_client_secret'));
+  if (row.externalIdEnc)
+    result.externalId = secrets.openString(row.externalIdEnc, secretContext(id, 'external_id'));
+  if (row.credentialsEnc)
+    result.credentials = secrets.open(
+      row.credentialsEnc,
+      secretContext(id, 'credentials'),
+    ) as ClusterCredentials;
+  if (row.c1ClientSecretEnc)
+    result.c1ClientSecret = secrets.openString(row.c1ClientSecretEnc, secretContext(id, 'c1_client_secret'));
   return result;
 }
 
 /** Records what DescribeCluster said: the cluster ARN and its account (fills a still-unknown account). */
-export async function setClusterIdentity(database: Database, id: string, identity: { arn: string; accountId: string }): Promise<Cluster> {
+export async function setClusterIdentity(
+  database: Database,
+  id: string,
+  identity: { arn: string; accountId: string },
+): Promise<Cluster> {
   assertUuid(id, 'cluster id');
   checkAccountId(identity.accountId);
   try {

@@ -5,8 +5,20 @@
 import { and, asc, desc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
-import { ConflictError, InvalidInputError, NotFoundError, SyncRunStateError, isUniqueViolation } from '../errors.js';
-import { clusters, provisioningRequests, type ProvisioningAction, type ProvisioningResult, type ProvisioningStatus } from '../schema.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  SyncRunStateError,
+  isUniqueViolation,
+} from '../errors.js';
+import {
+  clusters,
+  provisioningRequests,
+  type ProvisioningAction,
+  type ProvisioningResult,
+  type ProvisioningStatus,
+} from '../schema.js';
 import { isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
@@ -52,13 +64,22 @@ export async function createProvisioningRequest(
   options: { audit?: AuditContext } = {},
 ): Promise<{ request: ProvisioningRequest; created: boolean }> {
   if (!isUuid(input.clusterId)) throw new NotFoundError(`cluster ${input.clusterId} not found`);
-  if ((input.expiresAt || input.durationMs) && input.action !== 'grant') throw new InvalidInputError('only a grant can have an expiry');
-  if (input.expiresAt && input.durationMs) throw new InvalidInputError('a grant has an expiry time or a duration, not both');
-  if (input.durationMs !== undefined && input.durationMs !== null && !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0)) {
+  if ((input.expiresAt || input.durationMs) && input.action !== 'grant')
+    throw new InvalidInputError('only a grant can have an expiry');
+  if (input.expiresAt && input.durationMs)
+    throw new InvalidInputError('a grant has an expiry time or a duration, not both');
+  if (
+    input.durationMs !== undefined &&
+    input.durationMs !== null &&
+    !(Number.isSafeInteger(input.durationMs) && input.durationMs > 0)
+  ) {
     throw new InvalidInputError('durationMs must be a positive whole number of milliseconds');
   }
   return database.db.transaction(async (tx) => {
-    const [cluster] = await tx.select({ id: clusters.id }).from(clusters).where(and(eq(clusters.id, input.clusterId), sql`${clusters.deletedAt} IS NULL`));
+    const [cluster] = await tx
+      .select({ id: clusters.id })
+      .from(clusters)
+      .where(and(eq(clusters.id, input.clusterId), sql`${clusters.deletedAt} IS NULL`));
     if (!cluster) throw new NotFoundError(`cluster ${input.clusterId} not found`);
     const [row] = await tx
       .insert(provisioningRequests)
@@ -85,18 +106,30 @@ export async function createProvisioningRequest(
           action: `access.${input.action}.request`,
           clusterId: input.clusterId,
           target: row.id,
-          after: { entitlementId: row.entitlementId, principalArn: row.principalArn, expiresAt: row.expiresAt, durationMs: row.durationMs, dryRun: row.dryRun, reason: row.reason },
+          after: {
+            entitlementId: row.entitlementId,
+            principalArn: row.principalArn,
+            expiresAt: row.expiresAt,
+            durationMs: row.durationMs,
+            dryRun: row.dryRun,
+            reason: row.reason,
+          },
         });
       }
       return { request: row, created: true };
     }
     const conflictOn = input.parentRequestId
       ? eq(provisioningRequests.parentRequestId, input.parentRequestId)
-      : and(eq(provisioningRequests.requestedBy, input.requestedBy), eq(provisioningRequests.idempotencyKey, input.idempotencyKey ?? ''));
+      : and(
+          eq(provisioningRequests.requestedBy, input.requestedBy),
+          eq(provisioningRequests.idempotencyKey, input.idempotencyKey ?? ''),
+        );
     const [existing] = await tx.select().from(provisioningRequests).where(conflictOn);
     if (!existing) throw new ConflictError('the request conflicts with another one being created; retry');
     if (!input.parentRequestId && !sameRequest(existing, input)) {
-      throw new ConflictError(`Idempotency-Key "${input.idempotencyKey ?? ''}" was already used for a different request (${existing.id})`);
+      throw new ConflictError(
+        `Idempotency-Key "${input.idempotencyKey ?? ''}" was already used for a different request (${existing.id})`,
+      );
     }
     return { request: existing, created: false };
   });
@@ -121,18 +154,25 @@ function isRequestCursor(value: unknown): value is { c: string; i: string } {
 }
 
 /** Requests, newest first, filtered by cluster, principal and status. */
-export async function listProvisioningRequests(database: Database, filters: ProvisioningFilters = {}, page: { cursor?: string; limit?: number } = {}): Promise<Page<ProvisioningRequest>> {
+export async function listProvisioningRequests(
+  database: Database,
+  filters: ProvisioningFilters = {},
+  page: { cursor?: string; limit?: number } = {},
+): Promise<Page<ProvisioningRequest>> {
   const limit = pageSize(page.limit);
   const where: SQL[] = [];
   if (filters.clusterId !== undefined) {
     if (!isUuid(filters.clusterId)) throw new InvalidInputError('clusterId must be a UUID');
     where.push(eq(provisioningRequests.clusterId, filters.clusterId));
   }
-  if (filters.principalArn !== undefined) where.push(eq(provisioningRequests.principalArn, filters.principalArn));
+  if (filters.principalArn !== undefined)
+    where.push(eq(provisioningRequests.principalArn, filters.principalArn));
   if (filters.status !== undefined) where.push(eq(provisioningRequests.status, filters.status));
   if (page.cursor !== undefined) {
     const after = decodeCursor(page.cursor, isRequestCursor);
-    where.push(sql`(${provisioningRequests.createdAt}, ${provisioningRequests.id}) < (${after.c}::timestamptz, ${after.i}::uuid)`);
+    where.push(
+      sql`(${provisioningRequests.createdAt}, ${provisioningRequests.id}) < (${after.c}::timestamptz, ${after.i}::uuid)`,
+    );
   }
   const rows = await database.db
     .select()
@@ -140,14 +180,28 @@ export async function listProvisioningRequests(database: Database, filters: Prov
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(desc(provisioningRequests.createdAt), desc(provisioningRequests.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (r) => r, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
+  return toPage(
+    rows,
+    limit,
+    (r) => r,
+    (r) => ({ c: r.createdAt.toISOString(), i: r.id }),
+  );
 }
 
 /** Marks a request running (a retry after a crash may start it again); throws for a finished one. */
-export async function startProvisioningRequest(database: Database, id: string, worker: string): Promise<ProvisioningRequest> {
+export async function startProvisioningRequest(
+  database: Database,
+  id: string,
+  worker: string,
+): Promise<ProvisioningRequest> {
   const [row] = await database.db
     .update(provisioningRequests)
-    .set({ status: 'running', attempt: sql`${provisioningRequests.attempt} + 1`, worker, startedAt: sql`now()` })
+    .set({
+      status: 'running',
+      attempt: sql`${provisioningRequests.attempt} + 1`,
+      worker,
+      startedAt: sql`now()`,
+    })
     .where(and(eq(provisioningRequests.id, id), inArray(provisioningRequests.status, ['pending', 'running'])))
     .returning();
   if (row) return row;
@@ -175,7 +229,10 @@ export async function finishProvisioningRequest(
   options: { attempt?: number; actor: string },
 ): Promise<ProvisioningRequest> {
   return database.db.transaction(async (tx) => {
-    const where = [eq(provisioningRequests.id, id), inArray(provisioningRequests.status, ['pending', 'running'])];
+    const where = [
+      eq(provisioningRequests.id, id),
+      inArray(provisioningRequests.status, ['pending', 'running']),
+    ];
     if (options.attempt !== undefined) where.push(eq(provisioningRequests.attempt, options.attempt));
     const [row] = await tx
       .update(provisioningRequests)
@@ -192,9 +249,13 @@ export async function finishProvisioningRequest(
     if (!row) {
       const [existing] = await tx.select().from(provisioningRequests).where(eq(provisioningRequests.id, id));
       if (!existing) throw new NotFoundError(`provisioning request ${id} not found`);
-      throw new SyncRunStateError(`provisioning request ${id} is ${existing.status} (attempt ${existing.attempt}); this attempt no longer owns it`);
+      throw new SyncRunStateError(
+        `provisioning request ${id} is ${existing.status} (attempt ${existing.attempt}); this attempt no longer owns it`,
+      );
     }
-    const changed = (outcome.plan ?? []).filter((s): s is { state: string; before?: unknown; after?: unknown } => isRecord(s) && s.state === 'applied');
+    const changed = (outcome.plan ?? []).filter(
+      (s): s is { state: string; before?: unknown; after?: unknown } => isRecord(s) && s.state === 'applied',
+    );
     await recordAudit(tx, {
       actor: options.actor,
       action: `access.${row.action}`,
@@ -217,7 +278,11 @@ export async function finishProvisioningRequest(
 }
 
 /** Succeeded time-bound grants whose expiry has passed and that no revoke request ends yet. */
-export async function dueExpiries(database: Database, now: Date, limit = 100): Promise<ProvisioningRequest[]> {
+export async function dueExpiries(
+  database: Database,
+  now: Date,
+  limit = 100,
+): Promise<ProvisioningRequest[]> {
   const child = sql`NOT EXISTS (SELECT 1 FROM provisioning_requests r WHERE r.parent_request_id = ${provisioningRequests.id})`;
   return database.db
     .select()
@@ -237,7 +302,11 @@ export async function dueExpiries(database: Database, now: Date, limit = 100): P
 }
 
 /** The revoke request that ends a time-bound grant; created once however often it is asked for. */
-export async function createExpiryRevoke(database: Database, grant: ProvisioningRequest, actor: string): Promise<{ request: ProvisioningRequest; created: boolean }> {
+export async function createExpiryRevoke(
+  database: Database,
+  grant: ProvisioningRequest,
+  actor: string,
+): Promise<{ request: ProvisioningRequest; created: boolean }> {
   try {
     return await createProvisioningRequest(
       database,
@@ -254,7 +323,8 @@ export async function createExpiryRevoke(database: Database, grant: Provisioning
       { audit: { actor } },
     );
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('expiry revoke raced with another; retry', { cause: err });
+    if (isUniqueViolation(err))
+      throw new ConflictError('expiry revoke raced with another; retry', { cause: err });
     throw err;
   }
 }
@@ -265,7 +335,11 @@ export async function createExpiryRevoke(database: Database, grant: Provisioning
  * that end a time-bound grant are left out: their job waits for the expiry instant on purpose, and
  * the expiry reconciler owns them until then.
  */
-export async function listStaleProvisioningRequests(database: Database, olderThanMs: number, limit = 200): Promise<ProvisioningRequest[]> {
+export async function listStaleProvisioningRequests(
+  database: Database,
+  olderThanMs: number,
+  limit = 200,
+): Promise<ProvisioningRequest[]> {
   return database.db
     .select()
     .from(provisioningRequests)

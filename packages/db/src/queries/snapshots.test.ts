@@ -1,9 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidCursorError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { GrantInput, ResourceInput, SnapshotSource } from '../snapshot-types.js';
-import { createTestDatabase, syntheticPrincipal, syntheticReport, syntheticSnapshot, type TestDatabase } from '../testing.js';
+import {
+  createTestDatabase,
+  syntheticPrincipal,
+  syntheticReport,
+  syntheticSnapshot,
+  type TestDatabase,
+} from '../testing.js';
 import { createCluster, deleteCluster, type Cluster } from './clusters.js';
-import { diffSnapshots, grantsForPrincipal, listEntitlements, listGrants, listResources } from './snapshots.js';
+import {
+  diffSnapshots,
+  grantsForPrincipal,
+  listEntitlements,
+  listGrants,
+  listResources,
+} from './snapshots.js';
 import { completeSyncRun, enqueueSyncRun, failSyncRun, startSyncRun } from './sync-runs.js';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -30,8 +42,19 @@ const ACCOUNT = '123456789012';
 const user = (name: string) => `arn:aws:iam::${ACCOUNT}:user/${name}`;
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 
-function grant(entitlementId: string, resource: { type: string; id: string }, principal: { type: string; id: string }, annotations: GrantInput['annotations'] = []): GrantInput {
-  return { id: `${entitlementId}:${principal.type}:${principal.id}`, entitlementId, resource, principal, annotations };
+function grant(
+  entitlementId: string,
+  resource: { type: string; id: string },
+  principal: { type: string; id: string },
+  annotations: GrantInput['annotations'] = [],
+): GrantInput {
+  return {
+    id: `${entitlementId}:${principal.type}:${principal.id}`,
+    entitlementId,
+    resource,
+    principal,
+    annotations,
+  };
 }
 
 function snapshotOf(grants: GrantInput[], resources: ResourceInput[] = []): SnapshotSource {
@@ -63,8 +86,13 @@ describe('listGrants', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await listGrants(database, cluster.id, { principalId: syntheticPrincipal(3), limit: 9, ...(cursor ? { cursor } : {}) });
-      for (const g of page.items) expect(g.principal).toEqual({ type: 'iam_user', id: syntheticPrincipal(3) });
+      const page = await listGrants(database, cluster.id, {
+        principalId: syntheticPrincipal(3),
+        limit: 9,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const g of page.items)
+        expect(g.principal).toEqual({ type: 'iam_user', id: syntheticPrincipal(3) });
       seen.push(...page.items.map((g) => g.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -75,16 +103,27 @@ describe('listGrants', () => {
   it('returns grants in the shape they were written, sources and annotations included', async () => {
     const cluster = await newCluster();
     const g: GrantInput = {
-      ...grant('k8s_group:system:masters:member', { type: 'k8s_group', id: 'system:masters' }, { type: 'role', id: role('admin') }, [
-        { type: 'GrantExpandable', entitlementIds: [`role:${role('admin')}:assignment`] },
-      ]),
+      ...grant(
+        'k8s_group:system:masters:member',
+        { type: 'k8s_group', id: 'system:masters' },
+        { type: 'role', id: role('admin') },
+        [{ type: 'GrantExpandable', entitlementIds: [`role:${role('admin')}:assignment`] }],
+      ),
       sources: [{ kind: 'identity-mapping', identity: { kind: 'aws-auth', key: 'mapRoles', index: 0 } }],
       conditions: [{ kind: 'external-id-required' }],
     };
     await sync(cluster, snapshotOf([g]));
     const page = await listGrants(database, cluster.id, { entitlementId: 'k8s_group:system:masters:member' });
     expect(page.items).toEqual([g]);
-    expect((await listGrants(database, cluster.id, { type: 'k8s_group', resourceId: 'system:masters', principalType: 'role' })).items).toHaveLength(1);
+    expect(
+      (
+        await listGrants(database, cluster.id, {
+          type: 'k8s_group',
+          resourceId: 'system:masters',
+          principalType: 'role',
+        })
+      ).items,
+    ).toHaveLength(1);
     expect((await listGrants(database, cluster.id, { principalType: 'iam_user' })).items).toHaveLength(0);
   });
 
@@ -102,7 +141,9 @@ describe('listGrants', () => {
   it('has an empty answer before the first sync and NotFoundError for an unknown cluster', async () => {
     const cluster = await newCluster();
     expect(await listGrants(database, cluster.id)).toEqual({ syncRunId: null, items: [] });
-    await expect(listGrants(database, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(listGrants(database, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     await expect(listGrants(database, 'junk')).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -137,10 +178,30 @@ describe('listResources and listEntitlements', () => {
   it('filters resources by type and parent, paging by (type, id)', async () => {
     const cluster = await newCluster();
     const resources: ResourceInput[] = [
-      { type: 'namespace', id: 'prod', displayName: 'prod', profile: {}, annotations: [{ type: 'ChildResourceType', resourceTypeId: 'service_account' }] },
+      {
+        type: 'namespace',
+        id: 'prod',
+        displayName: 'prod',
+        profile: {},
+        annotations: [{ type: 'ChildResourceType', resourceTypeId: 'service_account' }],
+      },
       { type: 'namespace', id: 'dev', displayName: 'dev', profile: {}, annotations: [] },
-      ...['a', 'b', 'c'].map((n) => ({ type: 'service_account', id: `prod/${n}`, displayName: n, parent: { type: 'namespace', id: 'prod' }, profile: { n }, annotations: [] })),
-      { type: 'service_account', id: 'dev/x', displayName: 'x', parent: { type: 'namespace', id: 'dev' }, profile: {}, annotations: [] },
+      ...['a', 'b', 'c'].map((n) => ({
+        type: 'service_account',
+        id: `prod/${n}`,
+        displayName: n,
+        parent: { type: 'namespace', id: 'prod' },
+        profile: { n },
+        annotations: [],
+      })),
+      {
+        type: 'service_account',
+        id: 'dev/x',
+        displayName: 'x',
+        parent: { type: 'namespace', id: 'dev' },
+        profile: {},
+        annotations: [],
+      },
     ];
     await sync(cluster, snapshotOf([], resources));
     const all: string[] = [];
@@ -150,11 +211,20 @@ describe('listResources and listEntitlements', () => {
       all.push(...page.items.map((r) => `${r.type}/${r.id}`));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(all).toEqual(['namespace/dev', 'namespace/prod', 'service_account/dev/x', 'service_account/prod/a', 'service_account/prod/b', 'service_account/prod/c']);
+    expect(all).toEqual([
+      'namespace/dev',
+      'namespace/prod',
+      'service_account/dev/x',
+      'service_account/prod/a',
+      'service_account/prod/b',
+      'service_account/prod/c',
+    ]);
     const children = await listResources(database, cluster.id, { parentType: 'namespace', parentId: 'prod' });
     expect(children.items.map((r) => r.id)).toEqual(['prod/a', 'prod/b', 'prod/c']);
     expect(children.items[0]).toEqual(resources[2]);
-    expect((await listResources(database, cluster.id, { type: 'namespace', resourceId: 'prod' })).items).toEqual([resources[0]]);
+    expect(
+      (await listResources(database, cluster.id, { type: 'namespace', resourceId: 'prod' })).items,
+    ).toEqual([resources[0]]);
   });
 
   it("lists one resource's entitlements even when another resource id extends it with a colon", async () => {
@@ -168,10 +238,21 @@ describe('listResources and listEntitlements', () => {
       purpose: 'assignment' as const,
       grantableTo: ['iam_user'],
     });
-    const entitlements = [ent('eks:admin', 'all:member'), ent('eks:admin', 'prod:member'), ent('eks:admin:extra', 'all:member'), ent('eks', 'all:member')];
+    const entitlements = [
+      ent('eks:admin', 'all:member'),
+      ent('eks:admin', 'prod:member'),
+      ent('eks:admin:extra', 'all:member'),
+      ent('eks', 'all:member'),
+    ];
     await sync(cluster, { resources: () => [], entitlements: () => entitlements, grants: () => [] });
-    const page = await listEntitlements(database, cluster.id, { type: 'cluster_role', resourceId: 'eks:admin' });
-    expect(page.items.map((e) => e.id)).toEqual(['cluster_role:eks:admin:all:member', 'cluster_role:eks:admin:prod:member']);
+    const page = await listEntitlements(database, cluster.id, {
+      type: 'cluster_role',
+      resourceId: 'eks:admin',
+    });
+    expect(page.items.map((e) => e.id)).toEqual([
+      'cluster_role:eks:admin:all:member',
+      'cluster_role:eks:admin:prod:member',
+    ]);
     expect(page.items[0]).toEqual(entitlements[0]);
     expect((await listEntitlements(database, cluster.id, { type: 'cluster_role' })).items).toHaveLength(4);
   });
@@ -180,7 +261,8 @@ describe('listResources and listEntitlements', () => {
 describe('diffSnapshots', () => {
   it('returns exactly the grants added and removed between two runs', async () => {
     const cluster = await newCluster();
-    const g = (n: string) => grant('k8s_group:dev:member', { type: 'k8s_group', id: 'dev' }, { type: 'iam_user', id: user(n) });
+    const g = (n: string) =>
+      grant('k8s_group:dev:member', { type: 'k8s_group', id: 'dev' }, { type: 'iam_user', id: user(n) });
     const from = await sync(cluster, snapshotOf([g('a'), g('b'), g('c')]));
     const to = await sync(cluster, snapshotOf([g('b'), g('c'), g('d'), g('e')]));
     const diff = await diffSnapshots(database, cluster.id, from.id, to.id);
@@ -197,28 +279,59 @@ describe('diffSnapshots', () => {
     const b = await newCluster();
     const runA = await sync(a, snapshotOf([]));
     const runB = await sync(b, snapshotOf([]));
-    await expect(diffSnapshots(database, a.id, runA.id, runB.id)).rejects.toThrow(/belongs to another cluster/);
+    await expect(diffSnapshots(database, a.id, runA.id, runB.id)).rejects.toThrow(
+      /belongs to another cluster/,
+    );
     const { run: failed } = await enqueueSyncRun(database, a.id, 'api');
     await failSyncRun(database, failed.id, { code: 'x', message: 'y' });
-    await expect(diffSnapshots(database, a.id, runA.id, failed.id)).rejects.toThrow(/failed and has no snapshot/);
+    await expect(diffSnapshots(database, a.id, runA.id, failed.id)).rejects.toThrow(
+      /failed and has no snapshot/,
+    );
     await expect(diffSnapshots(database, a.id, runA.id, 'nope')).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(diffSnapshots(database, a.id, runA.id, '00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      diffSnapshots(database, a.id, runA.id, '00000000-0000-4000-8000-000000000000'),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 
 describe('grantsForPrincipal', () => {
   it("follows role assumption and group membership across every cluster's current snapshot", async () => {
     const alice = user('alice');
-    const expandRole = (arn: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] }];
-    const expandGroup = (g: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`k8s_group:${g}:member`] }];
-    const assume = grant(`role:${role('deployer')}:assignment`, { type: 'role', id: role('deployer') }, { type: 'iam_user', id: alice }, [
-      { type: 'ExternalResourceMatchID', id: alice },
-    ]);
-    const roleInGroup = grant('k8s_group:deployers:member', { type: 'k8s_group', id: 'deployers' }, { type: 'role', id: role('deployer') }, expandRole(role('deployer')));
-    const groupBinding = grant('cluster_role:edit:all:member', { type: 'cluster_role', id: 'edit' }, { type: 'k8s_group', id: 'deployers' }, expandGroup('deployers'));
-    const direct = grant('cluster_role:view:all:member', { type: 'cluster_role', id: 'view' }, { type: 'iam_user', id: alice });
+    const expandRole = (arn: string) => [
+      { type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] },
+    ];
+    const expandGroup = (g: string) => [
+      { type: 'GrantExpandable' as const, entitlementIds: [`k8s_group:${g}:member`] },
+    ];
+    const assume = grant(
+      `role:${role('deployer')}:assignment`,
+      { type: 'role', id: role('deployer') },
+      { type: 'iam_user', id: alice },
+      [{ type: 'ExternalResourceMatchID', id: alice }],
+    );
+    const roleInGroup = grant(
+      'k8s_group:deployers:member',
+      { type: 'k8s_group', id: 'deployers' },
+      { type: 'role', id: role('deployer') },
+      expandRole(role('deployer')),
+    );
+    const groupBinding = grant(
+      'cluster_role:edit:all:member',
+      { type: 'cluster_role', id: 'edit' },
+      { type: 'k8s_group', id: 'deployers' },
+      expandGroup('deployers'),
+    );
+    const direct = grant(
+      'cluster_role:view:all:member',
+      { type: 'cluster_role', id: 'view' },
+      { type: 'iam_user', id: alice },
+    );
     // Bob's grant to the same role is not Alice's, and a grant to a service account does not expand.
-    const other = grant('cluster_role:admin:all:member', { type: 'cluster_role', id: 'admin' }, { type: 'iam_user', id: user('bob') });
+    const other = grant(
+      'cluster_role:admin:all:member',
+      { type: 'cluster_role', id: 'admin' },
+      { type: 'iam_user', id: user('bob') },
+    );
     const one = await newCluster('alpha');
     const two = await newCluster('beta');
     const gone = await newCluster('gamma');
@@ -227,7 +340,18 @@ describe('grantsForPrincipal', () => {
     await sync(gone, snapshotOf([direct]));
     await deleteCluster(database, gone.id);
     // A partial run of beta (not current) must not count either.
-    await sync(two, snapshotOf([direct, grant('cluster_role:admin:all:member', { type: 'cluster_role', id: 'admin' }, { type: 'iam_user', id: alice })]), 'partial');
+    await sync(
+      two,
+      snapshotOf([
+        direct,
+        grant(
+          'cluster_role:admin:all:member',
+          { type: 'cluster_role', id: 'admin' },
+          { type: 'iam_user', id: alice },
+        ),
+      ]),
+      'partial',
+    );
 
     const access = await grantsForPrincipal(database, alice);
     expect(access.map((a) => [a.cluster.name, a.grant.id, a.via])).toEqual([
@@ -244,7 +368,9 @@ describe('grantsForPrincipal', () => {
     const cluster = await newCluster();
     const a = role('a');
     const b = role('b');
-    const expand = (arn: string) => [{ type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] }];
+    const expand = (arn: string) => [
+      { type: 'GrantExpandable' as const, entitlementIds: [`role:${arn}:assignment`] },
+    ];
     await sync(
       cluster,
       snapshotOf([

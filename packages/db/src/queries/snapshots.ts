@@ -54,7 +54,11 @@ interface SnapshotCursor {
 
 function cursorCheck(keyParts: number) {
   return (value: unknown): value is SnapshotCursor =>
-    isRecord(value) && isUuid(value.r) && Array.isArray(value.k) && value.k.length === keyParts && value.k.every(isKeyString);
+    isRecord(value) &&
+    isUuid(value.r) &&
+    Array.isArray(value.k) &&
+    value.k.length === keyParts &&
+    value.k.every(isKeyString);
 }
 
 /** Which run to read: the cursor's, the one asked for, or the cluster's current one. */
@@ -70,24 +74,42 @@ async function resolveRun(
     .from(clusters)
     .where(and(eq(clusters.id, clusterId), isNull(clusters.deletedAt)));
   if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
-  const cursor = options.cursor === undefined ? undefined : decodeCursor(options.cursor, cursorCheck(keyParts));
+  const cursor =
+    options.cursor === undefined ? undefined : decodeCursor(options.cursor, cursorCheck(keyParts));
   const wanted = cursor?.r ?? options.syncRunId;
-  if (wanted === undefined || wanted === cluster.current) return { runId: cluster.current, ...(cursor ? { after: cursor.k } : {}) };
-  if (cursor && options.syncRunId !== undefined && options.syncRunId !== cursor.r) throw new InvalidCursorError('the cursor belongs to another sync run');
+  if (wanted === undefined || wanted === cluster.current)
+    return { runId: cluster.current, ...(cursor ? { after: cursor.k } : {}) };
+  if (cursor && options.syncRunId !== undefined && options.syncRunId !== cursor.r)
+    throw new InvalidCursorError('the cursor belongs to another sync run');
   if (!isUuid(wanted)) throw new InvalidInputError('syncRunId must be a UUID');
   const [run] = await database.db
     .select({ id: syncRuns.id })
     .from(syncRuns)
-    .where(and(eq(syncRuns.id, wanted), eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, SNAPSHOT_STATUSES)));
+    .where(
+      and(
+        eq(syncRuns.id, wanted),
+        eq(syncRuns.clusterId, clusterId),
+        inArray(syncRuns.status, SNAPSHOT_STATUSES),
+      ),
+    );
   if (!run) {
     // A forged cursor naming another cluster's run reads nothing; an old one reads as expired.
-    if (cursor) throw new InvalidCursorError('the cursor has expired (its snapshot was pruned); start again without one');
+    if (cursor)
+      throw new InvalidCursorError(
+        'the cursor has expired (its snapshot was pruned); start again without one',
+      );
     throw new NotFoundError(`sync run ${wanted} of cluster ${clusterId} has no snapshot`);
   }
   return { runId: run.id, ...(cursor ? { after: cursor.k } : {}) };
 }
 
-function page<Row, Item>(runId: string, rows: Row[], limit: number, toItem: (row: Row) => Item, keyOf: (row: Row) => string[]): SnapshotPage<Item> {
+function page<Row, Item>(
+  runId: string,
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  keyOf: (row: Row) => string[],
+): SnapshotPage<Item> {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   const result: SnapshotPage<Item> = { syncRunId: runId, items: pageRows.map(toItem) };
@@ -108,7 +130,8 @@ function toResource(row: ResourceRow): SnapshotResource {
     profile: row.profile,
     annotations: row.annotations,
   };
-  if (row.parentType !== null && row.parentId !== null) resource.parent = { type: row.parentType, id: row.parentId };
+  if (row.parentType !== null && row.parentId !== null)
+    resource.parent = { type: row.parentType, id: row.parentId };
   return resource;
 }
 
@@ -139,7 +162,11 @@ export function toGrant(row: GrantRow): SnapshotGrant {
 }
 
 /** Lists resources of a cluster's snapshot, ordered by (type, id). */
-export async function listResources(database: Database, clusterId: string, filters: ResourceFilters = {}): Promise<SnapshotPage<SnapshotResource>> {
+export async function listResources(
+  database: Database,
+  clusterId: string,
+  filters: ResourceFilters = {},
+): Promise<SnapshotPage<SnapshotResource>> {
   const limit = pageSize(filters.limit);
   const { runId, after } = await resolveRun(database, clusterId, filters, 2);
   if (runId === null) return { syncRunId: null, items: [] };
@@ -189,7 +216,11 @@ export async function listEntitlements(
 }
 
 /** Lists grants of a cluster's snapshot, ordered by id. */
-export async function listGrants(database: Database, clusterId: string, filters: GrantFilters = {}): Promise<SnapshotPage<SnapshotGrant>> {
+export async function listGrants(
+  database: Database,
+  clusterId: string,
+  filters: GrantFilters = {},
+): Promise<SnapshotPage<SnapshotGrant>> {
   const limit = pageSize(filters.limit);
   const { runId, after } = await resolveRun(database, clusterId, filters, 1);
   if (runId === null) return { syncRunId: null, items: [] };
@@ -226,9 +257,14 @@ export interface PrincipalGrant {
  * its own grants, plus the grants of every role and group it reaches, following GrantExpandable
  * annotations the way C1 expands them (depth-limited, cycles cut).
  */
-export async function grantsForPrincipal(database: Database, principalArn: string, options: { maxDepth?: number } = {}): Promise<PrincipalGrant[]> {
+export async function grantsForPrincipal(
+  database: Database,
+  principalArn: string,
+  options: { maxDepth?: number } = {},
+): Promise<PrincipalGrant[]> {
   const maxDepth = options.maxDepth ?? 5;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 10) throw new InvalidInputError('maxDepth must be an integer from 0 to 10');
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 10)
+    throw new InvalidInputError('maxDepth must be an integer from 0 to 10');
   // Expansion rule: a grant held by principal Q carries GrantExpandable{entitlementIds: [E]}; whoever
   // holds E inherits it. In this model E is always an entitlement of Q itself (role:<arn>:assignment,
   // k8s_group:<g>:member), so the next hop joins on the held grant's resource as a principal and the
@@ -307,19 +343,31 @@ export interface SnapshotDiff {
 }
 
 /** The grants added and removed between two snapshots of one cluster. */
-export async function diffSnapshots(database: Database, clusterId: string, fromRunId: string, toRunId: string): Promise<SnapshotDiff> {
+export async function diffSnapshots(
+  database: Database,
+  clusterId: string,
+  fromRunId: string,
+  toRunId: string,
+): Promise<SnapshotDiff> {
   if (!isUuid(clusterId)) throw new NotFoundError(`cluster ${clusterId} not found`);
-  for (const [name, id] of [['from', fromRunId], ['to', toRunId]] as const) {
+  for (const [name, id] of [
+    ['from', fromRunId],
+    ['to', toRunId],
+  ] as const) {
     if (!isUuid(id)) throw new InvalidInputError(`${name} must be a sync run id (UUID)`);
   }
   const runs = await database.db
     .select({ id: syncRuns.id, clusterId: syncRuns.clusterId, status: syncRuns.status })
     .from(syncRuns)
     .where(inArray(syncRuns.id, [fromRunId, toRunId]));
-  for (const [name, id] of [['from', fromRunId], ['to', toRunId]] as const) {
+  for (const [name, id] of [
+    ['from', fromRunId],
+    ['to', toRunId],
+  ] as const) {
     const run = runs.find((r) => r.id === id);
     if (!run) throw new NotFoundError(`sync run ${id} (${name}) not found`);
-    if (run.clusterId !== clusterId) throw new InvalidInputError(`sync run ${id} (${name}) belongs to another cluster, not ${clusterId}`);
+    if (run.clusterId !== clusterId)
+      throw new InvalidInputError(`sync run ${id} (${name}) belongs to another cluster, not ${clusterId}`);
     if (!(SNAPSHOT_STATUSES as readonly string[]).includes(run.status)) {
       throw new InvalidInputError(`sync run ${id} (${name}) is ${run.status} and has no snapshot`);
     }
@@ -340,30 +388,52 @@ export async function diffSnapshots(database: Database, clusterId: string, fromR
       .orderBy(asc(snapshotGrants.grantId));
     return rows.map(toGrant);
   };
-  return { fromRunId, toRunId, added: await only(toRunId, fromRunId), removed: await only(fromRunId, toRunId) };
+  return {
+    fromRunId,
+    toRunId,
+    added: await only(toRunId, fromRunId),
+    removed: await only(fromRunId, toRunId),
+  };
 }
 
 /**
  * One entitlement of the cluster's current snapshot, or undefined; `null` when the cluster has no
  * snapshot yet (nothing can be checked against it).
  */
-export async function findCurrentEntitlement(database: Database, clusterId: string, entitlementId: string): Promise<SnapshotEntitlement | undefined | null> {
+export async function findCurrentEntitlement(
+  database: Database,
+  clusterId: string,
+  entitlementId: string,
+): Promise<SnapshotEntitlement | undefined | null> {
   const { runId } = await resolveRun(database, clusterId, {}, 1);
   if (runId === null) return null;
   const [row] = await database.db
     .select()
     .from(snapshotEntitlements)
-    .where(and(eq(snapshotEntitlements.syncRunId, runId), eq(snapshotEntitlements.entitlementId, entitlementId)));
+    .where(
+      and(eq(snapshotEntitlements.syncRunId, runId), eq(snapshotEntitlements.entitlementId, entitlementId)),
+    );
   return row ? toEntitlement(row) : undefined;
 }
 
 /** Whether the cluster's current snapshot lists this resource. */
-export async function hasCurrentResource(database: Database, clusterId: string, type: string, resourceId: string): Promise<boolean | null> {
+export async function hasCurrentResource(
+  database: Database,
+  clusterId: string,
+  type: string,
+  resourceId: string,
+): Promise<boolean | null> {
   const { runId } = await resolveRun(database, clusterId, {}, 2);
   if (runId === null) return null;
   const [row] = await database.db
     .select({ id: snapshotResources.resourceId })
     .from(snapshotResources)
-    .where(and(eq(snapshotResources.syncRunId, runId), eq(snapshotResources.type, type), eq(snapshotResources.resourceId, resourceId)));
+    .where(
+      and(
+        eq(snapshotResources.syncRunId, runId),
+        eq(snapshotResources.type, type),
+        eq(snapshotResources.resourceId, resourceId),
+      ),
+    );
   return row !== undefined;
 }

@@ -28,16 +28,27 @@ afterAll(async () => {
 });
 
 async function newCluster(): Promise<Cluster> {
-  return createCluster(database, { name: `c-${Math.random().toString(36).slice(2, 10)}`, region: 'eu-west-1', hostingMode: 'default-chain' });
+  return createCluster(database, {
+    name: `c-${Math.random().toString(36).slice(2, 10)}`,
+    region: 'eu-west-1',
+    hostingMode: 'default-chain',
+  });
 }
 
 async function count(table: string, runId: string): Promise<number> {
-  const { rows } = await database.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE sync_run_id = $1`, [runId]);
+  const { rows } = await database.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${table} WHERE sync_run_id = $1`,
+    [runId],
+  );
   return Number(rows[0]!.n);
 }
 
 /** Enqueues, starts and completes a run with a small snapshot. */
-async function syncOnce(cluster: Cluster, snapshot: SnapshotSource = syntheticSnapshot({ entitlements: 20, grants: 10 }), status: 'complete' | 'partial' = 'complete') {
+async function syncOnce(
+  cluster: Cluster,
+  snapshot: SnapshotSource = syntheticSnapshot({ entitlements: 20, grants: 10 }),
+  status: 'complete' | 'partial' = 'complete',
+) {
   const { run } = await enqueueSyncRun(database, cluster.id, 'api');
   await startSyncRun(database, run.id, 'worker:test');
   return completeSyncRun(database, run.id, { snapshot, report: syntheticReport(status) });
@@ -46,7 +57,9 @@ async function syncOnce(cluster: Cluster, snapshot: SnapshotSource = syntheticSn
 describe('enqueueSyncRun', () => {
   it('collapses 10 concurrent requests for one cluster into one run', async () => {
     const cluster = await newCluster();
-    const results = await Promise.all(Array.from({ length: 10 }, () => enqueueSyncRun(database, cluster.id, 'api')));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => enqueueSyncRun(database, cluster.id, 'api')),
+    );
     expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const runs = await listSyncRuns(database, cluster.id);
@@ -58,7 +71,10 @@ describe('enqueueSyncRun', () => {
     const cluster = await newCluster();
     const { run } = await enqueueSyncRun(database, cluster.id, 'schedule');
     await startSyncRun(database, run.id, 'worker:a');
-    expect(await enqueueSyncRun(database, cluster.id, 'api')).toMatchObject({ created: false, run: { id: run.id, status: 'running' } });
+    expect(await enqueueSyncRun(database, cluster.id, 'api')).toMatchObject({
+      created: false,
+      run: { id: run.id, status: 'running' },
+    });
     await failSyncRun(database, run.id, { code: 'unreachable', message: 'connect ECONNREFUSED' });
     const next = await enqueueSyncRun(database, cluster.id, 'api');
     expect(next.created).toBe(true);
@@ -83,7 +99,10 @@ describe('enqueueSyncRun', () => {
     const results = await enqueueSyncRunsForAll(database, 'bulk');
     const byCluster = new Map(results.map((r) => [r.run.clusterId, r]));
     expect(byCluster.get(clusters[0]!.id)).toMatchObject({ created: false, run: { id: already.run.id } });
-    expect(byCluster.get(clusters[1]!.id)).toMatchObject({ created: true, run: { trigger: 'bulk', status: 'queued' } });
+    expect(byCluster.get(clusters[1]!.id)).toMatchObject({
+      created: true,
+      run: { trigger: 'bulk', status: 'queued' },
+    });
     expect(byCluster.has(clusters[2]!.id)).toBe(false);
     // Clusters from earlier tests kept their active runs.
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -122,9 +141,14 @@ describe('completeSyncRun', () => {
     });
     const ms = Date.now() - started;
     console.log(`completeSyncRun: 105,500 rows in ${ms} ms (${Math.round(105_500 / (ms / 1000))} rows/s)`);
-    expect(result).toMatchObject({ current: true, rows: { resources: 500, entitlements: 100_000, grants: 5_000 } });
+    expect(result).toMatchObject({
+      current: true,
+      rows: { resources: 500, entitlements: 100_000, grants: 5_000 },
+    });
     expect(result.run).toMatchObject({ status: 'succeeded', totalApiCalls: 1 });
-    expect(result.run.counts).toMatchObject({ totals: { resources: 500, entitlements: 100_000, grants: 5_000 } });
+    expect(result.run.counts).toMatchObject({
+      totals: { resources: 500, entitlements: 100_000, grants: 5_000 },
+    });
     expect(await count('snapshot_entitlements', run.id)).toBe(100_000);
     expect((await getCluster(database, cluster.id)).currentSyncRunId).toBe(run.id);
   });
@@ -135,20 +159,32 @@ describe('completeSyncRun', () => {
     const { run } = await enqueueSyncRun(database, cluster.id, 'api');
     await startSyncRun(database, run.id, 'worker:a');
     const failed = await failSyncRun(database, run.id, { code: 'throttled', message: 'Rate exceeded' });
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'throttled', message: 'Rate exceeded' } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: { code: 'throttled', message: 'Rate exceeded' },
+    });
     expect(failed.finishedAt).toBeInstanceOf(Date);
     expect((await getCluster(database, cluster.id)).currentSyncRunId).toBe(good.run.id);
     // Failing again (a retried job handler) is harmless; completing a failed run is not allowed.
-    await expect(failSyncRun(database, run.id, { code: 'x', message: 'y' })).resolves.toMatchObject({ status: 'failed' });
-    await expect(completeSyncRun(database, run.id, { snapshot: syntheticSnapshot({ entitlements: 1, grants: 0 }), report: syntheticReport() })).rejects.toBeInstanceOf(
-      SyncRunStateError,
-    );
+    await expect(failSyncRun(database, run.id, { code: 'x', message: 'y' })).resolves.toMatchObject({
+      status: 'failed',
+    });
+    await expect(
+      completeSyncRun(database, run.id, {
+        snapshot: syntheticSnapshot({ entitlements: 1, grants: 0 }),
+        report: syntheticReport(),
+      }),
+    ).rejects.toBeInstanceOf(SyncRunStateError);
   });
 
   it('keeps a partial run as history but does not make it current', async () => {
     const cluster = await newCluster();
     const good = await syncOnce(cluster);
-    const partial = await syncOnce(cluster, syntheticSnapshot({ entitlements: 30, grants: 3, tag: 'p' }), 'partial');
+    const partial = await syncOnce(
+      cluster,
+      syntheticSnapshot({ entitlements: 30, grants: 3, tag: 'p' }),
+      'partial',
+    );
     expect(partial).toMatchObject({ current: false, run: { status: 'partial' } });
     expect(partial.run.sources).toMatchObject({ 'eks:accessEntries': { state: 'failed' } });
     expect(await count('snapshot_grants', partial.run.id)).toBe(3);
@@ -175,7 +211,9 @@ describe('completeSyncRun', () => {
         }
       },
     };
-    await expect(completeSyncRun(database, run.id, { snapshot: broken, report: syntheticReport() })).rejects.toThrow('kube API went away');
+    await expect(
+      completeSyncRun(database, run.id, { snapshot: broken, report: syntheticReport() }),
+    ).rejects.toThrow('kube API went away');
     expect(await count('snapshot_entitlements', run.id)).toBe(0);
     expect(await getSyncRun(database, run.id)).toMatchObject({ status: 'running' });
     expect((await getCluster(database, cluster.id)).currentSyncRunId).toBe(good.run.id);
@@ -193,8 +231,14 @@ describe('completeSyncRun', () => {
       principal: { type: 'iam_user', id: 'arn:aws:iam::123456789012:user/a' },
       annotations: [],
     };
-    const snapshot: SnapshotSource = { resources: () => [], entitlements: () => [], grants: () => [grant, grant] };
-    await expect(completeSyncRun(database, run.id, { snapshot, report: syntheticReport() })).rejects.toThrow(/duplicate id/);
+    const snapshot: SnapshotSource = {
+      resources: () => [],
+      entitlements: () => [],
+      grants: () => [grant, grant],
+    };
+    await expect(completeSyncRun(database, run.id, { snapshot, report: syntheticReport() })).rejects.toThrow(
+      /duplicate id/,
+    );
     expect(await count('snapshot_grants', run.id)).toBe(0);
   });
 
@@ -204,10 +248,16 @@ describe('completeSyncRun', () => {
     await startSyncRun(database, run.id, 'worker:a');
     const retry = await startSyncRun(database, run.id, 'worker:b');
     const snapshot = () => syntheticSnapshot({ entitlements: 10, grants: 2 });
-    await expect(completeSyncRun(database, run.id, { snapshot: snapshot(), report: syntheticReport(), attempt: 1 })).rejects.toBeInstanceOf(
-      SyncRunStateError,
-    );
-    await expect(completeSyncRun(database, run.id, { snapshot: snapshot(), report: syntheticReport(), attempt: retry.attempt })).resolves.toMatchObject({
+    await expect(
+      completeSyncRun(database, run.id, { snapshot: snapshot(), report: syntheticReport(), attempt: 1 }),
+    ).rejects.toBeInstanceOf(SyncRunStateError);
+    await expect(
+      completeSyncRun(database, run.id, {
+        snapshot: snapshot(),
+        report: syntheticReport(),
+        attempt: retry.attempt,
+      }),
+    ).resolves.toMatchObject({
       current: true,
     });
   });
@@ -268,7 +318,10 @@ describe('listSyncRuns and pruneSyncRuns', () => {
     const cluster = await newCluster();
     const current = await syncOnce(cluster);
     const partials = [];
-    for (let i = 0; i < 3; i++) partials.push(await syncOnce(cluster, syntheticSnapshot({ entitlements: 10, grants: 5, tag: `p${i}` }), 'partial'));
+    for (let i = 0; i < 3; i++)
+      partials.push(
+        await syncOnce(cluster, syntheticSnapshot({ entitlements: 10, grants: 5, tag: `p${i}` }), 'partial'),
+      );
     const { run: failed } = await enqueueSyncRun(database, cluster.id, 'api');
     await failSyncRun(database, failed.id, { code: 'x', message: 'y' });
     const { run: queued } = await enqueueSyncRun(database, cluster.id, 'api');
@@ -278,7 +331,9 @@ describe('listSyncRuns and pruneSyncRuns', () => {
     expect(left.sort()).toEqual([current.run.id, partials[2]!.run.id, failed.id, queued.id].sort());
     expect(await count('snapshot_grants', partials[0]!.run.id)).toBe(0);
     expect(await pruneSyncRuns(database, cluster.id, 0)).toBe(2);
-    expect((await listSyncRuns(database, cluster.id)).items.map((r) => r.id).sort()).toEqual([current.run.id, queued.id].sort());
+    expect((await listSyncRuns(database, cluster.id)).items.map((r) => r.id).sort()).toEqual(
+      [current.run.id, queued.id].sort(),
+    );
     expect(await count('snapshot_grants', current.run.id)).toBe(10);
     expect((await getCluster(database, cluster.id)).currentSyncRunId).toBe(current.run.id);
   });
@@ -288,6 +343,7 @@ describe('listSyncRuns and pruneSyncRuns', () => {
     const done = await syncOnce(cluster);
     expect(await count('snapshot_entitlements', done.run.id)).toBe(20);
     await database.pool.query('DELETE FROM clusters WHERE id = $1', [cluster.id]);
-    for (const table of ['snapshot_resources', 'snapshot_entitlements', 'snapshot_grants']) expect(await count(table, done.run.id)).toBe(0);
+    for (const table of ['snapshot_resources', 'snapshot_entitlements', 'snapshot_grants'])
+      expect(await count(table, done.run.id)).toBe(0);
   });
 });

@@ -15,10 +15,29 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Database, DbExecutor } from '../client.js';
 import { copyRows } from '../copy.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
-import { ConflictError, InvalidInputError, NotFoundError, SyncRunStateError, isUniqueViolation } from '../errors.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  SyncRunStateError,
+  isUniqueViolation,
+} from '../errors.js';
 import * as schema from '../schema.js';
-import { SYNC_STATUSES, SYNC_TRIGGERS, clusters, syncRuns, type SyncStatus, type SyncTrigger } from '../schema.js';
-import type { EntitlementInput, GrantInput, ResourceInput, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
+import {
+  SYNC_STATUSES,
+  SYNC_TRIGGERS,
+  clusters,
+  syncRuns,
+  type SyncStatus,
+  type SyncTrigger,
+} from '../schema.js';
+import type {
+  EntitlementInput,
+  GrantInput,
+  ResourceInput,
+  SnapshotSource,
+  SyncReportInput,
+} from '../snapshot-types.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
@@ -65,7 +84,10 @@ export async function enqueueSyncRun(
       const [inserted] = await tx
         .insert(syncRuns)
         .values({ clusterId, trigger })
-        .onConflictDoNothing({ target: syncRuns.clusterId, where: sql`${syncRuns.status} IN ('queued', 'running')` })
+        .onConflictDoNothing({
+          target: syncRuns.clusterId,
+          where: sql`${syncRuns.status} IN ('queued', 'running')`,
+        })
         .returning();
       if (inserted) {
         if (options.audit) {
@@ -93,7 +115,10 @@ export async function enqueueSyncRun(
 }
 
 /** Queues a sync of every enabled cluster; clusters with an active run get that run back. */
-export async function enqueueSyncRunsForAll(database: Database, trigger: SyncTrigger): Promise<EnqueueResult[]> {
+export async function enqueueSyncRunsForAll(
+  database: Database,
+  trigger: SyncTrigger,
+): Promise<EnqueueResult[]> {
   checkTrigger(trigger);
   // One statement for the common case; ordering by id takes index locks in a fixed order, so two
   // bulk enqueues cannot deadlock each other.
@@ -113,9 +138,12 @@ export async function enqueueSyncRunsForAll(database: Database, trigger: SyncTri
     .select()
     .from(syncRuns)
     .innerJoin(clusters, eq(clusters.id, syncRuns.clusterId))
-    .where(and(inArray(syncRuns.status, ACTIVE_STATUSES), eq(clusters.enabled, true), isNull(clusters.deletedAt)));
+    .where(
+      and(inArray(syncRuns.status, ACTIVE_STATUSES), eq(clusters.enabled, true), isNull(clusters.deletedAt)),
+    );
   const results = new Map<string, EnqueueResult>();
-  for (const { sync_runs: run } of active) results.set(run.clusterId, { run, created: createdIds.has(run.id) });
+  for (const { sync_runs: run } of active)
+    results.set(run.clusterId, { run, created: createdIds.has(run.id) });
   // A cluster whose run finished between the two statements, or that was enabled meanwhile.
   for (const { id } of enabled) {
     if (!results.has(id)) {
@@ -159,7 +187,12 @@ function attemptMatches(attempt: number | undefined): SQL | undefined {
  * Stores the progress of a running run. Returns false when the run is no longer running (or a newer
  * attempt took it over): the caller should stop working on it.
  */
-export async function recordProgress(database: Database, id: string, progress: Record<string, unknown>, attempt?: number): Promise<boolean> {
+export async function recordProgress(
+  database: Database,
+  id: string,
+  progress: Record<string, unknown>,
+  attempt?: number,
+): Promise<boolean> {
   if (!isUuid(id)) return false;
   const rows = await database.db
     .update(syncRuns)
@@ -185,7 +218,16 @@ export interface CompleteSyncRunResult {
   rows: { resources: number; entitlements: number; grants: number };
 }
 
-const RESOURCE_COLUMNS = ['sync_run_id', 'type', 'resource_id', 'parent_type', 'parent_id', 'display_name', 'profile', 'annotations'];
+const RESOURCE_COLUMNS = [
+  'sync_run_id',
+  'type',
+  'resource_id',
+  'parent_type',
+  'parent_id',
+  'display_name',
+  'profile',
+  'annotations',
+];
 const ENTITLEMENT_COLUMNS = [
   'sync_run_id',
   'entitlement_id',
@@ -214,7 +256,11 @@ const GRANT_COLUMNS = [
  * Writes a run's snapshot with COPY and finishes the run, all in one transaction: succeeded (and
  * made the cluster's current snapshot) for a complete report, partial (kept, not current) otherwise.
  */
-export async function completeSyncRun(database: Database, id: string, input: CompleteSyncRunInput): Promise<CompleteSyncRunResult> {
+export async function completeSyncRun(
+  database: Database,
+  id: string,
+  input: CompleteSyncRunInput,
+): Promise<CompleteSyncRunResult> {
   assertUuid(id, 'sync run id');
   const client = await database.pool.connect();
   let broken: Error | undefined;
@@ -222,50 +268,75 @@ export async function completeSyncRun(database: Database, id: string, input: Com
     await client.query('BEGIN');
     try {
       // Locking the run first serialises this with failSyncRun and with a second completion.
-      const locked = await client.query<{ cluster_id: string; status: SyncStatus; attempt: number; queued_at: Date }>(
-        'SELECT cluster_id, status, attempt, queued_at FROM sync_runs WHERE id = $1 FOR UPDATE',
-        [id],
-      );
+      const locked = await client.query<{
+        cluster_id: string;
+        status: SyncStatus;
+        attempt: number;
+        queued_at: Date;
+      }>('SELECT cluster_id, status, attempt, queued_at FROM sync_runs WHERE id = $1 FOR UPDATE', [id]);
       const run = locked.rows[0];
       if (!run) throw new NotFoundError(`sync run ${id} not found`);
-      if (run.status !== 'running') throw new SyncRunStateError(`sync run ${id} is ${run.status}, not running; its snapshot is not written`);
+      if (run.status !== 'running')
+        throw new SyncRunStateError(
+          `sync run ${id} is ${run.status}, not running; its snapshot is not written`,
+        );
       if (input.attempt !== undefined && input.attempt !== run.attempt) {
-        throw new SyncRunStateError(`sync run ${id} is on attempt ${run.attempt}; attempt ${input.attempt} may not complete it`);
+        throw new SyncRunStateError(
+          `sync run ${id} is on attempt ${run.attempt}; attempt ${input.attempt} may not complete it`,
+        );
       }
       const rows = {
-        resources: await copyRows(client, 'snapshot_resources', RESOURCE_COLUMNS, input.snapshot.resources(), (r: ResourceInput) => [
-          id,
-          r.type,
-          r.id,
-          r.parent?.type ?? null,
-          r.parent?.id ?? null,
-          r.displayName,
-          { json: r.profile },
-          { json: r.annotations },
-        ]),
-        entitlements: await copyRows(client, 'snapshot_entitlements', ENTITLEMENT_COLUMNS, input.snapshot.entitlements(), (e: EntitlementInput) => [
-          id,
-          e.id,
-          e.resource.type,
-          e.resource.id,
-          e.slug,
-          e.displayName,
-          e.description,
-          e.purpose,
-          e.grantableTo,
-        ]),
-        grants: await copyRows(client, 'snapshot_grants', GRANT_COLUMNS, input.snapshot.grants(), (g: GrantInput) => [
-          id,
-          g.id,
-          g.entitlementId,
-          g.resource.type,
-          g.resource.id,
-          g.principal.type,
-          g.principal.id,
-          { json: g.annotations },
-          g.sources && g.sources.length > 0 ? { json: g.sources } : null,
-          g.conditions && g.conditions.length > 0 ? { json: g.conditions } : null,
-        ]),
+        resources: await copyRows(
+          client,
+          'snapshot_resources',
+          RESOURCE_COLUMNS,
+          input.snapshot.resources(),
+          (r: ResourceInput) => [
+            id,
+            r.type,
+            r.id,
+            r.parent?.type ?? null,
+            r.parent?.id ?? null,
+            r.displayName,
+            { json: r.profile },
+            { json: r.annotations },
+          ],
+        ),
+        entitlements: await copyRows(
+          client,
+          'snapshot_entitlements',
+          ENTITLEMENT_COLUMNS,
+          input.snapshot.entitlements(),
+          (e: EntitlementInput) => [
+            id,
+            e.id,
+            e.resource.type,
+            e.resource.id,
+            e.slug,
+            e.displayName,
+            e.description,
+            e.purpose,
+            e.grantableTo,
+          ],
+        ),
+        grants: await copyRows(
+          client,
+          'snapshot_grants',
+          GRANT_COLUMNS,
+          input.snapshot.grants(),
+          (g: GrantInput) => [
+            id,
+            g.id,
+            g.entitlementId,
+            g.resource.type,
+            g.resource.id,
+            g.principal.type,
+            g.principal.id,
+            { json: g.annotations },
+            g.sources && g.sources.length > 0 ? { json: g.sources } : null,
+            g.conditions && g.conditions.length > 0 ? { json: g.conditions } : null,
+          ],
+        ),
       };
       const report = typeof input.report === 'function' ? input.report() : input.report;
       const status = report.status === 'complete' ? 'succeeded' : 'partial';
@@ -304,7 +375,9 @@ export async function completeSyncRun(database: Database, id: string, input: Com
       });
       if (isUniqueViolation(err)) {
         const detail = (err as { detail?: string }).detail ?? '';
-        throw new ConflictError(`the snapshot of sync run ${id} has a duplicate id: ${detail}`, { cause: err });
+        throw new ConflictError(`the snapshot of sync run ${id} has a duplicate id: ${detail}`, {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -331,7 +404,9 @@ export async function failSyncRun(
   const existing = await getSyncRun(database, id);
   // Failing twice (a retried job handler) is not an error.
   if (existing.status === 'failed') return existing;
-  throw new SyncRunStateError(`sync run ${id} is ${existing.status} (attempt ${existing.attempt}) and cannot be failed`);
+  throw new SyncRunStateError(
+    `sync run ${id} is ${existing.status} (attempt ${existing.attempt}) and cannot be failed`,
+  );
 }
 
 /** Returns one run, or throws NotFoundError. */
@@ -365,7 +440,12 @@ export async function listSyncRuns(
     .where(and(...where))
     .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (r) => r, (r) => ({ q: r.queuedAt.toISOString(), i: r.id }));
+  return toPage(
+    rows,
+    limit,
+    (r) => r,
+    (r) => ({ q: r.queuedAt.toISOString(), i: r.id }),
+  );
 }
 
 /**
@@ -384,7 +464,13 @@ export async function pruneSyncRuns(database: Database, clusterId: string, keep:
     .offset(keep);
   const deleted = await database.db
     .delete(syncRuns)
-    .where(and(inArray(syncRuns.id, doomed), sql`${syncRuns.id} IS DISTINCT FROM ${current}`, notInArray(syncRuns.status, [...ACTIVE_STATUSES])))
+    .where(
+      and(
+        inArray(syncRuns.id, doomed),
+        sql`${syncRuns.id} IS DISTINCT FROM ${current}`,
+        notInArray(syncRuns.status, [...ACTIVE_STATUSES]),
+      ),
+    )
     .returning({ id: syncRuns.id });
   return deleted.length;
 }
@@ -393,7 +479,13 @@ export interface SyncRunStats {
   /** Runs per status: those queued or running now, and those that finished within the window. */
   runs: Record<SyncStatus, number>;
   /** Per cluster (not deleted), how long its last run finished within the window took, from the start of its last attempt. */
-  lastDurations: { clusterId: string; name: string; region: string; accountId: string | null; seconds: number }[];
+  lastDurations: {
+    clusterId: string;
+    name: string;
+    region: string;
+    accountId: string | null;
+    seconds: number;
+  }[];
   /** API calls and throttled calls per operation, summed over the runs finished within the window. */
   apiCalls: Record<string, { calls: number; throttled: number }>;
 }
@@ -402,14 +494,34 @@ export interface SyncRunStats {
  * Figures for monitoring, read in one statement over the recent runs only. `timeoutMs` caps the
  * statement on the server, so a scrape against a struggling Postgres gives up instead of piling up.
  */
-export async function getSyncRunStats(database: Database, options: { windowMs: number; timeoutMs?: number }): Promise<SyncRunStats> {
-  if (!Number.isFinite(options.windowMs) || options.windowMs <= 0) throw new InvalidInputError('windowMs must be a positive number of milliseconds');
-  const number = (field: 'calls' | 'throttled') => sql.raw(`CASE WHEN jsonb_typeof(op.value -> '${field}') = 'number' THEN (op.value ->> '${field}')::numeric ELSE 0 END`);
+export async function getSyncRunStats(
+  database: Database,
+  options: { windowMs: number; timeoutMs?: number },
+): Promise<SyncRunStats> {
+  if (!Number.isFinite(options.windowMs) || options.windowMs <= 0)
+    throw new InvalidInputError('windowMs must be a positive number of milliseconds');
+  const number = (field: 'calls' | 'throttled') =>
+    sql.raw(
+      `CASE WHEN jsonb_typeof(op.value -> '${field}') = 'number' THEN (op.value ->> '${field}')::numeric ELSE 0 END`,
+    );
   const row = await database.db.transaction(
     async (tx) => {
-      if (options.timeoutMs !== undefined) await tx.execute(sql`SELECT set_config('statement_timeout', ${String(Math.max(1, Math.round(options.timeoutMs)))}, true)`);
+      if (options.timeoutMs !== undefined)
+        await tx.execute(
+          sql`SELECT set_config('statement_timeout', ${String(Math.max(1, Math.round(options.timeoutMs)))}, true)`,
+        );
       // Active runs are at most one per cluster; finished ones are bounded by the window (and retention).
-      const result = await tx.execute<{ runs: Record<string, number>; durations: { clusterId: string; name: string; region: string; accountId: string | null; seconds: number }[]; api_calls: Record<string, { calls: number; throttled: number }> }>(sql`
+      const result = await tx.execute<{
+        runs: Record<string, number>;
+        durations: {
+          clusterId: string;
+          name: string;
+          region: string;
+          accountId: string | null;
+          seconds: number;
+        }[];
+        api_calls: Record<string, { calls: number; throttled: number }>;
+      }>(sql`
         WITH recent AS (
           SELECT cluster_id, status, started_at, finished_at, api_calls FROM ${syncRuns}
           WHERE status IN ('queued', 'running') OR finished_at >= now() - make_interval(secs => ${options.windowMs / 1000})
@@ -431,16 +543,38 @@ export async function getSyncRunStats(database: Database, options: { windowMs: n
     },
     { accessMode: 'read only' },
   );
-  const runs = Object.fromEntries(SYNC_STATUSES.map((s) => [s, Number(row?.runs[s] ?? 0)])) as Record<SyncStatus, number>;
-  const apiCalls = Object.fromEntries(Object.entries(row?.api_calls ?? {}).map(([op, v]) => [op, { calls: Number(v.calls), throttled: Number(v.throttled) }]));
-  return { runs, lastDurations: (row?.durations ?? []).map((d) => ({ clusterId: d.clusterId, name: d.name, region: d.region, accountId: d.accountId, seconds: Number(d.seconds) })), apiCalls };
+  const runs = Object.fromEntries(SYNC_STATUSES.map((s) => [s, Number(row?.runs[s] ?? 0)])) as Record<
+    SyncStatus,
+    number
+  >;
+  const apiCalls = Object.fromEntries(
+    Object.entries(row?.api_calls ?? {}).map(([op, v]) => [
+      op,
+      { calls: Number(v.calls), throttled: Number(v.throttled) },
+    ]),
+  );
+  return {
+    runs,
+    lastDurations: (row?.durations ?? []).map((d) => ({
+      clusterId: d.clusterId,
+      name: d.name,
+      region: d.region,
+      accountId: d.accountId,
+      seconds: Number(d.seconds),
+    })),
+    apiCalls,
+  };
 }
 
 /**
  * Queued or running runs that have been so for longer than `olderThanMs` (by when they were queued
  * or last started): what the run janitor checks against the queue.
  */
-export async function listStaleSyncRuns(database: Database, olderThanMs: number, limit = 200): Promise<SyncRun[]> {
+export async function listStaleSyncRuns(
+  database: Database,
+  olderThanMs: number,
+  limit = 200,
+): Promise<SyncRun[]> {
   return database.db
     .select()
     .from(syncRuns)

@@ -12,7 +12,14 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { clusters, uploads, UPLOAD_STATUSES, type UploadC1zOptions, type UploadError, type UploadStatus } from '../schema.js';
+import {
+  clusters,
+  uploads,
+  UPLOAD_STATUSES,
+  type UploadC1zOptions,
+  type UploadError,
+  type UploadStatus,
+} from '../schema.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
@@ -59,33 +66,52 @@ const ACTIVE: UploadStatus[] = ['pending', 'uploading'];
 const RETRYABLE_FROM: UploadStatus[] = ['dead', 'failed'];
 
 function checkAttempts(value: number, what: string): void {
-  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new InvalidInputError(`${what} must be an integer from 1 to 1000`);
+  if (!Number.isInteger(value) || value < 1 || value > 1000)
+    throw new InvalidInputError(`${what} must be an integer from 1 to 1000`);
 }
 
 /**
  * Records the upload of a sync run for a C1 task, or returns the one already recorded for that
  * pair (`created: false`), whatever its state.
  */
-export async function createUpload(database: Database, input: NewUpload): Promise<{ upload: Upload; created: boolean }> {
+export async function createUpload(
+  database: Database,
+  input: NewUpload,
+): Promise<{ upload: Upload; created: boolean }> {
   assertUuid(input.syncRunId, 'sync run id');
   checkAttempts(input.maxAttempts, 'maxAttempts');
   if (!isUuid(input.clusterId)) throw new NotFoundError(`cluster ${input.clusterId} not found`);
   return database.db.transaction(async (tx) => {
-    const [cluster] = await tx.select({ id: clusters.id }).from(clusters).where(and(eq(clusters.id, input.clusterId), sql`${clusters.deletedAt} IS NULL`));
+    const [cluster] = await tx
+      .select({ id: clusters.id })
+      .from(clusters)
+      .where(and(eq(clusters.id, input.clusterId), sql`${clusters.deletedAt} IS NULL`));
     if (!cluster) throw new NotFoundError(`cluster ${input.clusterId} not found`);
     const c1TaskId = input.c1TaskId ?? null;
     const [row] = await tx
       .insert(uploads)
-      .values({ clusterId: input.clusterId, syncRunId: input.syncRunId, c1TaskId, maxAttempts: input.maxAttempts, c1zOptions: input.c1zOptions ?? null })
+      .values({
+        clusterId: input.clusterId,
+        syncRunId: input.syncRunId,
+        c1TaskId,
+        maxAttempts: input.maxAttempts,
+        c1zOptions: input.c1zOptions ?? null,
+      })
       .onConflictDoNothing()
       .returning();
     if (row) return { upload: row, created: true };
     const [existing] = await tx
       .select()
       .from(uploads)
-      .where(and(eq(uploads.syncRunId, input.syncRunId), sql`${uploads.c1TaskId} IS NOT DISTINCT FROM ${c1TaskId}`));
+      .where(
+        and(
+          eq(uploads.syncRunId, input.syncRunId),
+          sql`${uploads.c1TaskId} IS NOT DISTINCT FROM ${c1TaskId}`,
+        ),
+      );
     if (!existing) throw new ConflictError('the upload conflicts with another one being created; retry');
-    if (existing.clusterId !== input.clusterId) throw new ConflictError(`sync run ${input.syncRunId} belongs to another cluster's upload`);
+    if (existing.clusterId !== input.clusterId)
+      throw new ConflictError(`sync run ${input.syncRunId} belongs to another cluster's upload`);
     return { upload: existing, created: false };
   });
 }
@@ -100,7 +126,12 @@ export async function getUpload(database: Database, id: string): Promise<Upload>
 
 /** The newest upload recorded for a C1 task, if any: a re-delivered task resumes it. */
 export async function findTaskUpload(database: Database, c1TaskId: string): Promise<Upload | undefined> {
-  const [row] = await database.db.select().from(uploads).where(eq(uploads.c1TaskId, c1TaskId)).orderBy(desc(uploads.createdAt), desc(uploads.id)).limit(1);
+  const [row] = await database.db
+    .select()
+    .from(uploads)
+    .where(eq(uploads.c1TaskId, c1TaskId))
+    .orderBy(desc(uploads.createdAt), desc(uploads.id))
+    .limit(1);
   return row;
 }
 
@@ -109,18 +140,42 @@ export async function findTaskUpload(database: Database, c1TaskId: string): Prom
  * uploading by a worker that died is taken over. A finished upload is returned unchanged with
  * `started: false`, and so is one whose attempts ran out while it was uploading (it is made dead).
  */
-export async function startUpload(database: Database, id: string, worker: string): Promise<StartUploadResult> {
+export async function startUpload(
+  database: Database,
+  id: string,
+  worker: string,
+): Promise<StartUploadResult> {
   if (!isUuid(id)) throw new NotFoundError(`upload ${id} not found`);
   const [row] = await database.db
     .update(uploads)
-    .set({ status: 'uploading', attempt: sql`${uploads.attempt} + 1`, worker, startedAt: sql`now()`, nextAttemptAt: null })
-    .where(and(eq(uploads.id, id), inArray(uploads.status, ACTIVE), sql`${uploads.attempt} < ${uploads.maxAttempts}`))
+    .set({
+      status: 'uploading',
+      attempt: sql`${uploads.attempt} + 1`,
+      worker,
+      startedAt: sql`now()`,
+      nextAttemptAt: null,
+    })
+    .where(
+      and(
+        eq(uploads.id, id),
+        inArray(uploads.status, ACTIVE),
+        sql`${uploads.attempt} < ${uploads.maxAttempts}`,
+      ),
+    )
     .returning();
   if (row) return { started: true, upload: row };
-  const interrupted: UploadError = { code: 'INTERRUPTED', message: 'the last allowed attempt was interrupted before it finished', retryable: true };
+  const interrupted: UploadError = {
+    code: 'INTERRUPTED',
+    message: 'the last allowed attempt was interrupted before it finished',
+    retryable: true,
+  };
   const [dead] = await database.db
     .update(uploads)
-    .set({ status: 'dead', finishedAt: sql`now()`, lastError: sql`coalesce(${uploads.lastError}, ${JSON.stringify(interrupted)}::jsonb)` })
+    .set({
+      status: 'dead',
+      finishedAt: sql`now()`,
+      lastError: sql`coalesce(${uploads.lastError}, ${JSON.stringify(interrupted)}::jsonb)`,
+    })
     .where(and(eq(uploads.id, id), inArray(uploads.status, ACTIVE)))
     .returning();
   return { started: false, upload: dead ?? (await getUpload(database, id)) };
@@ -128,15 +183,28 @@ export async function startUpload(database: Database, id: string, worker: string
 
 async function notOwned(database: Database, id: string, attempt: number): Promise<ConflictError> {
   const existing = await getUpload(database, id);
-  return new ConflictError(`upload ${id} is ${existing.status} (attempt ${existing.attempt}); attempt ${attempt} no longer owns it`);
+  return new ConflictError(
+    `upload ${id} is ${existing.status} (attempt ${existing.attempt}); attempt ${attempt} no longer owns it`,
+  );
 }
 
 /** Records a successful attempt. Throws ConflictError when `attempt` no longer owns the upload. */
-export async function succeedUpload(database: Database, id: string, attempt: number, result: { bytes: number; sha256: string }): Promise<Upload> {
+export async function succeedUpload(
+  database: Database,
+  id: string,
+  attempt: number,
+  result: { bytes: number; sha256: string },
+): Promise<Upload> {
   assertUuid(id, 'upload id');
   const [row] = await database.db
     .update(uploads)
-    .set({ status: 'succeeded', bytes: result.bytes, sha256: result.sha256, finishedAt: sql`now()`, nextAttemptAt: null })
+    .set({
+      status: 'succeeded',
+      bytes: result.bytes,
+      sha256: result.sha256,
+      finishedAt: sql`now()`,
+      nextAttemptAt: null,
+    })
     .where(and(eq(uploads.id, id), eq(uploads.status, 'uploading'), eq(uploads.attempt, attempt)))
     .returning();
   if (!row) throw await notOwned(database, id, attempt);
@@ -148,8 +216,12 @@ export async function succeedUpload(database: Database, id: string, attempt: num
  * otherwise exponential from `baseMs`, capped at `maxMs`, with the upper half jittered so that
  * many uploaders do not come back in step.
  */
-export function uploadRetryDelayMs(attempt: number, options: { retryAfterMs?: number; backoff?: UploadBackoff; random?: () => number } = {}): number {
-  if (options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs)) return Math.max(0, Math.ceil(options.retryAfterMs));
+export function uploadRetryDelayMs(
+  attempt: number,
+  options: { retryAfterMs?: number; backoff?: UploadBackoff; random?: () => number } = {},
+): number {
+  if (options.retryAfterMs !== undefined && Number.isFinite(options.retryAfterMs))
+    return Math.max(0, Math.ceil(options.retryAfterMs));
   const { baseMs, maxMs } = options.backoff ?? DEFAULT_UPLOAD_BACKOFF;
   const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential / 2 + (exponential / 2) * (options.random ?? Math.random)());
@@ -200,7 +272,11 @@ export async function failUpload(
  * Hands an interrupted attempt back (the worker is shutting down): pending again, and the attempt
  * does not count against the budget. Returns undefined when `attempt` no longer owns the upload.
  */
-export async function releaseUpload(database: Database, id: string, attempt: number): Promise<Upload | undefined> {
+export async function releaseUpload(
+  database: Database,
+  id: string,
+  attempt: number,
+): Promise<Upload | undefined> {
   assertUuid(id, 'upload id');
   const [row] = await database.db
     .update(uploads)
@@ -214,11 +290,20 @@ export async function releaseUpload(database: Database, id: string, attempt: num
  * Pending or uploading uploads untouched for longer than `olderThanMs` (by when they were last
  * started, or created): what the upload janitor checks against the queue.
  */
-export async function listStaleUploads(database: Database, olderThanMs: number, limit = 200): Promise<Upload[]> {
+export async function listStaleUploads(
+  database: Database,
+  olderThanMs: number,
+  limit = 200,
+): Promise<Upload[]> {
   return database.db
     .select()
     .from(uploads)
-    .where(and(inArray(uploads.status, ACTIVE), sql`coalesce(${uploads.startedAt}, ${uploads.createdAt}) < now() - make_interval(secs => ${olderThanMs / 1000})`))
+    .where(
+      and(
+        inArray(uploads.status, ACTIVE),
+        sql`coalesce(${uploads.startedAt}, ${uploads.createdAt}) < now() - make_interval(secs => ${olderThanMs / 1000})`,
+      ),
+    )
     .orderBy(uploads.createdAt)
     .limit(limit);
 }
@@ -228,7 +313,11 @@ function isUploadCursor(value: unknown): value is { c: string; i: string } {
 }
 
 /** Uploads, newest first, filtered by cluster, status and C1 task. */
-export async function listUploads(database: Database, filters: UploadFilters = {}, page: { cursor?: string; limit?: number } = {}): Promise<Page<Upload>> {
+export async function listUploads(
+  database: Database,
+  filters: UploadFilters = {},
+  page: { cursor?: string; limit?: number } = {},
+): Promise<Page<Upload>> {
   const limit = pageSize(page.limit);
   const where: SQL[] = [];
   if (filters.clusterId !== undefined) {
@@ -236,7 +325,8 @@ export async function listUploads(database: Database, filters: UploadFilters = {
     where.push(eq(uploads.clusterId, filters.clusterId));
   }
   if (filters.status !== undefined) {
-    if (!UPLOAD_STATUSES.includes(filters.status)) throw new InvalidInputError(`status must be one of ${UPLOAD_STATUSES.join(', ')}`);
+    if (!UPLOAD_STATUSES.includes(filters.status))
+      throw new InvalidInputError(`status must be one of ${UPLOAD_STATUSES.join(', ')}`);
     where.push(eq(uploads.status, filters.status));
   }
   if (filters.c1TaskId !== undefined) where.push(eq(uploads.c1TaskId, filters.c1TaskId));
@@ -250,26 +340,42 @@ export async function listUploads(database: Database, filters: UploadFilters = {
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(desc(uploads.createdAt), desc(uploads.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (r) => r, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
+  return toPage(
+    rows,
+    limit,
+    (r) => r,
+    (r) => ({ c: r.createdAt.toISOString(), i: r.id }),
+  );
 }
 
 /**
  * Puts a dead (or failed) upload back to pending with `attempts` more attempts; the caller then
  * queues its job again. Throws ConflictError for an upload in any other state.
  */
-export async function retryUpload(database: Database, id: string, options: { attempts: number; audit?: AuditContext }): Promise<Upload> {
+export async function retryUpload(
+  database: Database,
+  id: string,
+  options: { attempts: number; audit?: AuditContext },
+): Promise<Upload> {
   if (!isUuid(id)) throw new NotFoundError(`upload ${id} not found`);
   checkAttempts(options.attempts, 'attempts');
   return database.db.transaction(async (tx) => {
     const [row] = await tx
       .update(uploads)
-      .set({ status: 'pending', maxAttempts: sql`${uploads.attempt} + ${options.attempts}`, nextAttemptAt: null, finishedAt: null })
+      .set({
+        status: 'pending',
+        maxAttempts: sql`${uploads.attempt} + ${options.attempts}`,
+        nextAttemptAt: null,
+        finishedAt: null,
+      })
       .where(and(eq(uploads.id, id), inArray(uploads.status, RETRYABLE_FROM)))
       .returning();
     if (!row) {
       const [existing] = await tx.select({ status: uploads.status }).from(uploads).where(eq(uploads.id, id));
       if (!existing) throw new NotFoundError(`upload ${id} not found`);
-      throw new ConflictError(`upload ${id} is ${existing.status}; only dead or failed uploads can be retried`);
+      throw new ConflictError(
+        `upload ${id} is ${existing.status}; only dead or failed uploads can be retried`,
+      );
     }
     if (options.audit) {
       await recordAudit(tx, {

@@ -5,14 +5,23 @@ const ROLE = 'arn:aws:iam::111111111111:role/EksAccessConnector';
 
 describe('resolveBatonConfig', () => {
   it('self-hosted: static keys then the connector role, as the C1 docs set it up', () => {
-    const r = resolveBatonConfig({ region: 'eu-west-1', clusterName: 'prod', accessKeyId: 'AKIA1', secretAccessKey: 's', roleArn: ROLE });
+    const r = resolveBatonConfig({
+      region: 'eu-west-1',
+      clusterName: 'prod',
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 's',
+      roleArn: ROLE,
+    });
     expect(r).toEqual({
       ok: true,
       value: {
         region: 'eu-west-1',
         clusterName: 'prod',
         hosting: 'self-hosted',
-        credentials: { base: { kind: 'static', accessKeyId: 'AKIA1', secretAccessKey: 's' }, assume: [{ roleArn: ROLE }] },
+        credentials: {
+          base: { kind: 'static', accessKeyId: 'AKIA1', secretAccessKey: 's' },
+          assume: [{ roleArn: ROLE }],
+        },
       },
     });
   });

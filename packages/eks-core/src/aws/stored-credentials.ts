@@ -13,14 +13,30 @@ interface StoredKeys {
 export interface StoredClusterSecrets {
   roleArn: string | null;
   externalId?: string;
-  credentials?: { static?: StoredKeys; global?: StoredKeys; bindingRole?: { roleArn: string; externalId?: string } };
+  credentials?: {
+    static?: StoredKeys;
+    global?: StoredKeys;
+    bindingRole?: { roleArn: string; externalId?: string };
+  };
 }
 
 /** Builds the credential chain for a cluster from its decrypted secrets. */
 export function credentialsFromStoredSecrets(secrets: StoredClusterSecrets): CredentialsConfig {
-  const target = secrets.roleArn ? [{ roleArn: secrets.roleArn, ...(secrets.externalId ? { externalId: secrets.externalId } : {}) }] : [];
+  const target = secrets.roleArn
+    ? [{ roleArn: secrets.roleArn, ...(secrets.externalId ? { externalId: secrets.externalId } : {}) }]
+    : [];
   const creds = secrets.credentials ?? {};
   if (creds.static) return { base: { kind: 'static', ...creds.static }, assume: target };
-  const binding = creds.bindingRole ? [{ roleArn: creds.bindingRole.roleArn, ...(creds.bindingRole.externalId ? { externalId: creds.bindingRole.externalId } : {}) }] : [];
-  return { base: creds.global ? { kind: 'static', ...creds.global } : { kind: 'default-chain' }, assume: [...binding, ...target] };
+  const binding = creds.bindingRole
+    ? [
+        {
+          roleArn: creds.bindingRole.roleArn,
+          ...(creds.bindingRole.externalId ? { externalId: creds.bindingRole.externalId } : {}),
+        },
+      ]
+    : [];
+  return {
+    base: creds.global ? { kind: 'static', ...creds.global } : { kind: 'default-chain' },
+    assume: [...binding, ...target],
+  };
 }

@@ -9,7 +9,8 @@ import {
   stripRolePath,
 } from './arn.js';
 
-const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef';
+const SSO =
+  'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef';
 
 describe('canonical forms', () => {
   it('strips the role path for aws-auth and leaves other ARNs alone', () => {
@@ -23,19 +24,25 @@ describe('canonical forms', () => {
   });
 
   it('turns an STS session ARN into the role it is a session of', () => {
-    expect(roleArnFromAssumedRole('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com')).toBe(
-      'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef',
-    );
+    expect(
+      roleArnFromAssumedRole(
+        'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com',
+      ),
+    ).toBe('arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef');
     expect(roleArnFromAssumedRole('arn:aws:iam::111122223333:role/ops')).toBeUndefined();
   });
 
   it('recognises SSO roles with or without their path and names their permission set', () => {
     expect(isSsoRole(SSO)).toBe(true);
     expect(isSsoRole(stripRolePath(SSO))).toBe(true);
-    expect(isSsoRole('arn:aws:iam::111122223333:role/custom/AWSReservedSSO_Admin_0123456789abcdef')).toBe(false);
+    expect(isSsoRole('arn:aws:iam::111122223333:role/custom/AWSReservedSSO_Admin_0123456789abcdef')).toBe(
+      false,
+    );
     expect(isSsoRole('arn:aws:iam::111122223333:role/ops')).toBe(false);
     expect(ssoPermissionSetName(SSO)).toBe('Admin');
-    expect(ssoPermissionSetName('arn:aws:iam::111122223333:role/AWSReservedSSO_Read_Only_0123456789abcdef')).toBe('Read_Only');
+    expect(
+      ssoPermissionSetName('arn:aws:iam::111122223333:role/AWSReservedSSO_Read_Only_0123456789abcdef'),
+    ).toBe('Read_Only');
   });
 
   it('detects account roots and reads account ids from ARNs or bare ids', () => {
@@ -46,11 +53,21 @@ describe('canonical forms', () => {
   });
 
   it('restores the path of a path-less role ARN from the known roles, ignoring case as IAM does', () => {
-    const index = createRoleArnIndex([SSO, 'arn:aws:iam::111122223333:role/team/Deployer', 'arn:aws-cn:iam::111122223333:role/team/deployer']);
+    const index = createRoleArnIndex([
+      SSO,
+      'arn:aws:iam::111122223333:role/team/Deployer',
+      'arn:aws-cn:iam::111122223333:role/team/deployer',
+    ]);
     expect(index.resolve('arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef')).toBe(SSO);
-    expect(index.resolve('arn:aws:iam::111122223333:role/deployer')).toBe('arn:aws:iam::111122223333:role/team/Deployer');
-    expect(index.resolve('arn:aws-cn:iam::111122223333:role/deployer')).toBe('arn:aws-cn:iam::111122223333:role/team/deployer');
-    expect(index.resolve('arn:aws:sts::111122223333:assumed-role/deployer/ci')).toBe('arn:aws:iam::111122223333:role/team/Deployer');
+    expect(index.resolve('arn:aws:iam::111122223333:role/deployer')).toBe(
+      'arn:aws:iam::111122223333:role/team/Deployer',
+    );
+    expect(index.resolve('arn:aws-cn:iam::111122223333:role/deployer')).toBe(
+      'arn:aws-cn:iam::111122223333:role/team/deployer',
+    );
+    expect(index.resolve('arn:aws:sts::111122223333:assumed-role/deployer/ci')).toBe(
+      'arn:aws:iam::111122223333:role/team/Deployer',
+    );
     expect(index.resolve('arn:aws:iam::999999999999:role/deployer')).toBeUndefined();
   });
 });

@@ -39,7 +39,14 @@ describe('parseAwsAuth', () => {
         groups: ['system:bootstrappers', 'system:nodes'],
         templates: ['EC2PrivateDNSName'],
       },
-      { key: 'mapUsers', index: 0, userArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', groups: [], templates: [] },
+      {
+        key: 'mapUsers',
+        index: 0,
+        userArn: 'arn:aws:iam::111122223333:user/alice',
+        username: 'alice',
+        groups: [],
+        templates: [],
+      },
       // Unquoted, an account id with a leading zero stays as written (Go decodes it as a string).
       { key: 'mapAccounts', index: 0, accountId: '012345678901' },
     ]);
@@ -69,7 +76,11 @@ describe('parseAwsAuth', () => {
     ]);
     expect(result.mappings[0]).toMatchObject({ username: 'admin:{{SessionName}}' });
     expect(result.problems).toEqual([
-      { key: 'mapRoles', index: 2, message: '{{SessionID}} is not a template aws-iam-authenticator renders; kept literally' },
+      {
+        key: 'mapRoles',
+        index: 2,
+        message: '{{SessionID}} is not a template aws-iam-authenticator renders; kept literally',
+      },
     ]);
   });
 
@@ -78,7 +89,9 @@ describe('parseAwsAuth', () => {
       mapRoles: '- rolearn: arn:aws:iam::111122223333:role/x\n  groups: [system:masters\n',
       mapUsers: '- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n',
     });
-    expect(result.mappings).toMatchObject([{ key: 'mapUsers', userArn: 'arn:aws:iam::111122223333:user/alice' }]);
+    expect(result.mappings).toMatchObject([
+      { key: 'mapUsers', userArn: 'arn:aws:iam::111122223333:user/alice' },
+    ]);
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]).toMatchObject({ key: 'mapRoles' });
     expect(result.problems[0]?.message).toMatch(/^malformed YAML, no entry of mapRoles is used/);
@@ -98,7 +111,13 @@ describe('parseAwsAuth', () => {
       mapAccounts: '- "12345"\n',
     });
     expect(result.mappings).toEqual([
-      { key: 'mapRoles', index: 2, roleArn: 'arn:aws:iam::111122223333:role/ops', groups: ['viewers'], templates: [] },
+      {
+        key: 'mapRoles',
+        index: 2,
+        roleArn: 'arn:aws:iam::111122223333:role/ops',
+        groups: ['viewers'],
+        templates: [],
+      },
     ]);
     expect(result.problems.map((p) => `${p.key}#${p.index}: ${p.message.split(';')[0]}`)).toEqual([
       'mapRoles#0: entry has no rolearn',
@@ -129,22 +148,33 @@ describe('parseAwsAuth', () => {
         message:
           'rolearn "arn:aws:iam::111122223333:role/team/deployer" includes the IAM path "/team/"; aws-iam-authenticator compares path-less role ARNs, so this entry never matches',
       },
-      { key: 'mapRoles', index: 1, message: 'duplicate rolearn "arn:aws:iam::111122223333:role/OPS": entry #2 replaces this one' },
+      {
+        key: 'mapRoles',
+        index: 1,
+        message: 'duplicate rolearn "arn:aws:iam::111122223333:role/OPS": entry #2 replaces this one',
+      },
     ]);
   });
 
   it('treats a missing ConfigMap or empty keys as no mappings, and flags keys in the wrong case', () => {
     expect(parseAwsAuth(undefined)).toEqual({ mappings: [], problems: [] });
-    expect(parseAwsAuth({ mapRoles: '', mapUsers: '""', mapAccounts: '   ' })).toEqual({ mappings: [], problems: [] });
+    expect(parseAwsAuth({ mapRoles: '', mapUsers: '""', mapAccounts: '   ' })).toEqual({
+      mappings: [],
+      problems: [],
+    });
     expect(parseAwsAuth({ maproles: '- rolearn: arn:aws:iam::111122223333:role/x\n' }).problems).toEqual([
-      { key: 'maproles', message: 'aws-iam-authenticator only reads "mapRoles" (keys are case-sensitive); ignored' },
+      {
+        key: 'maproles',
+        message: 'aws-iam-authenticator only reads "mapRoles" (keys are case-sensitive); ignored',
+      },
     ]);
     expect(parseAwsAuth({ mapRoles: 'rolearn: x' }).problems[0]?.message).toMatch(/expected a YAML list/);
   });
 
   it('reads the sso matcher of newer aws-iam-authenticator versions', () => {
     const result = parseAwsAuth({
-      mapRoles: '- sso:\n    permissionSetName: Admin\n    accountID: "111122223333"\n  username: sso-admin\n',
+      mapRoles:
+        '- sso:\n    permissionSetName: Admin\n    accountID: "111122223333"\n  username: sso-admin\n',
     });
     expect(result.mappings).toEqual([
       {

@@ -73,7 +73,12 @@ function field(entry: Record<string, unknown>, name: string): unknown {
 
 // The failsafe schema reads every scalar as a string, so an explicit null arrives as text.
 function isNullText(value: unknown): boolean {
-  return value === undefined || value === '' || value === '~' || (typeof value === 'string' && /^null$/i.test(value));
+  return (
+    value === undefined ||
+    value === '' ||
+    value === '~' ||
+    (typeof value === 'string' && /^null$/i.test(value))
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -100,7 +105,10 @@ function readList(key: string, text: string, problems: AwsAuthProblem[]): unknow
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) {
-    problems.push({ key, message: `expected a YAML list, found ${typeof value}; no entry of ${key} is used` });
+    problems.push({
+      key,
+      message: `expected a YAML list, found ${typeof value}; no entry of ${key} is used`,
+    });
     return [];
   }
   return value;
@@ -138,7 +146,11 @@ function readCommon(
     const found = findTemplateVariables(text);
     for (const v of found.known) templates.add(v);
     for (const u of found.unknown) {
-      problems.push({ key, index, message: `${u} is not a template aws-iam-authenticator renders; kept literally` });
+      problems.push({
+        key,
+        index,
+        message: `${u} is not a template aws-iam-authenticator renders; kept literally`,
+      });
     }
   }
   const result: Omit<MappingCommon, 'index'> = { groups, templates: [...templates] };
@@ -146,11 +158,7 @@ function readCommon(
   return result;
 }
 
-function readSso(
-  value: unknown,
-  index: number,
-  problems: AwsAuthProblem[],
-): SsoRoleMatcher | undefined {
+function readSso(value: unknown, index: number, problems: AwsAuthProblem[]): SsoRoleMatcher | undefined {
   if (!isRecord(value)) {
     problems.push({ key: 'mapRoles', index, message: 'sso is not a mapping' });
     return undefined;
@@ -188,16 +196,21 @@ function readRoles(text: string, problems: AwsAuthProblem[]): AwsAuthRoleMapping
       problems.push({ key: 'mapRoles', index, message: 'entry has no rolearn; skipped' });
       return;
     }
-    const mapping: AwsAuthRoleMapping = { key: 'mapRoles', index, ...readCommon('mapRoles', index, entry, problems) };
+    const mapping: AwsAuthRoleMapping = {
+      key: 'mapRoles',
+      index,
+      ...readCommon('mapRoles', index, entry, problems),
+    };
     if (hasArn) {
       const parsed = parseIamPrincipalArn(rawArn);
       if (parsed?.kind !== 'role') {
         problems.push({
           key: 'mapRoles',
           index,
-          message: parsed?.kind === 'assumed-role'
-            ? `rolearn "${rawArn}" is an STS session ARN; the authenticator matches IAM role ARNs only; skipped`
-            : `rolearn "${rawArn}" is not an IAM role ARN; skipped`,
+          message:
+            parsed?.kind === 'assumed-role'
+              ? `rolearn "${rawArn}" is an STS session ARN; the authenticator matches IAM role ARNs only; skipped`
+              : `rolearn "${rawArn}" is not an IAM role ARN; skipped`,
         });
         return;
       }
@@ -246,7 +259,11 @@ function readUsers(text: string, problems: AwsAuthProblem[]): AwsAuthUserMapping
       return;
     }
     if (parseIamPrincipalArn(userArn)?.kind !== 'user') {
-      problems.push({ key: 'mapUsers', index, message: `userarn "${userArn}" is not an IAM user ARN; skipped` });
+      problems.push({
+        key: 'mapUsers',
+        index,
+        message: `userarn "${userArn}" is not an IAM user ARN; skipped`,
+      });
       return;
     }
     const dupKey = userArn.toLowerCase();
@@ -286,7 +303,10 @@ export function parseAwsAuth(data: Readonly<Record<string, string>> | undefined)
   for (const key of Object.keys(data)) {
     const wanted = AWS_AUTH_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
     if (wanted && wanted !== key) {
-      problems.push({ key, message: `aws-iam-authenticator only reads "${wanted}" (keys are case-sensitive); ignored` });
+      problems.push({
+        key,
+        message: `aws-iam-authenticator only reads "${wanted}" (keys are case-sensitive); ignored`,
+      });
     }
   }
   const mappings: AwsAuthMapping[] = [

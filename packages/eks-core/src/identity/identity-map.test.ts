@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseAwsAuth } from './aws-auth.js';
-import { buildIdentityMap, type AccessEntryInput, type AuthenticationMode, type IdentityMap } from './identity-map.js';
+import {
+  buildIdentityMap,
+  type AccessEntryInput,
+  type AuthenticationMode,
+  type IdentityMap,
+} from './identity-map.js';
 
 const ACCT = '111122223333';
 const SSO_ADMIN = `arn:aws:iam::${ACCT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef`;
@@ -46,7 +51,12 @@ describe('buildIdentityMap per authentication mode', () => {
   it('CONFIG_MAP: only aws-auth counts, access entries are reported as ignored', () => {
     const map = build('CONFIG_MAP');
     expect(map.identities.map((i) => [i.principalArn, i.username, i.groups, i.source])).toEqual([
-      [SSO_ADMIN, 'sso-admin:{{SessionName}}', ['system:masters'], { kind: 'aws-auth', key: 'mapRoles', index: 0 }],
+      [
+        SSO_ADMIN,
+        'sso-admin:{{SessionName}}',
+        ['system:masters'],
+        { kind: 'aws-auth', key: 'mapRoles', index: 0 },
+      ],
       [DEPLOYER, 'deployer', ['deployers'], { kind: 'aws-auth', key: 'mapRoles', index: 1 }],
       [ALICE, 'alice', ['viewers'], { kind: 'aws-auth', key: 'mapUsers', index: 0 }],
     ]);
@@ -99,13 +109,14 @@ describe('buildIdentityMap per authentication mode', () => {
   });
 
   it('puts every identity the mode admits in system:authenticated', () => {
-    expect(arns(build('API_AND_CONFIG_MAP').lookupGroup('system:authenticated'))).toEqual([
-      ALICE,
-      SSO_ADMIN,
-      DEPLOYER,
-      BOB,
-    ].sort());
-    expect(build('API').groups.get('system:authenticated')?.map((m) => m.source)).toEqual([
+    expect(arns(build('API_AND_CONFIG_MAP').lookupGroup('system:authenticated'))).toEqual(
+      [ALICE, SSO_ADMIN, DEPLOYER, BOB].sort(),
+    );
+    expect(
+      build('API')
+        .groups.get('system:authenticated')
+        ?.map((m) => m.source),
+    ).toEqual([
       { kind: 'implicit', group: 'system:authenticated' },
       { kind: 'implicit', group: 'system:authenticated' },
     ]);
@@ -115,12 +126,20 @@ describe('buildIdentityMap per authentication mode', () => {
 describe('aws-auth role ARNs and paths', () => {
   it('restores the IAM path of aws-auth role ARNs from the known roles, and says when it could not', () => {
     const withKnown = buildIdentityMap({ authenticationMode: 'CONFIG_MAP', awsAuth, knownRoleArns });
-    expect(withKnown.identities.filter((i) => i.principalType === 'role').map((i) => [i.principalArn, i.arnResolution])).toEqual([
+    expect(
+      withKnown.identities
+        .filter((i) => i.principalType === 'role')
+        .map((i) => [i.principalArn, i.arnResolution]),
+    ).toEqual([
       [SSO_ADMIN, 'path-restored'],
       [DEPLOYER, 'path-restored'],
     ]);
     const without = buildIdentityMap({ authenticationMode: 'CONFIG_MAP', awsAuth });
-    expect(without.identities.filter((i) => i.principalType === 'role').map((i) => [i.principalArn, i.arnResolution])).toEqual([
+    expect(
+      without.identities
+        .filter((i) => i.principalType === 'role')
+        .map((i) => [i.principalArn, i.arnResolution]),
+    ).toEqual([
       [`arn:aws:iam::${ACCT}:role/AWSReservedSSO_Admin_0123456789abcdef`, 'unresolved'],
       [`arn:aws:iam::${ACCT}:role/deployer`, 'unresolved'],
     ]);
@@ -129,7 +148,8 @@ describe('aws-auth role ARNs and paths', () => {
   it('works in other partitions', () => {
     const map = buildIdentityMap({
       authenticationMode: 'CONFIG_MAP',
-      awsAuth: parseAwsAuth({ mapRoles: `- rolearn: arn:aws-cn:iam::${ACCT}:role/ops\n  username: ops\n` }).mappings,
+      awsAuth: parseAwsAuth({ mapRoles: `- rolearn: arn:aws-cn:iam::${ACCT}:role/ops\n  username: ops\n` })
+        .mappings,
       knownRoleArns: [`arn:aws:iam::${ACCT}:role/x/ops`, `arn:aws-cn:iam::${ACCT}:role/platform/ops`],
     });
     expect(arns(map.lookupUser('ops'))).toEqual([`arn:aws-cn:iam::${ACCT}:role/platform/ops`]);
@@ -138,7 +158,9 @@ describe('aws-auth role ARNs and paths', () => {
   it('ignores an aws-auth role ARN written with its path, because the authenticator never matches it', () => {
     const map = buildIdentityMap({
       authenticationMode: 'CONFIG_MAP',
-      awsAuth: parseAwsAuth({ mapRoles: `- rolearn: ${DEPLOYER}\n  username: deployer\n  groups: [system:masters]\n` }).mappings,
+      awsAuth: parseAwsAuth({
+        mapRoles: `- rolearn: ${DEPLOYER}\n  username: deployer\n  groups: [system:masters]\n`,
+      }).mappings,
       knownRoleArns,
     });
     expect(map.lookupGroup('system:masters')).toEqual([]);
@@ -216,7 +238,10 @@ describe('template usernames', () => {
       knownRoleArns,
     });
     expect(map.lookupUser(`aws:${ACCT}:alice@example.com`)).toMatchObject([
-      { principalArn: DEPLOYER, conditions: [{ kind: 'session-name', value: 'alice@example.com', raw: true }] },
+      {
+        principalArn: DEPLOYER,
+        conditions: [{ kind: 'session-name', value: 'alice@example.com', raw: true }],
+      },
     ]);
     expect(map.lookupUser('aws:999999999999:alice@example.com')).toEqual([]);
   });
@@ -243,7 +268,9 @@ describe('mapAccounts', () => {
     // dave is mapped explicitly, so he authenticates as "dave", not as his ARN.
     expect(map.lookupUser('arn:aws:iam::444455556666:user/dave')).toEqual([]);
     // A known role of the account is listed with its path-less ARN as username.
-    expect(arns(map.lookupUser('arn:aws:iam::444455556666:role/runner'))).toEqual(['arn:aws:iam::444455556666:role/ops/runner']);
+    expect(arns(map.lookupUser('arn:aws:iam::444455556666:role/runner'))).toEqual([
+      'arn:aws:iam::444455556666:role/ops/runner',
+    ]);
     expect(arns(map.lookupGroup('system:authenticated'))).toEqual([
       'arn:aws:iam::444455556666:role/ops/runner',
       'arn:aws:iam::444455556666:user/dave',

@@ -177,11 +177,18 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
     if (entry.accessEntryArn) source.accessEntryArn = entry.accessEntryArn;
     const principalType = principalTypeOf(entry.principalArn);
     if (!principalType) {
-      problems.push({ source, message: `access entry principal "${entry.principalArn}" is not an IAM user or role ARN` });
+      problems.push({
+        source,
+        message: `access entry principal "${entry.principalArn}" is not an IAM user or role ARN`,
+      });
       continue;
     }
     if (!accessEntriesEffective) {
-      ignored.push({ source, principalArn: entry.principalArn, reason: `authenticationMode ${mode} ignores access entries` });
+      ignored.push({
+        source,
+        principalArn: entry.principalArn,
+        reason: `authenticationMode ${mode} ignores access entries`,
+      });
       continue;
     }
     withAccessEntry.add(principalMatchKey(entry.principalArn));
@@ -230,14 +237,19 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
       continue;
     }
     for (const resolved of resolveAwsAuthMapping(m, roleIndex, source, ignored, problems)) {
-      const dupKey = m.key === 'mapRoles' ? `r|${(m.roleArn ?? '').toLowerCase()}` : `u|${m.userArn.toLowerCase()}`;
+      const dupKey =
+        m.key === 'mapRoles' ? `r|${(m.roleArn ?? '').toLowerCase()}` : `u|${m.userArn.toLowerCase()}`;
       const winner = lastIndex.get(dupKey);
       if (winner !== undefined && winner !== m.index) {
         ignored.push({ source, principalArn: resolved.arn, reason: `replaced by ${m.key} entry #${winner}` });
         continue;
       }
       if (withAccessEntry.has(principalMatchKey(resolved.arn))) {
-        ignored.push({ source, principalArn: resolved.arn, reason: 'the principal has an access entry, which takes precedence' });
+        ignored.push({
+          source,
+          principalArn: resolved.arn,
+          reason: 'the principal has an access entry, which takes precedence',
+        });
         continue;
       }
       identities.push({
@@ -275,7 +287,8 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
   }
 
   identities.sort(
-    (a, b) => compare(a.principalArn, b.principalArn) || compare(sourceOrder(a.source), sourceOrder(b.source)),
+    (a, b) =>
+      compare(a.principalArn, b.principalArn) || compare(sourceOrder(a.source), sourceOrder(b.source)),
   );
 
   const compiled: CompiledIdentity[] = identities.map((identity) => {
@@ -317,9 +330,11 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
   };
   for (const { identity } of compiled) {
     const base = { principalArn: identity.principalArn, principalType: identity.principalType };
-    if (identity.username !== '') push(users, identity.username, { ...base, source: identity.source, conditions: [] });
+    if (identity.username !== '')
+      push(users, identity.username, { ...base, source: identity.source, conditions: [] });
     for (const g of identity.groups) push(groups, g, { ...base, source: identity.source, conditions: [] });
-    for (const g of implicitGroups) push(groups, g, { ...base, source: { kind: 'implicit', group: g }, conditions: [] });
+    for (const g of implicitGroups)
+      push(groups, g, { ...base, source: { kind: 'implicit', group: g }, conditions: [] });
   }
   for (const list of [...users.values(), ...groups.values()]) list.sort(compareMatches);
 
@@ -366,7 +381,11 @@ export function buildIdentityMap(input: IdentityMapInput): IdentityMap {
 }
 
 function matchBase(identity: MappedIdentity): Omit<IdentityMatch, 'conditions'> {
-  return { principalArn: identity.principalArn, principalType: identity.principalType, source: identity.source };
+  return {
+    principalArn: identity.principalArn,
+    principalType: identity.principalType,
+    source: identity.source,
+  };
 }
 
 function dedupe(matches: IdentityMatch[]): IdentityMatch[] {
@@ -395,7 +414,8 @@ function matchMappedAccount(
   if (!source) return undefined;
   const key = principalMatchKey(name);
   if (mapped.has(key) || withAccessEntry.has(key)) return undefined;
-  if (parsed.kind === 'user') return { principalArn: name, principalType: 'iam_user', source, conditions: [] };
+  if (parsed.kind === 'user')
+    return { principalArn: name, principalType: 'iam_user', source, conditions: [] };
   return { principalArn: roleIndex.resolve(name) ?? name, principalType: 'role', source, conditions: [] };
 }
 
@@ -409,7 +429,11 @@ function resolveAwsAuthMapping(
   if (m.key === 'mapUsers') return [{ arn: m.userArn, resolution: 'exact' }];
   if (m.roleArn) {
     if (parseIamPrincipalArn(m.roleArn)?.path !== '/') {
-      ignored.push({ source, principalArn: m.roleArn, reason: 'rolearn includes an IAM path and never matches' });
+      ignored.push({
+        source,
+        principalArn: m.roleArn,
+        reason: 'rolearn includes an IAM path and never matches',
+      });
       return [];
     }
     return [resolveRole(m.roleArn, roleIndex)];

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrustPolicy, trustAllowConditions, trustPrincipalRef, type TrustPolicyAnalysis } from './trust-policy.js';
+import {
+  parseTrustPolicy,
+  trustAllowConditions,
+  trustPrincipalRef,
+  type TrustPolicyAnalysis,
+} from './trust-policy.js';
 
 const ACCT = '111122223333';
 const ALICE = `arn:aws:iam::${ACCT}:user/engineering/alice`;
@@ -31,7 +36,11 @@ describe('parseTrustPolicy: who can assume the role', () => {
 
   it('treats an account root ARN and a bare account id alike: the whole account may assume', () => {
     const result = parseTrustPolicy(
-      policy({ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${ACCT}:root`, '444455556666'] }, Action: 'sts:AssumeRole' }),
+      policy({
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam::${ACCT}:root`, '444455556666'] },
+        Action: 'sts:AssumeRole',
+      }),
     );
     expect(who(result)).toEqual([
       [{ kind: 'account', accountId: ACCT, arn: `arn:aws:iam::${ACCT}:root` }, ['sts:AssumeRole']],
@@ -60,7 +69,11 @@ describe('parseTrustPolicy: who can assume the role', () => {
     );
     expect(who(result)).toEqual([
       [
-        { kind: 'saml-provider', arn: `arn:aws:iam::${ACCT}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE`, sso: true },
+        {
+          kind: 'saml-provider',
+          arn: `arn:aws:iam::${ACCT}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE`,
+          sso: true,
+        },
         ['sts:AssumeRoleWithSAML'],
       ],
     ]);
@@ -87,18 +100,39 @@ describe('parseTrustPolicy: who can assume the role', () => {
         },
         actions: ['sts:AssumeRoleWithWebIdentity'],
         statementIndex: 0,
-        conditions: [{ operator: 'StringLike', key: 'token.actions.githubusercontent.com:sub', values: ['repo:acme/deploy:*'] }],
+        conditions: [
+          {
+            operator: 'StringLike',
+            key: 'token.actions.githubusercontent.com:sub',
+            values: ['repo:acme/deploy:*'],
+          },
+        ],
         requiresExternalId: false,
         conditionKeys: ['token.actions.githubusercontent.com:sub'],
       },
     ]);
-    expect(who(parseTrustPolicy(policy({ Effect: 'Allow', Principal: { Federated: 'cognito-identity.amazonaws.com' }, Action: 'sts:AssumeRoleWithWebIdentity' })))).toEqual([
-      [{ kind: 'oidc-provider', provider: 'cognito-identity.amazonaws.com' }, ['sts:AssumeRoleWithWebIdentity']],
+    expect(
+      who(
+        parseTrustPolicy(
+          policy({
+            Effect: 'Allow',
+            Principal: { Federated: 'cognito-identity.amazonaws.com' },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+          }),
+        ),
+      ),
+    ).toEqual([
+      [
+        { kind: 'oidc-provider', provider: 'cognito-identity.amazonaws.com' },
+        ['sts:AssumeRoleWithWebIdentity'],
+      ],
     ]);
   });
 
   it('records service principals, which are not IAM principals of a grant', () => {
-    const result = parseTrustPolicy(policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
+    const result = parseTrustPolicy(
+      policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    );
     expect(who(result)).toEqual([[{ kind: 'service', service: 'ec2.amazonaws.com' }, ['sts:AssumeRole']]]);
     expect(trustPrincipalRef(result.allows[0]!.principal)).toBeUndefined();
   });
@@ -119,7 +153,12 @@ describe('parseTrustPolicy: who can assume the role', () => {
     expect(trustAllowConditions(allow)).toEqual([{ kind: 'external-id-required' }]);
     // StringEqualsIfExists passes when no ExternalId is sent, so it does not require one.
     const optional = parseTrustPolicy(
-      policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:AssumeRole', Condition: { StringEqualsIfExists: { 'sts:ExternalId': 'x' } } }),
+      policy({
+        Effect: 'Allow',
+        Principal: { AWS: ALICE },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEqualsIfExists: { 'sts:ExternalId': 'x' } },
+      }),
     );
     expect(optional.allows[0]?.requiresExternalId).toBe(false);
   });
@@ -130,14 +169,21 @@ describe('parseTrustPolicy: who can assume the role', () => {
         { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:root` }, Action: 'sts:AssumeRole' },
         { Effect: 'Allow', Principal: { AWS: [ALICE, CI_ROLE] }, Action: 'sts:AssumeRole' },
         { Effect: 'Deny', Principal: { AWS: ALICE }, Action: 'sts:AssumeRole' },
-        { Effect: 'Deny', Principal: { AWS: CI_ROLE }, Action: 'sts:AssumeRole', Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'false' } } },
+        {
+          Effect: 'Deny',
+          Principal: { AWS: CI_ROLE },
+          Action: 'sts:AssumeRole',
+          Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'false' } },
+        },
       ),
     );
     expect(result.allows.map((a) => [a.principal.kind, a.conditionalDenies])).toEqual([
       ['account', undefined],
       ['role', [3]],
     ]);
-    expect(result.denied).toMatchObject([{ allow: { principal: { kind: 'iam_user', arn: ALICE } }, byStatement: 2 }]);
+    expect(result.denied).toMatchObject([
+      { allow: { principal: { kind: 'iam_user', arn: ALICE } }, byStatement: 2 },
+    ]);
     expect(result.denies.map((d) => d.principal)).toEqual([
       { kind: 'iam_user', arn: ALICE },
       { kind: 'role', arn: CI_ROLE },
@@ -147,16 +193,26 @@ describe('parseTrustPolicy: who can assume the role', () => {
   it('applies a Deny on an account to every principal of that account', () => {
     const result = parseTrustPolicy(
       policy(
-        { Effect: 'Allow', Principal: { AWS: [ALICE, 'arn:aws:iam::444455556666:user/bob'] }, Action: 'sts:AssumeRole' },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [ALICE, 'arn:aws:iam::444455556666:user/bob'] },
+          Action: 'sts:AssumeRole',
+        },
         { Effect: 'Deny', Principal: { AWS: ACCT }, Action: 'sts:*' },
       ),
     );
-    expect(who(result)).toEqual([[{ kind: 'iam_user', arn: 'arn:aws:iam::444455556666:user/bob' }, ['sts:AssumeRole']]]);
+    expect(who(result)).toEqual([
+      [{ kind: 'iam_user', arn: 'arn:aws:iam::444455556666:user/bob' }, ['sts:AssumeRole']],
+    ]);
   });
 
   it('reports Allow with NotPrincipal as anyone and flags it', () => {
-    const result = parseTrustPolicy(policy({ Effect: 'Allow', NotPrincipal: { AWS: ALICE }, Action: 'sts:AssumeRole' }));
-    expect(result.allows).toMatchObject([{ principal: { kind: 'anyone' }, except: [{ kind: 'iam_user', arn: ALICE }] }]);
+    const result = parseTrustPolicy(
+      policy({ Effect: 'Allow', NotPrincipal: { AWS: ALICE }, Action: 'sts:AssumeRole' }),
+    );
+    expect(result.allows).toMatchObject([
+      { principal: { kind: 'anyone' }, except: [{ kind: 'iam_user', arn: ALICE }] },
+    ]);
     expect(result.problems.map((p) => p.message)).toEqual([
       'Allow with NotPrincipal lets everyone except the listed principals assume the role; reported as anyone',
     ]);
@@ -171,19 +227,29 @@ describe('parseTrustPolicy: who can assume the role', () => {
     );
     expect(who(result)).toEqual([[{ kind: 'iam_user', arn: ALICE }, ['sts:AssumeRole']]]);
     expect(result.problems).toEqual([
-      { statementIndex: 1, message: 'Deny with NotPrincipal is not evaluated; the principals listed as able to assume may be too many' },
+      {
+        statementIndex: 1,
+        message:
+          'Deny with NotPrincipal is not evaluated; the principals listed as able to assume may be too many',
+      },
     ]);
   });
 
   it('gives nothing for statements whose only action is not an assume call usable by the principal', () => {
-    const tagOnly = parseTrustPolicy(policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:TagSession' }));
+    const tagOnly = parseTrustPolicy(
+      policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:TagSession' }),
+    );
     expect(tagOnly.allows).toEqual([]);
-    const wrongKind = parseTrustPolicy(policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:AssumeRoleWithSAML' }));
+    const wrongKind = parseTrustPolicy(
+      policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:AssumeRoleWithSAML' }),
+    );
     expect(wrongKind.allows).toEqual([]);
     expect(wrongKind.problems[0]?.message).toBe(
       'sts:AssumeRoleWithSAML is not usable by a principal of kind iam_user; the statement gives it nothing',
     );
-    const notAction = parseTrustPolicy(policy({ Effect: 'Allow', Principal: { AWS: ALICE }, NotAction: 'sts:TagSession' }));
+    const notAction = parseTrustPolicy(
+      policy({ Effect: 'Allow', Principal: { AWS: ALICE }, NotAction: 'sts:TagSession' }),
+    );
     expect(who(notAction)).toEqual([[{ kind: 'iam_user', arn: ALICE }, ['sts:AssumeRole']]]);
   });
 
@@ -197,20 +263,31 @@ describe('parseTrustPolicy: who can assume the role', () => {
     );
     expect(result.allows.map((a) => a.principal)).toEqual([
       { kind: 'deleted-principal', uniqueId: 'AIDAJQABLZS4A3QDU576Q' },
-      { kind: 'role-session', arn: `arn:aws:sts::${ACCT}:assumed-role/ci/deploy-bot`, roleArn: CI_ROLE, sessionName: 'deploy-bot' },
+      {
+        kind: 'role-session',
+        arn: `arn:aws:sts::${ACCT}:assumed-role/ci/deploy-bot`,
+        roleArn: CI_ROLE,
+        sessionName: 'deploy-bot',
+      },
     ]);
-    expect(trustAllowConditions(result.allows[1]!)).toEqual([{ kind: 'session-name', value: 'deploy-bot', raw: true }]);
+    expect(trustAllowConditions(result.allows[1]!)).toEqual([
+      { kind: 'session-name', value: 'deploy-bot', raw: true },
+    ]);
   });
 
   it('reads the URL-encoded document IAM returns', () => {
-    const encoded = encodeURIComponent(policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:AssumeRole' }));
+    const encoded = encodeURIComponent(
+      policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'sts:AssumeRole' }),
+    );
     expect(who(parseTrustPolicy(encoded))).toEqual([[{ kind: 'iam_user', arn: ALICE }, ['sts:AssumeRole']]]);
   });
 
   it('reports malformed documents and statements instead of throwing', () => {
     expect(parseTrustPolicy('{"Statement": [').problems[0]?.message).toMatch(/^trust policy is not JSON/);
     expect(parseTrustPolicy('[]').problems).toEqual([{ message: 'trust policy is not a JSON object' }]);
-    expect(parseTrustPolicy({ Version: '2012-10-17' }).problems).toEqual([{ message: 'trust policy has no Statement' }]);
+    expect(parseTrustPolicy({ Version: '2012-10-17' }).problems).toEqual([
+      { message: 'trust policy has no Statement' },
+    ]);
     const mixed = parseTrustPolicy(
       policy(
         { Effect: 'Permit', Principal: { AWS: ALICE }, Action: 'sts:AssumeRole' },

@@ -6,7 +6,11 @@
 import type { GrantCondition } from '../model.js';
 import { isAccountId, parseArn, parseIamPrincipalArn, roleArnFromAssumedRole } from './arn.js';
 
-export const ASSUME_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity'] as const;
+export const ASSUME_ACTIONS = [
+  'sts:AssumeRole',
+  'sts:AssumeRoleWithSAML',
+  'sts:AssumeRoleWithWebIdentity',
+] as const;
 export type AssumeAction = (typeof ASSUME_ACTIONS)[number];
 
 export type TrustPrincipal =
@@ -104,7 +108,10 @@ function toList(value: unknown): unknown[] {
 }
 
 function globMatches(pattern: string, action: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   // IAM action names are case-insensitive.
   return new RegExp(`^${source}$`, 'i').test(action);
 }
@@ -246,7 +253,10 @@ function parseStatement(raw: unknown, index: number, problems: TrustProblem[]): 
   }
   const s = raw as Record<string, unknown>;
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
-    problems.push({ statementIndex: index, message: `Effect must be "Allow" or "Deny", found ${JSON.stringify(s.Effect)}` });
+    problems.push({
+      statementIndex: index,
+      message: `Effect must be "Allow" or "Deny", found ${JSON.stringify(s.Effect)}`,
+    });
     return undefined;
   }
   const hasAction = s.Action !== undefined;
@@ -260,11 +270,15 @@ function parseStatement(raw: unknown, index: number, problems: TrustProblem[]): 
     problems.push({ statementIndex: index, message: 'Action holds a non-string value' });
     return undefined;
   }
-  const matchesAny = (action: string): boolean => patterns.some((p) => typeof p === 'string' && globMatches(p, action));
+  const matchesAny = (action: string): boolean =>
+    patterns.some((p) => typeof p === 'string' && globMatches(p, action));
   const hasPrincipal = s.Principal !== undefined;
   const hasNotPrincipal = s.NotPrincipal !== undefined;
   if (hasPrincipal === hasNotPrincipal) {
-    problems.push({ statementIndex: index, message: 'a trust policy statement needs exactly one of Principal and NotPrincipal' });
+    problems.push({
+      statementIndex: index,
+      message: 'a trust policy statement needs exactly one of Principal and NotPrincipal',
+    });
     return undefined;
   }
   const statement: ParsedStatement = {
@@ -292,7 +306,12 @@ function decodeDocument(document: unknown): unknown {
 
 function principalAccount(p: TrustPrincipal): string | undefined {
   if (p.kind === 'account') return p.accountId;
-  if (p.kind === 'iam_user' || p.kind === 'role' || p.kind === 'role-session' || p.kind === 'federated-user') {
+  if (
+    p.kind === 'iam_user' ||
+    p.kind === 'role' ||
+    p.kind === 'role-session' ||
+    p.kind === 'federated-user'
+  ) {
     return parseIamPrincipalArn(p.arn)?.accountId;
   }
   return undefined;
@@ -348,7 +367,8 @@ export function parseTrustPolicy(document: unknown): TrustPolicyAnalysis {
         result.denies.push({ ...base, notPrincipal: s.notPrincipals, actions });
         result.problems.push({
           statementIndex: s.index,
-          message: 'Deny with NotPrincipal is not evaluated; the principals listed as able to assume may be too many',
+          message:
+            'Deny with NotPrincipal is not evaluated; the principals listed as able to assume may be too many',
         });
       } else {
         for (const principal of s.principals ?? []) result.denies.push({ ...base, principal, actions });
@@ -361,7 +381,8 @@ export function parseTrustPolicy(document: unknown): TrustPolicyAnalysis {
     if (s.notPrincipals) {
       result.problems.push({
         statementIndex: s.index,
-        message: 'Allow with NotPrincipal lets everyone except the listed principals assume the role; reported as anyone',
+        message:
+          'Allow with NotPrincipal lets everyone except the listed principals assume the role; reported as anyone',
       });
     }
     for (const { principal, except } of targets) {
@@ -408,7 +429,9 @@ export function parseTrustPolicy(document: unknown): TrustPolicyAnalysis {
 }
 
 /** The grant principal (`iam_user` or `role`) a trust principal stands for, if it is one IAM identity. */
-export function trustPrincipalRef(principal: TrustPrincipal): { type: 'iam_user' | 'role'; id: string } | undefined {
+export function trustPrincipalRef(
+  principal: TrustPrincipal,
+): { type: 'iam_user' | 'role'; id: string } | undefined {
   if (principal.kind === 'iam_user') return { type: 'iam_user', id: principal.arn };
   if (principal.kind === 'role') return { type: 'role', id: principal.arn };
   if (principal.kind === 'role-session') return { type: 'role', id: principal.roleArn };

@@ -27,7 +27,14 @@ export interface KubeTarget {
   caData: string;
 }
 
-export const LISTABLE = ['namespaces', 'serviceaccounts', 'clusterroles', 'roles', 'clusterrolebindings', 'rolebindings'] as const;
+export const LISTABLE = [
+  'namespaces',
+  'serviceaccounts',
+  'clusterroles',
+  'roles',
+  'clusterrolebindings',
+  'rolebindings',
+] as const;
 export type ListableResource = (typeof LISTABLE)[number];
 
 interface ListPage<T> {
@@ -59,7 +66,10 @@ export class KubeClient {
     private readonly policy: CallPolicy,
   ) {
     // client-node 2.x fetches through undici: the CA pin and the connection pool are a dispatcher.
-    this.agent = new Agent({ connect: { ca: Buffer.from(target.caData, 'base64').toString('utf8') }, connections: 16 });
+    this.agent = new Agent({
+      connect: { ca: Buffer.from(target.caData, 'base64').toString('utf8') },
+      connections: 16,
+    });
     const agent = this.agent;
     const auth: SecurityAuthentication = {
       getName: () => 'eks-bearer-token',
@@ -68,7 +78,10 @@ export class KubeClient {
         context.setDispatcher(agent);
       },
     };
-    const config = createConfiguration({ baseServer: new ServerConfiguration(target.endpoint, {}), authMethods: { default: auth } });
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(target.endpoint, {}),
+      authMethods: { default: auth },
+    });
     this.core = new CoreV1Api(config);
     this.rbac = new RbacAuthorizationV1Api(config);
     this.authn = new AuthenticationV1Api(config);
@@ -76,7 +89,12 @@ export class KubeClient {
   }
 
   /** Runs one Kubernetes call under the policy; `operation` is `kube:<verb>:<resource>`. */
-  async call<T>(operation: string, target: string | undefined, fn: () => Promise<T>, retryWhen?: (err: EksAccessError) => boolean): Promise<T> {
+  async call<T>(
+    operation: string,
+    target: string | undefined,
+    fn: () => Promise<T>,
+    retryWhen?: (err: EksAccessError) => boolean,
+  ): Promise<T> {
     let reauthenticated = false;
     return callWithPolicy(
       this.policy,
@@ -84,12 +102,20 @@ export class KubeClient {
         operation,
         limiterKey: `kube:${this.target.clusterArn}`,
         classify: (err) => {
-          const classified = classifyKubeError(err, { operation, cluster: this.target.clusterName, ...(target ? { target } : {}) });
+          const classified = classifyKubeError(err, {
+            operation,
+            cluster: this.target.clusterName,
+            ...(target ? { target } : {}),
+          });
           // A token can be rejected near its expiry (clock skew): mint a new one and retry once.
           if (classified.code === 'KUBE_UNAUTHORIZED' && !reauthenticated) {
             reauthenticated = true;
             this.tokens.invalidate();
-            return new EksAccessError(classified.code, classified.message, { cause: classified.cause, operation, retryable: true });
+            return new EksAccessError(classified.code, classified.message, {
+              cause: classified.cause,
+              operation,
+              retryable: true,
+            });
           }
           return classified;
         },
@@ -99,7 +125,11 @@ export class KubeClient {
     );
   }
 
-  private page(resource: ListableResource, limit: number, cont: string | undefined): Promise<ListPage<unknown>> {
+  private page(
+    resource: ListableResource,
+    limit: number,
+    cont: string | undefined,
+  ): Promise<ListPage<unknown>> {
     const args = { limit, ...(cont ? { _continue: cont } : {}) };
     switch (resource) {
       case 'namespaces':
@@ -121,7 +151,11 @@ export class KubeClient {
    * Lists every object of a kind, page by page. An expired continue token (410) restarts the list
    * from the beginning, so the result is always one consistent snapshot.
    */
-  async listAll<T, R = T>(resource: ListableResource, pageSize = 500, map?: (item: T) => R): Promise<ListResult<R>> {
+  async listAll<T, R = T>(
+    resource: ListableResource,
+    pageSize = 500,
+    map?: (item: T) => R,
+  ): Promise<ListResult<R>> {
     const operation = `kube:list:${resource}`;
     let restarts = 0;
     let pages = 0;
@@ -132,7 +166,12 @@ export class KubeClient {
       try {
         do {
           const current = cont;
-          const page = await this.call(operation, undefined, () => this.page(resource, pageSize, current), (err) => err.code !== 'KUBE_CONTINUE_EXPIRED');
+          const page = await this.call(
+            operation,
+            undefined,
+            () => this.page(resource, pageSize, current),
+            (err) => err.code !== 'KUBE_CONTINUE_EXPIRED',
+          );
           pages++;
           for (const item of page.items as T[]) items.push(map ? map(item) : (item as unknown as R));
           cont = page.metadata?._continue || undefined;
@@ -151,7 +190,9 @@ export class KubeClient {
   /** Reads one ConfigMap; undefined when it does not exist. */
   async getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
     try {
-      return await this.call('kube:get:configmaps', `${namespace}/${name}`, () => this.core.readNamespacedConfigMap({ namespace, name }));
+      return await this.call('kube:get:configmaps', `${namespace}/${name}`, () =>
+        this.core.readNamespacedConfigMap({ namespace, name }),
+      );
     } catch (err) {
       if ((err as EksAccessError).code === 'NOT_FOUND') return undefined;
       throw err;

@@ -3,12 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { ClusterSession } from '../session.js';
 import { EksTokenSource, TOKEN_PREFIX } from './eks-token.js';
 
-const credentials = async () => ({ accessKeyId: DEMO.alice.accessKeyId, secretAccessKey: DEMO.alice.secretAccessKey });
+const credentials = async () => ({
+  accessKeyId: DEMO.alice.accessKeyId,
+  secretAccessKey: DEMO.alice.secretAccessKey,
+});
 
 describe('EksTokenSource', () => {
   it('reuses a token while it has more than a minute left, then mints a new one', async () => {
     let now = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const source = new EksTokenSource({ credentials, region: 'eu-west-1', clusterName: 'prod-eu' }, () => now);
+    const source = new EksTokenSource(
+      { credentials, region: 'eu-west-1', clusterName: 'prod-eu' },
+      () => now,
+    );
     const first = await source.get();
     expect(first.startsWith(TOKEN_PREFIX)).toBe(true);
     now += 13 * 60_000;
@@ -30,7 +36,11 @@ describe('EksTokenSource', () => {
       const session = new ClusterSession({
         cluster: { name: 'prod-eu', region: 'eu-west-1' },
         credentials: {
-          base: { kind: 'static', accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+          base: {
+            kind: 'static',
+            accessKeyId: DEMO.connector.accessKeyId,
+            secretAccessKey: DEMO.connector.secretAccessKey,
+          },
           assume: [{ roleArn: DEMO.connector.roleArn }],
         },
         endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },

@@ -31,7 +31,12 @@ export async function mintEksToken(options: {
   clusterName: string;
   now?: Date;
 }): Promise<string> {
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'sts', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region,
+    service: 'sts',
+    sha256: Sha256,
+  });
   const hostname = stsHost(options.region);
   const signed = await signer.presign(
     {
@@ -55,14 +60,19 @@ export class EksTokenSource {
   private pending: Promise<string> | undefined;
 
   constructor(
-    private readonly options: { credentials: AwsCredentialIdentityProvider; region: string; clusterName: string },
+    private readonly options: {
+      credentials: AwsCredentialIdentityProvider;
+      region: string;
+      clusterName: string;
+    },
     private readonly now: () => number = Date.now,
     /** Re-mint when less than this much of the token's life is left. */
     private readonly refreshBeforeMs = 60_000,
   ) {}
 
   async get(): Promise<string> {
-    if (this.token && this.now() - this.mintedAt < TOKEN_LIFETIME_MS - this.refreshBeforeMs) return this.token;
+    if (this.token && this.now() - this.mintedAt < TOKEN_LIFETIME_MS - this.refreshBeforeMs)
+      return this.token;
     this.pending ??= mintEksToken({ ...this.options, now: new Date(this.now()) }).then(
       (t) => {
         this.token = t;

@@ -17,16 +17,21 @@ function policy(overrides: Partial<CallPolicy> = {}): CallPolicy & { slept: numb
   };
 }
 
-const classify = (err: unknown) => (err instanceof EksAccessError ? err : new EksAccessError('INTERNAL', String(err)));
+const classify = (err: unknown) =>
+  err instanceof EksAccessError ? err : new EksAccessError('INTERNAL', String(err));
 
 describe('callWithPolicy', () => {
   it('retries a retryable failure and counts every attempt', async () => {
     const p = policy();
     let n = 0;
-    const result = await callWithPolicy(p, { operation: 'eks:ListAccessEntries', limiterKey: 'aws:1:eu-west-1:eks', classify }, async () => {
-      if (++n < 3) throw new EksAccessError('AWS_UNAVAILABLE', 'boom');
-      return 'ok';
-    });
+    const result = await callWithPolicy(
+      p,
+      { operation: 'eks:ListAccessEntries', limiterKey: 'aws:1:eu-west-1:eks', classify },
+      async () => {
+        if (++n < 3) throw new EksAccessError('AWS_UNAVAILABLE', 'boom');
+        return 'ok';
+      },
+    );
     expect(result).toBe('ok');
     expect(p.stats.snapshot()['eks:ListAccessEntries']).toMatchObject({ calls: 3, retries: 2, failed: 2 });
   });
@@ -84,7 +89,14 @@ describe('InProcessRateLimiter', () => {
     let now = 0;
     const limiter = new InProcessRateLimiter({
       now: () => now,
-      settingsFor: () => ({ initialPerSecond: 10, minPerSecond: 1, maxPerSecond: 10, burst: 2, increasePerSecond: 0, decrease: 0.5 }),
+      settingsFor: () => ({
+        initialPerSecond: 10,
+        minPerSecond: 1,
+        maxPerSecond: 10,
+        burst: 2,
+        increasePerSecond: 0,
+        decrease: 0.5,
+      }),
     });
     const key = 'kube:c';
     await limiter.acquire(key);
@@ -98,7 +110,14 @@ describe('InProcessRateLimiter', () => {
 
   it('keeps separate budgets per key', async () => {
     const limiter = new InProcessRateLimiter({
-      settingsFor: () => ({ initialPerSecond: 1, minPerSecond: 1, maxPerSecond: 1, burst: 1, increasePerSecond: 0, decrease: 0.5 }),
+      settingsFor: () => ({
+        initialPerSecond: 1,
+        minPerSecond: 1,
+        maxPerSecond: 1,
+        burst: 1,
+        increasePerSecond: 0,
+        decrease: 0.5,
+      }),
     });
     await limiter.acquire('kube:a');
     const started = Date.now();

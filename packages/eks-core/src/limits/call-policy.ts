@@ -41,7 +41,11 @@ export class CallStats {
   }
 
   snapshot(): Record<string, OperationStats> {
-    return Object.fromEntries([...this.ops].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, { ...v, totalMs: Math.round(v.totalMs) }]));
+    return Object.fromEntries(
+      [...this.ops]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, { ...v, totalMs: Math.round(v.totalMs) }]),
+    );
   }
 
   total(): number {
@@ -85,7 +89,12 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.ra
  */
 export async function callWithPolicy<T>(
   policy: CallPolicy,
-  call: { operation: string; limiterKey: string; classify: (err: unknown) => EksAccessError; retryWhen?: (err: EksAccessError) => boolean },
+  call: {
+    operation: string;
+    limiterKey: string;
+    classify: (err: unknown) => EksAccessError;
+    retryWhen?: (err: EksAccessError) => boolean;
+  },
   fn: () => Promise<T>,
 ): Promise<T> {
   const sleep = policy.sleep ?? defaultSleep;
@@ -94,15 +103,26 @@ export async function callWithPolicy<T>(
     const started = performance.now();
     try {
       const result = await fn();
-      policy.stats.record(call.operation, { ms: performance.now() - started, retry: attempt > 0, throttled: false, failed: false });
+      policy.stats.record(call.operation, {
+        ms: performance.now() - started,
+        retry: attempt > 0,
+        throttled: false,
+        failed: false,
+      });
       await policy.limiter.onSuccess(call.limiterKey);
       return result;
     } catch (raw) {
       const err = call.classify(raw);
       const throttled = THROTTLE_CODES.has(err.code);
-      policy.stats.record(call.operation, { ms: performance.now() - started, retry: attempt > 0, throttled, failed: true });
+      policy.stats.record(call.operation, {
+        ms: performance.now() - started,
+        retry: attempt > 0,
+        throttled,
+        failed: true,
+      });
       if (throttled) await policy.limiter.onThrottle(call.limiterKey, err.retryAfterMs);
-      const mayRetry = err.retryable && (call.retryWhen?.(err) ?? true) && attempt + 1 < policy.retry.maxAttempts;
+      const mayRetry =
+        err.retryable && (call.retryWhen?.(err) ?? true) && attempt + 1 < policy.retry.maxAttempts;
       if (!mayRetry) throw err;
       // A throttle already paused the limiter; other retryable failures back off here.
       const wait = Math.max(err.retryAfterMs ?? 0, throttled ? 0 : backoffMs(policy.retry, attempt));

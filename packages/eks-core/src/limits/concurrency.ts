@@ -2,7 +2,11 @@
 // `limit` tasks at once and keep results in input order.
 
 /** Maps `items` through `fn` with at most `limit` calls in flight; rejects on the first failure. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;

@@ -64,7 +64,14 @@ export class InProcessRateLimiter implements RateLimiter {
     let b = this.buckets.get(key);
     if (!b) {
       const settings = this.settingsFor(key);
-      b = { rate: settings.initialPerSecond, tokens: settings.burst, refilledAt: this.now(), pausedUntil: 0, settings, throttles: 0 };
+      b = {
+        rate: settings.initialPerSecond,
+        tokens: settings.burst,
+        refilledAt: this.now(),
+        pausedUntil: 0,
+        settings,
+        throttles: 0,
+      };
       this.buckets.set(key, b);
     }
     return b;
@@ -111,7 +118,8 @@ export class InProcessRateLimiter implements RateLimiter {
   /** The current rate and throttle count of each key (for reports and tests). */
   state(): Record<string, { perSecond: number; throttles: number }> {
     const out: Record<string, { perSecond: number; throttles: number }> = {};
-    for (const [k, b] of this.buckets) out[k] = { perSecond: Math.round(b.rate * 10) / 10, throttles: b.throttles };
+    for (const [k, b] of this.buckets)
+      out[k] = { perSecond: Math.round(b.rate * 10) / 10, throttles: b.throttles };
     return out;
   }
 }

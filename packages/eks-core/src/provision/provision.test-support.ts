@@ -9,7 +9,13 @@ import {
   createConfiguration,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { DEMO, allowConnectorProvisioning, createDemoWorld, type RunningSim, type World } from '@eks-access/eks-sim';
+import {
+  DEMO,
+  allowConnectorProvisioning,
+  createDemoWorld,
+  type RunningSim,
+  type World,
+} from '@eks-access/eks-sim';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialsConfig } from '../aws/credentials.js';
 import { mintEksToken } from '../kube/eks-token.js';

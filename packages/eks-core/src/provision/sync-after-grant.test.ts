@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncCluster } from '../sync/sync-cluster.js';
 import { grantAccess } from './grant-access.js';
 import { revokeAccess } from './revoke-access.js';
-import { CLUSTERS, createProvisioningWorld, T, withSession, type ClusterName } from './provision.test-support.js';
+import {
+  CLUSTERS,
+  createProvisioningWorld,
+  T,
+  withSession,
+  type ClusterName,
+} from './provision.test-support.js';
 
 let sim: RunningSim;
 beforeAll(async () => {
@@ -20,8 +26,16 @@ async function grantIds(cluster: ClusterName): Promise<string[]> {
   const sync = await syncCluster({
     cluster: { name: cluster, region: CLUSTERS[cluster].region },
     credentials: {
-      base: { kind: 'static', accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
-      assume: [legacy ? { roleArn: DEMO.connector.legacyRoleArn, externalId: DEMO.connector.externalId } : { roleArn: DEMO.connector.roleArn }],
+      base: {
+        kind: 'static',
+        accessKeyId: DEMO.connector.accessKeyId,
+        secretAccessKey: DEMO.connector.secretAccessKey,
+      },
+      assume: [
+        legacy
+          ? { roleArn: DEMO.connector.legacyRoleArn, externalId: DEMO.connector.externalId }
+          : { roleArn: DEMO.connector.roleArn },
+      ],
     },
     endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
   });

@@ -54,17 +54,26 @@ export const accessPolicyMapper: ResourceMapper = {
     for (const entry of ctx.inventory.accessEntries) {
       const principalType = principalTypeOf(entry.principalArn);
       if (!principalType) {
-        if (entry.associations.length > 0) ctx.warnings.push(`access entry ${entry.principalArn} is not an IAM user or role; its policy associations are not reported`);
+        if (entry.associations.length > 0)
+          ctx.warnings.push(
+            `access entry ${entry.principalArn} is not an IAM user or role; its policy associations are not reported`,
+          );
         continue;
       }
       for (const a of entry.associations) {
-        if (!known.has(a.policyArn)) ctx.warnings.push(`access entry ${entry.principalArn} has policy ${a.policyArn}, which ListAccessPolicies did not return`);
+        if (!known.has(a.policyArn))
+          ctx.warnings.push(
+            `access entry ${entry.principalArn} has policy ${a.policyArn}, which ListAccessPolicies did not return`,
+          );
         const scopes =
           a.accessScope.type === 'cluster'
             ? [undefined]
             : a.accessScope.namespaces.flatMap((pattern) => {
                 const matched = expandNamespacePattern(pattern, ctx.namespaces);
-                if (matched.length === 0) ctx.warnings.push(`access entry ${entry.principalArn}: ${a.policyArn} is scoped to namespace "${pattern}", which does not exist`);
+                if (matched.length === 0)
+                  ctx.warnings.push(
+                    `access entry ${entry.principalArn}: ${a.policyArn} is scoped to namespace "${pattern}", which does not exist`,
+                  );
                 return matched;
               });
         for (const ns of scopes) {
@@ -72,7 +81,9 @@ export const accessPolicyMapper: ResourceMapper = {
             entitlementId: accessPolicyEntitlementId(a.policyArn, ns),
             resource: { type: 'access_policy', id: a.policyArn },
             principal: { type: principalType, id: entry.principalArn },
-            sources: [{ kind: 'access-policy-association', principalArn: entry.principalArn, policyArn: a.policyArn }],
+            sources: [
+              { kind: 'access-policy-association', principalArn: entry.principalArn, policyArn: a.policyArn },
+            ],
           });
         }
       }

@@ -74,7 +74,9 @@ export const clusterRoleMapper: ResourceMapper = {
     const namespaces = new Set(ctx.namespaces);
     const emit = (b: KubeBindingRecord, kind: 'ClusterRoleBinding' | 'RoleBinding') => {
       if (!known.has(b.roleRef.name)) {
-        ctx.warnings.push(`${kind} ${b.meta.namespace ? `${b.meta.namespace}/` : ''}${b.meta.name} refers to ClusterRole ${b.roleRef.name}, which does not exist`);
+        ctx.warnings.push(
+          `${kind} ${b.meta.namespace ? `${b.meta.namespace}/` : ''}${b.meta.name} refers to ClusterRole ${b.roleRef.name}, which does not exist`,
+        );
         return;
       }
       const namespace = kind === 'RoleBinding' ? b.meta.namespace : undefined;
@@ -93,8 +95,10 @@ export const clusterRoleMapper: ResourceMapper = {
         }
       }
     };
-    for (const list of bindingsByClusterRole(ctx.inventory.clusterRoleBindings).values()) for (const b of list) emit(b, 'ClusterRoleBinding');
-    for (const list of bindingsByClusterRole(ctx.inventory.roleBindings).values()) for (const b of list) emit(b, 'RoleBinding');
+    for (const list of bindingsByClusterRole(ctx.inventory.clusterRoleBindings).values())
+      for (const b of list) emit(b, 'ClusterRoleBinding');
+    for (const list of bindingsByClusterRole(ctx.inventory.roleBindings).values())
+      for (const b of list) emit(b, 'RoleBinding');
     return grants.values();
   },
 };

@@ -1,7 +1,14 @@
 // What every resource mapper needs: the inventory, the cluster's identity map, the namespace list,
 // and a place to put warnings. Mappers are pure functions of this context.
 import type { IdentityMap } from '../identity/identity-map.js';
-import { createGrant, type CreateGrantInput, type Entitlement, type Grant, type Resource, type ResourceTypeId } from '../model.js';
+import {
+  createGrant,
+  type CreateGrantInput,
+  type Entitlement,
+  type Grant,
+  type Resource,
+  type ResourceTypeId,
+} from '../model.js';
 import type { ClusterInventory } from '../sync/inventory.js';
 
 export interface MapContext {

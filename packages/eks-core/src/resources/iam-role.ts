@@ -3,7 +3,13 @@
 // IAM users, and roles (role chaining, expanded by C1 through the role's own `assignment`). Account
 // roots, federated providers, services and wildcards are not single principals, so they are kept
 // on the role's profile where a reviewer sees them, with their conditions.
-import { parseTrustPolicy, trustAllowConditions, trustPrincipalRef, type TrustAllow, type TrustPrincipal } from '../identity/trust-policy.js';
+import {
+  parseTrustPolicy,
+  trustAllowConditions,
+  trustPrincipalRef,
+  type TrustAllow,
+  type TrustPrincipal,
+} from '../identity/trust-policy.js';
 import { GRANTABLE_TO, roleAssignmentEntitlementId, type Entitlement, type Resource } from '../model.js';
 import type { IamRoleRecord } from '../sync/inventory.js';
 import { GrantCollector, type MapContext, type ResourceMapper } from './context.js';
@@ -47,7 +53,8 @@ function trustSummary(allows: TrustAllow[]) {
 const analyses = new WeakMap<IamRoleRecord, ReturnType<typeof parseTrustPolicy> | undefined>();
 
 function analyse(role: IamRoleRecord) {
-  if (!analyses.has(role)) analyses.set(role, role.trustPolicy === undefined ? undefined : parseTrustPolicy(role.trustPolicy));
+  if (!analyses.has(role))
+    analyses.set(role, role.trustPolicy === undefined ? undefined : parseTrustPolicy(role.trustPolicy));
   return analyses.get(role);
 }
 
@@ -68,7 +75,9 @@ export const iamRoleMapper: ResourceMapper = {
           path: role.path,
           ...(role.createDate ? { create_date: role.createDate } : {}),
           ...(role.description ? { description: role.description } : {}),
-          ...(analysis ? { trusted_non_iam_principals: trustSummary(analysis.allows) } : { trust_policy_error: role.trustPolicyError }),
+          ...(analysis
+            ? { trusted_non_iam_principals: trustSummary(analysis.allows) }
+            : { trust_policy_error: role.trustPolicyError }),
         },
         annotations: [],
       };
@@ -94,7 +103,10 @@ export const iamRoleMapper: ResourceMapper = {
     for (const role of ctx.inventory.iamRoles) {
       const analysis = analyse(role);
       if (!analysis) continue;
-      for (const p of analysis.problems) ctx.warnings.push(`role ${role.arn} trust policy${p.statementIndex === undefined ? '' : ` statement ${p.statementIndex}`}: ${p.message}`);
+      for (const p of analysis.problems)
+        ctx.warnings.push(
+          `role ${role.arn} trust policy${p.statementIndex === undefined ? '' : ` statement ${p.statementIndex}`}: ${p.message}`,
+        );
       for (const allow of analysis.allows) {
         const principal = trustPrincipalRef(allow.principal);
         if (!principal || !allow.actions.includes('sts:AssumeRole')) continue;
@@ -102,7 +114,14 @@ export const iamRoleMapper: ResourceMapper = {
           entitlementId: roleAssignmentEntitlementId(role.arn),
           resource: { type: 'role', id: role.arn },
           principal,
-          sources: [{ kind: 'trust-policy', roleArn: role.arn, statementIndex: allow.statementIndex, ...(allow.sid ? { sid: allow.sid } : {}) }],
+          sources: [
+            {
+              kind: 'trust-policy',
+              roleArn: role.arn,
+              statementIndex: allow.statementIndex,
+              ...(allow.sid ? { sid: allow.sid } : {}),
+            },
+          ],
           conditions: trustAllowConditions(allow),
           // Trust policies are IAM's, not ours to change: C1 must not offer to revoke these.
           immutable: true,

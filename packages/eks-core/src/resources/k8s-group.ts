@@ -33,7 +33,11 @@ export const k8sGroupMapper: ResourceMapper = {
         type: 'k8s_group',
         id: g,
         displayName: g,
-        profile: { name: g, system: g.startsWith('system:'), description: DESCRIPTIONS[g] ?? `Kubernetes group ${g}` },
+        profile: {
+          name: g,
+          system: g.startsWith('system:'),
+          description: DESCRIPTIONS[g] ?? `Kubernetes group ${g}`,
+        },
         annotations: [],
       };
     }

@@ -17,7 +17,10 @@ export const namespaceMapper: ResourceMapper = {
           ...(n.creationTimestamp ? { creation_timestamp: n.creationTimestamp } : {}),
           ...(n.labels ? { labels: n.labels } : {}),
         },
-        annotations: [{ type: 'ChildResourceType', resourceTypeId: 'service_account' }, ...(n.uid ? [{ type: 'ExternalId' as const, id: n.uid }] : [])],
+        annotations: [
+          { type: 'ChildResourceType', resourceTypeId: 'service_account' },
+          ...(n.uid ? [{ type: 'ExternalId' as const, id: n.uid }] : []),
+        ],
       };
     }
   },

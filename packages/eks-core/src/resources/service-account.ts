@@ -13,7 +13,12 @@ export const serviceAccountMapper: ResourceMapper = {
         id: `${ns}/${sa.name}`,
         displayName: sa.name,
         parent: { type: 'namespace', id: ns },
-        profile: { name: sa.name, namespace: ns, ...(sa.uid ? { uid: sa.uid } : {}), ...(sa.creationTimestamp ? { creation_timestamp: sa.creationTimestamp } : {}) },
+        profile: {
+          name: sa.name,
+          namespace: ns,
+          ...(sa.uid ? { uid: sa.uid } : {}),
+          ...(sa.creationTimestamp ? { creation_timestamp: sa.creationTimestamp } : {}),
+        },
         annotations: sa.uid ? [{ type: 'ExternalId', id: sa.uid }] : [],
       };
     }

@@ -17,41 +17,74 @@ export interface SubjectPrincipal {
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 /** Resolves one binding subject to the principals it grants to (none when it maps to nobody). */
-export function principalsForSubject(subject: KubeSubject, binding: BindingRef, ctx: MapContext): SubjectPrincipal[] {
+export function principalsForSubject(
+  subject: KubeSubject,
+  binding: BindingRef,
+  ctx: MapContext,
+): SubjectPrincipal[] {
   const ref: BindingSubject | undefined =
     subject.kind === 'User' || subject.kind === 'Group' || subject.kind === 'ServiceAccount'
-      ? { kind: subject.kind, name: subject.name, ...(subject.namespace ? { namespace: subject.namespace } : {}) }
+      ? {
+          kind: subject.kind,
+          name: subject.name,
+          ...(subject.namespace ? { namespace: subject.namespace } : {}),
+        }
       : undefined;
   if (!ref) {
-    ctx.warnings.push(`${binding.kind} ${binding.namespace ? `${binding.namespace}/` : ''}${binding.name}: subject kind "${subject.kind}" is not User, Group or ServiceAccount`);
+    ctx.warnings.push(
+      `${binding.kind} ${binding.namespace ? `${binding.namespace}/` : ''}${binding.name}: subject kind "${subject.kind}" is not User, Group or ServiceAccount`,
+    );
     return [];
   }
-  if ((subject.kind === 'User' || subject.kind === 'Group') && subject.apiGroup !== undefined && subject.apiGroup !== '' && subject.apiGroup !== RBAC_GROUP) {
+  if (
+    (subject.kind === 'User' || subject.kind === 'Group') &&
+    subject.apiGroup !== undefined &&
+    subject.apiGroup !== '' &&
+    subject.apiGroup !== RBAC_GROUP
+  ) {
     return [];
   }
   switch (ref.kind) {
     case 'ServiceAccount': {
       const namespace = subject.namespace ?? binding.namespace;
       if (!namespace) {
-        ctx.warnings.push(`${binding.kind} ${binding.name}: ServiceAccount subject ${subject.name} has no namespace`);
+        ctx.warnings.push(
+          `${binding.kind} ${binding.name}: ServiceAccount subject ${subject.name} has no namespace`,
+        );
         return [];
       }
-      return [{ principal: { type: 'service_account', id: `${namespace}/${subject.name}` }, source: { kind: 'rbac-binding', binding, subject: ref } }];
+      return [
+        {
+          principal: { type: 'service_account', id: `${namespace}/${subject.name}` },
+          source: { kind: 'rbac-binding', binding, subject: ref },
+        },
+      ];
     }
     case 'Group':
       // Our own per-principal groups (what the provisioner binds) stand for exactly one IAM
       // principal: report the grant to it directly, as the grant C1 asked for.
-      if (isManagedName(subject.name)) return viaIdentity(ctx.identity.lookupGroup(subject.name), binding, ref);
-      return [{ principal: { type: 'k8s_group', id: subject.name }, source: { kind: 'rbac-binding', binding, subject: ref } }];
+      if (isManagedName(subject.name))
+        return viaIdentity(ctx.identity.lookupGroup(subject.name), binding, ref);
+      return [
+        {
+          principal: { type: 'k8s_group', id: subject.name },
+          source: { kind: 'rbac-binding', binding, subject: ref },
+        },
+      ];
     case 'User': {
       const matches = ctx.identity.lookupUser(subject.name);
-      if (matches.length === 0) ctx.unmappedUsers.set(subject.name, (ctx.unmappedUsers.get(subject.name) ?? 0) + 1);
+      if (matches.length === 0)
+        ctx.unmappedUsers.set(subject.name, (ctx.unmappedUsers.get(subject.name) ?? 0) + 1);
       return viaIdentity(matches, binding, ref);
     }
   }
 }
 
-function viaIdentity(matches: readonly IdentityMatch[], binding: BindingRef, ref: BindingSubject): SubjectPrincipal[] {
+function viaIdentity(
+  matches: readonly IdentityMatch[],
+  binding: BindingRef,
+  ref: BindingSubject,
+): SubjectPrincipal[] {
   return matches.map((m) => ({
     principal: { type: m.principalType, id: m.principalArn },
     source: { kind: 'rbac-binding', binding, subject: ref, identity: m.source },

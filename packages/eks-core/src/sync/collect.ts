@@ -6,13 +6,35 @@
 // - Kubernetes: cluster-wide lists at 500 per page, and one GET of kube-system/aws-auth.
 // Which sources count follows the cluster's authentication mode; a source that fails is recorded
 // as failed with its reason, never treated as empty.
-import { DescribeAccessEntryCommand, ListAccessEntriesCommand, ListAccessPoliciesCommand, ListAssociatedAccessPoliciesCommand } from '@aws-sdk/client-eks';
+import {
+  DescribeAccessEntryCommand,
+  ListAccessEntriesCommand,
+  ListAccessPoliciesCommand,
+  ListAssociatedAccessPoliciesCommand,
+} from '@aws-sdk/client-eks';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
-import type { V1ClusterRole, V1ClusterRoleBinding, V1Namespace, V1ObjectMeta, V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Namespace,
+  V1ObjectMeta,
+  V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
 import { EksAccessError } from '../errors.js';
 import { mapWithConcurrency } from '../limits/concurrency.js';
 import type { ClusterSession } from '../session.js';
-import type { AccessEntryRecord, ClusterInventory, IamRoleRecord, KubeBindingRecord, KubeMeta, KubeRoleRecord, SourceName, SourceStatus } from './inventory.js';
+import type {
+  AccessEntryRecord,
+  ClusterInventory,
+  IamRoleRecord,
+  KubeBindingRecord,
+  KubeMeta,
+  KubeRoleRecord,
+  SourceName,
+  SourceStatus,
+} from './inventory.js';
 
 export interface CollectOptions {
   /** Parallel DescribeAccessEntry/ListAssociatedAccessPolicies calls. */
@@ -55,7 +77,11 @@ function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
   };
   const agg = (r as V1ClusterRole).aggregationRule;
   if (agg?.clusterRoleSelectors) {
-    out.aggregationRule = { clusterRoleSelectors: agg.clusterRoleSelectors.map((s) => (s.matchLabels ? { matchLabels: s.matchLabels } : {})) };
+    out.aggregationRule = {
+      clusterRoleSelectors: agg.clusterRoleSelectors.map((s) =>
+        s.matchLabels ? { matchLabels: s.matchLabels } : {},
+      ),
+    };
   }
   return out;
 }
@@ -63,7 +89,11 @@ function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
 function binding(b: V1ClusterRoleBinding | V1RoleBinding): KubeBindingRecord {
   return {
     meta: meta(b.metadata),
-    roleRef: { kind: b.roleRef.kind, name: b.roleRef.name, apiGroup: b.roleRef.apiGroup ?? 'rbac.authorization.k8s.io' },
+    roleRef: {
+      kind: b.roleRef.kind,
+      name: b.roleRef.name,
+      apiGroup: b.roleRef.apiGroup ?? 'rbac.authorization.k8s.io',
+    },
     subjects: (b.subjects ?? []).map((s) => ({
       kind: s.kind,
       name: s.name,
@@ -73,12 +103,17 @@ function binding(b: V1ClusterRoleBinding | V1RoleBinding): KubeBindingRecord {
   };
 }
 
-function decodeTrustPolicy(encoded: string | undefined): { trustPolicy?: unknown; trustPolicyError?: string } {
+function decodeTrustPolicy(encoded: string | undefined): {
+  trustPolicy?: unknown;
+  trustPolicyError?: string;
+} {
   if (!encoded) return { trustPolicyError: 'ListRoles returned no AssumeRolePolicyDocument' };
   try {
     return { trustPolicy: JSON.parse(decodeURIComponent(encoded)) as unknown };
   } catch (err) {
-    return { trustPolicyError: `trust policy is not URL-encoded JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      trustPolicyError: `trust policy is not URL-encoded JSON: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 
@@ -88,70 +123,104 @@ async function listAccessPolicies(session: ClusterSession): Promise<{ name: stri
   do {
     const token = nextToken;
     const page = await session.awsCall('eks', 'ListAccessPolicies', undefined, () =>
-      session.aws.eks.send(new ListAccessPoliciesCommand({ maxResults: 100, ...(token ? { nextToken: token } : {}) })),
+      session.aws.eks.send(
+        new ListAccessPoliciesCommand({ maxResults: 100, ...(token ? { nextToken: token } : {}) }),
+      ),
     );
-    for (const p of page.accessPolicies ?? []) if (p.arn) out.push({ name: p.name ?? p.arn.split('/').pop()!, arn: p.arn });
+    for (const p of page.accessPolicies ?? [])
+      if (p.arn) out.push({ name: p.name ?? p.arn.split('/').pop()!, arn: p.arn });
     nextToken = page.nextToken;
   } while (nextToken);
   return out;
 }
 
-async function listAccessEntries(session: ClusterSession, clusterName: string, options: CollectOptions, warnings: string[]): Promise<AccessEntryRecord[]> {
+async function listAccessEntries(
+  session: ClusterSession,
+  clusterName: string,
+  options: CollectOptions,
+  warnings: string[],
+): Promise<AccessEntryRecord[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
     const token = nextToken;
     const page = await session.awsCall('eks', 'ListAccessEntries', clusterName, () =>
-      session.aws.eks.send(new ListAccessEntriesCommand({ clusterName, maxResults: 100, ...(token ? { nextToken: token } : {}) })),
+      session.aws.eks.send(
+        new ListAccessEntriesCommand({
+          clusterName,
+          maxResults: 100,
+          ...(token ? { nextToken: token } : {}),
+        }),
+      ),
     );
     arns.push(...(page.accessEntries ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
 
   let done = 0;
-  const entries = await mapWithConcurrency(arns, options.accessEntryConcurrency ?? 10, async (principalArn) => {
-    try {
-      const [described, associations] = await Promise.all([
-        session.awsCall('eks', 'DescribeAccessEntry', principalArn, () => session.aws.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }))),
-        listAssociations(session, clusterName, principalArn),
-      ]);
-      const e = described.accessEntry;
-      const record: AccessEntryRecord = {
-        principalArn,
-        type: e?.type ?? 'STANDARD',
-        username: e?.username ?? '',
-        kubernetesGroups: e?.kubernetesGroups ?? [],
-        associations,
-        ...(e?.createdAt ? { createdAt: e.createdAt.toISOString() } : {}),
-      };
-      return record;
-    } catch (err) {
-      // Deleted between the list and the describe: it no longer grants anything. Say so.
-      if (err instanceof EksAccessError && err.code === 'NOT_FOUND') {
-        warnings.push(`access entry ${principalArn} disappeared during the sync`);
-        return undefined;
+  const entries = await mapWithConcurrency(
+    arns,
+    options.accessEntryConcurrency ?? 10,
+    async (principalArn) => {
+      try {
+        const [described, associations] = await Promise.all([
+          session.awsCall('eks', 'DescribeAccessEntry', principalArn, () =>
+            session.aws.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn })),
+          ),
+          listAssociations(session, clusterName, principalArn),
+        ]);
+        const e = described.accessEntry;
+        const record: AccessEntryRecord = {
+          principalArn,
+          type: e?.type ?? 'STANDARD',
+          username: e?.username ?? '',
+          kubernetesGroups: e?.kubernetesGroups ?? [],
+          associations,
+          ...(e?.createdAt ? { createdAt: e.createdAt.toISOString() } : {}),
+        };
+        return record;
+      } catch (err) {
+        // Deleted between the list and the describe: it no longer grants anything. Say so.
+        if (err instanceof EksAccessError && err.code === 'NOT_FOUND') {
+          warnings.push(`access entry ${principalArn} disappeared during the sync`);
+          return undefined;
+        }
+        throw err;
+      } finally {
+        options.onProgress?.({ source: 'eks:accessEntries', done: ++done, total: arns.length });
       }
-      throw err;
-    } finally {
-      options.onProgress?.({ source: 'eks:accessEntries', done: ++done, total: arns.length });
-    }
-  });
+    },
+  );
   return entries.filter((e): e is AccessEntryRecord => e !== undefined);
 }
 
-async function listAssociations(session: ClusterSession, clusterName: string, principalArn: string): Promise<AccessEntryRecord['associations']> {
+async function listAssociations(
+  session: ClusterSession,
+  clusterName: string,
+  principalArn: string,
+): Promise<AccessEntryRecord['associations']> {
   const out: AccessEntryRecord['associations'] = [];
   let nextToken: string | undefined;
   do {
     const token = nextToken;
     const page = await session.awsCall('eks', 'ListAssociatedAccessPolicies', principalArn, () =>
-      session.aws.eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName, principalArn, maxResults: 100, ...(token ? { nextToken: token } : {}) })),
+      session.aws.eks.send(
+        new ListAssociatedAccessPoliciesCommand({
+          clusterName,
+          principalArn,
+          maxResults: 100,
+          ...(token ? { nextToken: token } : {}),
+        }),
+      ),
     );
     for (const a of page.associatedAccessPolicies ?? []) {
       if (!a.policyArn) continue;
       out.push({
         policyArn: a.policyArn,
-        accessScope: { type: a.accessScope?.type === 'namespace' ? 'namespace' : 'cluster', namespaces: a.accessScope?.namespaces ?? [] },
+        accessScope: {
+          type: a.accessScope?.type === 'namespace' ? 'namespace' : 'cluster',
+          namespaces: a.accessScope?.namespaces ?? [],
+        },
         ...(a.associatedAt ? { associatedAt: a.associatedAt.toISOString() } : {}),
         ...(a.modifiedAt ? { modifiedAt: a.modifiedAt.toISOString() } : {}),
       });
@@ -168,7 +237,11 @@ async function listRoles(session: ClusterSession, options: CollectOptions): Prom
     const m = marker;
     const page = await session.awsCall('iam', 'ListRoles', undefined, () =>
       session.aws.iam.send(
-        new ListRolesCommand({ MaxItems: 1000, ...(m ? { Marker: m } : {}), ...(options.iamRolePathPrefix ? { PathPrefix: options.iamRolePathPrefix } : {}) }),
+        new ListRolesCommand({
+          MaxItems: 1000,
+          ...(m ? { Marker: m } : {}),
+          ...(options.iamRolePathPrefix ? { PathPrefix: options.iamRolePathPrefix } : {}),
+        }),
       ),
     );
     for (const r of page.Roles ?? []) {
@@ -190,7 +263,10 @@ async function listRoles(session: ClusterSession, options: CollectOptions): Prom
 }
 
 /** Reads one cluster's raw inventory. Throws only when the cluster itself cannot be described. */
-export async function collectInventory(session: ClusterSession, options: CollectOptions = {}): Promise<ClusterInventory> {
+export async function collectInventory(
+  session: ClusterSession,
+  options: CollectOptions = {},
+): Promise<ClusterInventory> {
   const cluster = await session.describe();
   const mode = cluster.authenticationMode;
   const warnings: string[] = [];
@@ -231,12 +307,14 @@ export async function collectInventory(session: ClusterSession, options: Collect
       inventory.accessPolicies = await listAccessPolicies(session);
     }),
     run('eks:accessEntries', async () => {
-      if (mode === 'CONFIG_MAP') return { state: 'not_applicable', reason: 'authentication mode CONFIG_MAP ignores access entries' };
+      if (mode === 'CONFIG_MAP')
+        return { state: 'not_applicable', reason: 'authentication mode CONFIG_MAP ignores access entries' };
       inventory.accessEntries = await listAccessEntries(session, cluster.name, options, warnings);
     }),
     run('iam:roles', async () => {
       inventory.iamRoles = await listRoles(session, options);
-      for (const r of inventory.iamRoles) if (r.trustPolicyError) warnings.push(`role ${r.arn}: ${r.trustPolicyError}`);
+      for (const r of inventory.iamRoles)
+        if (r.trustPolicyError) warnings.push(`role ${r.arn}: ${r.trustPolicyError}`);
     }),
     run('kube:awsAuth', async () => {
       if (mode === 'API') {
@@ -246,7 +324,10 @@ export async function collectInventory(session: ClusterSession, options: Collect
         try {
           const cm = await kube.getConfigMap('kube-system', 'aws-auth');
           if (cm) inventory.awsAuth = cm.data ?? {};
-          return { state: 'not_applicable', reason: cm ? `${reason}; its mappings are listed as ignored` : reason };
+          return {
+            state: 'not_applicable',
+            reason: cm ? `${reason}; its mappings are listed as ignored` : reason,
+          };
         } catch {
           return { state: 'not_applicable', reason };
         }
@@ -256,10 +337,14 @@ export async function collectInventory(session: ClusterSession, options: Collect
       inventory.awsAuth = cm.data ?? {};
     }),
     run('kube:namespaces', async () => {
-      inventory.namespaces = (await kube.listAll<V1Namespace, KubeMeta>('namespaces', pageSize, (n) => meta(n.metadata))).items;
+      inventory.namespaces = (
+        await kube.listAll<V1Namespace, KubeMeta>('namespaces', pageSize, (n) => meta(n.metadata))
+      ).items;
     }),
     run('kube:serviceAccounts', async () => {
-      inventory.serviceAccounts = (await kube.listAll<V1ServiceAccount, KubeMeta>('serviceaccounts', pageSize, (s) => meta(s.metadata))).items;
+      inventory.serviceAccounts = (
+        await kube.listAll<V1ServiceAccount, KubeMeta>('serviceaccounts', pageSize, (s) => meta(s.metadata))
+      ).items;
     }),
     run('kube:rbac', async () => {
       const [cr, r, crb, rb] = await Promise.all([
@@ -273,7 +358,8 @@ export async function collectInventory(session: ClusterSession, options: Collect
       inventory.clusterRoleBindings = crb.items;
       inventory.roleBindings = rb.items;
       const restarts = cr.restarts + r.restarts + crb.restarts + rb.restarts;
-      if (restarts > 0) return { state: 'read', note: `${restarts} list(s) restarted after an expired continue token` };
+      if (restarts > 0)
+        return { state: 'read', note: `${restarts} list(s) restarted after an expired continue token` };
     }),
   ]);
   // A cancelled sync is not a partial one: its sources "failed" only because we stopped them.

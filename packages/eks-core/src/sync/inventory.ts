@@ -4,7 +4,14 @@
 import type { AuthenticationMode } from '../identity/identity-map.js';
 import type { ClusterDescription } from '../session.js';
 
-export type SourceName = 'eks:accessPolicies' | 'eks:accessEntries' | 'iam:roles' | 'kube:awsAuth' | 'kube:rbac' | 'kube:namespaces' | 'kube:serviceAccounts';
+export type SourceName =
+  | 'eks:accessPolicies'
+  | 'eks:accessEntries'
+  | 'iam:roles'
+  | 'kube:awsAuth'
+  | 'kube:rbac'
+  | 'kube:namespaces'
+  | 'kube:serviceAccounts';
 
 export type SourceStatus =
   | { state: 'read'; note?: string }
@@ -21,7 +28,12 @@ export interface AccessEntryRecord {
   type: string;
   username: string;
   kubernetesGroups: string[];
-  associations: { policyArn: string; accessScope: AccessScopeRecord; associatedAt?: string; modifiedAt?: string }[];
+  associations: {
+    policyArn: string;
+    accessScope: AccessScopeRecord;
+    associatedAt?: string;
+    modifiedAt?: string;
+  }[];
   createdAt?: string;
 }
 

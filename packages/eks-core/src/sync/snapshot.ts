@@ -3,7 +3,14 @@
 // Entitlements are the big part (ClusterRoles × namespaces), so they are generated lazily.
 import { parseAwsAuth } from '../identity/aws-auth.js';
 import { buildIdentityMap, type IdentityMap } from '../identity/identity-map.js';
-import { RESOURCE_TYPES, type Entitlement, type Grant, type Resource, type ResourceType, type ResourceTypeId } from '../model.js';
+import {
+  RESOURCE_TYPES,
+  type Entitlement,
+  type Grant,
+  type Resource,
+  type ResourceType,
+  type ResourceTypeId,
+} from '../model.js';
 import { accessPolicyMapper } from '../resources/access-policy.js';
 import { clusterRoleMapper } from '../resources/cluster-role.js';
 import type { MapContext, ResourceMapper } from '../resources/context.js';
@@ -71,22 +78,25 @@ export function buildSnapshot(inventory: ClusterInventory): Snapshot {
   return {
     resourceTypes: [...types, RESOURCE_TYPES.iam_user],
     async *resources() {
-      for (const m of MAPPERS) for (const r of m.resources(ctx)) {
-        bump(counts.resources, m.type);
-        yield r;
-      }
+      for (const m of MAPPERS)
+        for (const r of m.resources(ctx)) {
+          bump(counts.resources, m.type);
+          yield r;
+        }
     },
     async *entitlements() {
-      for (const m of MAPPERS) for (const e of m.entitlements(ctx)) {
-        bump(counts.entitlements, m.type);
-        yield e;
-      }
+      for (const m of MAPPERS)
+        for (const e of m.entitlements(ctx)) {
+          bump(counts.entitlements, m.type);
+          yield e;
+        }
     },
     async *grants() {
-      for (const m of MAPPERS) for (const g of m.grants(ctx)) {
-        bump(counts.grants, m.type);
-        yield g;
-      }
+      for (const m of MAPPERS)
+        for (const g of m.grants(ctx)) {
+          bump(counts.grants, m.type);
+          yield g;
+        }
     },
     counts,
     identity,

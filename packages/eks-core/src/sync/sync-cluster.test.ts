@@ -17,7 +17,11 @@ const LEGACY_ADMIN_SSO = `arn:aws:iam::${LEGACY}:role/aws-reserved/sso.amazonaws
 const AP = 'arn:aws:eks::aws:cluster-access-policy';
 const FAST_RETRY = { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 40 };
 
-const connectorKeys = { kind: 'static', accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey } as const;
+const connectorKeys = {
+  kind: 'static',
+  accessKeyId: DEMO.connector.accessKeyId,
+  secretAccessKey: DEMO.connector.secretAccessKey,
+} as const;
 const mainCreds: CredentialsConfig = { base: connectorKeys, assume: [{ roleArn: DEMO.connector.roleArn }] };
 const legacyCreds: CredentialsConfig = {
   base: connectorKeys,
@@ -36,7 +40,12 @@ afterEach(() => {
   sim.faults.setRules([]);
 });
 
-function options(cluster: string, region: string, credentials: CredentialsConfig, extra: Partial<SyncClusterOptions> = {}): SyncClusterOptions {
+function options(
+  cluster: string,
+  region: string,
+  credentials: CredentialsConfig,
+  extra: Partial<SyncClusterOptions> = {},
+): SyncClusterOptions {
   return {
     cluster: { name: cluster, region },
     credentials,
@@ -46,7 +55,9 @@ function options(cluster: string, region: string, credentials: CredentialsConfig
   };
 }
 
-async function drain(sync: ClusterSync): Promise<{ grants: Grant[]; resources: string[]; entitlements: string[] }> {
+async function drain(
+  sync: ClusterSync,
+): Promise<{ grants: Grant[]; resources: string[]; entitlements: string[] }> {
   const resources: string[] = [];
   const entitlements: string[] = [];
   const grants: Grant[] = [];
@@ -60,7 +71,11 @@ async function drain(sync: ClusterSync): Promise<{ grants: Grant[]; resources: s
 /** Grant ids to IAM principals, without the implicit system:authenticated membership. */
 function iamGrantIds(grants: Grant[]): string[] {
   return grants
-    .filter((g) => (g.principal.type === 'iam_user' || g.principal.type === 'role') && g.resource.id !== 'system:authenticated')
+    .filter(
+      (g) =>
+        (g.principal.type === 'iam_user' || g.principal.type === 'role') &&
+        g.resource.id !== 'system:authenticated',
+    )
     .map((g) => g.id)
     .sort();
 }
@@ -70,7 +85,10 @@ describe('syncing the demo world', () => {
     const sync = await syncCluster(options('prod-eu', 'eu-west-1', mainCreds));
     const { grants, resources, entitlements } = await drain(sync);
     expect(sync.report.status).toBe('complete');
-    expect(sync.report.sources['kube:awsAuth']).toEqual({ state: 'not_applicable', reason: expect.stringContaining('API') });
+    expect(sync.report.sources['kube:awsAuth']).toEqual({
+      state: 'not_applicable',
+      reason: expect.stringContaining('API'),
+    });
     expect(sync.report.sources['eks:accessEntries']).toEqual({ state: 'read' });
 
     expect(iamGrantIds(grants)).toEqual(
@@ -88,15 +106,24 @@ describe('syncing the demo world', () => {
       ].sort(),
     );
     // BreakGlassAdmin is in aws-auth's system:masters, but API mode ignores aws-auth.
-    expect(grants.filter((g) => g.resource.id === 'system:masters' && g.principal.type !== 'k8s_group')).toEqual([]);
+    expect(
+      grants.filter((g) => g.resource.id === 'system:masters' && g.principal.type !== 'k8s_group'),
+    ).toEqual([]);
     // The deployer Role is reached through the group, in both team namespaces, and by the CI service account.
-    expect(grants.filter((g) => g.resource.type === 'namespace_role').map((g) => g.id).sort()).toEqual([
+    expect(
+      grants
+        .filter((g) => g.resource.type === 'namespace_role')
+        .map((g) => g.id)
+        .sort(),
+    ).toEqual([
       'namespace_role:team-a/deployer:member:k8s_group:platform-deployers',
       'namespace_role:team-a/deployer:member:service_account:team-a/ci-deployer',
       'namespace_role:team-b/deployer:member:k8s_group:platform-deployers',
     ]);
     // A RoleBinding never yields a cluster-wide grant: team-a/app is bound to view in monitoring only.
-    expect(grants.map((g) => g.id)).toContain('cluster_role:view:monitoring:member:service_account:team-a/app');
+    expect(grants.map((g) => g.id)).toContain(
+      'cluster_role:view:monitoring:member:service_account:team-a/app',
+    );
     expect(grants.map((g) => g.id)).not.toContain('cluster_role:view:all:member:service_account:team-a/app');
     // Every access policy of ListAccessPolicies, not a hard-coded five; scopes per namespace and cluster.
     expect(resources.filter((r) => r.startsWith('access_policy:')).length).toBeGreaterThan(15);
@@ -118,41 +145,78 @@ describe('syncing the demo world', () => {
     expect(ids).toContain(`k8s_group:team-b-viewers:member:iam_user:${DEMO.bob.userArn}`);
     expect(ids).toContain(`access_policy:${AP}/AmazonEKSEditPolicy:assigned:team-a:role:${DEV_SSO}`);
     // The cluster-admin binding is to the group; the group's members are granted through expansion.
-    const binding = grants.find((g) => g.id === 'cluster_role:cluster-admin:all:member:k8s_group:system:masters');
-    expect(binding?.annotations).toEqual([{ type: 'GrantExpandable', entitlementIds: ['k8s_group:system:masters:member'] }]);
+    const binding = grants.find(
+      (g) => g.id === 'cluster_role:cluster-admin:all:member:k8s_group:system:masters',
+    );
+    expect(binding?.annotations).toEqual([
+      { type: 'GrantExpandable', entitlementIds: ['k8s_group:system:masters:member'] },
+    ]);
     // BreakGlassAdmin's aws-auth username is a {{SessionName}} template: the membership is unconditional.
-    const breakGlass = grants.find((g) => g.id === `k8s_group:system:masters:member:role:arn:aws:iam::${MAIN}:role/BreakGlassAdmin`);
-    expect(breakGlass?.sources?.[0]).toMatchObject({ kind: 'identity-mapping', identity: { kind: 'aws-auth', key: 'mapRoles' } });
+    const breakGlass = grants.find(
+      (g) => g.id === `k8s_group:system:masters:member:role:arn:aws:iam::${MAIN}:role/BreakGlassAdmin`,
+    );
+    expect(breakGlass?.sources?.[0]).toMatchObject({
+      kind: 'identity-mapping',
+      identity: { kind: 'aws-auth', key: 'mapRoles' },
+    });
     // IAM-user grants carry the match id C1 uses to link them to its AWS connector's users.
-    const aliceMasters = grants.find((g) => g.id === `k8s_group:system:masters:member:iam_user:${DEMO.alice.userArn}`);
+    const aliceMasters = grants.find(
+      (g) => g.id === `k8s_group:system:masters:member:iam_user:${DEMO.alice.userArn}`,
+    );
     expect(aliceMasters?.annotations).toEqual([{ type: 'ExternalResourceMatchID', id: DEMO.alice.userArn }]);
   });
 
   it('legacy-us (CONFIG_MAP): aws-auth role ARNs get their IAM paths back; access entries do not apply', async () => {
     const sync = await syncCluster(options('legacy-us', 'us-east-1', legacyCreds));
     const { grants } = await drain(sync);
-    expect(sync.report.sources['eks:accessEntries']).toEqual({ state: 'not_applicable', reason: expect.stringContaining('CONFIG_MAP') });
+    expect(sync.report.sources['eks:accessEntries']).toEqual({
+      state: 'not_applicable',
+      reason: expect.stringContaining('CONFIG_MAP'),
+    });
     const ids = iamGrantIds(grants);
     expect(ids.filter((id) => id.startsWith('k8s_group:system:masters:'))).toEqual([
       `k8s_group:system:masters:member:iam_user:arn:aws:iam::${LEGACY}:user/legacy-admin`,
       `k8s_group:system:masters:member:role:${LEGACY_ADMIN_SSO}`,
     ]);
-    expect(ids).toContain(`k8s_group:legacy-deployers:member:role:arn:aws:iam::${LEGACY}:role/ci/LegacyDeployer`);
+    expect(ids).toContain(
+      `k8s_group:legacy-deployers:member:role:arn:aws:iam::${LEGACY}:role/ci/LegacyDeployer`,
+    );
     expect(ids).toContain(`k8s_group:readers:member:role:${DEMO.connector.legacyRoleArn}`);
     // The connector role is only assumable with the ExternalId: the grant says so.
-    const assume = grants.find((g) => g.id === `role:${DEMO.connector.legacyRoleArn}:assignment:iam_user:${DEMO.connector.userArn}`);
+    const assume = grants.find(
+      (g) => g.id === `role:${DEMO.connector.legacyRoleArn}:assignment:iam_user:${DEMO.connector.userArn}`,
+    );
     expect(assume?.conditions).toEqual([{ kind: 'external-id-required' }]);
     expect(ids.some((id) => id.startsWith('access_policy:'))).toBe(false);
   });
 
   it('legacy-us: every resource and entitlement, as the demo world defines them', async () => {
-    const { resources, entitlements } = await drain(await syncCluster(options('legacy-us', 'us-east-1', legacyCreds)));
-    const byType = (type: string, list: string[]) => list.filter((r) => r.startsWith(`${type}:`)).map((r) => r.slice(type.length + 1)).sort();
+    const { resources, entitlements } = await drain(
+      await syncCluster(options('legacy-us', 'us-east-1', legacyCreds)),
+    );
+    const byType = (type: string, list: string[]) =>
+      list
+        .filter((r) => r.startsWith(`${type}:`))
+        .map((r) => r.slice(type.length + 1))
+        .sort();
     expect(byType('namespace', resources)).toEqual(['default', 'kube-system', 'legacy-apps', 'team-a']);
-    expect(byType('cluster_role', resources)).toEqual(['admin', 'cluster-admin', 'edit', 'read-only-access', 'view']);
+    expect(byType('cluster_role', resources)).toEqual([
+      'admin',
+      'cluster-admin',
+      'edit',
+      'read-only-access',
+      'view',
+    ]);
     expect(byType('namespace_role', resources)).toEqual(['legacy-apps/deployer']);
     expect(byType('service_account', resources)).toEqual(['legacy-apps/ci']);
-    expect(byType('k8s_group', resources)).toEqual(['legacy-deployers', 'readers', 'system:authenticated', 'system:bootstrappers', 'system:masters', 'system:nodes']);
+    expect(byType('k8s_group', resources)).toEqual([
+      'legacy-deployers',
+      'readers',
+      'system:authenticated',
+      'system:bootstrappers',
+      'system:masters',
+      'system:nodes',
+    ]);
     expect(byType('role', resources)).toEqual(
       [
         DEMO.connector.legacyRoleArn,
@@ -201,7 +265,12 @@ describe('hosting modes', () => {
       assumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Allow', Principal: { AWS: DEMO.connector.userArn }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'binding-ext' } } },
+          {
+            Effect: 'Allow',
+            Principal: { AWS: DEMO.connector.userArn },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': 'binding-ext' } },
+          },
         ],
       },
     });
@@ -235,7 +304,12 @@ describe('hosting modes', () => {
     process.env.AWS_ACCESS_KEY_ID = DEMO.connector.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = DEMO.connector.secretAccessKey;
     try {
-      const sync = await syncCluster(options('prod-eu', 'eu-west-1', { base: { kind: 'default-chain' }, assume: [{ roleArn: DEMO.connector.roleArn }] }));
+      const sync = await syncCluster(
+        options('prod-eu', 'eu-west-1', {
+          base: { kind: 'default-chain' },
+          assume: [{ roleArn: DEMO.connector.roleArn }],
+        }),
+      );
       await drain(sync);
       expect(sync.report.status).toBe('complete');
     } finally {
@@ -249,25 +323,48 @@ describe('hosting modes', () => {
 
 describe('bad configuration ends with one clear error', () => {
   it('a role that needs an ExternalId, assumed without one', async () => {
-    await expect(syncCluster(options('legacy-us', 'us-east-1', { base: connectorKeys, assume: [{ roleArn: DEMO.connector.legacyRoleArn }] }))).rejects.toMatchObject({
+    await expect(
+      syncCluster(
+        options('legacy-us', 'us-east-1', {
+          base: connectorKeys,
+          assume: [{ roleArn: DEMO.connector.legacyRoleArn }],
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'ASSUME_ROLE_DENIED',
-      message: expect.stringMatching(/cannot be assumed.*requires an ExternalId and none was given \(set BATON_EXTERNAL_ID\)/),
+      message: expect.stringMatching(
+        /cannot be assumed.*requires an ExternalId and none was given \(set BATON_EXTERNAL_ID\)/,
+      ),
     });
   });
 
   it('an unknown cluster, or the right cluster in the wrong region', async () => {
-    await expect(syncCluster(options('nope', 'eu-west-1', mainCreds))).rejects.toMatchObject({ code: 'CLUSTER_NOT_FOUND', message: expect.stringContaining('BATON_EKS_REGION') });
-    await expect(syncCluster(options('prod-eu', 'us-east-1', mainCreds))).rejects.toMatchObject({ code: 'CLUSTER_NOT_FOUND' });
+    await expect(syncCluster(options('nope', 'eu-west-1', mainCreds))).rejects.toMatchObject({
+      code: 'CLUSTER_NOT_FOUND',
+      message: expect.stringContaining('BATON_EKS_REGION'),
+    });
+    await expect(syncCluster(options('prod-eu', 'us-east-1', mainCreds))).rejects.toMatchObject({
+      code: 'CLUSTER_NOT_FOUND',
+    });
   });
 
   it('a wrong secret key', async () => {
     await expect(
-      syncCluster(options('prod-eu', 'eu-west-1', { base: { ...connectorKeys, secretAccessKey: 'wrong' }, assume: [{ roleArn: DEMO.connector.roleArn }] })),
+      syncCluster(
+        options('prod-eu', 'eu-west-1', {
+          base: { ...connectorKeys, secretAccessKey: 'wrong' },
+          assume: [{ roleArn: DEMO.connector.roleArn }],
+        }),
+      ),
     ).rejects.toMatchObject({ code: 'AWS_CREDENTIALS_INVALID' });
   });
 
   it('a malformed role ARN and region are refused before any call', async () => {
-    await expect(syncCluster(options('prod-eu', 'europe', { base: connectorKeys, assume: [{ roleArn: 'EksAccessConnector' }] }))).rejects.toMatchObject({
+    await expect(
+      syncCluster(
+        options('prod-eu', 'europe', { base: connectorKeys, assume: [{ roleArn: 'EksAccessConnector' }] }),
+      ),
+    ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: expect.stringMatching(/not an IAM role ARN.*not an AWS region/),
     });
@@ -282,18 +379,26 @@ describe('faults', () => {
     expect(sync.report.status).toBe('partial');
     expect(sync.report.sources['kube:awsAuth']).toMatchObject({ state: 'failed', code: 'KUBE_UNAVAILABLE' });
     // What the other sources give is still there.
-    expect(iamGrantIds(grants)).toContain(`access_policy:${AP}/AmazonEKSEditPolicy:assigned:team-a:role:${DEV_SSO}`);
+    expect(iamGrantIds(grants)).toContain(
+      `access_policy:${AP}/AmazonEKSEditPolicy:assigned:team-a:role:${DEV_SSO}`,
+    );
   });
 
   it('absorbs throttling and 5xx storms and ends with the same snapshot', async () => {
-    const clean = iamGrantIds((await drain(await syncCluster(options('prod-eu', 'eu-west-1', mainCreds)))).grants);
+    const clean = iamGrantIds(
+      (await drain(await syncCluster(options('prod-eu', 'eu-west-1', mainCreds)))).grants,
+    );
     sim.faults.setRules([
       { target: 'eks:*', throttleRate: 0.3 },
       { target: 'iam:*', errorRate: 0.3, errorStatus: 503 },
       { target: 'kube:*', throttleRate: 0.3, retryAfterSeconds: 0 },
       { target: 'kube:list:*', errorRate: 0.2, errorStatus: 502 },
     ]);
-    const sync = await syncCluster(options('prod-eu', 'eu-west-1', mainCreds, { retry: { maxAttempts: 12, baseDelayMs: 5, maxDelayMs: 40 } }));
+    const sync = await syncCluster(
+      options('prod-eu', 'eu-west-1', mainCreds, {
+        retry: { maxAttempts: 12, baseDelayMs: 5, maxDelayMs: 40 },
+      }),
+    );
     const stormy = iamGrantIds((await drain(sync)).grants);
     expect(sync.report.status).toBe('complete');
     expect(stormy).toEqual(clean);

@@ -70,7 +70,9 @@ export async function syncCluster(options: SyncClusterOptions): Promise<ClusterS
       const end = now();
       report.finishedAt = end.toISOString();
       report.durationMs = end.getTime() - started.getTime();
-      report.unmappedUsers = Object.fromEntries([...snapshot.unmappedUsers].sort(([a], [b]) => (a < b ? -1 : 1)));
+      report.unmappedUsers = Object.fromEntries(
+        [...snapshot.unmappedUsers].sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
       return report;
     },
   };

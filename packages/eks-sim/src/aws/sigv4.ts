@@ -45,7 +45,10 @@ const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
 /** RFC 3986 encoding as SigV4 wants it (encodeURIComponent also leaves !'()* alone). */
 export function uriEscape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function safeDecode(value: string): string {
@@ -155,9 +158,14 @@ function computeSignature(
 ): string | undefined {
   const headers = canonicalHeaders(req.headers, signed);
   if (headers === undefined) return undefined;
-  const canonicalRequest = [req.method.toUpperCase(), canonicalPath(req.path), query, headers, signed.join(';'), payloadHash].join(
-    '\n',
-  );
+  const canonicalRequest = [
+    req.method.toUpperCase(),
+    canonicalPath(req.path),
+    query,
+    headers,
+    signed.join(';'),
+    payloadHash,
+  ].join('\n');
   const stringToSign = [
     'AWS4-HMAC-SHA256',
     amzDate,
@@ -178,13 +186,28 @@ function checkCredential(
   const credential = lookup(scope.accessKeyId);
   const where = { service: scope.service, region: scope.region };
   if (!credential) {
-    return { ok: false, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.', ...where };
+    return {
+      ok: false,
+      code: 'InvalidClientTokenId',
+      message: 'The security token included in the request is invalid.',
+      ...where,
+    };
   }
   if (credential.sessionToken !== undefined && credential.sessionToken !== sessionToken) {
-    return { ok: false, code: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.', ...where };
+    return {
+      ok: false,
+      code: 'InvalidClientTokenId',
+      message: 'The security token included in the request is invalid.',
+      ...where,
+    };
   }
   if (credential.expiresAt && credential.expiresAt.getTime() <= now.getTime()) {
-    return { ok: false, code: 'ExpiredToken', message: 'The security token included in the request is expired', ...where };
+    return {
+      ok: false,
+      code: 'ExpiredToken',
+      message: 'The security token included in the request is expired',
+      ...where,
+    };
   }
   return { ok: true, credential };
 }
@@ -196,8 +219,16 @@ export function verifyHeaderSignature(
   now = new Date(),
 ): SigV4Result {
   const auth = headerValue(req.headers, 'authorization');
-  if (!auth) return { ok: false, code: 'MissingAuthenticationToken', message: 'Request is missing Authentication Token' };
-  const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(auth);
+  if (!auth)
+    return {
+      ok: false,
+      code: 'MissingAuthenticationToken',
+      message: 'Request is missing Authentication Token',
+    };
+  const m =
+    /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/.exec(
+      auth,
+    );
   if (!m) {
     return {
       ok: false,
@@ -206,11 +237,22 @@ export function verifyHeaderSignature(
     };
   }
   const scope = parseScope(m[1]!);
-  if (!scope) return { ok: false, code: 'IncompleteSignature', message: 'Credential should be scoped to a valid region and service.' };
+  if (!scope)
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message: 'Credential should be scoped to a valid region and service.',
+    };
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const signedAt = parseAmzDate(amzDate);
   if (!amzDate || !signedAt) {
-    return { ok: false, code: 'IncompleteSignature', message: 'Authorization header requires existence of either a X-Amz-Date or a Date header.', service: scope.service, region: scope.region };
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message: 'Authorization header requires existence of either a X-Amz-Date or a Date header.',
+      service: scope.service,
+      region: scope.region,
+    };
   }
   const cred = checkCredential(lookup, scope, headerValue(req.headers, 'x-amz-security-token'), now);
   if (!cred.ok) return cred;
@@ -226,17 +268,33 @@ export function verifyHeaderSignature(
   const signed = m[2]!.split(';');
   const payloadHash =
     headerValue(req.headers, 'x-amz-content-sha256') ?? createHash('sha256').update(req.body).digest('hex');
-  const expected = computeSignature(req, canonicalQuery(parseQuery(req.query)), signed, payloadHash, amzDate, scope, cred.credential.secretAccessKey);
+  const expected = computeSignature(
+    req,
+    canonicalQuery(parseQuery(req.query)),
+    signed,
+    payloadHash,
+    amzDate,
+    scope,
+    cred.credential.secretAccessKey,
+  );
   if (expected === undefined || !signaturesEqual(expected, m[3]!)) {
     return {
       ok: false,
       code: 'SignatureDoesNotMatch',
-      message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+      message:
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
       service: scope.service,
       region: scope.region,
     };
   }
-  return { ok: true, credential: cred.credential, region: scope.region, service: scope.service, signedAt, signedHeaders: signed };
+  return {
+    ok: true,
+    credential: cred.credential,
+    region: scope.region,
+    service: scope.service,
+    signedAt,
+    signedHeaders: signed,
+  };
 }
 
 /**
@@ -259,8 +317,21 @@ export function verifyPresignedUrl(
   const signature = get('X-Amz-Signature');
   const signedHeaders = get('X-Amz-SignedHeaders');
   const expires = Number(get('X-Amz-Expires'));
-  if (!scope || !amzDate || !signedAt || !signature || !signedHeaders || !Number.isInteger(expires) || expires <= 0) {
-    return { ok: false, code: 'IncompleteSignature', message: 'presigned URL lacks one of X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature' };
+  if (
+    !scope ||
+    !amzDate ||
+    !signedAt ||
+    !signature ||
+    !signedHeaders ||
+    !Number.isInteger(expires) ||
+    expires <= 0
+  ) {
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message:
+        'presigned URL lacks one of X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature',
+    };
   }
   const cred = checkCredential(lookup, scope, get('X-Amz-Security-Token'), now);
   if (!cred.ok) return cred;
@@ -269,11 +340,33 @@ export function verifyPresignedUrl(
   // Presigners hash an empty body or declare UNSIGNED-PAYLOAD; accept what the signature proves.
   const candidates = [EMPTY_SHA256, 'UNSIGNED-PAYLOAD'];
   const matches = candidates.some((hash) => {
-    const expected = computeSignature(req, query, signed, hash, amzDate, scope, cred.credential.secretAccessKey);
+    const expected = computeSignature(
+      req,
+      query,
+      signed,
+      hash,
+      amzDate,
+      scope,
+      cred.credential.secretAccessKey,
+    );
     return expected !== undefined && signaturesEqual(expected, signature);
   });
   if (!matches) {
-    return { ok: false, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.', service: scope.service, region: scope.region };
+    return {
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature we calculated does not match the signature you provided.',
+      service: scope.service,
+      region: scope.region,
+    };
   }
-  return { ok: true, credential: cred.credential, region: scope.region, service: scope.service, signedAt, signedHeaders: signed, expiresIn: expires };
+  return {
+    ok: true,
+    credential: cred.credential,
+    region: scope.region,
+    service: scope.service,
+    signedAt,
+    signedHeaders: signed,
+    expiresIn: expires,
+  };
 }

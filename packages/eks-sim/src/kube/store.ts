@@ -8,8 +8,20 @@ export const KUBE_RESOURCES = {
   namespaces: { kind: 'Namespace', group: '', version: 'v1', namespaced: false, shortNames: ['ns'] },
   serviceaccounts: { kind: 'ServiceAccount', group: '', version: 'v1', namespaced: true, shortNames: ['sa'] },
   configmaps: { kind: 'ConfigMap', group: '', version: 'v1', namespaced: true, shortNames: ['cm'] },
-  clusterroles: { kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [] },
-  roles: { kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [] },
+  clusterroles: {
+    kind: 'ClusterRole',
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    namespaced: false,
+    shortNames: [],
+  },
+  roles: {
+    kind: 'Role',
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    namespaced: true,
+    shortNames: [],
+  },
   clusterrolebindings: {
     kind: 'ClusterRoleBinding',
     group: 'rbac.authorization.k8s.io',
@@ -17,7 +29,13 @@ export const KUBE_RESOURCES = {
     namespaced: false,
     shortNames: [],
   },
-  rolebindings: { kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [] },
+  rolebindings: {
+    kind: 'RoleBinding',
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    namespaced: true,
+    shortNames: [],
+  },
 } as const;
 
 export type KubeResource = keyof typeof KUBE_RESOURCES;
@@ -123,7 +141,14 @@ export interface StoreChange {
 export type StoreListener = (change: StoreChange) => void;
 
 // `__proto__` (which JSON.parse yields as an ordinary key) is dropped so assignment cannot set a prototype.
-const SERVER_META_KEYS = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', '__proto__']);
+const SERVER_META_KEYS = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  '__proto__',
+]);
 
 const TOP_LEVEL_KEYS = new Set(['apiVersion', 'kind', 'metadata', '__proto__']);
 
@@ -137,11 +162,22 @@ function assemble(
   apiVersion: string,
   kind: string,
   input: KubeObjectInput,
-  server: { name: string; namespace: string | undefined; uid: string; resourceVersion: string; creationTimestamp: string },
+  server: {
+    name: string;
+    namespace: string | undefined;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+  },
 ): KubeObject {
   const metadata: ObjectMeta =
     server.namespace === undefined
-      ? { name: server.name, uid: server.uid, resourceVersion: server.resourceVersion, creationTimestamp: server.creationTimestamp }
+      ? {
+          name: server.name,
+          uid: server.uid,
+          resourceVersion: server.resourceVersion,
+          creationTimestamp: server.creationTimestamp,
+        }
       : {
           name: server.name,
           namespace: server.namespace,
@@ -149,7 +185,8 @@ function assemble(
           resourceVersion: server.resourceVersion,
           creationTimestamp: server.creationTimestamp,
         };
-  for (const key of Object.keys(input.metadata)) if (!SERVER_META_KEYS.has(key)) metadata[key] = input.metadata[key];
+  for (const key of Object.keys(input.metadata))
+    if (!SERVER_META_KEYS.has(key)) metadata[key] = input.metadata[key];
   const obj: KubeObject = { apiVersion, kind, metadata };
   for (const key of Object.keys(input)) if (!TOP_LEVEL_KEYS.has(key)) obj[key] = input[key];
   return obj;
@@ -196,7 +233,13 @@ export class KubeStore {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(resource: KubeResource, key: string, revision: number, previous: KubeObject | null, current: KubeObject | null): void {
+  private emit(
+    resource: KubeResource,
+    key: string,
+    revision: number,
+    previous: KubeObject | null,
+    current: KubeObject | null,
+  ): void {
     for (const listener of this.listeners) listener({ resource, key, revision, previous, current });
   }
 
@@ -288,7 +331,10 @@ export class KubeStore {
   /** Deletes every namespaced object in `namespace` (what namespace deletion ends in). */
   deleteNamespaceContents(namespace: string): number {
     let n = 0;
-    for (const [resource, info] of Object.entries(KUBE_RESOURCES) as [KubeResource, (typeof KUBE_RESOURCES)[KubeResource]][]) {
+    for (const [resource, info] of Object.entries(KUBE_RESOURCES) as [
+      KubeResource,
+      (typeof KUBE_RESOURCES)[KubeResource],
+    ][]) {
       if (!info.namespaced) continue;
       for (const obj of this.list(resource, { namespace }).items) {
         this.delete(resource, namespace, obj.metadata.name);
@@ -343,7 +389,9 @@ export class KubeStore {
         lastKey = key;
       } else remaining++;
     }
-    return remaining > 0 && lastKey !== undefined ? { items, revision, lastKey, remaining } : { items, revision };
+    return remaining > 0 && lastKey !== undefined
+      ? { items, revision, lastKey, remaining }
+      : { items, revision };
   }
 
   /**

@@ -9,7 +9,11 @@ describe('KubeStore', () => {
     expect(first.items.map((o) => o.metadata.name)).toEqual(['a', 'b']);
     store.delete('namespaces', undefined, 'c');
     store.create('namespaces', { metadata: { name: 'bb' } });
-    const rest = store.list('namespaces', { atRevision: first.revision, afterKey: first.lastKey!, limit: 10 });
+    const rest = store.list('namespaces', {
+      atRevision: first.revision,
+      afterKey: first.lastKey!,
+      limit: 10,
+    });
     expect(rest.items.map((o) => o.metadata.name)).toEqual(['c', 'd']);
     expect(store.list('namespaces').items.map((o) => o.metadata.name)).toEqual(['a', 'b', 'bb', 'd']);
   });
@@ -25,8 +29,13 @@ describe('KubeStore', () => {
 
   it('rejects an update carrying a stale resourceVersion', () => {
     const store = new KubeStore();
-    const cm = store.create('configmaps', { metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: {} });
+    const cm = store.create('configmaps', {
+      metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      data: {},
+    });
     store.update('configmaps', { ...cm, data: { mapRoles: '[]' } });
-    expect(() => store.update('configmaps', { ...cm, data: { mapUsers: '[]' } })).toThrow(/has been modified/);
+    expect(() => store.update('configmaps', { ...cm, data: { mapUsers: '[]' } })).toThrow(
+      /has been modified/,
+    );
   });
 });

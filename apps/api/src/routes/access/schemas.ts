@@ -192,12 +192,10 @@ export const principalAccessOut = component(
         }),
         syncRunId: uuidOut,
         grant: grantOut,
-        via: z
-          .array(z.string())
-          .meta({
-            description:
-              'The grant ids leading from the principal to the holder of this grant; empty for a grant held directly.',
-          }),
+        via: z.array(z.string()).meta({
+          description:
+            'The grant ids leading from the principal to the holder of this grant; empty for a grant held directly.',
+        }),
       }),
     ),
   }),

@@ -7,14 +7,32 @@ import type { ClusterBody } from '../common.js';
 /** Maps a (complete or partial) cluster body onto db input fields, checking cross-field rules. */
 export function toClusterInput(body: Partial<ClusterBody>): Partial<CreateClusterInput> {
   if (body.accessKey && (body.globalKey || body.bindingRoleArn)) {
-    throw new ApiError('VALIDATION_FAILED', 'accessKey (self-hosted) cannot be combined with globalKey or bindingRoleArn (cloud-hosted)');
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      'accessKey (self-hosted) cannot be combined with globalKey or bindingRoleArn (cloud-hosted)',
+    );
   }
-  if (body.bindingExternalId && !body.bindingRoleArn) throw new ApiError('VALIDATION_FAILED', 'bindingExternalId needs bindingRoleArn');
+  if (body.bindingExternalId && !body.bindingRoleArn)
+    throw new ApiError('VALIDATION_FAILED', 'bindingExternalId needs bindingRoleArn');
   const out: Partial<CreateClusterInput> = {};
-  for (const k of ['name', 'region', 'accountId', 'roleArn', 'externalId', 'c1ClientId', 'c1ClientSecret', 'provisioningEnabled', 'provisioningPolicy', 'labels', 'enabled'] as const) {
+  for (const k of [
+    'name',
+    'region',
+    'accountId',
+    'roleArn',
+    'externalId',
+    'c1ClientId',
+    'c1ClientSecret',
+    'provisioningEnabled',
+    'provisioningPolicy',
+    'labels',
+    'enabled',
+  ] as const) {
     if (body[k] !== undefined) (out as Record<string, unknown>)[k] = body[k];
   }
-  if (body.schedule) out.schedule = 'everyMs' in body.schedule ? { every_ms: body.schedule.everyMs } : { cron: body.schedule.cron };
+  if (body.schedule)
+    out.schedule =
+      'everyMs' in body.schedule ? { every_ms: body.schedule.everyMs } : { cron: body.schedule.cron };
   if (body.accessKey) {
     out.hostingMode = 'self-hosted';
     out.credentials = { static: body.accessKey };
@@ -22,7 +40,14 @@ export function toClusterInput(body: Partial<ClusterBody>): Partial<CreateCluste
     out.hostingMode = 'cloud-hosted';
     out.credentials = {
       ...(body.globalKey ? { global: body.globalKey } : {}),
-      ...(body.bindingRoleArn ? { bindingRole: { roleArn: body.bindingRoleArn, ...(body.bindingExternalId ? { externalId: body.bindingExternalId } : {}) } } : {}),
+      ...(body.bindingRoleArn
+        ? {
+            bindingRole: {
+              roleArn: body.bindingRoleArn,
+              ...(body.bindingExternalId ? { externalId: body.bindingExternalId } : {}),
+            },
+          }
+        : {}),
     };
   }
   return out;

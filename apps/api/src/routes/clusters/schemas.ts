@@ -50,11 +50,9 @@ export const clusterOut = component(
     provisioningPolicy: provisioningPolicyOut,
     labels: z.record(z.string(), z.string()),
     enabled: z.boolean(),
-    currentSyncRunId: uuidOut
-      .nullable()
-      .meta({
-        description: 'The sync run whose snapshot is current; null before the first successful sync.',
-      }),
+    currentSyncRunId: uuidOut.nullable().meta({
+      description: 'The sync run whose snapshot is current; null before the first successful sync.',
+    }),
     createdAt: timestamp,
     updatedAt: timestamp,
     hasExternalId: z.boolean(),

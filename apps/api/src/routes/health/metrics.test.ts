@@ -1,7 +1,13 @@
 // The sync gauges of GET /metrics, read from a real Postgres on each scrape: runs per status, the
 // last duration per cluster, and API and throttled calls per operation over the last 24 hours;
 // and a scrape that still answers, with the last figures, while Postgres cannot.
-import { completeSyncRun, enqueueSyncRun, failSyncRun, startSyncRun, type SyncReportInput } from '@eks-access/db';
+import {
+  completeSyncRun,
+  enqueueSyncRun,
+  failSyncRun,
+  startSyncRun,
+  type SyncReportInput,
+} from '@eks-access/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../../test-app.js';
 
@@ -17,22 +23,48 @@ afterAll(async () => {
 type Calls = Record<string, { calls: number; throttled: number }>;
 
 function report(calls: Calls): SyncReportInput {
-  const apiCalls = Object.fromEntries(Object.entries(calls).map(([op, c]) => [op, { ...c, retries: c.throttled, failed: 0, totalMs: 10 * c.calls }]));
+  const apiCalls = Object.fromEntries(
+    Object.entries(calls).map(([op, c]) => [
+      op,
+      { ...c, retries: c.throttled, failed: 0, totalMs: 10 * c.calls },
+    ]),
+  );
   const totalApiCalls = Object.values(calls).reduce((n, c) => n + c.calls, 0);
-  return { status: 'complete', counts: { resources: {}, entitlements: {}, grants: {} }, apiCalls, totalApiCalls, sources: {}, sourceDurationsMs: {}, warnings: [] };
+  return {
+    status: 'complete',
+    counts: { resources: {}, entitlements: {}, grants: {} },
+    apiCalls,
+    totalApiCalls,
+    sources: {},
+    sourceDurationsMs: {},
+    warnings: [],
+  };
 }
 
 async function registerCluster(name: string): Promise<string> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${t.keys.admin}` }, payload: { name, region: 'us-east-1' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/clusters',
+    headers: { authorization: `Bearer ${t.keys.admin}` },
+    payload: { name, region: 'us-east-1' },
+  });
   expect(res.statusCode).toBe(201);
   return res.json<{ id: string }>().id;
 }
 
 /** A run of `clusterId` that succeeded with these API calls, having taken `seconds` and finished `finishedAgo` ago. */
-async function succeededRun(clusterId: string, calls: Calls, seconds: number, finishedAgo = '1 minute'): Promise<string> {
+async function succeededRun(
+  clusterId: string,
+  calls: Calls,
+  seconds: number,
+  finishedAgo = '1 minute',
+): Promise<string> {
   const { run } = await enqueueSyncRun(t.database, clusterId, 'api');
   await startSyncRun(t.database, run.id, 'test');
-  await completeSyncRun(t.database, run.id, { report: report(calls), snapshot: { resources: () => [], entitlements: () => [], grants: () => [] } });
+  await completeSyncRun(t.database, run.id, {
+    report: report(calls),
+    snapshot: { resources: () => [], entitlements: () => [], grants: () => [] },
+  });
   await setTimes(run.id, seconds, finishedAgo);
   return run.id;
 }
@@ -64,9 +96,29 @@ describe('sync gauges on /metrics', () => {
     east = await registerCluster('metrics-east');
     west = await registerCluster('metrics-west');
     // Two days old: outside the window, so none of it may show.
-    await succeededRun(east, { 'eks:ListAccessEntries': { calls: 1000, throttled: 500 }, 'iam:ListRoles': { calls: 7, throttled: 7 } }, 600, '2 days');
-    await succeededRun(east, { 'eks:ListAccessEntries': { calls: 4, throttled: 1 }, 'sts:AssumeRole': { calls: 1, throttled: 0 } }, 42.5);
-    await succeededRun(west, { 'eks:ListAccessEntries': { calls: 6, throttled: 2 }, 'kube:list:namespaces': { calls: 2, throttled: 0 } }, 10, '10 minutes');
+    await succeededRun(
+      east,
+      {
+        'eks:ListAccessEntries': { calls: 1000, throttled: 500 },
+        'iam:ListRoles': { calls: 7, throttled: 7 },
+      },
+      600,
+      '2 days',
+    );
+    await succeededRun(
+      east,
+      { 'eks:ListAccessEntries': { calls: 4, throttled: 1 }, 'sts:AssumeRole': { calls: 1, throttled: 0 } },
+      42.5,
+    );
+    await succeededRun(
+      west,
+      {
+        'eks:ListAccessEntries': { calls: 6, throttled: 2 },
+        'kube:list:namespaces': { calls: 2, throttled: 0 },
+      },
+      10,
+      '10 minutes',
+    );
     // The last run of west failed after 3 s; a failed run reports no API calls.
     const { run: failed } = await enqueueSyncRun(t.database, west, 'schedule');
     await startSyncRun(t.database, failed.id, 'test');
@@ -83,8 +135,20 @@ describe('sync gauges on /metrics', () => {
     expect(sample(body, 'eks_access_sync_runs', 'status="running"')).toBe(0);
     expect(sample(body, 'eks_access_sync_runs', 'status="partial"')).toBe(0);
 
-    expect(sample(body, 'eks_access_sync_duration_seconds', 'cluster="metrics-east",region="us-east-1",account=""')).toBe(42.5);
-    expect(sample(body, 'eks_access_sync_duration_seconds', 'cluster="metrics-west",region="us-east-1",account=""')).toBe(3);
+    expect(
+      sample(
+        body,
+        'eks_access_sync_duration_seconds',
+        'cluster="metrics-east",region="us-east-1",account=""',
+      ),
+    ).toBe(42.5);
+    expect(
+      sample(
+        body,
+        'eks_access_sync_duration_seconds',
+        'cluster="metrics-west",region="us-east-1",account=""',
+      ),
+    ).toBe(3);
 
     expect(sample(body, 'eks_access_sync_api_calls', 'operation="eks:ListAccessEntries"')).toBe(10);
     expect(sample(body, 'eks_access_sync_throttled_calls', 'operation="eks:ListAccessEntries"')).toBe(3);

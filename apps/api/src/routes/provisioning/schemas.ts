@@ -15,14 +15,10 @@ export const provisioningRequestOut = component(
     principalArn: z.string(),
     reason: z.string().nullable(),
     expiresAt: timestamp.nullable().meta({ description: 'A time-bound grant is revoked at this instant.' }),
-    durationMs: z
-      .number()
-      .int()
-      .nullable()
-      .meta({
-        description:
-          'A time-bound grant given as a duration (C1 grant tasks): it expires this long after it is carried out.',
-      }),
+    durationMs: z.number().int().nullable().meta({
+      description:
+        'A time-bound grant given as a duration (C1 grant tasks): it expires this long after it is carried out.',
+    }),
     dryRun: z.boolean(),
     idempotencyKey: z.string().nullable(),
     requestedBy: z
@@ -30,13 +26,10 @@ export const provisioningRequestOut = component(
       .meta({ description: '`api-key:<id>`, `bootstrap`, `c1` or `system` (expiry revokes).' }),
     status: z.enum(PROVISIONING_STATUSES),
     result: z.enum(PROVISIONING_RESULTS).nullable(),
-    plan: z
-      .array(z.unknown())
-      .nullable()
-      .meta({
-        description:
-          'The exact AWS and Kubernetes calls: planned for a dry run, done otherwise, with before and after.',
-      }),
+    plan: z.array(z.unknown()).nullable().meta({
+      description:
+        'The exact AWS and Kubernetes calls: planned for a dry run, done otherwise, with before and after.',
+    }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     attempt: z.number().int(),
     worker: z.string().nullable(),

@@ -9,11 +9,20 @@ import type { AppDeps } from '../../deps.js';
 export type Trigger = 'api' | 'bulk' | 'schedule' | 'c1';
 
 /** Queues a sync of one cluster, or returns the one already queued or running. */
-export async function queueSync(deps: AppDeps, clusterId: string, trigger: Trigger, audit: { actor: string; requestId: string }): Promise<{ run: SyncRun; created: boolean }> {
+export async function queueSync(
+  deps: AppDeps,
+  clusterId: string,
+  trigger: Trigger,
+  audit: { actor: string; requestId: string },
+): Promise<{ run: SyncRun; created: boolean }> {
   await deps.producer.assertAvailable();
   const result = await enqueueSyncRun(deps.database, clusterId, trigger, { audit });
   if (result.run.status === 'queued') {
-    await deps.producer.enqueue('cluster.sync', { clusterId, syncRunId: result.run.id, trigger: result.run.trigger });
+    await deps.producer.enqueue('cluster.sync', {
+      clusterId,
+      syncRunId: result.run.id,
+      trigger: result.run.trigger,
+    });
   }
   return result;
 }

@@ -31,7 +31,12 @@ function viewGrant(user: string, namespace: string) {
 type Grant = ReturnType<typeof viewGrant>;
 
 async function registerCluster(name: string): Promise<string> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${t.keys.admin}` }, payload: { name, region: 'eu-west-1' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/clusters',
+    headers: { authorization: `Bearer ${t.keys.admin}` },
+    payload: { name, region: 'eu-west-1' },
+  });
   expect(res.statusCode).toBe(201);
   return res.json<{ id: string }>().id;
 }
@@ -42,11 +47,29 @@ async function completedRun(clusterId: string, grants: Grant[]): Promise<string>
   await startSyncRun(t.database, run.id, 'test');
   const entitlementIds = [...new Set(grants.map((g) => g.entitlementId))];
   await completeSyncRun(t.database, run.id, {
-    report: { status: 'complete', counts: { resources: {}, entitlements: {}, grants: {} }, apiCalls: {}, totalApiCalls: 0, sources: {}, sourceDurationsMs: {}, warnings: [] },
+    report: {
+      status: 'complete',
+      counts: { resources: {}, entitlements: {}, grants: {} },
+      apiCalls: {},
+      totalApiCalls: 0,
+      sources: {},
+      sourceDurationsMs: {},
+      warnings: [],
+    },
     snapshot: {
-      resources: () => [{ type: 'cluster_role', id: 'view', displayName: 'view', profile: {}, annotations: [] }],
+      resources: () => [
+        { type: 'cluster_role', id: 'view', displayName: 'view', profile: {}, annotations: [] },
+      ],
       entitlements: () =>
-        entitlementIds.map((id) => ({ id, resource: { type: 'cluster_role', id: 'view' }, slug: id.split(':').slice(2).join(':'), displayName: id, description: '', purpose: 'assignment' as const, grantableTo: ['iam_user'] })),
+        entitlementIds.map((id) => ({
+          id,
+          resource: { type: 'cluster_role', id: 'view' },
+          slug: id.split(':').slice(2).join(':'),
+          displayName: id,
+          description: '',
+          purpose: 'assignment' as const,
+          grantableTo: ['iam_user'],
+        })),
       grants: () => grants,
     },
   });
@@ -100,7 +123,10 @@ describe('GET /v1/clusters/{id}/diff', () => {
   });
 
   it('finds nothing between a snapshot and itself', async () => {
-    expect((await diff(clusterId, `from=${after}`)).json<DiffBody>()).toMatchObject({ added: [], removed: [] });
+    expect((await diff(clusterId, `from=${after}`)).json<DiffBody>()).toMatchObject({
+      added: [],
+      removed: [],
+    });
   });
 
   it('refuses a run of another cluster with a 4xx in the error envelope', async () => {
@@ -109,7 +135,10 @@ describe('GET /v1/clusters/{id}/diff', () => {
     const res = await diff(clusterId, `from=${foreign}`);
     expect(res.statusCode).toBe(400);
     const { error } = res.json<ErrorBody>();
-    expect(error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('another cluster') });
+    expect(error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('another cluster'),
+    });
     expect(error.requestId).toBe(res.headers['x-request-id']);
   });
 

@@ -25,19 +25,13 @@ export const syncRunOut = component(
       .record(z.string(), z.unknown())
       .nullable()
       .meta({ description: 'Resources, entitlements and grants by type, and the rows written (`totals`).' }),
-    apiCalls: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .meta({
-        description: 'AWS and Kubernetes calls per operation: calls, retries, throttled, failed, totalMs.',
-      }),
-    sources: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .meta({
-        description:
-          'Each source (access entries, aws-auth, RBAC, IAM) and whether it was read, skipped for the authentication mode, or failed.',
-      }),
+    apiCalls: z.record(z.string(), z.unknown()).nullable().meta({
+      description: 'AWS and Kubernetes calls per operation: calls, retries, throttled, failed, totalMs.',
+    }),
+    sources: z.record(z.string(), z.unknown()).nullable().meta({
+      description:
+        'Each source (access entries, aws-auth, RBAC, IAM) and whether it was read, skipped for the authentication mode, or failed.',
+    }),
     sourceDurationsMs: z.record(z.string(), z.number()).nullable(),
     warnings: z.array(z.string()).nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -52,12 +46,9 @@ export const queuedSyncRunOut = component(
   'QueuedSyncRun',
   'The run a sync request queued, or the one already queued or running for the cluster (`created: false`).',
   syncRunOut.extend({
-    created: z
-      .boolean()
-      .meta({
-        description:
-          'False when the cluster already had a queued or running sync, which is returned instead.',
-      }),
+    created: z.boolean().meta({
+      description: 'False when the cluster already had a queued or running sync, which is returned instead.',
+    }),
   }),
 );
 

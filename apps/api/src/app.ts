@@ -1,10 +1,10 @@
 // buildApp(deps): the whole HTTP surface, with routes registered explicitly. main.ts only listens;
 // tests call buildApp with real dependencies and drive it with app.inject().
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyError } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
+import type { App } from './app-type.js';
 import { authenticate, requireScope, type Caller, type Scope } from './auth.js';
 import type { AppDeps } from './deps.js';
 import {
@@ -34,7 +34,7 @@ declare module 'fastify' {
   }
 }
 
-export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+export type { App };
 
 function errorBody(code: ApiErrorCode, message: string, requestId: string, details?: unknown): ErrorEnvelope {
   return {

@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import type { App } from '../app.js';
+import type { App } from '../app-type.js';
 import { openApiDocumentOut } from '../routes/health/schemas.js';
 import {
   COMMON_ERRORS,

@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerGetPrincipalAccess } from './get-principal-access.js';
 import { registerListEntitlements } from './list-entitlements.js';

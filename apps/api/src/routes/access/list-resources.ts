@@ -1,6 +1,6 @@
 import { listResources } from '@eks-access/db';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { idParams, pageQuery } from '../common.js';
 import * as examples from '../../openapi/examples.js';

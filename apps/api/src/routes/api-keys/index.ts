@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerCreateApiKey } from './create-api-key.js';
 import { registerListApiKeys } from './list-api-keys.js';

@@ -1,5 +1,5 @@
 import { revokeApiKey } from '@eks-access/db';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { route } from '../../openapi/route.js';
 import { auditOf, idParams } from '../common.js';

@@ -2,7 +2,7 @@
 // is checked before anything is written; a cluster with a schedule is only kept when its schedule
 // reached Redis, so a failed request leaves nothing behind and its retry does not meet a 409.
 import { createCluster, deleteCluster } from '@eks-access/db';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { component } from '../../openapi/component.js';
 import * as examples from '../../openapi/examples.js';

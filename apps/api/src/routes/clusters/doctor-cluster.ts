@@ -4,7 +4,7 @@
 // shows as `doctor` (the latest run, its result, when it finished, every check and fix).
 import { enqueueDoctorRun, type DoctorRun } from '@eks-access/db';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';

@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerCreateCluster } from './create-cluster.js';
 import { registerDeleteCluster } from './delete-cluster.js';

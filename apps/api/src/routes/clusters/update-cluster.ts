@@ -1,5 +1,5 @@
 import { updateCluster } from '@eks-access/db';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { component } from '../../openapi/component.js';
 import * as examples from '../../openapi/examples.js';

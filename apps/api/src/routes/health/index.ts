@@ -3,7 +3,7 @@
 import { getSyncRunStats } from '@eks-access/db';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { SYNC_STATS_WINDOW_MS, setSyncStats } from '../../metrics.js';
 import * as examples from '../../openapi/examples.js';

@@ -10,7 +10,7 @@ import {
   hasCurrentResource,
 } from '@eks-access/db';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { component } from '../../openapi/component.js';

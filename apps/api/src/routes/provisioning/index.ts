@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerCreateProvisioningRequest } from './create-request.js';
 import { registerGetProvisioningRequest } from './get-request.js';

@@ -1,6 +1,6 @@
 import { listProvisioningRequests } from '@eks-access/db';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { compact } from '../access/compact.js';
 import * as examples from '../../openapi/examples.js';

@@ -1,6 +1,6 @@
 import { diffSnapshots, getCluster } from '@eks-access/db';
 import { z } from 'zod';
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import * as examples from '../../openapi/examples.js';

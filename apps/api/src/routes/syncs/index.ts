@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerCreateBulkSync } from './create-bulk-sync.js';
 import { registerCreateClusterSync } from './create-cluster-sync.js';

@@ -1,4 +1,4 @@
-import type { App } from '../../app.js';
+import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import { registerListUploads } from './list-uploads.js';
 import { registerRetryUpload } from './retry-upload.js';

@@ -23,6 +23,7 @@ COPY apps/provisioner/package.json apps/provisioner/
 COPY apps/sync-worker/package.json apps/sync-worker/
 COPY apps/uploader/package.json apps/uploader/
 COPY packages/c1/package.json packages/c1/
+COPY packages/cli-kit/package.json packages/cli-kit/
 COPY packages/db/package.json packages/db/
 COPY packages/eks-core/package.json packages/eks-core/
 COPY packages/eks-sim/package.json packages/eks-sim/

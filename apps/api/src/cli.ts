@@ -1,8 +1,8 @@
 // eks-access-api, the admin CLI (run with DATABASE_URL and ENCRYPTION_KEY set): migrations, API
 // keys, and registering a cluster from a baton-eks configuration. One commander program; the
 // commands live in cli/, and this is the one CLI file that reads process.env.
+import { createProgram, packageVersion, runProgram } from '@eks-access/cli-kit';
 import { keyCommands } from './cli/keys.js';
-import { createProgram, packageVersion, runProgram } from './cli/command-line.js';
 import type { CliContext } from './cli/context.js';
 import { migrateCommand } from './cli/migrate.js';
 import { registerClusterCommand } from './cli/register-cluster.js';

@@ -1,6 +1,7 @@
 // The CLI's configuration: flags first (ours or baton-eks's names), then the environment names of
 // C1's EKS connector docs, so a baton-eks Secret or command line can be reused as is. The only place
 // (with main.ts) that reads process.env.
+import { addBatonOption, batonValue, UsageError } from '@eks-access/cli-kit';
 import {
   resolveBatonConfig,
   type AwsEndpoints,
@@ -9,8 +10,6 @@ import {
 } from '@eks-access/eks-core';
 import { BATON_FIELDS } from '@eks-access/model';
 import type { Command } from 'commander';
-import { addBatonOption, batonValue } from './baton-options.js';
-import { UsageError } from './command-line.js';
 
 export { UsageError };
 

@@ -2,8 +2,8 @@
 // eks-access: the one-shot CLI, one commander program with a file per command under commands/.
 // Errors end with one clear line on stderr and a non-zero exit code, never a stack trace (set
 // EKS_ACCESS_DEBUG=1 to see one).
+import { createProgram, packageVersion, runProgram } from '@eks-access/cli-kit';
 import { isEksAccessError } from '@eks-access/eks-core';
-import { createProgram, packageVersion, runProgram } from './command-line.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { setupCommand } from './commands/setup.js';

@@ -1,7 +1,7 @@
 // What an admin command gets from the process (cli.ts, the one CLI file that reads process.env),
 // and how it opens the database: only once it runs, so `--help` needs no DATABASE_URL.
+import { UsageError, type CliStreams } from '@eks-access/cli-kit';
 import { createDb, type Database } from '@eks-access/db';
-import { UsageError, type CliStreams } from './command-line.js';
 
 export interface CliContext extends CliStreams {
   /** The environment; blank values count as unset. */

@@ -1,9 +1,9 @@
 // The API-key commands (create-key, list-keys, revoke-key, rotate-key), as /v1/api-keys manages
 // keys: a new key is printed this once, listings never show one, every change is audited as "cli".
+import { action, UsageError } from '@eks-access/cli-kit';
 import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey, type ApiKey } from '@eks-access/db';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { action, UsageError } from './command-line.js';
 import { withDatabase, type CliContext } from './context.js';
 
 const scopesSchema = z.array(z.enum(['read', 'sync', 'provision', 'admin']));

@@ -1,8 +1,8 @@
 // `eks-access-api migrate [--wait-ms N]`: applies the committed migrations, first waiting for a
 // Postgres that is still starting (a container beside it) when asked to.
+import { action, UsageError } from '@eks-access/cli-kit';
 import { migrate, type Database } from '@eks-access/db';
 import type { Command } from 'commander';
-import { action, UsageError } from './command-line.js';
 import { withDatabase, type CliContext } from './context.js';
 
 // What Postgres says while it cannot take connections yet: refused, unreachable or unknown host

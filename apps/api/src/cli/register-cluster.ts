@@ -1,13 +1,12 @@
 // `eks-access-api register-cluster`: registers the cluster a baton-eks configuration describes,
 // from baton-eks's flags or its BATON_* environment (the C1 docs' names), so a baton-eks Secret or
 // command line can be reused as is. --if-exists skip makes it safe to run at every start.
+import { addBatonOption, batonValue, action, UsageError } from '@eks-access/cli-kit';
 import { BATON_C1_FIELDS, BATON_FIELDS, type BatonField } from '@eks-access/model';
 import { ConflictError, createCluster } from '@eks-access/db';
 import { Option, type Command } from 'commander';
 import { clusterBody } from '../routes/common.js';
 import { toClusterInput } from '../routes/clusters/mapping.js';
-import { addBatonOption, batonValue } from './baton-options.js';
-import { action, UsageError } from './command-line.js';
 import { withDatabase, type CliContext } from './context.js';
 
 const PROVISIONING: BatonField = {

@@ -1,6 +1,7 @@
 // `eks-access demo` (the README's quick start): starts the simulator's demo world in this process,
 // syncs every cluster through the real AWS and Kubernetes clients exactly as `sync` would, and
 // prints who can reach which cluster with what, and the findings a reviewer should look at first.
+import { action, UsageError } from '@eks-access/cli-kit';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -13,7 +14,6 @@ import {
 import { syncCluster } from '@eks-access/eks-core';
 import { createDemoWorld, DEMO, startSim, type RunningSim } from '@eks-access/eks-sim';
 import type { Command } from 'commander';
-import { action, UsageError } from '../command-line.js';
 import { writeSyncC1z } from '../output/c1z-file.js';
 import { shortArn, table } from '../output/summary.js';
 import type { CommandIo } from './sync.js';

@@ -1,8 +1,8 @@
 // `eks-access doctor`: every step of the connector's setup for one cluster, checked with the
 // connector's own credentials; a table (or JSON) with a fix for each failure.
+import { action } from '@eks-access/cli-kit';
 import { runDoctor } from '@eks-access/eks-core';
 import type { Command } from 'commander';
-import { action } from '../command-line.js';
 import { addTargetOptions, loadDoctorConfig, type DoctorCommandConfig, type DoctorFlags } from '../config.js';
 import { formatDoctor } from '../output/doctor-table.js';
 import type { CommandIo } from './sync.js';

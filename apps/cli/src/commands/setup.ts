@@ -1,9 +1,9 @@
 // `eks-access setup`: plans (default) or applies the connector's least-privilege setup. Each write
 // is printed before it is made, and each one made is recorded as a JSON audit line on stderr
 // (`{"audit":"eks-access.setup",...}`), so a run leaves a trail of exactly what it changed.
+import { action } from '@eks-access/cli-kit';
 import { setupCluster, type SetupStep } from '@eks-access/eks-core';
 import type { Command } from 'commander';
-import { action } from '../command-line.js';
 import { addTargetOptions, loadSetupConfig, type SetupCommandConfig, type SetupFlags } from '../config.js';
 import { formatSetupSummary, formatStep } from '../output/doctor-table.js';
 import type { CommandIo } from './sync.js';

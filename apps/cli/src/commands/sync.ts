@@ -1,8 +1,8 @@
 // `eks-access sync`: one cluster, no Redis or Postgres. Prints the summary (or the report as JSON)
 // and optionally writes the whole snapshot to a file.
+import { action } from '@eks-access/cli-kit';
 import { syncCluster, type Grant } from '@eks-access/eks-core';
 import type { Command } from 'commander';
-import { action } from '../command-line.js';
 import { addTargetOptions, loadSyncConfig, type SyncCommandConfig, type SyncFlags } from '../config.js';
 import { writeSnapshotFile } from '../output/snapshot-file.js';
 import { formatSummary } from '../output/summary.js';

@@ -2,7 +2,7 @@
 // a process, for docker compose and local runs. Prints one JSON line once it listens, and runs until
 // SIGINT or SIGTERM.
 import { readFileSync } from 'node:fs';
-import { action, createProgram, packageVersion, runProgram, UsageError } from './command-line.js';
+import { action, createProgram, packageVersion, runProgram, UsageError } from '@eks-access/cli-kit';
 import { startStandInC1 } from './stand-in.js';
 
 interface StandInFlags {

@@ -1,6 +1,6 @@
 // Value checks shared by the CLI commands, the error that ends a command with exit code 1, and what
 // a command may touch of the outside world. Parsing itself is commander's (command-line.ts).
-import { UsageError, type CliStreams } from './command-line.js';
+import { UsageError, type CliStreams } from '@eks-access/cli-kit';
 
 /** The command could not do its job; exit code 1. */
 export class CliError extends Error {

@@ -1,12 +1,12 @@
 // `eks-sim kubeconfig`: asks a running simulator for a cluster's endpoint and CA and prints a
 // kubeconfig whose user runs `eks-sim token` as an exec credential plugin, so kubectl (or any
 // client-go based tool) talks to the simulated cluster with real EKS tokens.
+import { action, UsageError } from '@eks-access/cli-kit';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { createSimAdminClient } from '../admin-client.js';
 import type { ReadyLine } from '../sim.js';
 import { CliError, required, type CliIo } from './args.js';
-import { action, UsageError } from './command-line.js';
 import { DEFAULT_PORT } from './serve.js';
 import { selfCommand } from './self.js';
 

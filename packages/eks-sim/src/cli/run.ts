@@ -1,8 +1,8 @@
 // The eks-sim command line: one commander program with a file per command. Failures end as one
 // message on stderr (2: the command line is wrong; 1: the command failed), never a stack trace.
+import { createProgram, packageVersion, runProgram } from '@eks-access/cli-kit';
 import { WorldFileError } from '../world/load.js';
 import { CliError, type CliIo } from './args.js';
-import { createProgram, packageVersion, runProgram } from './command-line.js';
 import { kubeconfigCommand } from './kubeconfig.js';
 import { saTokenCommand } from './sa-token.js';
 import { serveCommand } from './serve.js';

@@ -2,11 +2,11 @@
 // file, signed by a simulated cluster's OIDC issuer, through the admin API. Tests and the local
 // Kubernetes overlay use it to give a process the IRSA or Pod Identity environment with no static
 // keys. With --out and --refresh it keeps the file fresh, as the kubelet does for a projected volume.
+import { action, UsageError } from '@eks-access/cli-kit';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createSimAdminClient, SimAdminError } from '../admin-client.js';
 import { CliError, intFlag, required, type CliIo } from './args.js';
-import { action, UsageError } from './command-line.js';
 import { DEFAULT_PORT } from './serve.js';
 
 /** A failed refresh is retried this soon; the previous token stays valid meanwhile. */

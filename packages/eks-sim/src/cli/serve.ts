@@ -1,6 +1,7 @@
 // `eks-sim serve`: starts the simulator on a world (the built-in demo, a world file, generated
 // load, or a world file plus generated load), prints the ready line as ONE JSON line on stdout
 // once every endpoint listens, and runs until SIGINT/SIGTERM.
+import { action, UsageError } from '@eks-access/cli-kit';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { faultRuleSchema, type FaultRule } from '../faults.js';
@@ -11,7 +12,6 @@ import { createDoctorDocument } from '../world/doctor.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
 import { CliError, intFlag, type CliIo } from './args.js';
-import { action, UsageError } from './command-line.js';
 
 /** The AWS port `serve` uses unless told otherwise; Kubernetes endpoints take the ports after it. */
 export const DEFAULT_PORT = 4510;

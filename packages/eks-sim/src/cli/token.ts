@@ -1,10 +1,10 @@
 // `eks-sim token`: mints an EKS bearer token and prints it as an ExecCredential, the contract of a
 // kubectl exec credential plugin (what `aws eks get-token` prints). With --role-arn it first
 // assumes the role through the simulator's STS, as a connector configured with a role ARN does.
+import { action, UsageError } from '@eks-access/cli-kit';
 import type { Command } from 'commander';
 import { mintEksToken, type EksTokenCredentials } from '../kube/token.js';
 import { CliError, required, type CliIo } from './args.js';
-import { action, UsageError } from './command-line.js';
 
 /** How long clients may cache a token: a minute less than the 15 minutes EKS accepts it. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;

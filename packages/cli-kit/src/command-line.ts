@@ -1,8 +1,8 @@
 // The conventions every CLI of the product follows, on top of commander: `--help` and `--version`
 // on stdout with exit 0 for the program and each command; a wrong command line is ONE line on
 // stderr naming what is wrong and pointing to the right `--help`, exit 2; any other failure is one
-// line, exit 1, never a stack trace. (The API, eks-access and the C1 stand-in keep the same file:
-// eks-sim imports no other workspace package.)
+// line, exit 1, never a stack trace. Used by eks-access, the API's admin CLI, eks-sim and the C1
+// stand-in; generic (nothing here knows the connector), so eks-sim may depend on it.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 

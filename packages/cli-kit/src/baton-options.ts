@@ -1,8 +1,17 @@
 // baton-eks's configuration fields as commander options: our flag in the help, baton-eks's flag
-// names accepted beside it, and the BATON_* variable when no flag is given. (apps/cli keeps the same
-// file: apps never import each other.)
-import type { BatonField } from '@eks-access/model';
+// names accepted beside it, and the BATON_* variable when no flag is given. The fields themselves are
+// @eks-access/model's BATON_FIELDS (its BatonField fits BatonOptionField).
 import { Option, type Command } from 'commander';
+
+/** What a baton field needs to become an option. */
+export interface BatonOptionField {
+  flag: string;
+  short?: string;
+  aliases: readonly string[];
+  env: string;
+  envAliases?: readonly string[];
+  description: string;
+}
 
 const attribute = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -10,7 +19,7 @@ const attribute = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => 
 const placeholder = (flag: string) => `<${/(arn|id|key|region|secret)$/.exec(flag)?.[1] ?? 'name'}>`;
 
 /** Adds a field's flag, described with its variable and aliases, and the aliases (hidden). */
-export function addBatonOption(command: Command, field: BatonField): void {
+export function addBatonOption(command: Command, field: BatonOptionField): void {
   const names = [field.env, ...(field.envAliases ?? [])].join(' or ');
   const also = field.aliases.length > 0 ? `; also --${field.aliases.join(', --')}` : '';
   command.addOption(
@@ -26,7 +35,7 @@ export function addBatonOption(command: Command, field: BatonField): void {
 /** A field's value and where it came from (the flag given, else the variable), or undefined. */
 export function batonValue(
   command: Command,
-  field: BatonField,
+  field: BatonOptionField,
   env: (name: string) => string | undefined,
 ): { value: string; from: string } | undefined {
   for (const flag of [field.flag, ...field.aliases]) {

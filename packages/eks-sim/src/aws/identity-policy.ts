@@ -7,7 +7,7 @@
 // Refusals are worded as AWS words them, so a user of the simulator learns to read the real ones.
 import type { CallerIdentity, IdentityPolicies, PolicyDocument, PolicyStatement } from '../world/types.js';
 import type { World } from '../world/world.js';
-import { arnMatches, failingCondition, globMatches, toList } from './trust-policy.js';
+import { arnMatches, failingCondition, statementNamesAction, statementsOf, toList } from './trust-policy.js';
 
 export type IdentityDecision = 'allow' | 'explicit-deny' | 'implicit-deny' | 'unrestricted';
 
@@ -41,11 +41,6 @@ function documentsOf(world: World, policies: IdentityPolicies): PolicyDocument[]
   return docs;
 }
 
-function statementsOf(document: PolicyDocument): PolicyStatement[] {
-  const raw: unknown = document.Statement;
-  return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as PolicyStatement[];
-}
-
 function resourceMatches(pattern: string, resource: string): boolean {
   if (pattern === '*') return true;
   if (resource === '*') return false;
@@ -53,13 +48,7 @@ function resourceMatches(pattern: string, resource: string): boolean {
 }
 
 function statementMatches(statement: PolicyStatement, request: IdentityRequest): boolean {
-  const actionMatches = (patterns: unknown) =>
-    toList(patterns).some((p) => globMatches(p, request.action, true));
-  if (statement.Action !== undefined) {
-    if (!actionMatches(statement.Action)) return false;
-  } else if (statement.NotAction === undefined || actionMatches(statement.NotAction)) {
-    return false;
-  }
+  if (!statementNamesAction(statement, request.action)) return false;
   if (statement.Resource !== undefined) {
     if (!toList(statement.Resource).some((p) => resourceMatches(p, request.resource))) return false;
   } else if (

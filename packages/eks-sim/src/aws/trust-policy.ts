@@ -167,19 +167,21 @@ function principalMatches(principal: PolicyStatement['Principal'], caller: Trust
 
 /** Whether the statement names the action and the caller (conditions aside). */
 function statementTargets(statement: PolicyStatement, request: TrustRequest): boolean {
-  // Action names are case-insensitive in IAM (`sts:assumerole` grants sts:AssumeRole).
-  const actionMatches = (patterns: unknown) =>
-    toList(patterns).some((p) => globMatches(p, request.action, true));
-  if (statement.Action !== undefined) {
-    if (!actionMatches(statement.Action)) return false;
-  } else if (statement.NotAction === undefined || actionMatches(statement.NotAction)) {
-    return false;
-  }
+  if (!statementNamesAction(statement, request.action)) return false;
   if (statement.Principal !== undefined) return principalMatches(statement.Principal, request.caller);
   return statement.NotPrincipal !== undefined && !principalMatches(statement.NotPrincipal, request.caller);
 }
 
-function statementsOf(document: PolicyDocument): PolicyStatement[] {
+/** Whether a statement's Action (or NotAction) covers `action`; trust and identity policies alike. */
+export function statementNamesAction(statement: PolicyStatement, action: string): boolean {
+  // Action names are case-insensitive in IAM (`sts:assumerole` grants sts:AssumeRole).
+  const matches = (patterns: unknown) => toList(patterns).some((p) => globMatches(p, action, true));
+  if (statement.Action !== undefined) return matches(statement.Action);
+  return statement.NotAction !== undefined && !matches(statement.NotAction);
+}
+
+/** A policy's statements (trust or identity). */
+export function statementsOf(document: PolicyDocument): PolicyStatement[] {
   // World files may give a lone statement object, which IAM also accepts.
   const raw: unknown = document.Statement;
   return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as PolicyStatement[];

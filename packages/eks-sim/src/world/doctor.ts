@@ -18,7 +18,12 @@
 //               user, so it can list RBAC objects but not namespaces or service accounts
 //               (fault: missing Kubernetes permission).
 //   broken-api  eu-west-1  API         the connector role has no access entry     (fault: no access)
-import { BOOTSTRAP_LABELS, STANDARD_CLUSTER_ROLES, type PolicyRule } from './defaults.js';
+import {
+  BOOTSTRAP_LABELS,
+  CONNECTOR_READ_RULES,
+  STANDARD_CLUSTER_ROLES,
+  type PolicyRule,
+} from './defaults.js';
 import { createDemoDocument, DEMO } from './demo.js';
 import { buildWorld } from './load.js';
 import type { WorldDocumentInput } from './schema.js';
@@ -51,40 +56,6 @@ export const DOCTOR = {
   danglingRoleRef: 'read-only-access',
   guideClusterRole: 'read-only-access-cluster-role',
 } as const;
-
-/** The guide's read-only ClusterRole, as it prints it (secrets included). */
-const GUIDE_READ_RULES: PolicyRule[] = [
-  {
-    apiGroups: [''],
-    resources: [
-      'pods',
-      'services',
-      'configmaps',
-      'namespaces',
-      'secrets',
-      'endpoints',
-      'persistentvolumeclaims',
-      'serviceaccounts',
-    ],
-    verbs: ['get', 'list', 'watch'],
-  },
-  {
-    apiGroups: ['apps', 'batch', 'extensions', 'networking.k8s.io', 'rbac.authorization.k8s.io'],
-    resources: [
-      'deployments',
-      'replicasets',
-      'statefulsets',
-      'jobs',
-      'cronjobs',
-      'ingresses',
-      'rolebindings',
-      'clusterrolebindings',
-      'roles',
-      'clusterroles',
-    ],
-    verbs: ['get', 'list', 'watch'],
-  },
-];
 
 const RBAC_READER: PolicyRule[] = [
   {
@@ -178,7 +149,7 @@ export function createDoctorDocument(): WorldDocumentInput {
         },
         clusterRoles: [
           ...standardClusterRoles(),
-          { name: DOCTOR.guideClusterRole, rules: GUIDE_READ_RULES },
+          { name: DOCTOR.guideClusterRole, rules: CONNECTOR_READ_RULES },
           { name: 'rbac-reader', rules: RBAC_READER },
         ],
         clusterRoleBindings: [

@@ -510,174 +510,93 @@ async function readOrUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> 
   }
 }
 
-/** A ClusterRole with exactly these rules, and a ClusterRoleBinding of it to one group. */
-async function ensureClusterRoleAndBinding(
-  ctx: Ctx,
-  kube: KubeClient,
-  name: string,
-  rules: RbacRule[],
-  group: string,
-): Promise<void> {
-  const role = await readOrUndefined(() =>
-    kube.call('kube:get:clusterroles', name, () => kube.rbac.readClusterRole({ name })),
-  );
-  const roleBody: V1ClusterRole = {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'ClusterRole',
-    metadata: { name, labels: LABELS },
-    rules,
-  };
-  if (!role) {
-    await write(
-      ctx,
-      {
-        system: 'kubernetes',
-        action: 'create:clusterroles',
-        target: name,
-        detail: `create ClusterRole ${name} (${rules.map((r) => `${r.verbs.join('/')} ${r.resources.join(',')}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}`).join('; ')})`,
-        request: roleBody,
-      },
-      () =>
-        kube.call(
-          'kube:create:clusterroles',
-          name,
-          () => kube.rbac.createClusterRole({ body: roleBody, fieldManager: FIELD_MANAGER }),
-          noConflictRetry,
-        ),
-    );
-  } else if (!sameRules(role.rules as RbacRule[] | undefined, rules)) {
-    const body = {
-      ...roleBody,
-      metadata: { ...roleBody.metadata, resourceVersion: role.metadata?.resourceVersion },
+/** Where a role and its binding live: cluster-wide, or in one namespace. */
+function rbacScope(kube: KubeClient, namespace: string | undefined) {
+  const ns = namespace;
+  if (ns === undefined) {
+    return {
+      role: 'ClusterRole' as const,
+      binding: 'ClusterRoleBinding' as const,
+      roles: 'clusterroles',
+      bindings: 'clusterrolebindings',
+      target: (name: string) => name,
+      metadata: (name: string) => ({ name, labels: LABELS }),
+      readRole: (name: string) => kube.rbac.readClusterRole({ name }),
+      createRole: (body: V1ClusterRole) => kube.rbac.createClusterRole({ body, fieldManager: FIELD_MANAGER }),
+      replaceRole: (name: string, body: V1ClusterRole) =>
+        kube.rbac.replaceClusterRole({ name, body, fieldManager: FIELD_MANAGER }),
+      readBinding: (name: string) => kube.rbac.readClusterRoleBinding({ name }),
+      createBinding: (body: V1ClusterRoleBinding) =>
+        kube.rbac.createClusterRoleBinding({ body, fieldManager: FIELD_MANAGER }),
+      deleteBinding: (name: string, resourceVersion: string | undefined) =>
+        kube.rbac.deleteClusterRoleBinding({ name, body: { preconditions: { resourceVersion } } }),
     };
-    await write(
-      ctx,
-      {
-        system: 'kubernetes',
-        action: 'update:clusterroles',
-        target: name,
-        detail: `set the rules of ClusterRole ${name} to exactly what the connector needs`,
-        request: body,
-      },
-      () =>
-        kube.call(
-          'kube:update:clusterroles',
-          name,
-          () => kube.rbac.replaceClusterRole({ name, body, fieldManager: FIELD_MANAGER }),
-          noConflictRetry,
-        ),
-    );
-  } else
-    unchanged(ctx, {
-      system: 'kubernetes',
-      action: 'create:clusterroles',
-      target: name,
-      detail: 'in place with the needed rules',
-    });
-
-  const binding = await readOrUndefined(() =>
-    kube.call('kube:get:clusterrolebindings', name, () => kube.rbac.readClusterRoleBinding({ name })),
-  );
-  const subjects = [{ apiGroup: RBAC, kind: 'Group', name: group }];
-  const bindingBody: V1ClusterRoleBinding = {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'ClusterRoleBinding',
-    metadata: { name, labels: LABELS },
-    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name },
-    subjects,
-  };
-  const bindingOk =
-    binding &&
-    binding.roleRef.name === name &&
-    binding.roleRef.kind === 'ClusterRole' &&
-    canonical(binding.subjects ?? []) === canonical(subjects);
-  if (bindingOk) {
-    unchanged(ctx, {
-      system: 'kubernetes',
-      action: 'create:clusterrolebindings',
-      target: name,
-      detail: `binds ClusterRole ${name} to Group ${group}`,
-    });
-    return;
   }
-  if (binding) {
-    // A roleRef cannot change; our own binding with the wrong content is replaced.
-    await write(
-      ctx,
-      {
-        system: 'kubernetes',
-        action: 'delete:clusterrolebindings',
-        target: name,
-        detail: `remove ClusterRoleBinding ${name}: it does not bind ClusterRole ${name} to Group ${group} only`,
-      },
-      () =>
-        kube.call(
-          'kube:delete:clusterrolebindings',
-          name,
-          () =>
-            kube.rbac.deleteClusterRoleBinding({
-              name,
-              body: { preconditions: { resourceVersion: binding.metadata?.resourceVersion } },
-            }),
-          noConflictRetry,
-        ),
-    );
-  }
-  await write(
-    ctx,
-    {
-      system: 'kubernetes',
-      action: 'create:clusterrolebindings',
-      target: name,
-      detail: `bind ClusterRole ${name} to Group ${group}`,
-      request: bindingBody,
-    },
-    () =>
-      kube.call(
-        'kube:create:clusterrolebindings',
+  return {
+    role: 'Role' as const,
+    binding: 'RoleBinding' as const,
+    roles: 'roles',
+    bindings: 'rolebindings',
+    target: (name: string) => `${ns}/${name}`,
+    metadata: (name: string) => ({ name, namespace: ns, labels: LABELS }),
+    readRole: (name: string) => kube.rbac.readNamespacedRole({ namespace: ns, name }),
+    createRole: (body: V1Role) =>
+      kube.rbac.createNamespacedRole({ namespace: ns, body, fieldManager: FIELD_MANAGER }),
+    replaceRole: (name: string, body: V1Role) =>
+      kube.rbac.replaceNamespacedRole({ namespace: ns, name, body, fieldManager: FIELD_MANAGER }),
+    readBinding: (name: string) => kube.rbac.readNamespacedRoleBinding({ namespace: ns, name }),
+    createBinding: (body: V1RoleBinding) =>
+      kube.rbac.createNamespacedRoleBinding({ namespace: ns, body, fieldManager: FIELD_MANAGER }),
+    deleteBinding: (name: string, resourceVersion: string | undefined) =>
+      kube.rbac.deleteNamespacedRoleBinding({
+        namespace: ns,
         name,
-        () => kube.rbac.createClusterRoleBinding({ body: bindingBody, fieldManager: FIELD_MANAGER }),
-        noConflictRetry,
-      ),
-  );
+        body: { preconditions: { resourceVersion } },
+      }),
+  };
 }
 
-/** A Role and RoleBinding in one namespace (for what a ClusterRole would grant too widely). */
+/**
+ * A role with exactly `rules` and a binding of the same name that binds it to `group` only:
+ * cluster-wide (ClusterRole) or, with `namespace`, a Role in that namespace (for what a ClusterRole
+ * would grant too widely). Read fresh, created or corrected (a binding's roleRef cannot change: a
+ * wrong binding of ours is deleted with its resourceVersion and created again), each write announced.
+ */
 async function ensureRoleAndBinding(
   ctx: Ctx,
   kube: KubeClient,
-  namespace: string,
-  name: string,
-  rules: RbacRule[],
-  group: string,
+  want: { namespace?: string; name: string; rules: RbacRule[]; group: string },
 ): Promise<void> {
-  const target = `${namespace}/${name}`;
+  const { name, rules, group } = want;
+  const scope = rbacScope(kube, want.namespace);
+  const target = scope.target(name);
+  const step = (verb: string, kind: 'roles' | 'bindings') => ({
+    system: 'kubernetes' as const,
+    action: `${verb}:${scope[kind]}`,
+    target,
+  });
+  const call = <T>(verb: string, kind: 'roles' | 'bindings', fn: () => Promise<T>) =>
+    kube.call(`kube:${verb}:${scope[kind]}`, target, fn, noConflictRetry);
+
   const role = await readOrUndefined(() =>
-    kube.call('kube:get:roles', target, () => kube.rbac.readNamespacedRole({ namespace, name })),
+    kube.call(`kube:get:${scope.roles}`, target, () => scope.readRole(name)),
   );
-  const roleBody: V1Role = {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'Role',
-    metadata: { name, namespace, labels: LABELS },
-    rules,
-  };
+  const roleBody = { apiVersion: `${RBAC}/v1`, kind: scope.role, metadata: scope.metadata(name), rules };
+  const described = rules
+    .map(
+      (r) =>
+        `${r.verbs.join('/')} ${r.resources.join(',')}${r.resourceNames ? `[${r.resourceNames.join(',')}]` : ''}`,
+    )
+    .join('; ');
   if (!role) {
     await write(
       ctx,
       {
-        system: 'kubernetes',
-        action: 'create:roles',
-        target,
-        detail: `create Role ${target}`,
+        ...step('create', 'roles'),
+        detail: `create ${scope.role} ${target} (${described})`,
         request: roleBody,
       },
-      () =>
-        kube.call(
-          'kube:create:roles',
-          target,
-          () => kube.rbac.createNamespacedRole({ namespace, body: roleBody, fieldManager: FIELD_MANAGER }),
-          noConflictRetry,
-        ),
+      () => call('create', 'roles', () => scope.createRole(roleBody)),
     );
   } else if (!sameRules(role.rules as RbacRule[] | undefined, rules)) {
     const body = {
@@ -687,53 +606,47 @@ async function ensureRoleAndBinding(
     await write(
       ctx,
       {
-        system: 'kubernetes',
-        action: 'update:roles',
-        target,
-        detail: `set the rules of Role ${target}`,
+        ...step('update', 'roles'),
+        detail: `set the rules of ${scope.role} ${target} to exactly what the connector needs (${described})`,
         request: body,
       },
-      () =>
-        kube.call(
-          'kube:update:roles',
-          target,
-          () => kube.rbac.replaceNamespacedRole({ namespace, name, body, fieldManager: FIELD_MANAGER }),
-          noConflictRetry,
-        ),
+      () => call('update', 'roles', () => scope.replaceRole(name, body)),
     );
-  } else unchanged(ctx, { system: 'kubernetes', action: 'create:roles', target, detail: 'in place' });
+  } else unchanged(ctx, { ...step('create', 'roles'), detail: 'in place with the needed rules' });
+
   const binding = await readOrUndefined(() =>
-    kube.call('kube:get:rolebindings', target, () =>
-      kube.rbac.readNamespacedRoleBinding({ namespace, name }),
-    ),
+    kube.call(`kube:get:${scope.bindings}`, target, () => scope.readBinding(name)),
   );
-  if (binding) {
-    unchanged(ctx, { system: 'kubernetes', action: 'create:rolebindings', target, detail: `exists` });
+  const subjects = [{ apiGroup: RBAC, kind: 'Group', name: group }];
+  const bindingBody = {
+    apiVersion: `${RBAC}/v1`,
+    kind: scope.binding,
+    metadata: scope.metadata(name),
+    roleRef: { apiGroup: RBAC, kind: scope.role, name },
+    subjects,
+  };
+  const bound = `${scope.role} ${target} to Group ${group}`;
+  if (
+    binding &&
+    binding.roleRef.name === name &&
+    binding.roleRef.kind === scope.role &&
+    canonical(binding.subjects ?? []) === canonical(subjects)
+  ) {
+    unchanged(ctx, { ...step('create', 'bindings'), detail: `binds ${bound}` });
     return;
   }
-  const body: V1RoleBinding = {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'RoleBinding',
-    metadata: { name, namespace, labels: LABELS },
-    roleRef: { apiGroup: RBAC, kind: 'Role', name },
-    subjects: [{ apiGroup: RBAC, kind: 'Group', name: group }],
-  };
-  await write(
-    ctx,
-    {
-      system: 'kubernetes',
-      action: 'create:rolebindings',
-      target,
-      detail: `bind Role ${target} to Group ${group}`,
-      request: body,
-    },
-    () =>
-      kube.call(
-        'kube:create:rolebindings',
-        target,
-        () => kube.rbac.createNamespacedRoleBinding({ namespace, body, fieldManager: FIELD_MANAGER }),
-        noConflictRetry,
-      ),
+  if (binding) {
+    await write(
+      ctx,
+      {
+        ...step('delete', 'bindings'),
+        detail: `remove ${scope.binding} ${target}: it does not bind ${bound} only`,
+      },
+      () => call('delete', 'bindings', () => scope.deleteBinding(name, binding.metadata?.resourceVersion)),
+    );
+  }
+  await write(ctx, { ...step('create', 'bindings'), detail: `bind ${bound}`, request: bindingBody }, () =>
+    call('create', 'bindings', () => scope.createBinding(bindingBody)),
   );
 }
 
@@ -856,13 +769,11 @@ export async function setupCluster(options: SetupOptions): Promise<SetupResult> 
         });
       }
       if (!readsOk) {
-        await ensureClusterRoleAndBinding(
-          ctx,
-          kube,
-          SETUP_NAMES.readClusterRole,
-          rbacRules(SYNC_KUBE.filter((r) => appliesIn(r, d.authenticationMode))),
-          SETUP_NAMES.readersGroup,
-        );
+        await ensureRoleAndBinding(ctx, kube, {
+          name: SETUP_NAMES.readClusterRole,
+          rules: rbacRules(SYNC_KUBE.filter((r) => appliesIn(r, d.authenticationMode))),
+          group: SETUP_NAMES.readersGroup,
+        });
       }
       const configMap = await kube.getConfigMap('kube-system', 'aws-auth');
       const entry = findConnectorEntry({ ...(configMap?.data ?? {}) }, options.principalArn);
@@ -879,23 +790,19 @@ export async function setupCluster(options: SetupOptions): Promise<SetupResult> 
     if (options.provisioning) {
       const kubeNeeds = PROVISION_KUBE.filter((r) => appliesIn(r, d.authenticationMode));
       const clusterWide = kubeNeeds.filter((r) => !r.namespace || r.name);
-      await ensureClusterRoleAndBinding(
-        ctx,
-        kube,
-        SETUP_NAMES.provisionClusterRole,
-        rbacRules(clusterWide),
-        SETUP_NAMES.provisionersGroup,
-      );
+      await ensureRoleAndBinding(ctx, kube, {
+        name: SETUP_NAMES.provisionClusterRole,
+        rules: rbacRules(clusterWide),
+        group: SETUP_NAMES.provisionersGroup,
+      });
       const inKubeSystem = kubeNeeds.filter((r) => r.namespace && !r.name);
       if (inKubeSystem.length > 0) {
-        await ensureRoleAndBinding(
-          ctx,
-          kube,
-          'kube-system',
-          SETUP_NAMES.provisionRole,
-          rbacRules(inKubeSystem),
-          SETUP_NAMES.provisionersGroup,
-        );
+        await ensureRoleAndBinding(ctx, kube, {
+          namespace: 'kube-system',
+          name: SETUP_NAMES.provisionRole,
+          rules: rbacRules(inKubeSystem),
+          group: SETUP_NAMES.provisionersGroup,
+        });
       }
     }
     return result;

@@ -3,7 +3,7 @@
 // what clients generate from: an operation id, a summary and examples on every operation, the error
 // envelope on every error, security on every operation.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createContractChecker, type ContractChecker } from './contract.js';
+import { createContractChecker, createContractRecorder, type ContractChecker } from './contract.js';
 import type { OpenApiDocument, OpenApiResponse } from './document.js';
 import { EXAMPLE_IDS } from './examples.js';
 import { buildOpenApiDocument } from './offline.js';
@@ -102,6 +102,30 @@ describe('the contract check', () => {
     expect(
       checker.check({ method: 'PUT', url: '/v1/clusters', status: 404, contentType: json, body: '{}' }),
     ).toEqual({});
+  });
+});
+
+describe('the contract recorder the suites use', () => {
+  it('fails the test after a breaking answer, once, and the suite when it validated nothing', async () => {
+    const recorder = createContractRecorder();
+    const document = buildOpenApiDocument();
+    await recorder.record(
+      { method: 'GET', url: '/healthz', status: 418, contentType: 'application/json', body: '{}' },
+      () => document,
+    );
+    expect(() => recorder.afterTest()).toThrow(/answers that break the OpenAPI document/);
+    // The next test starts clean.
+    expect(() => recorder.afterTest()).not.toThrow();
+    expect(() => recorder.afterSuite()).not.toThrow();
+
+    const unreadable = createContractRecorder();
+    await unreadable.record(
+      { method: 'GET', url: '/healthz', status: 200, contentType: 'application/json', body: '{}' },
+      () => {
+        throw new Error('no document');
+      },
+    );
+    expect(() => unreadable.afterSuite()).toThrow(/validated no answer/);
   });
 });
 

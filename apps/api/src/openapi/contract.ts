@@ -169,7 +169,7 @@ export function createContractRecorder() {
       res: ObservedResponse,
       load: () => OpenApiDocument | Promise<OpenApiDocument>,
     ): Promise<void> {
-      checker ??= Promise.resolve(load()).then(createContractChecker);
+      checker ??= Promise.resolve().then(load).then(createContractChecker);
       let result: ContractResult;
       try {
         result = (await checker).check(res);
@@ -186,13 +186,22 @@ export function createContractRecorder() {
     violation(problem: string): void {
       violations.push(problem);
     },
-    /** The violations since the last call. */
-    take(): string[] {
+    /** For afterEach: the test that received an answer breaking the document fails. */
+    afterTest(): void {
       const taken = violations;
       violations = [];
-      return taken;
+      if (taken.length > 0) throw new Error(`answers that break the OpenAPI document:\n${taken.join('\n')}`);
     },
-    counts: () => ({ ...counts }),
+    /** For afterAll: prints how many answers were checked; fails when answers came and none was. */
+    afterSuite(): void {
+      const { validated, skipped, unchecked } = counts;
+      if (validated + skipped + unchecked === 0) return;
+      console.info(
+        `contract: ${validated} answers validated against the OpenAPI document (${skipped} for routes it does not describe, ${unchecked} while it could not be read)`,
+      );
+      if (validated === 0)
+        throw new Error('the contract check validated no answer: the document could not be read');
+    },
   };
 }
 export type ContractRecorder = ReturnType<typeof createContractRecorder>;

@@ -11,8 +11,7 @@
 //   with the observed per-account peak never above the limit, because the limiter is shared.
 // It prints a markdown report (the README's figures) with the machine's load average, and never
 // fails on timing: it exits non-zero only when a sync fails or the fleet does not finish.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { createCluster, enqueueSyncRun } from '@eks-access/db';
@@ -27,6 +26,7 @@ import {
 } from '@eks-access/eks-sim';
 import { createProducer, createRedisConnection } from '@eks-access/queue';
 import { pino } from 'pino';
+import { cpuSeconds, deleteKeys, peakRssMiB, startService, stopAll, type ServiceProcess } from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORKER = resolve(ROOT, 'apps/sync-worker/dist/main.js');
@@ -134,96 +134,9 @@ function fleet(): ClusterRef[] {
   return out;
 }
 
-interface WorkerProcess {
-  id: string;
-  child: ChildProcess;
-  ready: Promise<void>;
-}
-
-function startWorker(id: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [WORKER], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      LOG_LEVEL: 'info',
-      WORKER_ID: id,
-      // Several workers on one host: each health server on a free port.
-      HEALTH_HOST: '127.0.0.1',
-      HEALTH_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const ready = new Promise<void>((done, fail) => {
-    let out = '';
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      // "sync worker ready" today; "worker ready" once the workers share one start-up package.
-      if (/"msg":"(sync )?worker ready"/.test(out)) {
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        done();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) =>
-      fail(new Error(`worker ${id} exited (${code ?? 'signal'}) before it was ready: ${stderr.slice(-500)}`)),
-    );
-  });
-  return { id, child, ready };
-}
-
-/** Peak resident set size of a live process, from /proc (VmHWM), in MiB. */
-function peakRssMiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat (clock ticks at 100 Hz). */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stop(workers: WorkerProcess[]): Promise<void> {
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((done) => {
-          if (w.child.exitCode !== null) return done();
-          w.child.once('exit', () => done());
-          w.child.kill('SIGTERM');
-          setTimeout(() => w.child.kill('SIGKILL'), 30_000).unref();
-        }),
-    ),
-  );
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = await createRedisConnection({ url: REDIS_URL, role: 'producer', logger });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+function startWorker(id: string, env: Record<string, string>): ServiceProcess {
+  // "sync worker ready" today; "worker ready" once the workers share one start-up package.
+  return startService(id, WORKER, { WORKER_ID: id, ...env }, /"msg":"(sync )?worker ready"/);
 }
 
 interface RunResult {
@@ -247,7 +160,7 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
   const database: TestDatabase = await createTestDatabase(ADMIN_URL, { maxConnections: 4 });
   const producerConnection = await createRedisConnection({ url: REDIS_URL, role: 'producer', logger });
   const producer = createProducer({ connection: producerConnection, prefix });
-  const workers: WorkerProcess[] = [];
+  const workers: ServiceProcess[] = [];
   try {
     const ids: string[] = [];
     for (const c of fleet()) {
@@ -324,7 +237,7 @@ async function runOnce(config: Config, n: number, awsEndpoint: string): Promise<
       load: loadavg()[0]!,
     };
   } finally {
-    await stop(workers);
+    await stopAll(workers);
     await producer.close();
     producerConnection.disconnect();
     await database.drop();

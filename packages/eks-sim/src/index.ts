@@ -73,3 +73,12 @@ export type {
   PodIdentityAssociationJson,
 } from './admin.js';
 export { mintEksToken } from './kube/token.js';
+export {
+  createFleetWorld,
+  fleetAccounts,
+  fleetClusters,
+  fleetFaults,
+  parseFleetFlag,
+} from './world/fleet.js';
+export type { FleetCluster, FleetSize, FleetSpec } from './world/fleet.js';
+export { fleetSpecSchema, FLEET_REGIONS } from './world/schema.js';

@@ -104,6 +104,10 @@ describe('eks-sim CLI: help, version and bad input', () => {
       /--generate: namespaces: must be a number \(got string\); colour: unknown field/,
     ],
     [['serve', '--fault', '{"target":"eks:*","throttleRate":5}'], /--fault #1: rules\[0\]\.throttleRate/],
+    [
+      ['serve', '--world', 'fleet:clusters=10,accounts'],
+      /--world fleet:clusters=10,accounts: "accounts" is not key=value/,
+    ],
     [['token', '--cluster', 'prod-eu'], /--region is required/],
     [['token', '--cluster', 'prod-eu', '--region', 'eu-west-1'], /no AWS credentials/],
     [['kubeconfig'], /--cluster is required/],

@@ -9,6 +9,7 @@ import { startSim, type RunningSim } from '../sim.js';
 import { allowConnectorPods } from '../world/connector-pods.js';
 import { allowConnectorProvisioning, createDemoDocument } from '../world/demo.js';
 import { createDoctorDocument } from '../world/doctor.js';
+import { fleetFaults, fleetSpecOf, parseFleetFlag } from '../world/fleet.js';
 import { readWorldDocument, worldFactory, zodProblems } from '../world/load.js';
 import { generateOptionsSchema, type GenerateOptions } from '../world/schema.js';
 import { CliError, intFlag, type CliIo } from './args.js';
@@ -79,12 +80,20 @@ function worldDocument(
   } else if (world === 'doctor') {
     doc = createDoctorDocument();
     source = 'doctor world';
+  } else if (world.startsWith('fleet:')) {
+    try {
+      doc = { fleet: parseFleetFlag(world.slice('fleet:'.length)) };
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    source = '--world fleet';
   } else {
     doc = readWorldDocument(world);
     source = world;
   }
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
-    const base = doc as { generate?: GenerateOptions };
+    const base = doc as { generate?: GenerateOptions; fleet?: Record<string, unknown> };
+    if (base.fleet && seed !== undefined) base.fleet = { seed, ...base.fleet };
     const merged = generate || base.generate ? { ...base.generate, ...generate } : undefined;
     if (merged && seed !== undefined) merged.seed ??= seed;
     if (merged) doc = { ...base, generate: merged };
@@ -115,9 +124,10 @@ export function serveCommand(program: Command, io: CliIo): void {
         'SIGINT or SIGTERM.',
     )
     .option(
-      '--world <demo|doctor|file>',
+      '--world <demo|doctor|fleet:k=v,...|file>',
       'the built-in demo world (default), the demo plus misconfigured clusters for eks-access doctor ' +
-        '(doctor), or a YAML/JSON world file',
+        '(doctor), a generated fleet (fleet:clusters=1000,accounts=100,regions=4, plus optional seed ' +
+        'latencyMs eksPerAccount iamPerAccount stsPerAccount kubePerCluster), or a YAML/JSON world file',
     )
     .option('--connector-can-provision', 'give the demo connector write access (for provisioning demos)')
     .option(
@@ -153,10 +163,15 @@ export function serveCommand(program: Command, io: CliIo): void {
 export async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const seed = intFlag(flags.seed, '--seed', 0, 2 ** 32 - 1);
   const port = intFlag(flags.port, '--port', 0, 65535) ?? DEFAULT_PORT;
-  const faults = flags.fault.flatMap((text, i) => parseFaultFlag(text, i));
   const generate = flags.generate === undefined ? undefined : parseGenerateFlag(flags.generate);
   const { doc, source } = worldDocument(flags.world, generate, seed);
   const built = worldFactory(doc, source);
+  // A fleet's limits and latency are fault rules; --fault rules come after them.
+  const fleet = fleetSpecOf(doc);
+  const faults = [
+    ...(fleet ? fleetFaults(fleet) : []),
+    ...flags.fault.flatMap((text, i) => parseFaultFlag(text, i)),
+  ];
   // The demo maps its connector read-only; provisioning demos (docker compose) need it able to write.
   const world = () => {
     const w = built();

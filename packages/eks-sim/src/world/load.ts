@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { KUBE_RESOURCES, type KubeObjectInput, type KubeResource } from '../kube/store.js';
 import { awsAuthConfigMap } from './aws-auth.js';
 import { WORLD_EPOCH } from './defaults.js';
+import { createFleetWorld } from './fleet.js';
 import { generateInto } from './generate.js';
 import {
   worldDocumentSchema,
@@ -565,7 +566,8 @@ export function addAccessEntryFromDocument(
 }
 
 function buildValid(doc: WorldDocument): World {
-  const world = new World();
+  // A fleet is generated first; the document's own accounts, principals and clusters join it.
+  const world = doc.fleet ? createFleetWorld(doc.fleet) : new World();
   for (const a of doc.accounts ?? []) {
     world.addAccount(a.id, a.alias);
     for (const k of a.accessKeys ?? [])

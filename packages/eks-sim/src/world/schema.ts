@@ -582,6 +582,44 @@ export const generateOptionsSchema = z
   .strict();
 export type GenerateOptions = z.input<typeof generateOptionsSchema>;
 
+/** Regions a fleet world deals its clusters over, in order (`regions=4`: the first four). */
+export const FLEET_REGIONS = [
+  'us-east-1',
+  'eu-west-1',
+  'us-west-2',
+  'ap-southeast-2',
+  'eu-central-1',
+  'us-east-2',
+  'ap-northeast-1',
+  'eu-north-1',
+  'ca-central-1',
+  'sa-east-1',
+  'ap-south-1',
+  'eu-west-2',
+] as const;
+
+const positive = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/** A fleet world (world/fleet.ts): `--world fleet:clusters=1000,accounts=100,regions=4`, or a file's `fleet:`. */
+export const fleetSpecSchema = z
+  .object({
+    clusters: positive(10_000),
+    accounts: positive(1_000),
+    regions: positive(FLEET_REGIONS.length),
+    seed: z.coerce.number().int().min(0).optional(),
+    latencyMs: z.coerce.number().int().min(0).max(10_000).optional(),
+    eksPerAccount: positive(100_000).optional(),
+    iamPerAccount: positive(100_000).optional(),
+    stsPerAccount: positive(100_000).optional(),
+    kubePerCluster: positive(100_000).optional(),
+  })
+  .strict()
+  .refine((s) => s.accounts <= s.clusters, {
+    message: 'accounts must not exceed clusters (every account holds at least one cluster)',
+    path: ['accounts'],
+  });
+export type FleetSpec = z.output<typeof fleetSpecSchema>;
+
 export const worldDocumentSchema = z
   .object({
     accounts: z.array(accountSchema).optional(),
@@ -591,6 +629,7 @@ export const worldDocumentSchema = z
     clusters: z.array(clusterSchema).optional(),
     oidcProviders: z.array(oidcProviderSchema).optional(),
     generate: generateOptionsSchema.optional(),
+    fleet: fleetSpecSchema.optional(),
   })
   .strict();
 

@@ -39,6 +39,25 @@ describe('rate limits and observed rates', () => {
     expect(f.rates()).toEqual({ windowMs: 1000, accounts: {}, clusters: {} });
   });
 
+  it('limits an account in each region on its own when the rule is per account-region, as AWS does', () => {
+    const f = new Faults([{ target: 'eks:*', throttleAbovePerSecond: 2, per: 'account-region' }]);
+    const eu = { account: '111111111111', region: 'eu-west-1' };
+    const us = { account: '111111111111', region: 'us-east-1' };
+    expect(f.decide('eks:ListClusters', eu, 0).throttle).toBe(false);
+    expect(f.decide('eks:ListClusters', eu, 1).throttle).toBe(false);
+    expect(f.decide('eks:ListClusters', eu, 2).throttle).toBe(true);
+    expect(f.decide('eks:ListClusters', us, 3).throttle).toBe(false);
+    expect(f.decide('eks:ListClusters', { account: '222222222222', region: 'eu-west-1' }, 4).throttle).toBe(
+      false,
+    );
+    expect(f.rates().accountRegions?.['111111111111/eu-west-1']?.eks).toEqual({
+      calls: 3,
+      throttled: 1,
+      peakPerSecond: 3,
+      peakServedPerSecond: 2,
+    });
+  });
+
   it('applies a rule only to the account it names', () => {
     const f = new Faults([{ target: '*', account: '222222222222', errorRate: 1, errorStatus: 503 }]);
     expect(f.decide('iam:ListRoles', { account: '111111111111' }).errorStatus).toBeUndefined();

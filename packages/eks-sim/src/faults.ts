@@ -3,10 +3,11 @@
 // and `kube:<verb>:<resource>` for Kubernetes (`kube:list:rolebindings`, `kube:update:configmaps`).
 // A rule's `target` is an operation name, optionally ending in `*` (`eks:*`, `kube:list:*`, `*`).
 //
-// Rate limits (`throttleAbovePerSecond`) count in one window per rule by default; `per: account`
-// or `per: cluster` keeps one window per AWS account or per cluster, the way AWS limits an
-// account's API calls and each API server limits its own load. AWS calls count against the
-// account of the calling credentials; Kubernetes calls against the cluster's account.
+// Rate limits (`throttleAbovePerSecond`) count in one window per rule by default; `per: account`,
+// `per: account-region` or `per: cluster` keeps one window per AWS account, per account in each
+// region (how AWS counts an account's API calls: each region has its own limits), or per cluster
+// (each API server limits its own load). AWS calls count against the account of the calling
+// credentials and the region they were signed for; Kubernetes calls against the cluster's account.
 //
 // Besides counts, every request feeds an observed-rate tracker per account and per cluster (by
 // service): the most requests received, and the most served (not throttled), in any one-second
@@ -24,7 +25,7 @@ export const faultRuleSchema = z
       .regex(/^\d{12}$/, 'a 12-digit account id')
       .optional(),
     /** Scope of `throttleAbovePerSecond`: one window for the rule (default), per account, or per cluster. */
-    per: z.enum(['rule', 'account', 'cluster']).optional(),
+    per: z.enum(['rule', 'account', 'account-region', 'cluster']).optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     jitterMs: z.number().int().min(0).max(60_000).optional(),
     /** Probability (0–1) of answering with a throttling error. */
@@ -67,6 +68,8 @@ interface ActiveRule {
 export interface FaultScope {
   cluster?: string | undefined;
   account?: string | undefined;
+  /** The region an AWS call was signed for. */
+  region?: string | undefined;
 }
 
 /** Observed call rates of one account or cluster for one service. */
@@ -85,6 +88,8 @@ export interface RateSnapshot {
   accounts: Record<string, Record<string, RateStats>>;
   /** cluster name → service → rates. */
   clusters: Record<string, Record<string, RateStats>>;
+  /** `<account>/<region>` → service → rates, for AWS calls (which carry a region). */
+  accountRegions?: Record<string, Record<string, RateStats>>;
 }
 
 const WINDOW_MS = 1000;
@@ -160,7 +165,7 @@ export class Faults {
 
   /** Counts one request and decides which faults apply to it. */
   decide(op: string, scope: FaultScope = {}, now = Date.now()): FaultDecision {
-    const { cluster, account } = scope;
+    const { cluster, account, region } = scope;
     this.counters.set(op, (this.counters.get(op) ?? 0) + 1);
     if (cluster !== undefined) {
       let perCluster = this.clusterCounters.get(cluster);
@@ -187,7 +192,14 @@ export class Faults {
       if (rule.throttleAbovePerSecond !== undefined) {
         const per = rule.per ?? 'rule';
         // A call with no account or cluster to count against shares one window per rule.
-        const scopeKey = per === 'account' ? (account ?? '') : per === 'cluster' ? (cluster ?? '') : '';
+        const scopeKey =
+          per === 'account'
+            ? (account ?? '')
+            : per === 'account-region'
+              ? `${account ?? ''}/${region ?? ''}`
+              : per === 'cluster'
+                ? (cluster ?? '')
+                : '';
         let w = active.windows.get(scopeKey);
         if (!w) active.windows.set(scopeKey, (w = []));
         trim(w, now);
@@ -211,6 +223,8 @@ export class Faults {
     const service = op.slice(0, op.indexOf(':'));
     if (account !== undefined) this.track(`a\n${account}\n${service}`).record(now, decision.throttle);
     if (cluster !== undefined) this.track(`c\n${cluster}\n${service}`).record(now, decision.throttle);
+    if (account !== undefined && region !== undefined)
+      this.track(`r\n${account}/${region}\n${service}`).record(now, decision.throttle);
     return decision;
   }
 
@@ -225,7 +239,7 @@ export class Faults {
     const out: RateSnapshot = { windowMs: WINDOW_MS, accounts: {}, clusters: {} };
     for (const [key, track] of [...this.rateTracks].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const [kind, name, service] = key.split('\n') as [string, string, string];
-      const group = kind === 'a' ? out.accounts : out.clusters;
+      const group = kind === 'a' ? out.accounts : kind === 'c' ? out.clusters : (out.accountRegions ??= {});
       (group[name] ??= {})[service] = { ...track.stats };
     }
     return out;

@@ -374,6 +374,7 @@ export function createAwsHandler(
       const decision = options.faults.decide(`${service}:${route.operation}`, {
         ...(route.cluster === undefined ? {} : { cluster: route.cluster }),
         account: verified.credential.identity.accountId,
+        region: verified.region,
       });
       await sleep(decision.delayMs);
       if (decision.throttle) throw throttleError(service);

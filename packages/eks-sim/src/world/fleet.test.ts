@@ -88,7 +88,7 @@ describe('fleet worlds', () => {
       fleetFaults(spec('clusters=2,accounts=1,regions=1,latencyMs=20,eksPerAccount=10,kubePerCluster=50')),
     ).toEqual([
       { target: '*', latencyMs: 20 },
-      { target: 'eks:*', throttleAbovePerSecond: 10, per: 'account' },
+      { target: 'eks:*', throttleAbovePerSecond: 10, per: 'account-region' },
       { target: 'kube:*', throttleAbovePerSecond: 50, per: 'cluster', retryAfterSeconds: 1 },
     ]);
   });

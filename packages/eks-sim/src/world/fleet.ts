@@ -15,8 +15,9 @@
 // setup guide recommends. Every account also gets IAM roles and users of varied trust.
 //
 // Limits are fault rules the spec turns on: `latencyMs` on every call, `eksPerAccount` (EKS calls
-// per second per account), `iamPerAccount` and `stsPerAccount`, and `kubePerCluster` (each API
-// server's own limit, answered 429 with Retry-After as API Priority and Fairness does).
+// per second per account in each region, as AWS counts them), `iamPerAccount` and `stsPerAccount`
+// (likewise), and `kubePerCluster` (each API server's own limit, answered 429 with Retry-After as
+// API Priority and Fairness does).
 import type { FaultRule } from '../faults.js';
 import { CONNECTOR_ROLE_NAME, CONNECTOR_USER_NAME } from './defaults.js';
 import { generateInto } from './generate.js';
@@ -126,7 +127,7 @@ export function fleetFaults(spec: FleetSpec): FaultRule[] {
     ['sts:*', spec.stsPerAccount],
   ] as const;
   for (const [target, limit] of perAccount)
-    if (limit) rules.push({ target, throttleAbovePerSecond: limit, per: 'account' });
+    if (limit) rules.push({ target, throttleAbovePerSecond: limit, per: 'account-region' });
   if (spec.kubePerCluster)
     rules.push({
       target: 'kube:*',

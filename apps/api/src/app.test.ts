@@ -316,6 +316,24 @@ describe('syncs and snapshots', () => {
     expect(access.statusCode).toBe(200);
     expect(access.json<{ items: { cluster: { name: string } }[] }>().items).toHaveLength(5);
     expect(access.json<{ items: { cluster: { name: string } }[] }>().items[0]?.cluster.name).toBe('sync-me');
+
+    // An AWS SSO role ARN carries its path: 160 characters here, 200 encoded. It holds nothing
+    // here, and says so, instead of the router refusing the path as too long.
+    const sso =
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_PlatformEngineersAdministratorAccess_0123456789abcdef';
+    const ssoAccess = await t.app.inject({
+      method: 'GET',
+      url: `/v1/principals/${encodeURIComponent(sso)}/access`,
+      headers: auth(t.keys.read),
+    });
+    expect(ssoAccess.statusCode, ssoAccess.body).toBe(200);
+    expect(ssoAccess.json()).toEqual({ principalArn: sso, items: [] });
+    const tooLong = await t.app.inject({
+      method: 'GET',
+      url: `/v1/principals/${encodeURIComponent(`arn:aws:iam::123456789012:role/${'x'.repeat(2100)}`)}/access`,
+      headers: auth(t.keys.read),
+    });
+    expect(tooLong.json<{ error: { code: string } }>().error.code).toBe('VALIDATION_FAILED');
   });
 });
 

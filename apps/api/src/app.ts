@@ -55,6 +55,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     handlerTimeout: deps.config.REQUEST_TIMEOUT_MS,
     trustProxy: deps.config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
+    // A path parameter may be a URL-encoded IAM ARN: up to 2,048 characters, three times that
+    // encoded (find-my-way's default of 100 refused every SSO role ARN with its path).
+    routerOptions: { maxParamLength: 3 * 2048 },
     // Errors raised before routing (a malformed URL) use the same envelope as every other error.
     frameworkErrors: (err, req, reply) => {
       const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };

@@ -10,6 +10,7 @@ import { principalAccessOut } from './schemas.js';
 const params = z.object({
   arn: z
     .string()
+    .max(2048, 'an IAM ARN has at most 2,048 characters')
     .regex(
       /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/.+$/,
       'must be an IAM user or role ARN, URL-encoded in the path',

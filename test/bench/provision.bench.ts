@@ -27,6 +27,7 @@ import {
   startService,
   stopAll,
   until,
+  WORKER_NODE_FLAGS,
   type ServiceProcess,
 } from './support.js';
 
@@ -184,8 +185,16 @@ async function main(): Promise<void> {
         /Server listening/,
       ),
       startService('sync-1', syncMain, { ...common, WORKER_ID: 'sync-1' }, /"msg":"sync worker ready"/),
-      startService('prov-1', provMain, { ...common, WORKER_ID: 'prov-1' }, /"msg":"provisioner ready"/),
-      startService('prov-2', provMain, { ...common, WORKER_ID: 'prov-2' }, /"msg":"provisioner ready"/),
+      ...['prov-1', 'prov-2'].map((id) =>
+        startService(
+          id,
+          provMain,
+          { ...common, WORKER_ID: id },
+          /"msg":"provisioner ready"/,
+          [],
+          WORKER_NODE_FLAGS,
+        ),
+      ),
     );
     await Promise.all(services.map((s) => s.ready));
     const call = async <T>(

@@ -34,6 +34,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The Node flags the Dockerfile's worker images start with (CMD), so benchmarks run workers as users do. */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 export interface ServiceProcess {
   id: string;
   child: ChildProcess;
@@ -51,8 +54,9 @@ export function startService(
   env: Record<string, string>,
   readyLine: RegExp,
   args: string[] = [],
+  nodeFlags: string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, [file, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, file, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',

@@ -48,6 +48,15 @@ export const configSchema = z.object({
   TRUST_PROXY: booleanString
     .default(false)
     .describe('`true` behind a load balancer: client addresses come from X-Forwarded-For'),
+  READ_CACHE_MB: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(4096)
+    .default(64)
+    .describe(
+      'Memory for answers kept until their cluster changes (snapshot listings, principal access) and for verified API keys; Postgres announces each change. 0 turns the cache off',
+    ),
   SNAPSHOT_RETENTION: z.coerce
     .number()
     .int()

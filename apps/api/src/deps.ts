@@ -1,6 +1,6 @@
 // What the API needs from the outside world. main.ts builds it from the config; tests build it
 // with a real Postgres and Redis of their own.
-import { createDb, verifyApiKey, type Database } from '@eks-access/db';
+import { createDb, listenForChanges, verifyApiKey, type Database } from '@eks-access/db';
 import {
   createProducer,
   createRedisConnection,
@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { VerifyKey } from './auth.js';
 import type { ApiConfig } from './config.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
+import { ReadCache } from './read-cache.js';
 
 export interface AppDeps {
   config: Pick<ApiConfig, 'BOOTSTRAP_API_KEY' | 'REQUEST_TIMEOUT_MS' | 'TRUST_PROXY'>;
@@ -21,6 +22,22 @@ export interface AppDeps {
   redis: RedisConnection;
   metrics: ApiMetrics;
   verifyKey: VerifyKey;
+  /** Answers and verified keys kept until Postgres announces a change (read-cache.ts); absent: none. */
+  cache?: ReadCache;
+}
+
+/** Verifies keys through Postgres, keeping verified ones in `cache` (when there is one) until a key changes. */
+export function cachedKeyVerifier(database: Database, cache?: ReadCache): VerifyKey {
+  return async (plaintext) => {
+    const hit = cache?.caller(plaintext);
+    if (hit) return hit;
+    const generation = cache?.keyGeneration ?? 0;
+    const key = await verifyApiKey(database, plaintext);
+    if (!key) return undefined;
+    const caller = { actor: `api-key:${key.id}`, scopes: key.scopes };
+    cache?.rememberCaller(plaintext, caller, key.expiresAt, generation);
+    return caller;
+  };
 }
 
 /** Opens the API's connections (Postgres pool, Redis, queue producer) and returns them with a closer. */
@@ -55,6 +72,21 @@ export async function createAppDeps(
     logger,
     commandTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
   });
+  const cache = new ReadCache(config.READ_CACHE_MB * 2 ** 20);
+  const listener =
+    config.READ_CACHE_MB > 0
+      ? listenForChanges({
+          url: config.DATABASE_URL,
+          applicationName: 'eks-access-api-changes',
+          onChange: (change) => cache.onChange(change),
+          onState: (connected) => {
+            cache.setLive(connected);
+            logger.info({ connected }, connected ? 'read cache on' : 'read cache off until Postgres is back');
+          },
+          onError: (err) =>
+            logger.warn({ err: { message: err.message } }, 'change listener lost its connection'),
+        })
+      : undefined;
   const deps: AppDeps = {
     config,
     logger,
@@ -62,14 +94,13 @@ export async function createAppDeps(
     producer,
     redis,
     metrics: createApiMetrics(),
-    verifyKey: async (plaintext) => {
-      const key = await verifyApiKey(database, plaintext);
-      return key ? { actor: `api-key:${key.id}`, scopes: key.scopes } : undefined;
-    },
+    verifyKey: cachedKeyVerifier(database, cache),
+    cache,
   };
   return {
     deps,
     close: async () => {
+      await listener?.close();
       await producer.close();
       redis.disconnect();
       await database.close();

@@ -4,6 +4,7 @@ import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { cachedAnswer } from './cached.js';
 import { principalAccessOut } from './schemas.js';
 
 // The ARN travels URL-encoded in one path segment (`arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx`).
@@ -38,8 +39,11 @@ const options = route({
 
 /** GET /v1/principals/{arn}/access: what one IAM principal reaches in every cluster, and through which grants. */
 export function registerGetPrincipalAccess(app: App, deps: AppDeps): void {
-  app.get('/v1/principals/:arn/access', options, async (req) => {
-    const items = await grantsForPrincipal(deps.database, req.params.arn);
-    return { principalArn: req.params.arn, items };
-  });
+  app.get('/v1/principals/:arn/access', options, async (req, reply) =>
+    // Reads every cluster: any cluster's change drops it.
+    cachedAnswer(deps, req, reply, '*', async () => ({
+      principalArn: req.params.arn,
+      items: await grantsForPrincipal(deps.database, req.params.arn),
+    })),
+  );
 }

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../deps.js';
 import { idParams, pageQuery } from '../common.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { cachedAnswer } from './cached.js';
 import { compact } from './compact.js';
 import { entitlementPage } from './schemas.js';
 
@@ -42,7 +43,9 @@ const options = route({
 
 /** GET /v1/clusters/{id}/entitlements: the current snapshot's entitlements, filtered and paginated. */
 export function registerListEntitlements(app: App, deps: AppDeps): void {
-  app.get('/v1/clusters/:id/entitlements', options, async (req) =>
-    listEntitlements(deps.database, req.params.id, compact(req.query)),
+  app.get('/v1/clusters/:id/entitlements', options, async (req, reply) =>
+    cachedAnswer(deps, req, reply, req.params.id, () =>
+      listEntitlements(deps.database, req.params.id, compact(req.query)),
+    ),
   );
 }

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../deps.js';
 import { idParams, pageQuery } from '../common.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { cachedAnswer } from './cached.js';
 import { compact } from './compact.js';
 import { grantPage } from './schemas.js';
 
@@ -45,7 +46,9 @@ const options = route({
 
 /** GET /v1/clusters/{id}/grants: the current snapshot's grants, filtered and paginated. */
 export function registerListGrants(app: App, deps: AppDeps): void {
-  app.get('/v1/clusters/:id/grants', options, async (req) =>
-    listGrants(deps.database, req.params.id, compact(req.query)),
+  app.get('/v1/clusters/:id/grants', options, async (req, reply) =>
+    cachedAnswer(deps, req, reply, req.params.id, () =>
+      listGrants(deps.database, req.params.id, compact(req.query)),
+    ),
   );
 }

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../deps.js';
 import { idParams, pageQuery } from '../common.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { cachedAnswer } from './cached.js';
 import { compact } from './compact.js';
 import { resourcePage } from './schemas.js';
 
@@ -44,7 +45,9 @@ const options = route({
 
 /** GET /v1/clusters/{id}/resources: the current snapshot's resources, filtered and paginated. */
 export function registerListResources(app: App, deps: AppDeps): void {
-  app.get('/v1/clusters/:id/resources', options, async (req) =>
-    listResources(deps.database, req.params.id, compact(req.query)),
+  app.get('/v1/clusters/:id/resources', options, async (req, reply) =>
+    cachedAnswer(deps, req, reply, req.params.id, () =>
+      listResources(deps.database, req.params.id, compact(req.query)),
+    ),
   );
 }

@@ -35,7 +35,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PATH_QUERY = '?limit=100';
 
 interface Round {
-  target: 'api' | 'bare';
+  target: 'api' | 'api-uncached' | 'bare';
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -43,6 +43,12 @@ interface Round {
   errors: number;
   bytesPerResponse: number;
 }
+
+const LABEL: Record<Round['target'], string> = {
+  bare: 'bare Fastify (same bytes)',
+  api: 'API as deployed (auth, read cache, schemas, logs)',
+  'api-uncached': 'API with READ_CACHE_MB=0 (Postgres on every request)',
+};
 
 async function load(target: Round['target'], url: string, headers: Record<string, string>): Promise<Round> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
@@ -85,27 +91,33 @@ async function main(): Promise<void> {
     // A real read-scoped key (create-key's), verified through its hash as every caller's is.
     const { key } = await createApiKey(database, 'bench-api', ['read']);
 
-    const apiPort = await freePort();
-    const api = startService(
-      'api',
-      apiMain,
-      {
-        DATABASE_URL: database.url,
-        ENCRYPTION_KEY: database.encryptionKey,
-        REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        HOST: '127.0.0.1',
-        PORT: String(apiPort),
-        // BENCH_API_PROFILE=<dir>: a V8 CPU profile of the API process, written when it stops.
-        ...(process.env.BENCH_API_PROFILE
-          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` }
-          : {}),
-      },
-      /Server listening/,
-    );
-    services.push(api);
-    await api.ready;
-    const apiUrl = `http://127.0.0.1:${apiPort}/v1/clusters/${cluster.id}/grants${PATH_QUERY}`;
+    const startApi = async (id: string, env: Record<string, string>) => {
+      const port = await freePort();
+      const service = startService(
+        id,
+        apiMain,
+        {
+          DATABASE_URL: database.url,
+          ENCRYPTION_KEY: database.encryptionKey,
+          REDIS_URL,
+          QUEUE_PREFIX: prefix,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          ...env,
+          // BENCH_API_PROFILE=<dir>: a V8 CPU profile of the API process, written when it stops.
+          ...(process.env.BENCH_API_PROFILE
+            ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` }
+            : {}),
+        },
+        /Server listening/,
+      );
+      services.push(service);
+      await service.ready;
+      return { service, url: `http://127.0.0.1:${port}/v1/clusters/${cluster.id}/grants${PATH_QUERY}` };
+    };
+    // As deployed (the read cache on), and with READ_CACHE_MB=0: every request asks Postgres.
+    const { service: api, url: apiUrl } = await startApi('api', {});
+    const { service: uncached, url: uncachedUrl } = await startApi('api-uncached', { READ_CACHE_MB: '0' });
     const auth = { authorization: `Bearer ${key}` };
     const sample = await until('the API to answer', async () => {
       const res = await fetch(apiUrl, { headers: auth });
@@ -131,22 +143,29 @@ async function main(): Promise<void> {
 
     // Warm both (JIT, connection pools, Postgres buffers) before measuring.
     await autocannon({ url: apiUrl, connections: CONNECTIONS, duration: 3, headers: auth });
+    await autocannon({ url: uncachedUrl, connections: CONNECTIONS, duration: 3, headers: auth });
+    const uncachedBody = Buffer.from(await (await fetch(uncachedUrl, { headers: auth })).arrayBuffer());
+    if (!uncachedBody.equals(body)) throw new Error('the API answers differently without its cache');
     await autocannon({ url: bareUrl, connections: CONNECTIONS, duration: 3 });
 
     const rounds: Round[] = [];
     const loadBefore = loadavg();
     const apiCpuBefore = cpuSeconds(api.child.pid) ?? 0;
+    const uncachedCpuBefore = cpuSeconds(uncached.child.pid) ?? 0;
     for (let i = 0; i < ROUNDS; i++) {
       rounds.push(await load('bare', bareUrl, {}));
       rounds.push(await load('api', apiUrl, auth));
+      rounds.push(await load('api-uncached', uncachedUrl, auth));
       console.error(`round ${i + 1}/${ROUNDS} done`);
     }
     const apiCpu = (cpuSeconds(api.child.pid) ?? 0) - apiCpuBefore;
+    const uncachedCpu = (cpuSeconds(uncached.child.pid) ?? 0) - uncachedCpuBefore;
     const loadAfter = loadavg();
     const of = (t: Round['target']) => rounds.filter((r) => r.target === t);
     const mean = (rs: Round[], f: (r: Round) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
     const apiRps = mean(of('api'), (r) => r.requestsPerSecond);
     const bareRps = mean(of('bare'), (r) => r.requestsPerSecond);
+    const uncachedRps = mean(of('api-uncached'), (r) => r.requestsPerSecond);
     const bad = rounds.reduce((s, r) => s + r.non2xx + r.errors, 0);
 
     const lines: string[] = [];
@@ -160,7 +179,7 @@ async function main(): Promise<void> {
     lines.push('|---|---|---|---|---|---|---|');
     rounds.forEach((r, i) =>
       lines.push(
-        `| ${r.target === 'api' ? 'API (auth, Postgres, schemas, logs)' : 'bare Fastify (same bytes)'} | ${Math.floor(i / 2) + 1} | ` +
+        `| ${LABEL[r.target]} | ${Math.floor(i / 3) + 1} | ` +
           `${Math.round(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${Math.round(r.bytesPerResponse)} | ${r.non2xx + r.errors} |`,
       ),
     );
@@ -168,7 +187,9 @@ async function main(): Promise<void> {
     lines.push(
       `**API / bare Fastify: ${(apiRps / bareRps).toFixed(2)}x** (goal >= 0.5x; ${Math.round(apiRps)} vs ${Math.round(bareRps)} requests/s), ` +
         `API p99 ${Math.max(...of('api').map((r) => r.p99))} ms, bare p99 ${Math.max(...of('bare').map((r) => r.p99))} ms; ` +
-        `API CPU ${apiCpu.toFixed(1)} s over ${ROUNDS * DURATION_S} s of its load (${(apiCpu / (ROUNDS * DURATION_S)).toFixed(2)} cores), peak RSS ${peakRssMiB(api.child.pid) ?? '?'} MiB; ` +
+        `API CPU ${apiCpu.toFixed(1)} s over ${ROUNDS * DURATION_S} s of its load (${(apiCpu / (ROUNDS * DURATION_S)).toFixed(2)} cores), peak RSS ${peakRssMiB(api.child.pid) ?? '?'} MiB. ` +
+        `Without the cache: **${(uncachedRps / bareRps).toFixed(2)}x** (${Math.round(uncachedRps)} requests/s, p99 ${Math.max(...of('api-uncached').map((r) => r.p99))} ms, ` +
+        `CPU ${uncachedCpu.toFixed(1)} s). ` +
         `${bad} non-200 answers or errors.`,
     );
     console.log(lines.join('\n'));

@@ -23,11 +23,11 @@ describe('ReadCache', () => {
 
   it('serves nothing while its listener is not connected, and starts empty on every (re)connect', () => {
     const cache = new ReadCache(1_000_000);
-    cache.set('a', 'c1', 'body', cache.generation);
+    cache.set('a', 'c1', Buffer.from('body'), cache.generation);
     expect(cache.get('a')).toBeUndefined();
     cache.setLive(true);
-    cache.set('a', 'c1', 'body', cache.generation);
-    expect(cache.get('a')).toBe('body');
+    cache.set('a', 'c1', Buffer.from('body'), cache.generation);
+    expect(cache.get('a')?.toString()).toBe('body');
     cache.setLive(false);
     expect(cache.get('a')).toBeUndefined();
     cache.setLive(true);
@@ -36,26 +36,30 @@ describe('ReadCache', () => {
 
   it("drops a cluster's answers and every all-cluster answer when that cluster changes", () => {
     const cache = live();
-    cache.set('one', 'c1', '1', cache.generation);
-    cache.set('two', 'c2', '2', cache.generation);
-    cache.set('all', '*', '*', cache.generation);
+    cache.set('one', 'c1', Buffer.from('1'), cache.generation);
+    cache.set('two', 'c2', Buffer.from('2'), cache.generation);
+    cache.set('all', '*', Buffer.from('*'), cache.generation);
     cache.onChange({ kind: 'cluster', clusterId: 'c1' });
-    expect([cache.get('one'), cache.get('two'), cache.get('all')]).toEqual([undefined, '2', undefined]);
+    expect([cache.get('one'), cache.get('two')?.toString(), cache.get('all')]).toEqual([
+      undefined,
+      '2',
+      undefined,
+    ]);
   });
 
   it('does not keep an answer computed across a change (it may have read the old state)', () => {
     const cache = live();
     const generation = cache.generation;
     cache.onChange({ kind: 'cluster', clusterId: 'other' });
-    cache.set('late', 'c1', 'stale?', generation);
+    cache.set('late', 'c1', Buffer.from('stale?'), generation);
     expect(cache.get('late')).toBeUndefined();
   });
 
   it('stays within its size, dropping the least recently used answers first', () => {
     const cache = live(400);
-    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, 't', 'x'.repeat(99), cache.generation);
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, 't', Buffer.alloc(99), cache.generation);
     expect(cache.get('a')).toBeDefined(); // a is now the most recent
-    cache.set('e', 't', 'x'.repeat(99), cache.generation);
+    cache.set('e', 't', Buffer.alloc(99), cache.generation);
     expect(cache.size.bytes).toBeLessThanOrEqual(400);
     expect(cache.get('b')).toBeUndefined();
     expect(['a', 'c', 'd', 'e'].every((k) => cache.get(k) !== undefined)).toBe(true);

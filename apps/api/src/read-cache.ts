@@ -19,7 +19,8 @@ import type { Caller } from './auth.js';
 export const KEY_TTL_MS = 60_000;
 
 interface Entry {
-  body: string;
+  /** UTF-8 bytes: sending a Buffer skips encoding the same string again on every hit. */
+  body: Buffer;
   tag: string;
   bytes: number;
 }
@@ -67,7 +68,7 @@ export class ReadCache {
     }
   }
 
-  get(key: string): string | undefined {
+  get(key: string): Buffer | undefined {
     if (!this.enabled) return undefined;
     const entry = this.entries.get(key);
     if (!entry) {
@@ -82,9 +83,9 @@ export class ReadCache {
   }
 
   /** Stores an answer computed since `generation` was read; ignored if anything changed meanwhile. */
-  set(key: string, tag: string, body: string, generation: number): void {
+  set(key: string, tag: string, body: Buffer, generation: number): void {
     if (!this.enabled || generation !== this.generation) return;
-    const bytes = Buffer.byteLength(body) + key.length;
+    const bytes = body.length + key.length;
     if (bytes > this.maxBytes / 4) return;
     const old = this.entries.get(key);
     if (old) this.remove(key, old);

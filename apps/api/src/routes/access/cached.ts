@@ -1,6 +1,6 @@
 // Serves a read route's answer from the read cache (../../read-cache.ts) when it holds one, and
 // otherwise computes it, serializes it with the route's own response schema and keeps the bytes.
-// The key is the route and the request's whole URL (path and query), so every filter and cursor
+// Kept and sent as UTF-8 bytes. The key is the route and the request's whole URL (path and query), so every filter and cursor
 // is its own entry; `tag` says which cluster the answer reads (`*`: every cluster).
 import type { AppDeps } from '../../deps.js';
 
@@ -13,7 +13,7 @@ interface CacheableRequest {
 
 interface CacheableReply {
   getSerializationFunction(status: number, contentType?: string): unknown;
-  type(contentType: string): { send(payload: string): unknown };
+  type(contentType: string): { send(payload: Buffer): unknown };
 }
 
 /**
@@ -38,7 +38,7 @@ export async function cachedAnswer<T>(
     const serialize = r.getSerializationFunction(200, 'application/json');
     if (typeof serialize !== 'function') return compute();
     const generation = cache.generation;
-    body = String((serialize as (payload: unknown) => string)(await compute()));
+    body = Buffer.from(String((serialize as (payload: unknown) => string)(await compute())), 'utf8');
     cache.set(key, tag, body, generation);
   }
   r.type(JSON_TYPE).send(body);

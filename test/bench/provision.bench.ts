@@ -189,7 +189,14 @@ async function main(): Promise<void> {
         startService(
           id,
           provMain,
-          { ...common, WORKER_ID: id },
+          {
+            ...common,
+            WORKER_ID: id,
+            // The default unless set (PROVISION_CONCURRENCY=16 pnpm bench:provision).
+            ...(process.env.PROVISION_CONCURRENCY
+              ? { PROVISION_CONCURRENCY: process.env.PROVISION_CONCURRENCY }
+              : {}),
+          },
           /"msg":"provisioner ready"/,
           [],
           WORKER_NODE_FLAGS,

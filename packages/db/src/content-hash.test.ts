@@ -36,6 +36,8 @@ describe('content hashes', () => {
     const h = snapshotHash(parts);
     expect(snapshotHash({ ...parts })).toBe(h);
     expect(snapshotHash({ ...parts, grants: hashOf(lines.slice(1)) })).not.toBe(h);
-    expect(snapshotHash({ ...parts, resources: parts.entitlements, entitlements: parts.resources })).not.toBe(h);
+    expect(snapshotHash({ ...parts, resources: parts.entitlements, entitlements: parts.resources })).not.toBe(
+      h,
+    );
   });
 });

@@ -37,7 +37,8 @@ export function createTableHasher(part: SnapshotPart): TableHasher {
     digest() {
       digests.sort();
       const h = createHash('sha256').update(`${VERSION}\n${part}\n${digests.length}\n`);
-      for (let i = 0; i < digests.length; i += BATCH) h.update(digests.slice(i, i + BATCH).join(''), 'latin1');
+      for (let i = 0; i < digests.length; i += BATCH)
+        h.update(digests.slice(i, i + BATCH).join(''), 'latin1');
       return h.digest('hex');
     },
   };

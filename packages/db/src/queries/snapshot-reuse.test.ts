@@ -96,7 +96,11 @@ async function rowsOf(source: SnapshotSource): Promise<Rows> {
 }
 
 function sourceOf(rows: Rows): SnapshotSource {
-  return { resources: () => rows.resources, entitlements: () => rows.entitlements, grants: () => rows.grants };
+  return {
+    resources: () => rows.resources,
+    entitlements: () => rows.entitlements,
+    grants: () => rows.grants,
+  };
 }
 
 /** The same objects with their keys in reverse order, all the way down. */
@@ -220,7 +224,10 @@ describe('a changed sync', () => {
 
     // One changed field of one entitlement is a change too.
     const renamed = rows.entitlements.map((e, i) => (i === 5 ? { ...e, displayName: 'renamed' } : e));
-    const third = await sync(cluster, sourceOf({ ...rows, grants: [...rows.grants, added], entitlements: renamed }));
+    const third = await sync(
+      cluster,
+      sourceOf({ ...rows, grants: [...rows.grants, added], entitlements: renamed }),
+    );
     expect(third.rows).toEqual({ resources: 0, entitlements: 2_000, grants: 0 });
   });
 
@@ -238,7 +245,11 @@ describe('a changed sync', () => {
   it('compares with the current snapshot only: a partial run never becomes what later runs reuse', async () => {
     const cluster = await newCluster();
     const good = await sync(cluster, base());
-    const partial = await sync(cluster, syntheticSnapshot({ entitlements: 30, grants: 3, tag: 'p' }), 'partial');
+    const partial = await sync(
+      cluster,
+      syntheticSnapshot({ entitlements: 30, grants: 3, tag: 'p' }),
+      'partial',
+    );
     expect(partial).toMatchObject({ current: false, reused: false });
     const again = await sync(cluster, base());
     expect(again).toMatchObject({ current: true, reused: true });
@@ -273,7 +284,10 @@ describe('history of a run that reused its predecessor', () => {
     const written = await allGrants(cluster, first.run.id);
     expect(written).toHaveLength(600);
     expect(await allGrants(cluster, reused.run.id)).toEqual(written);
-    const resources = await listResources(database, cluster.id, { syncRunId: reused.run.id, type: 'cluster_role' });
+    const resources = await listResources(database, cluster.id, {
+      syncRunId: reused.run.id,
+      type: 'cluster_role',
+    });
     expect(resources.syncRunId).toBe(reused.run.id);
     expect(resources.items).toHaveLength(40);
     const role = resources.items[3]!.id;
@@ -309,7 +323,10 @@ describe('history of a run that reused its predecessor', () => {
       removed: [],
     });
     const dropped = rows.grants[10]!;
-    const changed = await sync(cluster, sourceOf({ ...rows, grants: rows.grants.filter((g) => g !== dropped) }));
+    const changed = await sync(
+      cluster,
+      sourceOf({ ...rows, grants: rows.grants.filter((g) => g !== dropped) }),
+    );
     const back = await sync(cluster, sourceOf(rows));
     // Back to the first content: it is written again (it is not the current snapshot's), then equal.
     expect(back.reused).toBe(false);
@@ -452,9 +469,9 @@ describe('concurrency and crashes', () => {
         }
       },
     };
-    await expect(completeSyncRun(database, run.id, { snapshot: broken, report: syntheticReport() })).rejects.toThrow(
-      'kube API went away',
-    );
+    await expect(
+      completeSyncRun(database, run.id, { snapshot: broken, report: syntheticReport() }),
+    ).rejects.toThrow('kube API went away');
     expect(await getSyncRun(database, run.id)).toMatchObject({ status: 'running', contentHash: null });
     expect((await getCluster(database, cluster.id)).currentSyncRunId).toBe(good.run.id);
     const retry = await startSyncRun(database, run.id, 'worker:b');

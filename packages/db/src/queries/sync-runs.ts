@@ -20,7 +20,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { Database, DbExecutor } from '../client.js';
 import { createTableHasher, snapshotHash, SNAPSHOT_PARTS, type SnapshotPart } from '../content-hash.js';
-import { copyRows, type CopyValue } from '../copy.js';
+import { copyRows } from '../copy.js';
+import { ENTITLEMENTS, GRANTS, RESOURCES, type SnapshotColumns } from '../snapshot-columns.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
 import {
   ConflictError,
@@ -38,14 +39,7 @@ import {
   type SyncStatus,
   type SyncTrigger,
 } from '../schema.js';
-import type {
-  EntitlementInput,
-  GrantInput,
-  ResourceInput,
-  RowSource,
-  SnapshotSource,
-  SyncReportInput,
-} from '../snapshot-types.js';
+import type { RowSource, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
@@ -233,75 +227,6 @@ export interface CompleteSyncRunResult {
   reused: boolean;
 }
 
-interface Part<T> {
-  part: SnapshotPart;
-  /** The columns after sync_run_id, in COPY order. */
-  columns: readonly string[];
-  toValues: (row: T) => readonly CopyValue[];
-}
-
-const RESOURCES: Part<ResourceInput> = {
-  part: 'resources',
-  columns: ['type', 'resource_id', 'parent_type', 'parent_id', 'display_name', 'profile', 'annotations'],
-  toValues: (r) => [
-    r.type,
-    r.id,
-    r.parent?.type ?? null,
-    r.parent?.id ?? null,
-    r.displayName,
-    { json: r.profile },
-    { json: r.annotations },
-  ],
-};
-const ENTITLEMENTS: Part<EntitlementInput> = {
-  part: 'entitlements',
-  columns: [
-    'entitlement_id',
-    'resource_type',
-    'resource_id',
-    'slug',
-    'display_name',
-    'description',
-    'purpose',
-    'grantable_to',
-  ],
-  toValues: (e) => [
-    e.id,
-    e.resource.type,
-    e.resource.id,
-    e.slug,
-    e.displayName,
-    e.description,
-    e.purpose,
-    e.grantableTo,
-  ],
-};
-const GRANTS: Part<GrantInput> = {
-  part: 'grants',
-  columns: [
-    'grant_id',
-    'entitlement_id',
-    'resource_type',
-    'resource_id',
-    'principal_type',
-    'principal_id',
-    'annotations',
-    'sources',
-    'conditions',
-  ],
-  toValues: (g) => [
-    g.id,
-    g.entitlementId,
-    g.resource.type,
-    g.resource.id,
-    g.principal.type,
-    g.principal.id,
-    { json: g.annotations },
-    g.sources && g.sources.length > 0 ? { json: g.sources } : null,
-    g.conditions && g.conditions.length > 0 ? { json: g.conditions } : null,
-  ],
-};
-
 const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
 
 /**
@@ -310,7 +235,7 @@ const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join
  */
 async function stage<T>(
   client: pg.PoolClient,
-  part: Part<T>,
+  part: SnapshotColumns<T>,
   rows: RowSource<T>,
 ): Promise<{ rows: number; hash: string }> {
   const cols = quoted(part.columns);

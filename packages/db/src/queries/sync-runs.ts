@@ -15,7 +15,7 @@
 // current snapshot's is not written again, the run names the run holding those rows instead
 // (completeSyncRun). Pruning keeps `snapshotRetention` runs per cluster (or the deployment's
 // default) and the rows of any run that a kept run still names.
-import { and, desc, eq, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { Database, DbExecutor } from '../client.js';
@@ -43,7 +43,22 @@ import type { RowSource, SnapshotSource, SyncReportInput } from '../snapshot-typ
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
-export type SyncRun = typeof syncRuns.$inferSelect;
+// Where a run's snapshot rows are kept (the per-table hashes and the runs holding the rows) is the
+// storage's business: runs are read and returned without those columns; the content hash is kept.
+const {
+  resourcesHash: _resourcesHash,
+  entitlementsHash: _entitlementsHash,
+  grantsHash: _grantsHash,
+  resourcesRunId: _resourcesRunId,
+  entitlementsRunId: _entitlementsRunId,
+  grantsRunId: _grantsRunId,
+  ...runColumns
+} = getTableColumns(syncRuns);
+
+/** A sync run as callers see it. */
+export type SyncRun = {
+  [K in keyof typeof runColumns]: (typeof syncRuns.$inferSelect)[K];
+};
 
 export const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies readonly SyncStatus[];
 /** Statuses whose run holds a snapshot. */
@@ -89,7 +104,7 @@ export async function enqueueSyncRun(
           target: syncRuns.clusterId,
           where: sql`${syncRuns.status} IN ('queued', 'running')`,
         })
-        .returning();
+        .returning(runColumns);
       if (inserted) {
         if (options.audit) {
           await recordAudit(tx, {
@@ -105,7 +120,7 @@ export async function enqueueSyncRun(
         return { run: inserted, created: true };
       }
       const [existing] = await tx
-        .select()
+        .select(runColumns)
         .from(syncRuns)
         .where(and(eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, ACTIVE_STATUSES)));
       return existing ? { run: existing, created: false } : undefined;
@@ -136,15 +151,14 @@ export async function enqueueSyncRunsForAll(
     .from(clusters)
     .where(and(eq(clusters.enabled, true), isNull(clusters.deletedAt)));
   const active = await database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .innerJoin(clusters, eq(clusters.id, syncRuns.clusterId))
     .where(
       and(inArray(syncRuns.status, ACTIVE_STATUSES), eq(clusters.enabled, true), isNull(clusters.deletedAt)),
     );
   const results = new Map<string, EnqueueResult>();
-  for (const { sync_runs: run } of active)
-    results.set(run.clusterId, { run, created: createdIds.has(run.id) });
+  for (const run of active) results.set(run.clusterId, { run, created: createdIds.has(run.id) });
   // A cluster whose run finished between the two statements, or that was enabled meanwhile.
   for (const { id } of enabled) {
     if (!results.has(id)) {
@@ -174,7 +188,7 @@ export async function startSyncRun(database: Database, id: string, worker: strin
       progress: null,
     })
     .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES)))
-    .returning();
+    .returning(runColumns);
   if (run) return run;
   const existing = await getSyncRun(database, id);
   throw new SyncRunStateError(`sync run ${id} is ${existing.status} and cannot be started again`);
@@ -359,7 +373,7 @@ export async function completeSyncRun(
           grantsRunId: holders.grants,
         })
         .where(eq(syncRuns.id, id))
-        .returning();
+        .returning(runColumns);
       let current = false;
       if (status === 'succeeded') {
         // Never move the pointer back: a run queued before the current one (a retried straggler) stays history.
@@ -409,7 +423,7 @@ export async function failSyncRun(
     .update(syncRuns)
     .set({ status: 'failed', finishedAt: sql`now()`, error: { code: error.code, message: error.message } })
     .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES), attemptMatches(attempt)))
-    .returning();
+    .returning(runColumns);
   if (run) return run;
   const existing = await getSyncRun(database, id);
   // Failing twice (a retried job handler) is not an error.
@@ -421,7 +435,9 @@ export async function failSyncRun(
 
 /** Returns one run, or throws NotFoundError. */
 export async function getSyncRun(database: Database | { db: DbExecutor }, id: string): Promise<SyncRun> {
-  const [run] = isUuid(id) ? await database.db.select().from(syncRuns).where(eq(syncRuns.id, id)) : [];
+  const [run] = isUuid(id)
+    ? await database.db.select(runColumns).from(syncRuns).where(eq(syncRuns.id, id))
+    : [];
   if (!run) throw new NotFoundError(`sync run ${id} not found`);
   return run;
 }
@@ -445,7 +461,7 @@ export async function listSyncRuns(
     where.push(sql`(${syncRuns.queuedAt}, ${syncRuns.id}) < (${before.q}::timestamptz, ${before.i}::uuid)`);
   }
   const rows = await database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .where(and(...where))
     .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
@@ -593,7 +609,7 @@ export async function listStaleSyncRuns(
   limit = 200,
 ): Promise<SyncRun[]> {
   return database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .where(
       and(

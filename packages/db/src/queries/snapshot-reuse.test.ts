@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../errors.js';
 import type { EntitlementInput, GrantInput, ResourceInput, SnapshotSource } from '../snapshot-types.js';
 import {
   createTestDatabase,
@@ -361,6 +362,9 @@ describe('retention', () => {
     expect(await pruneSyncRuns(database, usual.id, 3)).toBe(1);
     expect((await listSyncRuns(database, short.id)).items).toHaveLength(2);
     expect((await listSyncRuns(database, usual.id)).items).toHaveLength(3);
+    await expect(updateCluster(database, short.id, { snapshotRetention: 0 })).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     // Clearing the setting returns the cluster to the default.
     await updateCluster(database, short.id, { snapshotRetention: null });
     expect((await getCluster(database, short.id)).snapshotRetention).toBeNull();

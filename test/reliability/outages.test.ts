@@ -254,19 +254,23 @@ async function provisioningMismatches(): Promise<string[]> {
   return out;
 }
 
-/** Counts and a digest of every id in one run's snapshot, to compare two snapshots. */
+/**
+ * Counts and a digest of every id in one run's snapshot, to compare two snapshots. A run that found
+ * nothing new shares an earlier run's rows, so each table is read where the run's rows are held.
+ */
 async function fingerprint(runId: string): Promise<Record<string, string>> {
-  const one = async (table: string, column: string) =>
+  const one = async (table: string, part: string, column: string) =>
     (
       await observer.pool.query<{ n: string; digest: string }>(
-        `SELECT count(*) AS n, md5(coalesce(string_agg(${column}, ',' ORDER BY ${column}), '')) AS digest FROM ${table} WHERE sync_run_id = $1`,
+        `SELECT count(*) AS n, md5(coalesce(string_agg(${column}, ',' ORDER BY ${column}), '')) AS digest FROM ${table}
+          WHERE sync_run_id = (SELECT ${part}_run_id FROM sync_runs WHERE id = $1)`,
         [runId],
       )
     ).rows[0]!;
   const [r, e, g] = await Promise.all([
-    one('snapshot_resources', `type || '/' || resource_id`),
-    one('snapshot_entitlements', 'entitlement_id'),
-    one('snapshot_grants', 'grant_id'),
+    one('snapshot_resources', 'resources', `type || '/' || resource_id`),
+    one('snapshot_entitlements', 'entitlements', 'entitlement_id'),
+    one('snapshot_grants', 'grants', 'grant_id'),
   ]);
   return {
     resources: `${r.n}:${r.digest}`,

@@ -31,7 +31,9 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .default(5)
-    .describe('Completed snapshots kept per cluster; older ones are pruned after each sync'),
+    .describe(
+      'Finished sync runs kept per cluster, for clusters without their own snapshotRetention; older ones are pruned after each sync, with the snapshot rows no kept run shares',
+    ),
   RECONCILE_EVERY_MS: z.coerce
     .number()
     .int()

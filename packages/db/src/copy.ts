@@ -27,11 +27,22 @@ function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(ARRAY_ITEM_ESCAPES, '\\$&')}"`).join(',')}}`;
 }
 
+// Object keys are written sorted. jsonb does not keep key order anyway, and a fixed order makes a
+// row's line a function of its content alone, which the snapshot content hash relies on.
+function sortKeys(_key: string, v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+  return sorted;
+}
+
 function jsonText(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'null';
+  const text = JSON.stringify(value, sortKeys) ?? 'null';
   // jsonb rejects the \u0000 escape; rare enough to pay for a second pass only when it appears.
   if (!text.includes('\\u0000')) return text;
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v));
+  return JSON.stringify(value, (key, v: unknown) =>
+    typeof v === 'string' ? v.replaceAll('\0', '') : sortKeys(key, v),
+  );
 }
 
 /** Encodes one row as a line of COPY text format. */
@@ -53,11 +64,14 @@ const CHUNK_CHARS = 64 * 1024;
 async function* encodeRows<T>(
   rows: RowSource<T>,
   toValues: (row: T) => readonly CopyValue[],
+  onLine: ((line: string) => void) | undefined,
 ): AsyncGenerator<string> {
   // Batching lines into ~64 KiB chunks keeps the per-write overhead of the stream out of the loop.
   let chunk = '';
   for await (const row of rows) {
-    chunk += encodeCopyRow(toValues(row));
+    const line = encodeCopyRow(toValues(row));
+    onLine?.(line);
+    chunk += line;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;
       chunk = '';
@@ -66,16 +80,20 @@ async function* encodeRows<T>(
   if (chunk !== '') yield chunk;
 }
 
-/** Streams rows into `table (columns)` with COPY on the given client; returns the row count. */
+/**
+ * Streams rows into `table (columns)` with COPY on the given client; returns the row count.
+ * `onLine` sees each encoded line (a function of the row's values alone) before it is sent.
+ */
 export async function copyRows<T>(
   client: pg.PoolClient | pg.Client,
   table: string,
   columns: readonly string[],
   rows: RowSource<T>,
   toValues: (row: T) => readonly CopyValue[],
+  onLine?: (line: string) => void,
 ): Promise<number> {
   const quoted = columns.map((c) => `"${c}"`).join(', ');
   const sink = client.query(copyFrom(`COPY "${table}" (${quoted}) FROM STDIN`));
-  await pipeline(Readable.from(encodeRows(rows, toValues), { objectMode: false }), sink);
+  await pipeline(Readable.from(encodeRows(rows, toValues, onLine), { objectMode: false }), sink);
   return sink.rowCount;
 }

@@ -16,6 +16,11 @@
 //   one statement per delete instead of one check per inserted row.
 // - Status and kind columns are text with CHECK constraints rather than Postgres enums, so adding a
 //   value is a one-line migration instead of an ALTER TYPE.
+// - Snapshot rows are shared between runs whose content is equal (see queries/sync-runs.ts): a run
+//   names, per table, the run whose rows hold its content (`resources_run_id` and so on), which is
+//   itself when it wrote them. The rows keep the id of the run that wrote them even after that run
+//   is pruned, as long as a later run still names it; the delete trigger (migrations 0001, 0008)
+//   removes rows only when no run names them any more.
 import {
   SYNC_TRIGGERS,
   type GrantAnnotation,
@@ -96,6 +101,8 @@ export const clusters = pgTable(
     provisioningPolicy: jsonb('provisioning_policy').$type<ProvisioningPolicy>().notNull().default({}),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     enabled: boolean('enabled').notNull().default(true),
+    /** Finished runs kept by pruning; null means the deployment's default (SNAPSHOT_RETENTION). */
+    snapshotRetention: integer('snapshot_retention'),
     currentSyncRunId: uuid('current_sync_run_id').references((): AnyPgColumn => syncRuns.id, {
       onDelete: 'set null',
     }),
@@ -115,6 +122,7 @@ export const clusters = pgTable(
     check('clusters_hosting_mode_check', sql`${t.hostingMode} IN (${inList(HOSTING_MODES)})`),
     // The rules are validated in code (glob syntax, known fields); the column at least holds an object.
     check('clusters_provisioning_policy_check', sql`jsonb_typeof(${t.provisioningPolicy}) = 'object'`),
+    check('clusters_snapshot_retention_check', sql`${t.snapshotRetention} >= 1`),
   ],
 );
 
@@ -141,6 +149,20 @@ export const syncRuns = pgTable(
     queuedAt: ts('queued_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
+    /**
+     * Hex SHA-256 of the snapshot's content, whatever order its rows came in: two runs with the same
+     * hash hold the same snapshot. Null for a run without a snapshot, and for snapshots written
+     * before migration 0008.
+     */
+    contentHash: text('content_hash'),
+    // Per table, the hash of its rows and the run whose rows hold them (this run when it wrote
+    // them, an earlier run when they were equal to that run's). Null for a run without a snapshot.
+    resourcesHash: text('resources_hash'),
+    entitlementsHash: text('entitlements_hash'),
+    grantsHash: text('grants_hash'),
+    resourcesRunId: uuid('resources_run_id'),
+    entitlementsRunId: uuid('entitlements_run_id'),
+    grantsRunId: uuid('grants_run_id'),
   },
   (t) => [
     // One pending or running sync per cluster: enqueueing again conflicts here and returns that run.
@@ -148,6 +170,12 @@ export const syncRuns = pgTable(
       .on(t.clusterId)
       .where(sql`${t.status} IN ('queued', 'running')`),
     index('sync_runs_cluster_queued_at_idx').on(t.clusterId, t.queuedAt, t.id),
+    // /metrics reads the runs that finished within its window.
+    index('sync_runs_finished_at_idx').on(t.finishedAt),
+    // The delete trigger asks whether any run still names a run's rows.
+    index('sync_runs_resources_run_id_idx').on(t.resourcesRunId),
+    index('sync_runs_entitlements_run_id_idx').on(t.entitlementsRunId),
+    index('sync_runs_grants_run_id_idx').on(t.grantsRunId),
     check('sync_runs_trigger_check', sql`${t.trigger} IN (${inList(SYNC_TRIGGERS)})`),
     check('sync_runs_status_check', sql`${t.status} IN (${inList(SYNC_STATUSES)})`),
   ],
@@ -240,6 +268,8 @@ export const snapshotGrants = pgTable(
     // grant_id is the last column so a filtered listing pages through the index in cursor order.
     index('snapshot_grants_principal_idx').on(t.syncRunId, t.principalId, t.grantId),
     index('snapshot_grants_entitlement_idx').on(t.syncRunId, t.entitlementId, t.grantId),
+    // Who holds anything on one resource (`type` and `resourceId` filters of the grants listing).
+    index('snapshot_grants_resource_idx').on(t.syncRunId, t.resourceType, t.resourceId, t.grantId),
   ],
 );
 

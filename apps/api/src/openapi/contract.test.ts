@@ -31,6 +31,7 @@ const cluster = {
   provisioningPolicy: {},
   labels: {},
   enabled: true,
+  snapshotRetention: null,
   currentSyncRunId: null,
   createdAt: '2026-05-04T09:30:00.000Z',
   updatedAt: '2026-05-04T09:30:00.000Z',

@@ -48,6 +48,7 @@ export const cluster = {
   provisioningPolicy: { deny: ['cluster_role:*:kube-system:member'] },
   labels: { env: 'prod', team: 'platform' },
   enabled: true,
+  snapshotRetention: null,
   currentSyncRunId: RUN_ID,
   createdAt: '2026-05-04T09:30:00.000Z',
   updatedAt: '2026-05-04T09:30:00.000Z',
@@ -141,6 +142,7 @@ export const syncRun = {
     entitlements: { role: 42, cluster_role: 620 },
     grants: { role: 57, cluster_role: 143 },
     totals: { resources: 131, entitlements: 662, grants: 200 },
+    written: { resources: 0, entitlements: 0, grants: 3 },
   },
   apiCalls: { 'eks.ListAccessEntries': { calls: 1, retries: 0, throttled: 0, failed: 0, totalMs: 84 } },
   sources: {
@@ -154,6 +156,7 @@ export const syncRun = {
   queuedAt: '2026-05-04T10:30:00.000Z',
   startedAt: '2026-05-04T10:30:00.412Z',
   finishedAt: '2026-05-04T10:30:02.973Z',
+  contentHash: '5d41402abc4b2a76b9719d911017c592aa2c9a1b0e6b7f9d8c3e2a1f0b9c8d7e',
 };
 
 export const queuedSyncRun = {
@@ -170,6 +173,7 @@ export const queuedSyncRun = {
   totalApiCalls: null,
   startedAt: null,
   finishedAt: null,
+  contentHash: null,
   created: true,
 };
 

@@ -126,6 +126,10 @@ export const clusterBody = z
       )
       .optional(),
     enabled: z.boolean().optional(),
+    snapshotRetention: z.number().int().min(1).max(10_000).nullable().optional().meta({
+      description:
+        'Finished sync runs kept for the cluster (older ones are pruned after each sync); null or absent: the deployment default, SNAPSHOT_RETENTION. A run that found nothing new stores no snapshot rows, so a long history costs little.',
+    }),
   })
   .strict();
 

@@ -43,6 +43,8 @@ export interface Cluster {
   provisioningPolicy: ProvisioningPolicy;
   labels: Record<string, string>;
   enabled: boolean;
+  /** Finished sync runs kept per cluster; null means the deployment's default (SNAPSHOT_RETENTION). */
+  snapshotRetention: number | null;
   currentSyncRunId: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -69,6 +71,8 @@ export interface CreateClusterInput {
   provisioningPolicy?: ProvisioningPolicy;
   labels?: Record<string, string>;
   enabled?: boolean;
+  /** A positive integer; null (or absent) leaves it to the deployment's default. */
+  snapshotRetention?: number | null;
 }
 
 /** Fields to change; `null` clears a nullable field (including a secret), absent leaves it. */
@@ -107,6 +111,7 @@ const publicColumns = {
   provisioningPolicy: clusters.provisioningPolicy,
   labels: clusters.labels,
   enabled: clusters.enabled,
+  snapshotRetention: clusters.snapshotRetention,
   currentSyncRunId: clusters.currentSyncRunId,
   createdAt: clusters.createdAt,
   updatedAt: clusters.updatedAt,
@@ -131,6 +136,11 @@ function checkAccountId(accountId: string | null | undefined): void {
   if (accountId !== undefined && accountId !== null && !ACCOUNT_ID.test(accountId)) {
     throw new InvalidInputError(`accountId "${accountId}" is not a 12-digit AWS account id`);
   }
+}
+
+function checkSnapshotRetention(retention: number | null | undefined): void {
+  if (retention !== undefined && retention !== null && !(Number.isInteger(retention) && retention >= 1))
+    throw new InvalidInputError('snapshotRetention must be a positive integer (or null for the default)');
 }
 
 function checkProvisioningPolicy(policy: unknown): void {
@@ -167,6 +177,7 @@ export async function createCluster(
     input.accountId ?? (input.roleArn ? accountIdFromRoleArn(input.roleArn) : undefined) ?? null;
   checkAccountId(accountId);
   checkProvisioningPolicy(input.provisioningPolicy);
+  checkSnapshotRetention(input.snapshotRetention);
   const id = randomUUID();
   const { secrets } = database;
   const values: typeof clusters.$inferInsert = {
@@ -190,6 +201,7 @@ export async function createCluster(
     provisioningPolicy: input.provisioningPolicy ?? {},
     labels: input.labels ?? {},
     enabled: input.enabled ?? true,
+    snapshotRetention: input.snapshotRetention ?? null,
   };
   try {
     return await database.db.transaction(async (tx) => {
@@ -276,6 +288,7 @@ export async function updateCluster(
   if (!isUuid(id)) throw new NotFoundError(`cluster ${id} not found`);
   checkAccountId(patch.accountId);
   checkProvisioningPolicy(patch.provisioningPolicy);
+  checkSnapshotRetention(patch.snapshotRetention);
   const { secrets } = database;
   const set: PgUpdateSetSource<typeof clusters> = { updatedAt: sql`now()` };
   if (patch.name !== undefined) set.name = patch.name;
@@ -290,6 +303,7 @@ export async function updateCluster(
   if (patch.provisioningPolicy !== undefined) set.provisioningPolicy = patch.provisioningPolicy;
   if (patch.labels !== undefined) set.labels = patch.labels;
   if (patch.enabled !== undefined) set.enabled = patch.enabled;
+  if (patch.snapshotRetention !== undefined) set.snapshotRetention = patch.snapshotRetention;
   if (patch.externalId !== undefined) {
     set.externalIdEnc = patch.externalId
       ? secrets.seal(patch.externalId, secretContext(id, 'external_id'))

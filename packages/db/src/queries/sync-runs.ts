@@ -10,10 +10,18 @@
 // a mix. A partial run (a source could not be read) keeps its snapshot for inspection and diffing
 // but does not become current: a missing source would otherwise read as "nobody has access there"
 // and silently drop real grants from every answer. A failed run writes nothing.
-import { and, desc, eq, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
+//
+// Storage grows with changes, not with syncs: a snapshot table whose content hash equals the
+// current snapshot's is not written again, the run names the run holding those rows instead
+// (completeSyncRun). Pruning keeps `snapshotRetention` runs per cluster (or the deployment's
+// default) and the rows of any run that a kept run still names.
+import { and, desc, eq, getTableColumns, inArray, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
 import type { Database, DbExecutor } from '../client.js';
+import { createTableHasher, snapshotHash, SNAPSHOT_PARTS, type SnapshotPart } from '../content-hash.js';
 import { copyRows } from '../copy.js';
+import { ENTITLEMENTS, GRANTS, RESOURCES, type SnapshotColumns } from '../snapshot-columns.js';
 import { decodeCursor, isIsoTimestamp, pageSize, toPage, type Page } from '../cursor.js';
 import {
   ConflictError,
@@ -31,22 +39,30 @@ import {
   type SyncStatus,
   type SyncTrigger,
 } from '../schema.js';
-import type {
-  EntitlementInput,
-  GrantInput,
-  ResourceInput,
-  SnapshotSource,
-  SyncReportInput,
-} from '../snapshot-types.js';
+import type { RowSource, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 
-export type SyncRun = typeof syncRuns.$inferSelect;
+// Where a run's snapshot rows are kept (the per-table hashes and the runs holding the rows) is the
+// storage's business: runs are read and returned without those columns; the content hash is kept.
+const {
+  resourcesHash: _resourcesHash,
+  entitlementsHash: _entitlementsHash,
+  grantsHash: _grantsHash,
+  resourcesRunId: _resourcesRunId,
+  entitlementsRunId: _entitlementsRunId,
+  grantsRunId: _grantsRunId,
+  ...runColumns
+} = getTableColumns(syncRuns);
+
+/** A sync run as callers see it. */
+export type SyncRun = {
+  [K in keyof typeof runColumns]: (typeof syncRuns.$inferSelect)[K];
+};
 
 export const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies readonly SyncStatus[];
 /** Statuses whose run holds a snapshot. */
 export const SNAPSHOT_STATUSES = ['succeeded', 'partial'] as const satisfies readonly SyncStatus[];
-const FINISHED_STATUSES = ['succeeded', 'partial', 'failed'] as const satisfies readonly SyncStatus[];
 
 export interface EnqueueResult {
   run: SyncRun;
@@ -88,7 +104,7 @@ export async function enqueueSyncRun(
           target: syncRuns.clusterId,
           where: sql`${syncRuns.status} IN ('queued', 'running')`,
         })
-        .returning();
+        .returning(runColumns);
       if (inserted) {
         if (options.audit) {
           await recordAudit(tx, {
@@ -104,7 +120,7 @@ export async function enqueueSyncRun(
         return { run: inserted, created: true };
       }
       const [existing] = await tx
-        .select()
+        .select(runColumns)
         .from(syncRuns)
         .where(and(eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, ACTIVE_STATUSES)));
       return existing ? { run: existing, created: false } : undefined;
@@ -135,15 +151,14 @@ export async function enqueueSyncRunsForAll(
     .from(clusters)
     .where(and(eq(clusters.enabled, true), isNull(clusters.deletedAt)));
   const active = await database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .innerJoin(clusters, eq(clusters.id, syncRuns.clusterId))
     .where(
       and(inArray(syncRuns.status, ACTIVE_STATUSES), eq(clusters.enabled, true), isNull(clusters.deletedAt)),
     );
   const results = new Map<string, EnqueueResult>();
-  for (const { sync_runs: run } of active)
-    results.set(run.clusterId, { run, created: createdIds.has(run.id) });
+  for (const run of active) results.set(run.clusterId, { run, created: createdIds.has(run.id) });
   // A cluster whose run finished between the two statements, or that was enabled meanwhile.
   for (const { id } of enabled) {
     if (!results.has(id)) {
@@ -173,7 +188,7 @@ export async function startSyncRun(database: Database, id: string, worker: strin
       progress: null,
     })
     .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES)))
-    .returning();
+    .returning(runColumns);
   if (run) return run;
   const existing = await getSyncRun(database, id);
   throw new SyncRunStateError(`sync run ${id} is ${existing.status} and cannot be started again`);
@@ -215,46 +230,56 @@ export interface CompleteSyncRunResult {
   run: SyncRun;
   /** True when the cluster's current snapshot is now this run. */
   current: boolean;
-  rows: { resources: number; entitlements: number; grants: number };
+  /**
+   * Rows written to the snapshot tables, per table: all of the table's rows, or none when they
+   * equal the current snapshot's (the run then reads that snapshot's rows).
+   */
+  rows: Record<SnapshotPart, number>;
+  /** Rows the run's snapshot holds, per table, whether written now or reused. */
+  size: Record<SnapshotPart, number>;
+  /** True when the whole snapshot equals the current one: nothing was written. */
+  reused: boolean;
 }
 
-const RESOURCE_COLUMNS = [
-  'sync_run_id',
-  'type',
-  'resource_id',
-  'parent_type',
-  'parent_id',
-  'display_name',
-  'profile',
-  'annotations',
-];
-const ENTITLEMENT_COLUMNS = [
-  'sync_run_id',
-  'entitlement_id',
-  'resource_type',
-  'resource_id',
-  'slug',
-  'display_name',
-  'description',
-  'purpose',
-  'grantable_to',
-];
-const GRANT_COLUMNS = [
-  'sync_run_id',
-  'grant_id',
-  'entitlement_id',
-  'resource_type',
-  'resource_id',
-  'principal_type',
-  'principal_id',
-  'annotations',
-  'sources',
-  'conditions',
-];
+const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
 
 /**
- * Writes a run's snapshot with COPY and finishes the run, all in one transaction: succeeded (and
- * made the cluster's current snapshot) for a complete report, partial (kept, not current) otherwise.
+ * Streams one table of a snapshot into a temporary table of this transaction (dropped at commit,
+ * never WAL-logged), hashing each row on the way. Returns the row count and the table's hash.
+ */
+async function stage<T>(
+  client: pg.PoolClient,
+  part: SnapshotColumns<T>,
+  rows: RowSource<T>,
+): Promise<{ rows: number; hash: string }> {
+  const cols = quoted(part.columns);
+  await client.query(
+    `CREATE TEMP TABLE "staged_${part.part}" ON COMMIT DROP AS SELECT ${cols} FROM "snapshot_${part.part}" WITH NO DATA`,
+  );
+  const hasher = createTableHasher(part.part);
+  const count = await copyRows(client, `staged_${part.part}`, part.columns, rows, part.toValues, (line) =>
+    hasher.add(line),
+  );
+  return { rows: count, hash: hasher.digest() };
+}
+
+/** The content of the cluster's current snapshot: per table, its hash and the run holding its rows. */
+type CurrentContent = { [K in SnapshotPart as `${K}_hash` | `${K}_run_id`]: string | null };
+
+/**
+ * Finishes a run with its snapshot, all in one transaction: succeeded (and made the cluster's
+ * current snapshot) for a complete report, partial (kept, not current) otherwise.
+ *
+ * The streams are staged in temporary tables and hashed on the way (content-hash.ts). A table whose
+ * hash equals the current snapshot's is not written again: the run names the run that holds those
+ * rows (`resources_run_id` and so on). Otherwise the staged rows are copied into the snapshot table
+ * under this run's id. A sync that changed nothing therefore writes no snapshot row at all, and one
+ * that changed only grants writes only grants.
+ *
+ * Why reusing the current snapshot's rows is safe without locking the cluster: only this
+ * transaction can move the cluster's current pointer (one queued or running run per cluster, and
+ * the run's row is locked here), pruning never deletes the current run, and that run names the rows
+ * reused here until this run, committed, names them too.
  */
 export async function completeSyncRun(
   database: Database,
@@ -285,77 +310,70 @@ export async function completeSyncRun(
           `sync run ${id} is on attempt ${run.attempt}; attempt ${input.attempt} may not complete it`,
         );
       }
-      const rows = {
-        resources: await copyRows(
-          client,
-          'snapshot_resources',
-          RESOURCE_COLUMNS,
-          input.snapshot.resources(),
-          (r: ResourceInput) => [
-            id,
-            r.type,
-            r.id,
-            r.parent?.type ?? null,
-            r.parent?.id ?? null,
-            r.displayName,
-            { json: r.profile },
-            { json: r.annotations },
-          ],
-        ),
-        entitlements: await copyRows(
-          client,
-          'snapshot_entitlements',
-          ENTITLEMENT_COLUMNS,
-          input.snapshot.entitlements(),
-          (e: EntitlementInput) => [
-            id,
-            e.id,
-            e.resource.type,
-            e.resource.id,
-            e.slug,
-            e.displayName,
-            e.description,
-            e.purpose,
-            e.grantableTo,
-          ],
-        ),
-        grants: await copyRows(
-          client,
-          'snapshot_grants',
-          GRANT_COLUMNS,
-          input.snapshot.grants(),
-          (g: GrantInput) => [
-            id,
-            g.id,
-            g.entitlementId,
-            g.resource.type,
-            g.resource.id,
-            g.principal.type,
-            g.principal.id,
-            { json: g.annotations },
-            g.sources && g.sources.length > 0 ? { json: g.sources } : null,
-            g.conditions && g.conditions.length > 0 ? { json: g.conditions } : null,
-          ],
-        ),
+      const staged: Record<SnapshotPart, { rows: number; hash: string }> = {
+        resources: await stage(client, RESOURCES, input.snapshot.resources()),
+        entitlements: await stage(client, ENTITLEMENTS, input.snapshot.entitlements()),
+        grants: await stage(client, GRANTS, input.snapshot.grants()),
       };
       const report = typeof input.report === 'function' ? input.report() : input.report;
       const status = report.status === 'complete' ? 'succeeded' : 'partial';
+
+      const { rows: currentRows } = await client.query<CurrentContent>(
+        `SELECT ${SNAPSHOT_PARTS.map((p) => `r.${p}_hash, r.${p}_run_id`).join(', ')}
+           FROM clusters c JOIN sync_runs r ON r.id = c.current_sync_run_id
+          WHERE c.id = $1`,
+        [run.cluster_id],
+      );
+      const currentContent = currentRows[0];
+      const holders = {} as Record<SnapshotPart, string>;
+      const written: Record<SnapshotPart, number> = { resources: 0, entitlements: 0, grants: 0 };
+      for (const part of [RESOURCES, ENTITLEMENTS, GRANTS] as const) {
+        const name = part.part;
+        const holder = currentContent?.[`${name}_run_id`];
+        if (holder && currentContent[`${name}_hash`] === staged[name].hash) {
+          holders[name] = holder;
+          continue;
+        }
+        const cols = quoted(part.columns);
+        const inserted = await client.query(
+          `INSERT INTO "snapshot_${name}" ("sync_run_id", ${cols}) SELECT $1, ${cols} FROM pg_temp."staged_${name}"`,
+          [id],
+        );
+        written[name] = inserted.rowCount ?? 0;
+        holders[name] = id;
+      }
+      const size: Record<SnapshotPart, number> = {
+        resources: staged.resources.rows,
+        entitlements: staged.entitlements.rows,
+        grants: staged.grants.rows,
+      };
       const tx = drizzle({ client, schema });
       const [finished] = await tx
         .update(syncRuns)
         .set({
           status,
           finishedAt: sql`now()`,
-          counts: { ...report.counts, totals: rows },
+          counts: { ...report.counts, totals: size, written },
           apiCalls: report.apiCalls,
           sources: report.sources,
           sourceDurationsMs: report.sourceDurationsMs,
           warnings: [...report.warnings],
           totalApiCalls: report.totalApiCalls,
           error: null,
+          contentHash: snapshotHash({
+            resources: staged.resources.hash,
+            entitlements: staged.entitlements.hash,
+            grants: staged.grants.hash,
+          }),
+          resourcesHash: staged.resources.hash,
+          entitlementsHash: staged.entitlements.hash,
+          grantsHash: staged.grants.hash,
+          resourcesRunId: holders.resources,
+          entitlementsRunId: holders.entitlements,
+          grantsRunId: holders.grants,
         })
         .where(eq(syncRuns.id, id))
-        .returning();
+        .returning(runColumns);
       let current = false;
       if (status === 'succeeded') {
         // Never move the pointer back: a run queued before the current one (a retried straggler) stays history.
@@ -368,7 +386,13 @@ export async function completeSyncRun(
         current = (moved.rowCount ?? 0) > 0;
       }
       await client.query('COMMIT');
-      return { run: finished!, current, rows };
+      return {
+        run: finished!,
+        current,
+        rows: written,
+        size,
+        reused: SNAPSHOT_PARTS.every((p) => holders[p] !== id),
+      };
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
         broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
@@ -399,7 +423,7 @@ export async function failSyncRun(
     .update(syncRuns)
     .set({ status: 'failed', finishedAt: sql`now()`, error: { code: error.code, message: error.message } })
     .where(and(eq(syncRuns.id, id), inArray(syncRuns.status, ACTIVE_STATUSES), attemptMatches(attempt)))
-    .returning();
+    .returning(runColumns);
   if (run) return run;
   const existing = await getSyncRun(database, id);
   // Failing twice (a retried job handler) is not an error.
@@ -411,7 +435,9 @@ export async function failSyncRun(
 
 /** Returns one run, or throws NotFoundError. */
 export async function getSyncRun(database: Database | { db: DbExecutor }, id: string): Promise<SyncRun> {
-  const [run] = isUuid(id) ? await database.db.select().from(syncRuns).where(eq(syncRuns.id, id)) : [];
+  const [run] = isUuid(id)
+    ? await database.db.select(runColumns).from(syncRuns).where(eq(syncRuns.id, id))
+    : [];
   if (!run) throw new NotFoundError(`sync run ${id} not found`);
   return run;
 }
@@ -435,7 +461,7 @@ export async function listSyncRuns(
     where.push(sql`(${syncRuns.queuedAt}, ${syncRuns.id}) < (${before.q}::timestamptz, ${before.i}::uuid)`);
   }
   const rows = await database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .where(and(...where))
     .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
@@ -449,24 +475,31 @@ export async function listSyncRuns(
 }
 
 /**
- * Deletes a cluster's finished runs beyond the newest `keep`, with their snapshots. The current run
- * and queued or running runs are never deleted. Returns how many runs were deleted.
+ * Deletes a cluster's finished runs beyond the newest N, where N is the cluster's
+ * `snapshotRetention`, or `defaultKeep` when that is not set. The current run and queued or running
+ * runs are never deleted. Snapshot rows go with the last run that names them (the delete trigger of
+ * migration 0008): a run still kept keeps the rows it reused from a deleted one. Returns how many
+ * runs were deleted.
  */
-export async function pruneSyncRuns(database: Database, clusterId: string, keep: number): Promise<number> {
+export async function pruneSyncRuns(
+  database: Database,
+  clusterId: string,
+  defaultKeep: number,
+): Promise<number> {
   assertUuid(clusterId, 'cluster id');
-  if (!Number.isInteger(keep) || keep < 0) throw new InvalidInputError('keep must be a non-negative integer');
+  if (!Number.isInteger(defaultKeep) || defaultKeep < 0)
+    throw new InvalidInputError('defaultKeep must be a non-negative integer');
+  const keep = sql`coalesce((SELECT ${clusters.snapshotRetention} FROM ${clusters} WHERE ${clusters.id} = ${clusterId}), ${defaultKeep}::int)`;
   const current = sql`(SELECT ${clusters.currentSyncRunId} FROM ${clusters} WHERE ${clusters.id} = ${clusterId})`;
-  const doomed = database.db
-    .select({ id: syncRuns.id })
-    .from(syncRuns)
-    .where(and(eq(syncRuns.clusterId, clusterId), inArray(syncRuns.status, FINISHED_STATUSES)))
-    .orderBy(desc(syncRuns.queuedAt), desc(syncRuns.id))
-    .offset(keep);
+  const doomed = sql`(SELECT ${syncRuns.id} FROM ${syncRuns}
+    WHERE ${syncRuns.clusterId} = ${clusterId} AND ${syncRuns.status} IN ('succeeded', 'partial', 'failed')
+    ORDER BY ${syncRuns.queuedAt} DESC, ${syncRuns.id} DESC
+    OFFSET ${keep})`;
   const deleted = await database.db
     .delete(syncRuns)
     .where(
       and(
-        inArray(syncRuns.id, doomed),
+        sql`${syncRuns.id} IN ${doomed}`,
         sql`${syncRuns.id} IS DISTINCT FROM ${current}`,
         notInArray(syncRuns.status, [...ACTIVE_STATUSES]),
       ),
@@ -576,7 +609,7 @@ export async function listStaleSyncRuns(
   limit = 200,
 ): Promise<SyncRun[]> {
   return database.db
-    .select()
+    .select(runColumns)
     .from(syncRuns)
     .where(
       and(

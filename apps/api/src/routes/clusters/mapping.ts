@@ -27,6 +27,7 @@ export function toClusterInput(body: Partial<ClusterBody>): Partial<CreateCluste
     'provisioningPolicy',
     'labels',
     'enabled',
+    'snapshotRetention',
   ] as const) {
     if (body[k] !== undefined) (out as Record<string, unknown>)[k] = body[k];
   }

@@ -50,6 +50,10 @@ export const clusterOut = component(
     provisioningPolicy: provisioningPolicyOut,
     labels: z.record(z.string(), z.string()),
     enabled: z.boolean(),
+    snapshotRetention: z.number().int().nullable().meta({
+      description:
+        'Finished sync runs kept for the cluster; null: the deployment default (SNAPSHOT_RETENTION).',
+    }),
     currentSyncRunId: uuidOut.nullable().meta({
       description: 'The sync run whose snapshot is current; null before the first successful sync.',
     }),

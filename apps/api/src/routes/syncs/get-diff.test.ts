@@ -157,3 +157,55 @@ describe('GET /v1/clusters/{id}/diff', () => {
     expect(error.requestId).toBe(res.headers['x-request-id']);
   });
 });
+
+describe('a sync that found nothing new', () => {
+  const alice = viewGrant('alice', 'payments');
+  const bob = viewGrant('bob', 'payments');
+
+  it('shares its predecessor’s snapshot and answers history reads like any other run', async () => {
+    const clusterId = await registerCluster('same-again');
+    const first = await completedRun(clusterId, [alice, bob]);
+    const same = await completedRun(clusterId, [bob, alice]);
+    const get = (id: string) => t.app.inject({ method: 'GET', url: `/v1/syncs/${id}`, headers: auth() });
+    const [firstRun, sameRun] = [(await get(first)).json(), (await get(same)).json()] as {
+      contentHash: string;
+      counts: { totals: object; written: object };
+    }[];
+    expect(sameRun!.contentHash).toBe(firstRun!.contentHash);
+    expect(sameRun!.counts).toMatchObject({
+      totals: { resources: 1, entitlements: 1, grants: 2 },
+      written: { resources: 0, entitlements: 0, grants: 0 },
+    });
+    const grants = await t.app.inject({
+      method: 'GET',
+      url: `/v1/clusters/${clusterId}/grants?syncRunId=${same}`,
+      headers: auth(),
+    });
+    expect(grants.statusCode).toBe(200);
+    expect(grants.json()).toMatchObject({ syncRunId: same, items: [alice, bob] });
+    expect((await diff(clusterId, `from=${first}`)).json<DiffBody>()).toMatchObject({
+      toRunId: same,
+      added: [],
+      removed: [],
+    });
+    const later = await completedRun(clusterId, [alice]);
+    expect((await diff(clusterId, `from=${same}&to=${later}`)).json<DiffBody>().removed).toEqual([bob]);
+    expect((await diff(clusterId, `from=${later}&to=${same}`)).json<DiffBody>().added).toEqual([bob]);
+  });
+
+  it('keeps as many runs as the cluster’s snapshotRetention says, or the default when it is null', async () => {
+    const clusterId = await registerCluster('short-memory');
+    const patch = (payload: object) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/v1/clusters/${clusterId}`,
+        headers: { authorization: `Bearer ${t.keys.admin}` },
+        payload,
+      });
+    const set = await patch({ snapshotRetention: 3 });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ snapshotRetention: 3 });
+    expect((await patch({ snapshotRetention: 0 })).statusCode).toBe(400);
+    expect((await patch({ snapshotRetention: null })).json()).toMatchObject({ snapshotRetention: null });
+  });
+});

@@ -21,10 +21,10 @@ export const syncRunOut = component(
       .record(z.string(), z.unknown())
       .nullable()
       .meta({ description: 'What the running sync has read so far, per source.' }),
-    counts: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .meta({ description: 'Resources, entitlements and grants by type, and the rows written (`totals`).' }),
+    counts: z.record(z.string(), z.unknown()).nullable().meta({
+      description:
+        'Resources, entitlements and grants by type; `totals`: the rows the snapshot holds per table; `written`: the rows this run stored, zero for a table equal to the current snapshot’s (the run shares those rows).',
+    }),
     apiCalls: z.record(z.string(), z.unknown()).nullable().meta({
       description: 'AWS and Kubernetes calls per operation: calls, retries, throttled, failed, totalMs.',
     }),
@@ -39,6 +39,10 @@ export const syncRunOut = component(
     queuedAt: timestamp,
     startedAt: timestamp.nullable(),
     finishedAt: timestamp.nullable(),
+    contentHash: z.string().nullable().meta({
+      description:
+        'SHA-256 (hex) of the snapshot’s content, whatever order its rows came in: runs with equal hashes hold the same snapshot. Null for a run without a snapshot and for snapshots stored before hashes existed.',
+    }),
   }),
 );
 

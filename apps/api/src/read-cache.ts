@@ -1,6 +1,6 @@
 // Read cache for snapshot answers. A snapshot never changes once written; what changes is which
 // snapshot is a cluster's current one, whether the cluster exists, and which old runs are pruned.
-// Postgres announces each of those on commit (migration 0008, @eks-access/db `listenForChanges`),
+// Postgres announces each of those on commit (migration 0009, @eks-access/db `listenForChanges`),
 // so an answer can be kept, as the exact bytes sent, until its cluster changes:
 // - entries are tagged with the cluster they read (or `*` for answers over every cluster, such as
 //   a principal's access), and a change of cluster X drops X's entries and every `*` entry;

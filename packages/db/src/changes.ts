@@ -1,4 +1,4 @@
-// Change notifications (migration 0008): triggers announce, on commit, every change that can alter
+// Change notifications (migration 0009): triggers announce, on commit, every change that can alter
 // what is served for a cluster (`cluster:<id>`) or which API keys are valid (`api_keys`) on the
 // channel CHANGE_CHANNEL. `listenForChanges` holds one dedicated connection LISTENing to it and
 // reconnects with backoff. A cache built on it must trust it only while `connected`: whatever was

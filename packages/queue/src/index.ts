@@ -92,4 +92,4 @@ export {
   type RedisRateLimiter,
   type RedisRateLimiterOptions,
 } from './rate-limiter.js';
-export { scheduleProblem } from './schedule.js';
+export { scheduleOffsetMs, scheduleProblem } from './schedule.js';

@@ -26,6 +26,24 @@ export const configSchema = z.object({
     .max(100)
     .default(10)
     .describe('Access entries of one cluster described at once (DescribeAccessEntry and its policies)'),
+  SYNC_MAX_PER_ACCOUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(4)
+    .describe(
+      "Syncs of one AWS account running at once across all sync workers; a job over the cap is deferred (no attempt spent) so other accounts' clusters take the worker",
+    ),
+  SYNC_DEFER_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(60_000)
+    .default(5_000)
+    .describe(
+      'First delay of a sync deferred because its account is at SYNC_MAX_PER_ACCOUNT; doubled on each further deferral, up to a minute',
+    ),
   SNAPSHOT_RETENTION: z.coerce
     .number()
     .int()

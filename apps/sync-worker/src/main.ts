@@ -3,7 +3,7 @@
 // taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back.
 // /healthz, /readyz and /metrics on HEALTH_PORT (9464).
 import { CredentialCache } from '@eks-access/eks-core';
-import { JOBS, settingsForCeilings } from '@eks-access/queue';
+import { JOBS, createSemaphore, settingsForCeilings } from '@eks-access/queue';
 import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { startWorkerProcess } from '@eks-access/worker-kit';
 import { loadConfig } from './config.js';
@@ -39,6 +39,13 @@ runMain(
       retention: config.SNAPSHOT_RETENTION,
       accessEntryConcurrency: config.ACCESS_ENTRY_CONCURRENCY,
       clusterLockMs: config.JOB_LOCK_MS,
+      accountSlots: {
+        semaphore: createSemaphore({ connection: worker.redis, prefix: config.QUEUE_PREFIX }),
+        maxPerAccount: config.SYNC_MAX_PER_ACCOUNT,
+        // A dead worker's slot frees about when its job's lock does and another worker takes the job.
+        leaseMs: config.JOB_LOCK_MS,
+        deferMs: config.SYNC_DEFER_MS,
+      },
     };
     await worker.consume({
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),

@@ -93,3 +93,11 @@ export {
   type RedisRateLimiterOptions,
 } from './rate-limiter.js';
 export { scheduleOffsetMs, scheduleProblem } from './schedule.js';
+export {
+  accountSlotKey,
+  createSemaphore,
+  type Semaphore,
+  type SemaphoreOptions,
+  type SlotOptions,
+  type SlotResult,
+} from './semaphore.js';

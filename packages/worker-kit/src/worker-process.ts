@@ -68,6 +68,8 @@ export interface WorkerProcess<Q extends QueueName> {
   producer: Producer;
   limiter: RedisRateLimiter;
   locks: LockManager;
+  /** The fail-fast Redis connection the producer, limiter and locks use (for more of the same kind). */
+  redis: RedisConnection;
   /** The registry /metrics serves; register the process's own metrics here. */
   registry: Registry;
   /** Stalled and dead-lettered jobs, janitor repairs (already wired to the consumer). */
@@ -191,6 +193,7 @@ export async function startWorkerProcess<Q extends QueueName>(
     producer,
     limiter,
     locks,
+    redis: producerConnection,
     registry,
     jobHealth,
     health,

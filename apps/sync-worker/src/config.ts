@@ -44,6 +44,28 @@ export const configSchema = z.object({
     .describe(
       'First delay of a sync deferred because its account is at SYNC_MAX_PER_ACCOUNT; doubled on each further deferral, up to a minute',
     ),
+  BACKPRESSURE_PG_WAITING_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(4)
+    .describe(
+      'Queries waiting for a Postgres pool connection above which this process stops taking new syncs (it takes them again at half)',
+    ),
+  BACKPRESSURE_REDIS_LATENCY_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(500)
+    .describe(
+      'Redis PING round trip above which this process stops taking new syncs (it takes them again at half)',
+    ),
+  BACKPRESSURE_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(1_000)
+    .describe('How often Postgres pool waiting and Redis latency are sampled for backpressure'),
   SNAPSHOT_RETENTION: z.coerce
     .number()
     .int()

@@ -1,6 +1,8 @@
 // The sync worker process: consume `eks-sync` jobs with a shared Redis rate limiter and per-cluster
 // locks; any number of these processes can run against one Redis and Postgres. SIGTERM stops
-// taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back.
+// taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back. Syncs of
+// one AWS account are capped across workers (SYNC_MAX_PER_ACCOUNT), and the process stops taking
+// jobs while Postgres or Redis is slow (BACKPRESSURE_*).
 // /healthz, /readyz and /metrics on HEALTH_PORT (9464).
 import { CredentialCache } from '@eks-access/eks-core';
 import { JOBS, createSemaphore, settingsForCeilings } from '@eks-access/queue';
@@ -22,6 +24,11 @@ runMain(
       queue: 'eks-sync',
       concurrency: config.SYNC_CONCURRENCY,
       maxConnections: config.SYNC_CONCURRENCY * 2 + 2,
+      backpressure: {
+        maxPgWaiting: config.BACKPRESSURE_PG_WAITING_MAX,
+        maxRedisLatencyMs: config.BACKPRESSURE_REDIS_LATENCY_MS,
+        checkEveryMs: config.BACKPRESSURE_CHECK_MS,
+      },
       rateSettings: settingsForCeilings({
         aws: config.AWS_MAX_CALLS_PER_SECOND,
         kube: config.KUBE_MAX_CALLS_PER_SECOND,

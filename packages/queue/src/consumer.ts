@@ -181,6 +181,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
   const handlers = options.handlers as Partial<Record<string, JobHandler<JobName>>>;
   const shutdown = new AbortController();
   let running = 0;
+  let intakePaused = false;
 
   async function runJob(
     job: Job<unknown, unknown, string>,
@@ -198,6 +199,13 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     let result: unknown;
     running++;
     try {
+      if (intakePaused && token !== undefined) {
+        // A fetch already in flight when intake paused still delivers one job: hand it back
+        // untouched (no attempt spent) so that nothing new starts here while paused.
+        await job.moveToWait(token);
+        outcome = 'handed-back';
+        throw new WaitingError();
+      }
       const name = job.name;
       const handler = isJobName(name) && JOBS[name].queue === queue ? handlers[name] : undefined;
       if (!isJobName(name) || !handler)
@@ -230,6 +238,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
       return result;
     } catch (err) {
       thrown = err;
+      if (err instanceof WaitingError && outcome === 'handed-back') throw err;
       if (err instanceof DelayedError) {
         // Already moved by ctx.defer; BullMQ leaves a job alone when its processor throws this.
         outcome = 'deferred';
@@ -331,16 +340,36 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     },
 
     /**
-     * True while the worker takes jobs: started, not closing, not paused, and its Redis connection
-     * is up. It turns false during a Redis outage and true again once the connection is back.
+     * True while the worker can take jobs: started, not closing, not paused (other than by
+     * `pauseIntake`, which is a choice, not a fault), and its Redis connection is up. It turns false
+     * during a Redis outage and true again once the connection is back.
      */
     isUsable(): boolean {
       return (
         closing === undefined &&
-        worker.isRunning() &&
-        !worker.isPaused() &&
+        // A paused worker's loop may stop until it resumes; intake paused on purpose still counts.
+        (intakePaused || (worker.isRunning() && !worker.isPaused())) &&
         options.connection.status === 'ready'
       );
+    },
+
+    /** Stops taking new jobs (backpressure); running jobs carry on. */
+    async pauseIntake(): Promise<void> {
+      if (intakePaused || closing !== undefined) return;
+      intakePaused = true;
+      await worker.pause(true);
+    },
+
+    /** Takes jobs again after `pauseIntake`. */
+    async resumeIntake(): Promise<void> {
+      if (!intakePaused || closing !== undefined) return;
+      intakePaused = false;
+      await worker.resume();
+    },
+
+    /** True while `pauseIntake` holds new jobs back. */
+    isIntakePaused(): boolean {
+      return intakePaused;
     },
 
     /** Jobs running in this process now. */

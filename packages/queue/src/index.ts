@@ -53,6 +53,7 @@ export {
   LockBusyError,
   LockLostError,
   QueueError,
+  QueueFullError,
   RedisUnavailableError,
   type PayloadProblem,
   type QueueErrorCode,

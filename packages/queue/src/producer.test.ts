@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidJobPayloadError, RedisUnavailableError } from './errors.js';
+import { InvalidJobPayloadError, QueueFullError, RedisUnavailableError } from './errors.js';
 import { createProducer, scheduleIdFor, type Producer } from './producer.js';
 import { scheduleOffsetMs, scheduleProblem } from './schedule.js';
 import { createTestRedis, uniquePrefix } from './test-support.js';
@@ -199,6 +199,20 @@ describe('producer', () => {
     expect(scheduleProblem({ cron: '*/15 * * * *' })).toBeUndefined();
     expect(scheduleProblem({ cron: '0 30 2 * * 1-5' })).toBeUndefined();
     expect(await keysUnderPrefix()).toEqual([]);
+  });
+
+  it('refuses new work once a queue has `max` jobs ready, and counts no delayed ones', async () => {
+    await producer.upsertSchedule(randomUUID(), { everyMs: 3_600_000 });
+    await producer.enqueue('access.grant', { requestId: randomUUID() }, { delayMs: 60_000 });
+    await producer.assertRoom('eks-provision', 1);
+    await producer.enqueue('access.grant', { requestId: randomUUID() });
+    await producer.enqueue('access.revoke', { requestId: randomUUID() }, { priority: 1 });
+    expect(await producer.backlog('eks-provision')).toBe(2);
+    expect(await producer.backlog('eks-sync')).toBe(0);
+    await producer.assertRoom('eks-provision', 3);
+    const err = await producer.assertRoom('eks-provision', 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueFullError);
+    expect(err).toMatchObject({ code: 'QUEUE_FULL', retryable: true, backlog: 2, max: 2 });
   });
 
   it('answers at once with RedisUnavailableError while its connection is down, instead of waiting for it', async () => {

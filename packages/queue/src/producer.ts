@@ -15,7 +15,7 @@ import {
   type RetryPolicy,
 } from './catalogue.js';
 import type { RedisConnection } from './connection.js';
-import { InvalidJobPayloadError, QueueError, RedisUnavailableError } from './errors.js';
+import { InvalidJobPayloadError, QueueError, QueueFullError, RedisUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { scheduleOffsetMs, scheduleProblem, type Schedule } from './schedule.js';
 
@@ -296,6 +296,24 @@ export function createProducer(options: ProducerOptions) {
      */
     async prometheusMetrics(name: QueueName, labels?: Record<string, string>): Promise<string> {
       return bounded('export queue metrics', () => queueFor(name).exportPrometheusMetrics(labels));
+    },
+
+    /**
+     * Jobs of `name` ready to run and not yet taken (waiting and prioritized). Delayed jobs are not
+     * counted: every interval schedule keeps its next tick there, and a deferred job is not due.
+     */
+    async backlog(name: QueueName): Promise<number> {
+      const counts = await bounded('count jobs', () => queueFor(name).getJobCounts('waiting', 'prioritized'));
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    },
+
+    /**
+     * Throws QueueFullError when `name`'s backlog is `max` or more, RedisUnavailableError unless
+     * Redis answers: checked before recording work that needs a job on that queue.
+     */
+    async assertRoom(name: QueueName, max: number): Promise<void> {
+      const backlog = await this.backlog(name);
+      if (backlog >= max) throw new QueueFullError(name, backlog, max);
     },
 
     /** Throws RedisUnavailableError unless Redis answers now: checked before recording work that needs a job. */

@@ -3,12 +3,7 @@
 // busy, a lost lock) decides about retries the same way it does for cloud errors.
 
 export type QueueErrorCode =
-  | 'INVALID_JOB_PAYLOAD'
-  | 'UNKNOWN_JOB'
-  | 'REDIS_UNAVAILABLE'
-  | 'LOCK_BUSY'
-  | 'LOCK_LOST'
-  | 'QUEUE_FULL';
+  'INVALID_JOB_PAYLOAD' | 'UNKNOWN_JOB' | 'REDIS_UNAVAILABLE' | 'LOCK_BUSY' | 'LOCK_LOST' | 'QUEUE_FULL';
 
 export class QueueError extends Error {
   readonly code: QueueErrorCode;

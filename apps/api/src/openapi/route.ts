@@ -124,7 +124,7 @@ export const COMMON_ERRORS = {
     name: 'Unavailable',
     code: 'UNAVAILABLE',
     description:
-      'Postgres or Redis is unavailable, or the request outlived its time limit. Nothing was recorded; retry after `Retry-After` seconds.',
+      'Postgres or Redis is unavailable, the request outlived its time limit, or (on a route that queues work) the queue already holds QUEUE_BACKLOG_MAX jobs waiting for a worker. Nothing was recorded; retry after `Retry-After` seconds.',
     message: 'the job queue (Redis) is unavailable; try again shortly',
   },
 } as const satisfies Record<

@@ -26,7 +26,7 @@ export const TAGS = {
 } as const;
 export type Tag = keyof typeof TAGS;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A success answer: a JSON body (or another content type), or none (204). */
 export interface SuccessSpec {
@@ -163,7 +163,7 @@ export interface OperationExamples {
   responses: Record<string, unknown>;
 }
 
-const READS_BODY: ReadonlySet<Method> = new Set(['POST', 'PATCH', 'DELETE']);
+const READS_BODY: ReadonlySet<Method> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The Fastify options of a route: its scope (checked by the auth hook) and its schema. */
 export function route<const S extends RouteSpec>(spec: S) {

@@ -1,7 +1,11 @@
 // The per-account sync cap end to end: a real Postgres, Redis and BullMQ consumer, the simulator's
 // demo world. A sync whose AWS account has no free slot steps aside (its job delayed, its run still
-// queued, no attempt spent) and runs as soon as a slot frees.
+// queued, no attempt spent) and runs as soon as a slot frees, including the slot of a worker process
+// killed while it held it (once that slot's lease lapses).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createCluster, enqueueSyncRun, getSyncRun } from '@eks-access/db';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
 import { CredentialCache } from '@eks-access/eks-core';
@@ -17,6 +21,7 @@ import {
   type Consumer,
   type Producer,
   type RedisConnection,
+  type Semaphore,
 } from '@eks-access/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +36,7 @@ let database: TestDatabase;
 let redis: RedisConnection;
 let producer: Producer;
 let consumer: Consumer;
+let semaphore: Semaphore;
 let prefix: string;
 
 beforeAll(async () => {
@@ -39,6 +45,34 @@ beforeAll(async () => {
   redis = await createRedisConnection({ url: REDIS_URL, role: 'worker', logger });
   prefix = `atest-${randomBytes(4).toString('hex')}`;
   producer = createProducer({ connection: redis, prefix });
+  semaphore = createSemaphore({ connection: redis, prefix });
+  const deps: SyncJobDeps = {
+    database,
+    producer,
+    limiter: createRedisRateLimiter({ connection: redis, prefix }),
+    locks: createLockManager({ connection: redis, prefix }),
+    credentialCache: new CredentialCache(),
+    endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
+    workerId: 'w-cap',
+    retention: 3,
+    accessEntryConcurrency: 5,
+    clusterLockMs: 5_000,
+    // One sync per account at a time.
+    accountSlots: { semaphore, maxPerAccount: 1, leaseMs: 5_000, deferMs: 50 },
+  };
+  consumer = createConsumer({
+    connection: redis,
+    queue: 'eks-sync',
+    prefix,
+    concurrency: 2,
+    logger,
+    shutdownTimeoutMs: 100,
+    handlers: {
+      'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
+      'cluster.scheduled-sync': async () => undefined,
+      'cluster.doctor': async () => undefined,
+    },
+  });
 });
 afterAll(async () => {
   await consumer?.close({ timeoutMs: 100 });
@@ -50,6 +84,18 @@ afterAll(async () => {
   await sim.close();
 });
 
+// A worker process as far as the slot is concerned: it takes the slot, says so, and works forever.
+const HOLD_SLOT = `
+import { createRedisConnection, createSemaphore } from '@eks-access/queue';
+const [url, prefix, key] = process.argv.slice(1);
+const logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return logger; } };
+const redis = await createRedisConnection({ url, role: 'producer', logger });
+await createSemaphore({ connection: redis, prefix }).withSlot(key, { limit: 1, leaseMs: 3000 }, () => {
+  console.log('holding');
+  return new Promise(() => {});
+});
+`;
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -60,73 +106,98 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+async function register(name: string, region: string) {
+  const cluster = await createCluster(database, {
+    name,
+    region,
+    hostingMode: 'self-hosted',
+    roleArn: DEMO.connector.roleArn,
+    credentials: {
+      static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
+    },
+  });
+  expect(cluster.accountId).toMatch(/^\d{12}$/);
+  return cluster as typeof cluster & { accountId: string };
+}
+
+/** Queues a sync and waits until its job came round, found no slot and went back to the delayed set. */
+async function queueSyncAndWaitUntilDeferred(clusterId: string) {
+  const { run } = await enqueueSyncRun(database, clusterId, 'api');
+  const payload = { clusterId, syncRunId: run.id, trigger: 'api' as const };
+  await producer.enqueue('cluster.sync', payload);
+  await waitFor('the job to be deferred', async () =>
+    (await producer.jobState('cluster.sync', payload)) === 'delayed' ? true : undefined,
+  );
+  expect((await getSyncRun(database, run.id)).status).toBe('queued');
+  return run;
+}
+
+async function waitForRunToFinish(id: string) {
+  return waitFor('the run to finish', async () => {
+    const r = await getSyncRun(database, id);
+    return r.status === 'queued' || r.status === 'running' ? undefined : r;
+  });
+}
+
 describe('the per-account sync cap', () => {
   it('defers a sync while its account is at the cap, leaving its run queued, and runs it once a slot frees', async () => {
-    const semaphore = createSemaphore({ connection: redis, prefix });
-    const deps: SyncJobDeps = {
-      database,
-      producer,
-      limiter: createRedisRateLimiter({ connection: redis, prefix }),
-      locks: createLockManager({ connection: redis, prefix }),
-      credentialCache: new CredentialCache(),
-      endpoints: { sts: sim.awsEndpoint, iam: sim.awsEndpoint, eks: sim.awsEndpoint },
-      workerId: 'w-cap',
-      retention: 3,
-      accessEntryConcurrency: 5,
-      clusterLockMs: 5_000,
-      accountSlots: { semaphore, maxPerAccount: 1, leaseMs: 5_000, deferMs: 50 },
-    };
-    consumer = createConsumer({
-      connection: redis,
-      queue: 'eks-sync',
-      prefix,
-      concurrency: 2,
-      logger,
-      shutdownTimeoutMs: 100,
-      handlers: {
-        'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),
-        'cluster.scheduled-sync': async () => undefined,
-        'cluster.doctor': async () => undefined,
-      },
-    });
-    const cluster = await createCluster(database, {
-      name: 'prod-eu',
-      region: 'eu-west-1',
-      hostingMode: 'self-hosted',
-      roleArn: DEMO.connector.roleArn,
-      credentials: {
-        static: { accessKeyId: DEMO.connector.accessKeyId, secretAccessKey: DEMO.connector.secretAccessKey },
-      },
-    });
-    expect(cluster.accountId).toMatch(/^\d{12}$/);
+    const cluster = await register('prod-eu', 'eu-west-1');
 
     // Another worker holds the account's only slot (a long sync of another of its clusters).
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const holder = semaphore.withSlot(
-      accountSlotKey(cluster.accountId!),
+      accountSlotKey(cluster.accountId),
       { limit: 1, leaseMs: 5_000 },
       () => released,
     );
 
-    const { run } = await enqueueSyncRun(database, cluster.id, 'api');
-    const payload = { clusterId: cluster.id, syncRunId: run.id, trigger: 'api' as const };
-    await producer.enqueue('cluster.sync', payload);
-    // The job comes round, finds no slot and goes back to the delayed set, again and again.
-    await waitFor('the job to be deferred', async () =>
-      (await producer.jobState('cluster.sync', payload)) === 'delayed' ? true : undefined,
-    );
-    expect((await getSyncRun(database, run.id)).status).toBe('queued');
+    const run = await queueSyncAndWaitUntilDeferred(cluster.id);
 
     release();
     await holder;
-    const done = await waitFor('the run to finish', async () => {
-      const r = await getSyncRun(database, run.id);
-      return r.status === 'queued' || r.status === 'running' ? undefined : r;
-    });
     // Started once, on its first attempt: the deferrals spent nothing.
-    expect(done).toMatchObject({ status: 'succeeded', attempt: 1 });
+    expect(await waitForRunToFinish(run.id)).toMatchObject({ status: 'succeeded', attempt: 1 });
   });
+
+  it(
+    'runs the sync once the slot of a worker process killed while holding it lapses',
+    { timeout: 120_000 },
+    async () => {
+      const cluster = await register('staging-us', 'us-east-1');
+      // Another worker process takes the account's only slot for a sync that never ends, then dies.
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          HOLD_SLOT,
+          REDIS_URL,
+          prefix,
+          accountSlotKey(cluster.accountId),
+        ],
+        { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const exited = once(child, 'exit');
+      try {
+        const lines = createInterface({ input: child.stdout });
+        let holding = false;
+        for await (const line of lines) if ((holding = line === 'holding')) break;
+        expect(holding, 'the holder process took the slot').toBe(true);
+        const run = await queueSyncAndWaitUntilDeferred(cluster.id);
+
+        child.kill('SIGKILL');
+        await exited;
+        // Nothing released the slot: the sync runs once the dead worker's lease (3 s) lapses.
+        expect(await waitForRunToFinish(run.id)).toMatchObject({ status: 'succeeded', attempt: 1 });
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('defers for longer after each deferral, with jitter, never over a minute', () => {
     expect(deferDelayMs(1_000, 0, () => 0)).toBe(500);

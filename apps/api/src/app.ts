@@ -136,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (known.code === 'UNAVAILABLE') {
         // Expected during an outage; the client is told when to come back.
         req.log.warn({ err: { message: err.message, code: err.code } }, 'dependency unavailable');
-        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+        void reply.header('retry-after', String(known.retryAfterSeconds ?? RETRY_AFTER_SECONDS));
       } else if (known.status >= 500) req.log.error({ err }, 'request failed');
       return reply.status(known.status).send(errorBody(known.code, known.message, req.id, known.details));
     }

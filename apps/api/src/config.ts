@@ -39,6 +39,14 @@ export const configSchema = z.object({
     .describe(
       'How long opening a Postgres connection or one Redis call may take before the request gets a 503',
     ),
+  QUEUE_BACKLOG_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe(
+      'Jobs ready and not yet taken on a queue (delayed ones not counted) at which requests that queue more work get 503 UNAVAILABLE with Retry-After: 30, instead of the backlog growing without limit',
+    ),
   SHUTDOWN_TIMEOUT_MS: z.coerce
     .number()
     .int()

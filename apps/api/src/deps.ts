@@ -14,7 +14,8 @@ import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { ReadCache } from './read-cache.js';
 
 export interface AppDeps {
-  config: Pick<ApiConfig, 'BOOTSTRAP_API_KEY' | 'REQUEST_TIMEOUT_MS' | 'TRUST_PROXY'>;
+  config: Pick<ApiConfig, 'BOOTSTRAP_API_KEY' | 'REQUEST_TIMEOUT_MS' | 'TRUST_PROXY'> &
+    Partial<Pick<ApiConfig, 'QUEUE_BACKLOG_MAX'>>;
   logger: Logger;
   database: Database;
   producer: Producer;

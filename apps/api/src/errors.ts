@@ -59,14 +59,18 @@ export type ErrorEnvelope = z.output<typeof errorEnvelope>;
 
 export class ApiError extends Error {
   readonly status: number;
+  /** For UNAVAILABLE: the `Retry-After` to send, when not the default RETRY_AFTER_SECONDS. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'ApiError';
     this.status = API_ERROR_STATUS[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -82,6 +86,9 @@ const DB_CODES: Record<string, ApiErrorCode> = {
 
 /** Seconds a client is told to wait (`Retry-After`) when a dependency is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/** Seconds a client is told to wait when a queue's backlog is at QUEUE_BACKLOG_MAX: workers need time. */
+export const BACKLOG_RETRY_AFTER_SECONDS = 30;
 
 // Postgres SQLSTATEs that mean "not now" rather than "not this": connection exceptions (08…),
 // shutdown and startup (57P01–57P03), too many connections (53300).
@@ -132,6 +139,11 @@ export function toApiError(err: unknown): ApiError | undefined {
   const e = err as { name?: string; code?: unknown; message?: string };
   if (typeof e.code === 'string' && e.code in DB_CODES)
     return new ApiError(DB_CODES[e.code]!, e.message ?? e.code);
+  if (e.code === 'QUEUE_FULL') {
+    return new ApiError('UNAVAILABLE', `${e.message ?? 'the queue is full'}; try again later`, undefined, {
+      retryAfterSeconds: BACKLOG_RETRY_AFTER_SECONDS,
+    });
+  }
   if (e.code === 'FST_ERR_HANDLER_TIMEOUT') {
     return new ApiError('UNAVAILABLE', 'the request took longer than its time limit; try again shortly');
   }

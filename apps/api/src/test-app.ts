@@ -102,7 +102,7 @@ export async function startTestApi(): Promise<TestApi> {
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const producer = createProducer({ connection: redis, prefix });
   const deps: AppDeps = {
-    config: { REQUEST_TIMEOUT_MS: 10_000, TRUST_PROXY: false },
+    config: { REQUEST_TIMEOUT_MS: 10_000, TRUST_PROXY: false, QUEUE_BACKLOG_MAX: 10_000 },
     logger,
     database,
     producer,

@@ -6,6 +6,7 @@ import { createProgram, packageVersion, runProgram } from '@eks-access/cli-kit';
 import { isEksAccessError } from '@eks-access/eks-core';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { registerClustersCommand } from './commands/register-clusters.js';
 import { setupCommand } from './commands/setup.js';
 import { syncCommand, type CommandIo } from './commands/sync.js';
 
@@ -48,5 +49,6 @@ syncCommand(program, io, Boolean(process.stderr.isTTY));
 doctorCommand(program, io);
 setupCommand(program, io);
 demoCommand(program, io);
+registerClustersCommand(program, io);
 
 process.exitCode = await runProgram(program, process.argv.slice(2), io, describe);

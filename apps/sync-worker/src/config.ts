@@ -26,6 +26,46 @@ export const configSchema = z.object({
     .max(100)
     .default(10)
     .describe('Access entries of one cluster described at once (DescribeAccessEntry and its policies)'),
+  SYNC_MAX_PER_ACCOUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(4)
+    .describe(
+      "Syncs of one AWS account running at once across all sync workers; a job over the cap is deferred (no attempt spent) so other accounts' clusters take the worker",
+    ),
+  SYNC_DEFER_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(60_000)
+    .default(5_000)
+    .describe(
+      'First delay of a sync deferred because its account is at SYNC_MAX_PER_ACCOUNT; doubled on each further deferral, up to a minute',
+    ),
+  BACKPRESSURE_PG_WAITING_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(4)
+    .describe(
+      'Queries waiting for a Postgres pool connection above which this process stops taking new syncs (it takes them again at half)',
+    ),
+  BACKPRESSURE_REDIS_LATENCY_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(500)
+    .describe(
+      'Redis PING round trip above which this process stops taking new syncs (it takes them again at half)',
+    ),
+  BACKPRESSURE_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(1_000)
+    .describe('How often Postgres pool waiting and Redis latency are sampled for backpressure'),
   SNAPSHOT_RETENTION: z.coerce
     .number()
     .int()

@@ -1,9 +1,11 @@
 // The sync worker process: consume `eks-sync` jobs with a shared Redis rate limiter and per-cluster
 // locks; any number of these processes can run against one Redis and Postgres. SIGTERM stops
-// taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back.
+// taking jobs, lets running syncs finish for SHUTDOWN_TIMEOUT_MS, then hands the rest back. Syncs of
+// one AWS account are capped across workers (SYNC_MAX_PER_ACCOUNT), and the process stops taking
+// jobs while Postgres or Redis is slow (BACKPRESSURE_*).
 // /healthz, /readyz and /metrics on HEALTH_PORT (9464).
 import { CredentialCache } from '@eks-access/eks-core';
-import { JOBS, settingsForCeilings } from '@eks-access/queue';
+import { JOBS, createSemaphore, settingsForCeilings } from '@eks-access/queue';
 import { awsEndpoints, runMain } from '@eks-access/runtime';
 import { startWorkerProcess } from '@eks-access/worker-kit';
 import { loadConfig } from './config.js';
@@ -22,6 +24,11 @@ runMain(
       queue: 'eks-sync',
       concurrency: config.SYNC_CONCURRENCY,
       maxConnections: config.SYNC_CONCURRENCY * 2 + 2,
+      backpressure: {
+        maxPgWaiting: config.BACKPRESSURE_PG_WAITING_MAX,
+        maxRedisLatencyMs: config.BACKPRESSURE_REDIS_LATENCY_MS,
+        checkEveryMs: config.BACKPRESSURE_CHECK_MS,
+      },
       rateSettings: settingsForCeilings({
         aws: config.AWS_MAX_CALLS_PER_SECOND,
         kube: config.KUBE_MAX_CALLS_PER_SECOND,
@@ -39,6 +46,13 @@ runMain(
       retention: config.SNAPSHOT_RETENTION,
       accessEntryConcurrency: config.ACCESS_ENTRY_CONCURRENCY,
       clusterLockMs: config.JOB_LOCK_MS,
+      accountSlots: {
+        semaphore: createSemaphore({ connection: worker.redis, prefix: config.QUEUE_PREFIX }),
+        maxPerAccount: config.SYNC_MAX_PER_ACCOUNT,
+        // A dead worker's slot frees about when its job's lock does and another worker takes the job.
+        leaseMs: config.JOB_LOCK_MS,
+        deferMs: config.SYNC_DEFER_MS,
+      },
     };
     await worker.consume({
       'cluster.sync': (payload, ctx) => syncClusterJob(deps, payload, ctx),

@@ -7,7 +7,11 @@
 // unchanged, so another worker starts it again at once (at-least-once delivery; handlers must be
 // idempotent). A handler that ignores its signal keeps its lock until the process exits; BullMQ's
 // stalled-job check then gives the job to another worker.
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+//
+// A handler that cannot run its job yet (its AWS account's slots are all taken) defers it with
+// `ctx.defer(ms)`: the job goes to the delayed set without spending an attempt and the worker slot
+// is free at once for a job that can run.
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import {
   DEFAULT_PREFIX,
   JOBS,
@@ -31,6 +35,8 @@ export interface JobInfo {
   maxAttempts: number;
   /** When the job was added (ms since the epoch). */
   enqueuedAt: number;
+  /** Times the job was deferred (`ctx.defer`) since its last attempt began. */
+  deferrals: number;
 }
 
 export type JobProgress = number | Record<string, unknown>;
@@ -43,13 +49,18 @@ export interface JobContext {
   /** Bound to the queue, job name, job id and attempt. */
   logger: Logger;
   updateProgress(progress: JobProgress): Promise<void>;
+  /**
+   * Puts the job back for `delayMs` without spending an attempt, and frees this worker slot: call
+   * it as `return ctx.defer(ms)`; it always throws, and the consumer treats that as a deferral.
+   */
+  defer(delayMs: number): Promise<never>;
 }
 
 /** A job handler; its result is stored with the job and logged, so keep it small (counts, ids). */
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: JobContext) => Promise<unknown>;
 export type JobHandlers<Q extends QueueName> = { [N in JobsOf<Q>]: JobHandler<N> };
 
-export type JobOutcome = 'completed' | 'retrying' | 'failed' | 'handed-back';
+export type JobOutcome = 'completed' | 'retrying' | 'failed' | 'handed-back' | 'deferred';
 
 /** A job BullMQ found without a live lock (its worker died or froze); it goes back to the queue. */
 export interface StalledJob {
@@ -170,6 +181,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
   const handlers = options.handlers as Partial<Record<string, JobHandler<JobName>>>;
   const shutdown = new AbortController();
   let running = 0;
+  let intakePaused = false;
 
   async function runJob(
     job: Job<unknown, unknown, string>,
@@ -187,6 +199,13 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     let result: unknown;
     running++;
     try {
+      if (intakePaused && token !== undefined) {
+        // A fetch already in flight when intake paused still delivers one job: hand it back
+        // untouched (no attempt spent) so that nothing new starts here while paused.
+        await job.moveToWait(token);
+        outcome = 'handed-back';
+        throw new WaitingError();
+      }
       const name = job.name;
       const handler = isJobName(name) && JOBS[name].queue === queue ? handlers[name] : undefined;
       if (!isJobName(name) || !handler)
@@ -194,17 +213,37 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
       const parsed = parsePayload(name, job.data);
       if (!parsed.ok) throw new UnrecoverableError(new InvalidJobPayloadError(name, parsed.problems).message);
       const ctx: JobContext = {
-        job: { id: job.id ?? '', name, queue, attempt, maxAttempts, enqueuedAt: job.timestamp },
+        job: {
+          id: job.id ?? '',
+          name,
+          queue,
+          attempt,
+          maxAttempts,
+          enqueuedAt: job.timestamp,
+          // Every start counts in attemptsStarted; a deferral is a start that spent no attempt.
+          deferrals: Math.max(0, job.attemptsStarted - job.attemptsMade - 1),
+        },
         signal,
         attempt,
         logger: log,
         updateProgress: (progress) => job.updateProgress(progress),
+        defer: async (delayMs) => {
+          if (token === undefined) throw new Error('a job can only be deferred while its worker holds it');
+          await job.moveToDelayed(Date.now() + Math.max(0, Math.round(delayMs)), token);
+          throw new DelayedError();
+        },
       };
       result = await handler(parsed.value, ctx);
       outcome = 'completed';
       return result;
     } catch (err) {
       thrown = err;
+      if (err instanceof WaitingError && outcome === 'handed-back') throw err;
+      if (err instanceof DelayedError) {
+        // Already moved by ctx.defer; BullMQ leaves a job alone when its processor throws this.
+        outcome = 'deferred';
+        throw err;
+      }
       if (shutdown.signal.aborted && token !== undefined && !(err instanceof UnrecoverableError)) {
         // Interrupted by shutdown: the failure says nothing about the job, so put it back
         // without spending an attempt. WaitingError tells BullMQ the job has already moved.
@@ -230,6 +269,7 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
       };
       if (outcome === 'failed') log.error(line, 'job finished');
       else if (outcome === 'retrying') log.warn(line, 'job finished');
+      else if (outcome === 'deferred') log.debug(line, 'job finished');
       else log.info(line, 'job finished');
       notify(() =>
         options.events?.onJobFinished?.({
@@ -300,16 +340,36 @@ export function createConsumer<Q extends QueueName>(options: ConsumerOptions<Q>)
     },
 
     /**
-     * True while the worker takes jobs: started, not closing, not paused, and its Redis connection
-     * is up. It turns false during a Redis outage and true again once the connection is back.
+     * True while the worker can take jobs: started, not closing, not paused (other than by
+     * `pauseIntake`, which is a choice, not a fault), and its Redis connection is up. It turns false
+     * during a Redis outage and true again once the connection is back.
      */
     isUsable(): boolean {
       return (
         closing === undefined &&
-        worker.isRunning() &&
-        !worker.isPaused() &&
+        // A paused worker's loop may stop until it resumes; intake paused on purpose still counts.
+        (intakePaused || (worker.isRunning() && !worker.isPaused())) &&
         options.connection.status === 'ready'
       );
+    },
+
+    /** Stops taking new jobs (backpressure); running jobs carry on. */
+    async pauseIntake(): Promise<void> {
+      if (intakePaused || closing !== undefined) return;
+      intakePaused = true;
+      await worker.pause(true);
+    },
+
+    /** Takes jobs again after `pauseIntake`. */
+    async resumeIntake(): Promise<void> {
+      if (!intakePaused || closing !== undefined) return;
+      intakePaused = false;
+      await worker.resume();
+    },
+
+    /** True while `pauseIntake` holds new jobs back. */
+    isIntakePaused(): boolean {
+      return intakePaused;
     },
 
     /** Jobs running in this process now. */

@@ -3,7 +3,7 @@
 // busy, a lost lock) decides about retries the same way it does for cloud errors.
 
 export type QueueErrorCode =
-  'INVALID_JOB_PAYLOAD' | 'UNKNOWN_JOB' | 'REDIS_UNAVAILABLE' | 'LOCK_BUSY' | 'LOCK_LOST';
+  'INVALID_JOB_PAYLOAD' | 'UNKNOWN_JOB' | 'REDIS_UNAVAILABLE' | 'LOCK_BUSY' | 'LOCK_LOST' | 'QUEUE_FULL';
 
 export class QueueError extends Error {
   readonly code: QueueErrorCode;
@@ -67,6 +67,23 @@ export class LockLostError extends QueueError {
     super('LOCK_LOST', `lock ${key} was lost before the work under it finished`, { retryable: true, cause });
     this.name = 'LockLostError';
     this.key = key;
+  }
+}
+
+/** A queue's backlog (jobs ready and not yet taken) is at its bound: new work must wait. */
+export class QueueFullError extends QueueError {
+  readonly queue: string;
+  readonly backlog: number;
+  readonly max: number;
+
+  constructor(queue: string, backlog: number, max: number) {
+    super('QUEUE_FULL', `queue ${queue} has ${backlog} jobs waiting (at most ${max} are accepted)`, {
+      retryable: true,
+    });
+    this.name = 'QueueFullError';
+    this.queue = queue;
+    this.backlog = backlog;
+    this.max = max;
   }
 }
 

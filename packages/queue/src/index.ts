@@ -53,6 +53,7 @@ export {
   LockBusyError,
   LockLostError,
   QueueError,
+  QueueFullError,
   RedisUnavailableError,
   type PayloadProblem,
   type QueueErrorCode,
@@ -92,4 +93,12 @@ export {
   type RedisRateLimiter,
   type RedisRateLimiterOptions,
 } from './rate-limiter.js';
-export { scheduleProblem } from './schedule.js';
+export { scheduleOffsetMs, scheduleProblem } from './schedule.js';
+export {
+  accountSlotKey,
+  createSemaphore,
+  type Semaphore,
+  type SemaphoreOptions,
+  type SlotOptions,
+  type SlotResult,
+} from './semaphore.js';

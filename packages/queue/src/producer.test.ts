@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidJobPayloadError, RedisUnavailableError } from './errors.js';
+import { InvalidJobPayloadError, QueueFullError, RedisUnavailableError } from './errors.js';
 import { createProducer, scheduleIdFor, type Producer } from './producer.js';
-import { scheduleProblem } from './schedule.js';
+import { scheduleOffsetMs, scheduleProblem } from './schedule.js';
 import { createTestRedis, uniquePrefix } from './test-support.js';
 import type { RedisConnection } from './connection.js';
 
@@ -91,7 +91,7 @@ describe('producer', () => {
     const queue = env.inspect(redis, 'eks-sync');
     const pending = async () => queue.getJobs(['waiting', 'delayed']);
 
-    // An interval schedule runs its first sync at once, then every interval.
+    // An interval schedule has one pending tick at a time: the next one, at the cluster's offset.
     await producer.upsertSchedule(clusterId, { everyMs: 60_000 });
     await producer.upsertSchedule(clusterId, { everyMs: 120_000 });
     expect(await queue.getJobSchedulersCount()).toBe(1);
@@ -111,6 +111,71 @@ describe('producer', () => {
     expect(await producer.getSchedule(clusterId)).toBeUndefined();
     expect(await producer.removeSchedule(clusterId)).toBe(false);
     expect(await pending()).toHaveLength(0);
+  });
+
+  it('spreads a fleet of hourly schedules evenly over the hour instead of starting them together', async () => {
+    const hour = 3_600_000;
+    // Fixed ids (UUID-shaped hashes of an index), so the spread asserted here is the same on every run.
+    const ids = Array.from({ length: 1_000 }, (_, i) => {
+      const h = createHash('sha256').update(`fleet-cluster-${i}`).digest('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    });
+    const before = Date.now();
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(ids.slice(i, i + 100).map((id) => producer.upsertSchedule(id, { everyMs: hour })));
+    }
+    const after = Date.now();
+    const queue = env.inspect(redis, 'eks-sync');
+    const schedulers = await queue.getJobSchedulers(0, -1);
+    expect(schedulers).toHaveLength(1_000);
+    const minuteCounts = new Array<number>(60).fill(0);
+    const quarterCounts = [0, 0, 0, 0];
+    for (const scheduler of schedulers) {
+      const next = scheduler.next ?? 0;
+      // The first run is the next time the cluster's place in the hour comes round, never at once.
+      expect(next).toBeGreaterThan(before);
+      expect(next).toBeLessThanOrEqual(after + hour);
+      const clusterId = scheduler.key.slice('schedule-'.length);
+      expect(next % hour).toBe(scheduleOffsetMs(clusterId, hour));
+      minuteCounts[Math.floor((next % hour) / 60_000)]!++;
+      quarterCounts[Math.floor((next % hour) / (15 * 60_000))]!++;
+    }
+    // About 17 a minute and 250 a quarter; nothing close to a thundering herd at :00.
+    expect(Math.max(...minuteCounts)).toBeLessThanOrEqual(35);
+    expect(Math.min(...minuteCounts)).toBeGreaterThanOrEqual(5);
+    for (const count of quarterCounts) expect(count).toBeGreaterThan(200);
+    for (const count of quarterCounts) expect(count).toBeLessThan(300);
+    // Each scheduler has exactly one pending tick, delayed to its own time.
+    expect(await queue.getJobCounts('delayed', 'waiting')).toEqual({ delayed: 1_000, waiting: 0 });
+  });
+
+  it('keeps a schedule in its place on upsert, and moves one made without an offset into it', async () => {
+    const hour = 3_600_000;
+    const clusterId = randomUUID();
+    const queue = env.inspect(redis, 'eks-sync');
+    // A scheduler as the producer made them before offsets, its next tick at some other time.
+    const elsewhere = Date.now() + 10 * 60_000 + 7_777;
+    await queue.upsertJobScheduler(
+      scheduleIdFor(clusterId),
+      { every: hour, startDate: elsewhere },
+      { name: 'cluster.scheduled-sync', data: { clusterId } },
+    );
+    expect(await producer.getSchedule(clusterId)).toMatchObject({ nextRunAt: elsewhere });
+
+    await producer.upsertSchedule(clusterId, { everyMs: hour });
+    const placed = await producer.getSchedule(clusterId);
+    expect((placed?.nextRunAt ?? 0) % hour).toBe(scheduleOffsetMs(clusterId, hour));
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 1 });
+
+    await producer.upsertSchedule(clusterId, { everyMs: hour });
+    expect(await producer.getSchedule(clusterId)).toEqual(placed);
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 1 });
+
+    // Running the tick now takes it off the delay; there is then none left to bring forward.
+    expect(await producer.promoteSchedule(clusterId)).toBe(true);
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 0 });
+    expect(await producer.promoteSchedule(clusterId)).toBe(false);
+    expect(await producer.promoteSchedule(randomUUID())).toBe(false);
   });
 
   it('refuses a schedule for an invalid cluster id or interval without touching Redis', async () => {
@@ -134,6 +199,20 @@ describe('producer', () => {
     expect(scheduleProblem({ cron: '*/15 * * * *' })).toBeUndefined();
     expect(scheduleProblem({ cron: '0 30 2 * * 1-5' })).toBeUndefined();
     expect(await keysUnderPrefix()).toEqual([]);
+  });
+
+  it('refuses new work once a queue has `max` jobs ready, and counts no delayed ones', async () => {
+    await producer.upsertSchedule(randomUUID(), { everyMs: 3_600_000 });
+    await producer.enqueue('access.grant', { requestId: randomUUID() }, { delayMs: 60_000 });
+    await producer.assertRoom('eks-provision', 1);
+    await producer.enqueue('access.grant', { requestId: randomUUID() });
+    await producer.enqueue('access.revoke', { requestId: randomUUID() }, { priority: 1 });
+    expect(await producer.backlog('eks-provision')).toBe(2);
+    expect(await producer.backlog('eks-sync')).toBe(0);
+    await producer.assertRoom('eks-provision', 3);
+    const err = await producer.assertRoom('eks-provision', 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueFullError);
+    expect(err).toMatchObject({ code: 'QUEUE_FULL', retryable: true, backlog: 2, max: 2 });
   });
 
   it('answers at once with RedisUnavailableError while its connection is down, instead of waiting for it', async () => {

@@ -15,9 +15,9 @@ import {
   type RetryPolicy,
 } from './catalogue.js';
 import type { RedisConnection } from './connection.js';
-import { InvalidJobPayloadError, QueueError, RedisUnavailableError } from './errors.js';
+import { InvalidJobPayloadError, QueueError, QueueFullError, RedisUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
-import { scheduleProblem, type Schedule } from './schedule.js';
+import { scheduleOffsetMs, scheduleProblem, type Schedule } from './schedule.js';
 
 export type { Schedule } from './schedule.js';
 
@@ -199,7 +199,11 @@ export function createProducer(options: ProducerOptions) {
       });
     },
 
-    /** Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). */
+    /**
+     * Creates or replaces the periodic sync of a cluster (`cluster.scheduled-sync` jobs). An interval
+     * schedule fires at the cluster's own offset in each interval (`scheduleOffsetMs`), so the first
+     * run comes within one interval rather than at once; a cron schedule fires when its pattern says.
+     */
     async upsertSchedule(clusterId: string, schedule: Schedule): Promise<void> {
       const parsed = parsePayload('cluster.scheduled-sync', { clusterId });
       if (!parsed.ok) throw new InvalidJobPayloadError('cluster.scheduled-sync', parsed.problems);
@@ -209,17 +213,48 @@ export function createProducer(options: ProducerOptions) {
           { path: 'everyMs' in schedule ? 'everyMs' : 'cron', message: problem },
         ]);
       }
-      const repeat =
-        'everyMs' in schedule
-          ? { every: schedule.everyMs }
-          : { pattern: schedule.cron, ...(schedule.tz === undefined ? {} : { tz: schedule.tz }) };
+      const queue = queueFor(JOBS['cluster.scheduled-sync'].queue);
+      const id = scheduleIdFor(clusterId);
+      let repeat: { every: number; offset: number } | { pattern: string; tz?: string };
+      if ('everyMs' in schedule) {
+        // BullMQ reads an offset of 0 as "no offset" (first run at once); a whole interval is the same
+        // place in the interval and keeps the alignment.
+        const offset = scheduleOffsetMs(clusterId, schedule.everyMs) || schedule.everyMs;
+        repeat = { every: schedule.everyMs, offset };
+        // BullMQ keeps a scheduler's next run when the interval is unchanged, whatever the offset: a
+        // schedule made before offsets (or with another one) is removed so it takes its own place.
+        const existing = await bounded('read a sync schedule', () => queue.getJobScheduler(id));
+        if (existing?.every === schedule.everyMs && existing.offset !== offset) {
+          await bounded('replace a sync schedule', () => queue.removeJobScheduler(id));
+        }
+      } else {
+        repeat = { pattern: schedule.cron, ...(schedule.tz === undefined ? {} : { tz: schedule.tz }) };
+      }
       await bounded('upsert a sync schedule', () =>
-        queueFor(JOBS['cluster.scheduled-sync'].queue).upsertJobScheduler(scheduleIdFor(clusterId), repeat, {
+        queue.upsertJobScheduler(id, repeat, {
           name: 'cluster.scheduled-sync',
           data: parsed.value,
           opts: jobOptionsFor(policyOf('cluster.scheduled-sync')),
         }),
       );
+    },
+
+    /**
+     * Brings a cluster's next schedule tick forward to now (its job moves from delayed to waiting);
+     * the ticks after it keep their times. False when there is no pending tick to move.
+     */
+    async promoteSchedule(clusterId: string): Promise<boolean> {
+      const queue = queueFor(JOBS['cluster.scheduled-sync'].queue);
+      const id = scheduleIdFor(clusterId);
+      return bounded('run a sync schedule now', async () => {
+        const scheduler = await queue.getJobScheduler(id);
+        if (scheduler?.next === undefined || scheduler.next === null) return false;
+        // BullMQ names a scheduler's jobs after the scheduler and the tick's time.
+        const job = await queue.getJob(`repeat:${id}:${scheduler.next}`);
+        if (!job || !(await job.isDelayed())) return false;
+        await job.promote();
+        return true;
+      });
     },
 
     /** Stops the periodic sync of a cluster; false when it had none. */
@@ -261,6 +296,24 @@ export function createProducer(options: ProducerOptions) {
      */
     async prometheusMetrics(name: QueueName, labels?: Record<string, string>): Promise<string> {
       return bounded('export queue metrics', () => queueFor(name).exportPrometheusMetrics(labels));
+    },
+
+    /**
+     * Jobs of `name` ready to run and not yet taken (waiting and prioritized). Delayed jobs are not
+     * counted: every interval schedule keeps its next tick there, and a deferred job is not due.
+     */
+    async backlog(name: QueueName): Promise<number> {
+      const counts = await bounded('count jobs', () => queueFor(name).getJobCounts('waiting', 'prioritized'));
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    },
+
+    /**
+     * Throws QueueFullError when `name`'s backlog is `max` or more, RedisUnavailableError unless
+     * Redis answers: checked before recording work that needs a job on that queue.
+     */
+    async assertRoom(name: QueueName, max: number): Promise<void> {
+      const backlog = await this.backlog(name);
+      if (backlog >= max) throw new QueueFullError(name, backlog, max);
     },
 
     /** Throws RedisUnavailableError unless Redis answers now: checked before recording work that needs a job. */

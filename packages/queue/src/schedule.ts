@@ -1,6 +1,8 @@
 // Whether a sync schedule can run, decided before anything is written: BullMQ only parses a cron
 // pattern when a job scheduler is upserted, so an invalid one would fail after the cluster that
-// carries it was already saved.
+// carries it was already saved. Also where an interval schedule's place in its interval comes from:
+// a fleet whose schedules all fired at :00 would send every sync at once.
+import { createHash } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 
 /** A sync schedule: a fixed interval, or a cron pattern (5 fields, or 6 with seconds). */
@@ -30,4 +32,15 @@ export function scheduleProblem(schedule: Schedule): string | undefined {
   } catch (err) {
     return `is not a cron pattern that can run: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/**
+ * Where in each interval a cluster's interval schedule fires, in [0, everyMs): a hash of the cluster
+ * id, so it is the same on every upsert and every host, and a fleet's schedules fall evenly over the
+ * interval instead of all at its start.
+ */
+export function scheduleOffsetMs(clusterId: string, everyMs: number): number {
+  // 48 bits of SHA-256 are exact in a double and spread evenly over any interval we allow.
+  const hash = createHash('sha256').update(clusterId).digest().readUIntBE(0, 6);
+  return hash % everyMs;
 }

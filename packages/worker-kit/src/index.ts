@@ -1,5 +1,15 @@
 // Public API of @eks-access/worker-kit.
 export {
+  createBackpressure,
+  hasRecovered,
+  overLimits,
+  pingLatencyMs,
+  type Backpressure,
+  type BackpressureLimits,
+  type BackpressureOptions,
+  type PressureSample,
+} from './backpressure.js';
+export {
   readiness,
   startHealthServer,
   type CheckResult,

@@ -10,7 +10,7 @@ export function createJobMetrics(
 ): Required<Pick<ConsumerEvents, 'onJobFinished' | 'onLockRenewalFailed'>> {
   const duration = new Histogram({
     name: 'eks_access_job_duration_seconds',
-    help: 'Time one run of a job took in this process, by queue, job and outcome (completed, retrying, failed, handed-back)',
+    help: 'Time one run of a job took in this process, by queue, job and outcome (completed, retrying, failed, handed-back, deferred)',
     labelNames: ['queue', 'job', 'outcome'],
     // A provisioning request takes well under a second; a sync of a large cluster, minutes.
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],

@@ -4,6 +4,10 @@
 // queue package requires), the consumer with per-job metrics, janitors on a timer, the health and
 // metrics server, and a stop that hands running jobs back and closes everything in order.
 //
+// With `backpressure` limits, the process stops taking new jobs while Postgres's pool has too many
+// queries waiting or Redis answers too slowly, and takes them again once both recover
+// (backpressure.ts); readiness stays green meanwhile, since holding back is a choice, not a fault.
+//
 // Readiness means the process can do its work now: Postgres answers (on a connection of its own, so
 // a pool busy with jobs is not mistaken for an outage), Redis answers, and the BullMQ worker is
 // running on a live connection. It follows those dependencies both ways without a restart.
@@ -28,7 +32,8 @@ import {
 } from '@eks-access/queue';
 import { createJobHealthMetrics, type JobHealthMetrics } from '@eks-access/runtime';
 import { pino } from 'pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createBackpressure, pingLatencyMs, type BackpressureLimits } from './backpressure.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import { createJobMetrics } from './job-metrics.js';
 
@@ -60,6 +65,8 @@ export interface WorkerProcessOptions<Q extends QueueName> {
   rateSettings?: RedisRateLimiterOptions['settingsFor'];
   /** Retry policies that differ from the catalogue's. */
   producerPolicies?: ProducerOptions['policies'];
+  /** When given, intake pauses while Postgres or Redis is over these limits. */
+  backpressure?: BackpressureLimits;
 }
 
 export interface WorkerProcess<Q extends QueueName> {
@@ -68,6 +75,8 @@ export interface WorkerProcess<Q extends QueueName> {
   producer: Producer;
   limiter: RedisRateLimiter;
   locks: LockManager;
+  /** The fail-fast Redis connection the producer, limiter and locks use (for more of the same kind). */
+  redis: RedisConnection;
   /** The registry /metrics serves; register the process's own metrics here. */
   registry: Registry;
   /** Stalled and dead-lettered jobs, janitor repairs (already wired to the consumer). */
@@ -184,6 +193,38 @@ export async function startWorkerProcess<Q extends QueueName>(
   }
   const locks = createLockManager({ connection: producerConnection, prefix: config.QUEUE_PREFIX });
 
+  const intakePaused = new Gauge({
+    name: 'eks_access_worker_intake_paused',
+    help: 'Whether this process has stopped taking new jobs because Postgres or Redis is slow (1) or not (0)',
+    registers: [registry],
+  });
+  intakePaused.set(0);
+
+  function startBackpressure(running: Consumer, limits: BackpressureLimits): void {
+    const fast = producerConnection!;
+    const backpressure = createBackpressure({
+      limits,
+      sample: async () => ({
+        pgWaiting: database.pool.waitingCount,
+        // Waiting longer than a few times the limit says nothing more.
+        redisLatencyMs: await pingLatencyMs(() => fast.ping(), limits.maxRedisLatencyMs * 4),
+      }),
+      pause: async (over, sample) => {
+        logger.warn({ over, ...sample, limits }, 'dependencies are slow; not taking new jobs');
+        intakePaused.set(1);
+        await running.pauseIntake();
+      },
+      resume: async (sample) => {
+        logger.info(sample, 'dependencies recovered; taking jobs again');
+        intakePaused.set(0);
+        await running.resumeIntake();
+      },
+      onError: (err) => logger.warn({ err }, 'backpressure check failed'),
+    });
+    backpressure.start();
+    stopSteps.unshift(() => backpressure.stop());
+  }
+
   let stopping: Promise<void> | undefined;
   return {
     logger,
@@ -191,6 +232,7 @@ export async function startWorkerProcess<Q extends QueueName>(
     producer,
     limiter,
     locks,
+    redis: producerConnection,
     registry,
     jobHealth,
     health,
@@ -208,6 +250,7 @@ export async function startWorkerProcess<Q extends QueueName>(
         handlers,
       });
       await consumer.ready();
+      if (options.backpressure) startBackpressure(consumer, options.backpressure);
       return consumer;
     },
     every(what, everyMs, task) {

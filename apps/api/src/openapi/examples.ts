@@ -28,6 +28,35 @@ export const clusterRegistration = {
   labels: { env: 'prod', team: 'platform' },
 };
 
+export const bulkRegistration = {
+  summary: { created: 1, updated: 0, unchanged: 1, invalid: 1 },
+  items: [
+    {
+      index: 0,
+      status: 'unchanged',
+      name: 'prod-eu',
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      id: CLUSTER_ID,
+    },
+    {
+      index: 1,
+      status: 'created',
+      name: 'staging-eu',
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      id: '5b1d7e20-8c4f-4a6b-b3d2-9e0f1a2b3c4d',
+    },
+    {
+      index: 2,
+      status: 'invalid',
+      name: 'bad name!',
+      region: 'eu-west-1',
+      problems: [{ path: '/name', message: 'must be a valid EKS cluster name' }],
+    },
+  ],
+};
+
 export const clusterPatch = {
   enabled: false,
   schedule: { cron: '0 */6 * * *' },

@@ -26,7 +26,7 @@ export const TAGS = {
 } as const;
 export type Tag = keyof typeof TAGS;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A success answer: a JSON body (or another content type), or none (204). */
 export interface SuccessSpec {
@@ -124,7 +124,7 @@ export const COMMON_ERRORS = {
     name: 'Unavailable',
     code: 'UNAVAILABLE',
     description:
-      'Postgres or Redis is unavailable, or the request outlived its time limit. Nothing was recorded; retry after `Retry-After` seconds.',
+      'Postgres or Redis is unavailable, the request outlived its time limit, or (on a route that queues work) the queue already holds QUEUE_BACKLOG_MAX jobs waiting for a worker. Nothing was recorded; retry after `Retry-After` seconds.',
     message: 'the job queue (Redis) is unavailable; try again shortly',
   },
 } as const satisfies Record<
@@ -163,7 +163,7 @@ export interface OperationExamples {
   responses: Record<string, unknown>;
 }
 
-const READS_BODY: ReadonlySet<Method> = new Set(['POST', 'PATCH', 'DELETE']);
+const READS_BODY: ReadonlySet<Method> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The Fastify options of a route: its scope (checked by the auth hook) and its schema. */
 export function route<const S extends RouteSpec>(spec: S) {

@@ -6,9 +6,14 @@
 //   transaction; a failed, partial or interrupted sync leaves the previous one current.
 // - A failure is recorded on the run only when no retry will follow (non-retryable, or the last
 //   attempt); otherwise the run stays running and the next attempt picks it up.
+// - At most `accountSlots.maxPerAccount` syncs of one AWS account run at once across every worker
+//   (a Redis semaphore with leases). A job whose account is full is deferred before it touches its
+//   run (which stays queued) and without spending an attempt, so its worker slot goes to another
+//   account's cluster; the defer delay grows with each deferral, with jitter, up to a minute.
 import {
   completeSyncRun,
   failSyncRun,
+  getCluster,
   getClusterCredentials,
   pruneSyncRuns,
   recordProgress,
@@ -24,12 +29,14 @@ import {
   type RateLimiter,
 } from '@eks-access/eks-core';
 import {
+  accountSlotKey,
   clusterLockKey,
   isNonRetryable,
   type JobContext,
   type JobPayload,
   type LockManager,
   type Producer,
+  type Semaphore,
 } from '@eks-access/queue';
 
 export interface SyncJobDeps {
@@ -48,6 +55,27 @@ export interface SyncJobDeps {
    * of a worker that died lapses about when its job is handed to another worker.
    */
   clusterLockMs: number;
+  /** The per-account cap; without it syncs are not capped per account (tests of other things). */
+  accountSlots?: AccountSlots;
+}
+
+export interface AccountSlots {
+  semaphore: Semaphore;
+  /** Syncs of one AWS account running at once across all workers (SYNC_MAX_PER_ACCOUNT). */
+  maxPerAccount: number;
+  /** How long a slot outlives a worker that stopped renewing it (died, lost Redis). */
+  leaseMs: number;
+  /** The first deferral's delay (SYNC_DEFER_MS); each further one doubles it, up to a minute. */
+  deferMs: number;
+}
+
+const MAX_DEFER_MS = 60_000;
+
+/** How long to put back a job its account had no slot for: growing per deferral, jittered, capped. */
+export function deferDelayMs(baseMs: number, deferrals: number, random: () => number = Math.random): number {
+  const grown = Math.min(MAX_DEFER_MS, baseMs * 2 ** Math.min(deferrals, 10));
+  // Half fixed, half random: deferred jobs of one account do not all come back in the same instant.
+  return Math.round(grown / 2 + random() * (grown / 2));
 }
 
 export interface SyncJobResult {
@@ -70,6 +98,31 @@ function errorOf(err: unknown): { code: string; message: string } {
 
 /** Runs one queued sync run of one cluster to completion (or records why it could not). */
 export async function syncClusterJob(
+  deps: SyncJobDeps,
+  payload: JobPayload<'cluster.sync'>,
+  ctx: JobContext,
+): Promise<SyncJobResult> {
+  const slots = deps.accountSlots;
+  if (!slots) return syncUnderLock(deps, payload, ctx);
+  // A cluster whose account is not known yet (no role ARN, never synced) is not capped: it cannot
+  // be counted against an account, and its first sync is what learns the account.
+  const accountId = await getCluster(deps.database, payload.clusterId).then(
+    (c) => c.accountId,
+    () => null,
+  );
+  if (accountId === null) return syncUnderLock(deps, payload, ctx);
+  const slot = await slots.semaphore.withSlot(
+    accountSlotKey(accountId),
+    { limit: slots.maxPerAccount, leaseMs: slots.leaseMs, signal: ctx.signal },
+    (signal) => syncUnderLock(deps, payload, { ...ctx, signal }),
+  );
+  if (slot.acquired) return slot.value;
+  const delayMs = deferDelayMs(slots.deferMs, ctx.job.deferrals);
+  ctx.logger.debug({ accountId, holders: slot.holders, delayMs }, 'account at its sync cap; job deferred');
+  return ctx.defer(delayMs);
+}
+
+async function syncUnderLock(
   deps: SyncJobDeps,
   payload: JobPayload<'cluster.sync'>,
   ctx: JobContext,

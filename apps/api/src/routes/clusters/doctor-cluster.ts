@@ -8,6 +8,7 @@ import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { assertQueueRoom } from '../queue-room.js';
 import { auditOf, idParams } from '../common.js';
 import { queuedDoctorRunOut, type doctorRunOut } from './doctor-schemas.js';
 
@@ -72,7 +73,7 @@ export function toDoctorRunView(run: DoctorRun): z.input<typeof doctorRunOut> {
 export function registerDoctorCluster(app: App, deps: AppDeps): void {
   app.post('/v1/clusters/:id/doctor', options, async (req, reply) => {
     // Redis first: during an outage nothing is recorded and the caller gets a 503.
-    await deps.producer.assertAvailable();
+    await assertQueueRoom(deps, 'eks-sync');
     const provisioning = req.body?.provisioning;
     const { run, created } = await enqueueDoctorRun(deps.database, req.params.id, {
       ...(provisioning === undefined ? {} : { provisioning }),

@@ -5,11 +5,13 @@ import { registerDeleteCluster } from './delete-cluster.js';
 import { registerDoctorCluster } from './doctor-cluster.js';
 import { registerGetCluster } from './get-cluster.js';
 import { registerListClusters } from './list-clusters.js';
+import { registerRegisterClusters } from './register-clusters.js';
 import { registerUpdateCluster } from './update-cluster.js';
 
 /** Cluster registration routes. */
 export function registerClusterRoutes(app: App, deps: AppDeps): void {
   registerCreateCluster(app, deps);
+  registerRegisterClusters(app, deps);
   registerListClusters(app, deps);
   registerGetCluster(app, deps);
   registerUpdateCluster(app, deps);

@@ -16,6 +16,7 @@ import { ApiError } from '../../errors.js';
 import { component } from '../../openapi/component.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { assertQueueRoom } from '../queue-room.js';
 import { auditOf } from '../common.js';
 import { checkProvisioningAllowed } from './policy.js';
 import { acceptedProvisioningRequestOut } from './schemas.js';
@@ -142,7 +143,7 @@ export function registerCreateProvisioningRequest(app: App, deps: AppDeps): void
     // Redis first, so during an outage nothing is recorded; if it fails after the insert, a retry
     // with the same Idempotency-Key queues the job, and the provisioner's request janitor queues
     // the job of any request left pending without one.
-    await deps.producer.assertAvailable();
+    await assertQueueRoom(deps, 'eks-provision');
     const idempotencyKey = req.headers['idempotency-key'];
     const { request, created } = await createProvisioningRequest(
       deps.database,

@@ -3,6 +3,7 @@ import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { assertQueueRoom } from '../queue-room.js';
 import { bulkSyncOut } from './schemas.js';
 
 const options = route({
@@ -26,7 +27,7 @@ const options = route({
 export function registerCreateBulkSync(app: App, deps: AppDeps): void {
   app.post('/v1/syncs', options, async (_req, reply) => {
     // Redis first: during an outage no run is recorded (see enqueue.ts for the rest).
-    await deps.producer.assertAvailable();
+    await assertQueueRoom(deps, 'eks-sync');
     const results = await enqueueSyncRunsForAll(deps.database, 'bulk');
     for (const { run } of results) {
       if (run.status === 'queued')

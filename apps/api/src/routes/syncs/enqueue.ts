@@ -5,6 +5,7 @@
 // run janitor queues the job of a run left queued without one.
 import { enqueueSyncRun, type SyncRun } from '@eks-access/db';
 import type { AppDeps } from '../../deps.js';
+import { assertQueueRoom } from '../queue-room.js';
 
 export type Trigger = 'api' | 'bulk' | 'schedule' | 'c1';
 
@@ -15,7 +16,7 @@ export async function queueSync(
   trigger: Trigger,
   audit: { actor: string; requestId: string },
 ): Promise<{ run: SyncRun; created: boolean }> {
-  await deps.producer.assertAvailable();
+  await assertQueueRoom(deps, 'eks-sync');
   const result = await enqueueSyncRun(deps.database, clusterId, trigger, { audit });
   if (result.run.status === 'queued') {
     await deps.producer.enqueue('cluster.sync', {

@@ -4,6 +4,7 @@ import type { App } from '../../app-type.js';
 import type { AppDeps } from '../../deps.js';
 import * as examples from '../../openapi/examples.js';
 import { route } from '../../openapi/route.js';
+import { assertQueueRoom } from '../queue-room.js';
 import { auditOf, idParams } from '../common.js';
 import { uploadOut } from './schemas.js';
 
@@ -36,7 +37,7 @@ const options = route({
  */
 export function registerRetryUpload(app: App, deps: AppDeps): void {
   app.post('/v1/uploads/:id/retry', options, async (req, reply) => {
-    await deps.producer.assertAvailable();
+    await assertQueueRoom(deps, 'c1-upload');
     const upload = await retryUpload(deps.database, req.params.id, {
       attempts: JOBS['upload.snapshot'].attempts,
       audit: auditOf(req),

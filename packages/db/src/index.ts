@@ -8,7 +8,13 @@ export {
   type Schema,
 } from './client.js';
 export { migrate, MIGRATIONS_FOLDER } from './migrate.js';
-export { CHANGE_CHANNEL, listenForChanges, parseChange, type Change, type ChangeListener } from './changes.js';
+export {
+  CHANGE_CHANNEL,
+  listenForChanges,
+  parseChange,
+  type Change,
+  type ChangeListener,
+} from './changes.js';
 export { createSecretBox, parseEncryptionKey, type SecretBox } from './secrets.js';
 export { redact, isSecretKey } from './redact.js';
 export {

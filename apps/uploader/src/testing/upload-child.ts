@@ -32,11 +32,13 @@ await uploadSnapshotJob(
       attempt: 1,
       maxAttempts: 1,
       enqueuedAt: Date.now(),
+      deferrals: 0,
     },
     signal: new AbortController().signal,
     attempt: 1,
     logger,
     updateProgress: async () => undefined,
+    defer: () => Promise.reject(new Error('the upload child never defers')),
   },
 );
 process.stdout.write('upload finished\n');

@@ -1,9 +1,11 @@
-// The object verbs: list, get, create, update, patch and delete on the stored resources, with the
-// API server's semantics for pagination (continue tokens over one snapshot, 410 once compacted),
-// selectors, optimistic concurrency, patch formats, dry runs and namespace lifecycle.
+// The object verbs: list, get, create, update, patch, delete and deletecollection on the stored
+// resources, with the API server's semantics for pagination (continue tokens over one snapshot,
+// 410 once compacted), selectors, optimistic concurrency, patch formats (server-side apply
+// included), field validation, dry runs and namespace lifecycle.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FaultDecision } from '../faults.js';
 import type { Cluster } from '../world/types.js';
+import { enforceFieldValidation, fieldValidationOf } from './field-validation.js';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
 import { matchesRequirements, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, kubeErrors, successStatus } from './status.js';
@@ -16,10 +18,11 @@ import {
   type ListOptions,
   type ListResult,
 } from './store.js';
+import { message, RESOURCE_MESSAGES } from './schema.js';
 import { renderTable, tableRequest } from './table.js';
 import { asObjectInput, requireName, validateObject } from './validation.js';
 
-export type ObjectVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete';
+export type ObjectVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface ObjectRequest {
   cluster: Cluster;
@@ -40,7 +43,8 @@ export interface Reply {
   status: number;
   /** Serialised JSON. */
   body: string;
-  headers?: Record<string, string>;
+  /** Extra response headers; a list sends the header once per value (`Warning`). */
+  headers?: Record<string, string | string[]>;
 }
 
 /** Namespaces the API server refuses to delete. */
@@ -160,10 +164,25 @@ function listOrExpire(req: ObjectRequest, options: ListOptions): ListResult {
   }
 }
 
+/** The request's label and field selectors as one predicate; undefined when neither narrows. */
+function selectorFilter(req: ObjectRequest): ((obj: KubeObject) => boolean) | undefined {
+  const labelSelector = req.query.get('labelSelector') ?? '';
+  const fieldSelector = req.query.get('fieldSelector') ?? '';
+  const requirements = parseLabelSelector(labelSelector);
+  const fieldTest = parseFieldSelector(fieldSelector, KUBE_RESOURCES[req.resource].namespaced);
+  if (requirements.length === 0 && fieldSelector.trim() === '') return undefined;
+  return (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
+}
+
+function listBody(req: ObjectRequest, items: KubeObject[], metadata: Record<string, unknown>): string {
+  let body = `{"kind":"${KUBE_RESOURCES[req.resource].kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
+  for (let i = 0; i < items.length; i++) body += (i === 0 ? '' : ',') + serializeItem(items[i]!);
+  return `${body}]}`;
+}
+
 /** GET on a collection: one page of a consistent snapshot, filtered by the selectors. */
 export function listObjects(req: ObjectRequest): Reply {
   const store = req.cluster.kube;
-  const info = KUBE_RESOURCES[req.resource];
   const q = req.query;
   const limit = parseLimit(q.get('limit'));
   const continueValue = q.get('continue') ?? '';
@@ -194,14 +213,9 @@ export function listObjects(req: ObjectRequest): Reply {
     }
     options.atRevision = rv;
   }
-  const labelSelector = q.get('labelSelector') ?? '';
-  const fieldSelector = q.get('fieldSelector') ?? '';
-  const requirements = parseLabelSelector(labelSelector);
-  const fieldTest = parseFieldSelector(fieldSelector, info.namespaced);
-  const filtered = requirements.length > 0 || fieldSelector.trim() !== '';
-  if (filtered) {
-    options.filter = (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
-  }
+  const filter = selectorFilter(req);
+  if (filter) options.filter = filter;
+  const filtered = filter !== undefined;
   const result = listOrExpire(req, options);
   const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
   if (result.lastKey !== undefined) {
@@ -211,12 +225,7 @@ export function listObjects(req: ObjectRequest): Reply {
   }
   const table = tableRequest(req.accept, q.get('includeObject'));
   if (table) return { status: 200, body: renderTable(result.items, table, metadata) };
-  let body = `{"kind":"${info.kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
-  for (let i = 0; i < result.items.length; i++) {
-    body += (i === 0 ? '' : ',') + serializeItem(result.items[i]!);
-  }
-  body += ']}';
-  return { status: 200, body };
+  return { status: 200, body: listBody(req, result.items, metadata) };
 }
 
 function existing(req: ObjectRequest, name: string): KubeObject {
@@ -311,12 +320,26 @@ function createFrom(req: ObjectRequest, input: KubeObjectInput, dryRun: boolean)
   }
 }
 
+/**
+ * Drops the body's unknown fields as the request's `fieldValidation` says (Strict refuses them)
+ * and returns the `Warning` values to answer with.
+ */
+function checkFields(req: ObjectRequest, body: unknown): string[] {
+  return enforceFieldValidation(message(RESOURCE_MESSAGES[req.resource]), body, fieldValidationOf(req.query));
+}
+
+function withWarnings(reply: Reply, warnings: string[]): Reply {
+  return warnings.length === 0 ? reply : { ...reply, headers: { ...reply.headers, Warning: warnings } };
+}
+
 /** POST: validates, defaults and stores a new object (201). */
 export function createObject(req: ObjectRequest): Reply {
-  const input = asObjectInput(requireBody(req), req.resource);
+  const body = requireBody(req);
+  const warnings = checkFields(req, body);
+  const input = asObjectInput(body, req.resource);
   requireName(req.resource, input, randomSuffix);
   placeInNamespace(req, input);
-  return createFrom(req, input, dryRunOf(req));
+  return withWarnings(createFrom(req, input, dryRunOf(req)), warnings);
 }
 
 function replaceWith(
@@ -361,19 +384,21 @@ function createsOnUpdate(resource: KubeResource): boolean {
 /** PUT: replaces an object, with optimistic concurrency on metadata.resourceVersion. */
 export function updateObject(req: ObjectRequest): Reply {
   const name = req.name!;
-  const input = asObjectInput(requireBody(req), req.resource);
+  const body = requireBody(req);
+  const warnings = checkFields(req, body);
+  const input = asObjectInput(body, req.resource);
   checkName(input, name);
   placeInNamespace(req, input);
   const dryRun = dryRunOf(req);
   const previous = req.cluster.kube.get(req.resource, req.namespace, name);
   if (!previous) {
     if (!createsOnUpdate(req.resource)) throw kubeErrors.notFound(req.resource, name);
-    return createFrom(req, input, dryRun);
+    return withWarnings(createFrom(req, input, dryRun), warnings);
   }
-  return replaceWith(req, input, previous, dryRun);
+  return withWarnings(replaceWith(req, input, previous, dryRun), warnings);
 }
 
-/** The patch media types; server-side apply (`apply`) is recognised but not served (415). */
+/** The patch media types; `apply` is server-side apply. */
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
@@ -383,6 +408,7 @@ export const PATCH_TYPES = {
 
 /** PATCH: merge, strategic-merge (as merge) or JSON patch, then the same checks as PUT. */
 export function patchObject(req: ObjectRequest): Reply {
+  if (req.contentType === PATCH_TYPES.apply) return applyObject(req);
   const name = req.name!;
   const previous = existing(req, name);
   const patch = requireBody(req);
@@ -404,11 +430,7 @@ export function patchObject(req: ObjectRequest): Reply {
         patched = applyJsonPatch(previous, patch);
         break;
       default:
-        throw kubeErrors.unsupportedMediaType(req.contentType, [
-          PATCH_TYPES.json,
-          PATCH_TYPES.merge,
-          PATCH_TYPES.strategic,
-        ]);
+        throw kubeErrors.unsupportedMediaType(req.contentType, Object.values(PATCH_TYPES));
     }
   } catch (err) {
     if (!(err instanceof PatchError)) throw err;
@@ -418,6 +440,7 @@ export function patchObject(req: ObjectRequest): Reply {
       causes: [{ reason: 'FieldValueInvalid', message: err.message }],
     });
   }
+  const warnings = checkFields(req, patched);
   const input = asObjectInput(patched, req.resource);
   checkName(input, name);
   if (KUBE_RESOURCES[req.resource].namespaced && input.metadata.namespace !== req.namespace) {
@@ -425,7 +448,77 @@ export function patchObject(req: ObjectRequest): Reply {
       'the namespace of the provided object does not match the namespace sent on the request',
     );
   }
-  return replaceWith(req, input, previous, dryRunOf(req));
+  return withWarnings(replaceWith(req, input, previous, dryRunOf(req)), warnings);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Merges an apply configuration into the live object: objects (metadata, labels, annotations,
+ * data) merge key by key, everything else, lists included, is replaced by the configuration's
+ * value. Every list of the served kinds is atomic (`x-kubernetes-list-type: atomic`), so
+ * replacing lists whole is what server-side apply does with them too.
+ */
+function mergeApplied(live: unknown, config: unknown): unknown {
+  if (!isRecord(config) || !isRecord(live)) return structuredClone(config);
+  const out: Record<string, unknown> = { ...live };
+  for (const [key, value] of Object.entries(config)) {
+    if (key === '__proto__') continue;
+    out[key] = mergeApplied(out[key], value);
+  }
+  return out;
+}
+
+/**
+ * PATCH with `application/apply-patch+yaml` (server-side apply, `kubectl apply --server-side`):
+ * creates the object when it does not exist (201), else merges the configuration into it (200).
+ * Field ownership is not tracked: fields dropped from a configuration are kept rather than
+ * removed, and there are no conflicts between managers (so `force` changes nothing).
+ */
+export function applyObject(req: ObjectRequest): Reply {
+  const name = req.name!;
+  const info = KUBE_RESOURCES[req.resource];
+  if ((req.query.get('fieldManager') ?? '') === '') {
+    throw new KubeError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [
+          {
+            reason: 'FieldValueRequired',
+            message: 'Required value: is required for apply patch',
+            field: 'fieldManager',
+          },
+        ],
+      },
+    );
+  }
+  const config = requireBody(req);
+  if (!isRecord(config)) throw kubeErrors.badRequest('the apply configuration is not an object');
+  const apiVersion = apiVersionOf(req.resource);
+  if (config.apiVersion !== apiVersion || config.kind !== info.kind) {
+    throw kubeErrors.badRequest(
+      `the apply configuration must have apiVersion ${JSON.stringify(apiVersion)} and kind ${JSON.stringify(info.kind)}`,
+    );
+  }
+  const warnings = checkFields(req, config);
+  const dryRun = dryRunOf(req);
+  const previous = req.cluster.kube.get(req.resource, req.namespace, name);
+  if (!previous) {
+    const input = asObjectInput(config, req.resource);
+    checkName(input, name);
+    placeInNamespace(req, input);
+    return withWarnings(createFrom(req, input, dryRun), warnings);
+  }
+  const input = asObjectInput(mergeApplied(structuredClone(previous), config), req.resource);
+  checkName(input, name);
+  placeInNamespace(req, input);
+  return withWarnings(replaceWith(req, input, previous, dryRun), warnings);
 }
 
 interface DeleteOptions {
@@ -488,6 +581,36 @@ export function deleteObject(req: ObjectRequest): Reply {
   return { status: 200, body: JSON.stringify(successStatus(req.resource, name, previous.metadata.uid)) };
 }
 
+/**
+ * DELETE on a collection (deletecollection): deletes every object of the namespace that the label
+ * and field selectors match, and answers with the list of what was deleted, as the API server
+ * does. A dry run deletes nothing and answers the same list.
+ */
+export function deleteCollection(req: ObjectRequest): Reply {
+  const store = req.cluster.kube;
+  const options = (isRecord(req.body) ? req.body : {}) as DeleteOptions;
+  const dryRun = dryRunOf(req, options.dryRun);
+  const filter = selectorFilter(req);
+  const matched = store.list(req.resource, {
+    ...(req.namespace === undefined ? {} : { namespace: req.namespace }),
+    ...(filter ? { filter } : {}),
+  });
+  const deleted: KubeObject[] = [];
+  for (const obj of matched.items) {
+    if (!dryRun) {
+      try {
+        store.delete(req.resource, req.namespace, obj.metadata.name);
+      } catch (err) {
+        // Deleted by another request since the list: not ours to report.
+        if (err instanceof KubeStoreError && err.reason === 'NotFound') continue;
+        throw err;
+      }
+    }
+    deleted.push(obj);
+  }
+  return { status: 200, body: listBody(req, deleted, { resourceVersion: String(store.currentRevision) }) };
+}
+
 export const OBJECT_HANDLERS: Record<ObjectVerb, (req: ObjectRequest) => Reply> = {
   list: listObjects,
   get: getObject,
@@ -495,4 +618,5 @@ export const OBJECT_HANDLERS: Record<ObjectVerb, (req: ObjectRequest) => Reply> 
   update: updateObject,
   patch: patchObject,
   delete: deleteObject,
+  deletecollection: deleteCollection,
 };

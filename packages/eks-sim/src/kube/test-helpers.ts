@@ -129,7 +129,8 @@ export function rawRequest(
     method?: string;
     path: string;
     token?: string;
-    headers?: Record<string, string>;
+    /** A list sends the header once per value (Impersonate-Group). */
+    headers?: Record<string, string | string[]>;
     body?: string | Buffer;
   },
 ): Promise<RawResponse> {

@@ -173,7 +173,12 @@ describe('impersonation', () => {
   });
 
   it('answers 400 to groups, uid or extras without a user to impersonate', async () => {
-    for (const headers of [{ 'Impersonate-Group': 'devs' }, { 'Impersonate-Uid': 'u1' }]) {
+    const cases: Record<string, string>[] = [
+      { 'Impersonate-Group': 'devs' },
+      { 'Impersonate-Uid': 'u1' },
+      { 'Impersonate-Extra-Scopes': 'read' },
+    ];
+    for (const headers of cases) {
       const res = await listConfigMaps(admin, 'team-a', headers);
       expect(res.status).toBe(400);
       expect(res.json).toMatchObject({ reason: 'BadRequest', code: 400 });

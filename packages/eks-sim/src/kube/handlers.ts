@@ -41,8 +41,8 @@ export interface ObjectRequest {
 
 export interface Reply {
   status: number;
-  /** Serialised JSON. */
-  body: string;
+  /** Serialised JSON (a Buffer for the one binary document, protobuf OpenAPI v2). */
+  body: string | Buffer;
   /** Extra response headers; a list sends the header once per value (`Warning`). */
   headers?: Record<string, string | string[]>;
 }

@@ -234,15 +234,20 @@ describe.skipIf(!HAS_KUBECTL)(
     );
 
     it(
-      'explains a field from the OpenAPI v3 document',
+      'explains a field from the OpenAPI v3 document, and from v2 when asked',
       async () => {
         const res = await kubectl('admin', ['explain', 'rolebinding.subjects']);
         expect(res.code, res.stderr).toBe(0);
         expect(res.stdout).toContain('KIND:       RoleBinding');
         expect(res.stdout).toContain('FIELD: subjects <[]Subject>');
         expect(res.stdout).toMatch(/^\s+name\s+<string> -required-$/m);
+        // The same from OpenAPI v2, which kubectl reads in protobuf only.
+        const v2 = await kubectl('admin', ['explain', 'rolebinding.roleRef', '--output=plaintext-openapiv2']);
+        expect(v2.code, v2.stderr).toBe(0);
+        expect(v2.stdout).toContain('RESOURCE: roleRef <Object>');
+        expect(v2.stdout).toMatch(/^\s+kind\s+<string> -required-$/m);
       },
-      budget(1),
+      budget(2),
     );
 
     it(

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../world/types.js';
 import { objectVerbsFor } from './discovery.js';
+import { readFields } from './protobuf.js';
 import { MESSAGES, RESOURCE_MESSAGES } from './schema.js';
 import { KUBE_RESOURCES, type KubeResource } from './store.js';
 import { rawRequest, startKubeEndpoint, tokenFor, type KubeEndpoint } from './test-helpers.js';
@@ -144,8 +145,44 @@ describe('OpenAPI v2', () => {
     });
   });
 
-  it('answers 406 to a client that accepts only the protobuf encoding', async () => {
-    const res = await get('/openapi/v2', 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+  it('serves the protobuf encoding kubectl asks for, with the same definitions', async () => {
+    const res = await rawRequest(endpoint, {
+      path: '/openapi/v2',
+      token,
+      headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    const top = [...readFields(res.raw)];
+    expect(top.find((f) => f.number === 1)?.bytes?.toString()).toBe('2.0');
+    // definitions (9) → NamedSchema (1) {name (1), Schema (2)}; vendor extensions are Schema field 31.
+    const definitions = top.find((f) => f.number === 9)!.bytes!;
+    const named = new Map<string, Buffer>();
+    for (const entry of readFields(definitions)) {
+      const fields = [...readFields(entry.bytes!)];
+      named.set(
+        fields.find((f) => f.number === 1)!.bytes!.toString(),
+        fields.find((f) => f.number === 2)!.bytes!,
+      );
+    }
+    const json = (await get('/openapi/v2')).json as { definitions: Doc };
+    expect([...named.keys()].sort()).toEqual(Object.keys(json.definitions).sort());
+    const extensions = [...readFields(named.get('io.k8s.api.rbac.v1.RoleBinding')!)]
+      .filter((f) => f.number === 31)
+      .map((f) => [...readFields(f.bytes!)]);
+    const gvk = extensions.find(
+      (e) => e.find((f) => f.number === 1)?.bytes?.toString() === 'x-kubernetes-group-version-kind',
+    )!;
+    const yaml = [...readFields(gvk.find((f) => f.number === 2)!.bytes!)]
+      .find((f) => f.number === 2)!
+      .bytes!.toString();
+    expect(JSON.parse(yaml)).toEqual([
+      { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding' },
+    ]);
+  });
+
+  it('answers 406 to a client that accepts neither encoding', async () => {
+    const res = await get('/openapi/v2', 'application/xml');
     expect(res.status).toBe(406);
     expect(res.json).toMatchObject({ kind: 'Status', reason: 'NotAcceptable', code: 406 });
   });

@@ -1,12 +1,14 @@
 // The OpenAPI documents the API server publishes, generated from schema.ts for exactly what this
 // emulator serves: `/openapi/v3` (an index of group-versions), `/openapi/v3/api/v1` and
-// `/openapi/v3/apis/<group>/v1`, and `/openapi/v2` (one Swagger 2.0 document). kubectl reads v3
+// `/openapi/v3/apis/<group>/v1`, and `/openapi/v2` (one Swagger 2.0 document, in JSON or in the
+// protobuf encoding kubectl asks for). kubectl reads v3
 // for `kubectl explain` (schemas found by their `x-kubernetes-group-version-kind`) and to learn
 // that the server validates fields itself: a PATCH operation of the kind that lists the
 // `fieldValidation` query parameter, which is why every object path carries its operations.
 // Documents are built once per process: they only depend on the code.
 import { createHash } from 'node:crypto';
 import { REVIEW_GROUPS, objectVerbsFor, type ReviewGroup } from './discovery.js';
+import { encodeOpenApiV2 } from './openapi-v2-protobuf.js';
 import { message, RESOURCE_MESSAGES, type FieldSpec, type MessageSpec } from './schema.js';
 import { KUBE_RESOURCES, type KubeResource } from './store.js';
 
@@ -469,7 +471,7 @@ interface Rendered {
   hash: string;
 }
 
-let cache: { v2: string; v3: Map<string, Rendered>; index: string } | undefined;
+let cache: { v2: string; v2Protobuf: Buffer; v3: Map<string, Rendered>; index: string } | undefined;
 
 function render(): NonNullable<typeof cache> {
   if (cache) return cache;
@@ -492,19 +494,19 @@ function render(): NonNullable<typeof cache> {
     roots.push(...content.roots);
     lists.push(...content.lists);
   }
-  const v2 = JSON.stringify({
-    swagger: '2.0',
-    info: info(),
-    paths,
-    definitions: schemasFor(roots, lists, 'v2'),
-  });
-  cache = { v2, v3, index };
+  const v2Doc = { swagger: '2.0', info: info(), paths, definitions: schemasFor(roots, lists, 'v2') };
+  cache = { v2: JSON.stringify(v2Doc), v2Protobuf: encodeOpenApiV2(v2Doc), v3, index };
   return cache;
 }
 
 /** `/openapi/v2`: one Swagger 2.0 document (JSON) for everything served. */
 export function openApiV2(): string {
   return render().v2;
+}
+
+/** `/openapi/v2` as gnostic's openapi.v2.Document protobuf, the form kubectl reads. */
+export function openApiV2Protobuf(): Buffer {
+  return render().v2Protobuf;
 }
 
 /** `/openapi/v3`: the index of group-version documents with their content hashes. */

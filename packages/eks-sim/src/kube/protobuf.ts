@@ -24,7 +24,7 @@ export class ProtobufError extends Error {
 
 type Json = unknown;
 
-interface WireField {
+export interface WireField {
   number: number;
   wireType: number;
   /** Varint and fixed values. */
@@ -33,8 +33,8 @@ interface WireField {
   bytes?: Buffer;
 }
 
-/** Reads the fields of one message in order. */
-function* readFields(buf: Buffer): Generator<WireField> {
+/** Reads the fields of one message in order, whatever the message. */
+export function* readFields(buf: Buffer): Generator<WireField> {
   let pos = 0;
   const varint = (): bigint => {
     let result = 0n;

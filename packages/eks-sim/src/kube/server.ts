@@ -20,7 +20,8 @@ import {
 } from './discovery.js';
 import { OBJECT_HANDLERS, PATCH_TYPES, type ObjectVerb, type Reply } from './handlers.js';
 import { headerLists, impersonate } from './impersonation.js';
-import { openApiV2, openApiV3, openApiV3Index } from './openapi.js';
+import { openApiV2, openApiV2Protobuf, openApiV3, openApiV3Index } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT } from './openapi-v2-protobuf.js';
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE, ProtobufError } from './protobuf.js';
 import { handleReview } from './reviews.js';
 import { matchRoute, type Route } from './routes.js';
@@ -216,22 +217,24 @@ function attributesOf(route: Route, verb: Verb | undefined, path: string, method
   }
 }
 
-// Whether an Accept header takes JSON: none given, any type, any application type, or JSON itself.
-function acceptsJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept.trim() === '') return true;
-  return accept
-    .split(',')
-    .map((part) => mediaType(part))
-    .some((m) => m === 'application/json' || m === '*/*' || m === 'application/*');
+/** The media types an Accept header lists, in order (parameters dropped). */
+function acceptedTypes(accept: string | undefined): string[] {
+  if (accept === undefined || accept.trim() === '') return ['*/*'];
+  return accept.split(',').map((part) => mediaType(part));
 }
 
 function serveOpenApi(route: Extract<Route, { type: 'openapi' }>, accept: string | undefined): Reply {
-  // The v2 document is served as JSON only. kubectl asks for it in protobuf alone (and cannot
-  // read JSON there), so it gets the 406 a server without that encoding answers; kubectl 1.32
-  // reads v3 for everything that matters (explain, field validation, apply's patches).
   if (route.version === 'v2') {
-    if (!acceptsJson(accept)) throw kubeErrors.notAcceptable(['application/json']);
-    return { status: 200, body: openApiV2() };
+    // The first acceptable of the two encodings: kubectl asks for protobuf alone.
+    for (const type of acceptedTypes(accept)) {
+      if (OPENAPI_V2_PROTOBUF_ACCEPT.includes(type)) {
+        return { status: 200, body: openApiV2Protobuf(), headers: { 'Content-Type': OPENAPI_V2_PROTOBUF } };
+      }
+      if (type === 'application/json' || type === '*/*' || type === 'application/*') {
+        return { status: 200, body: openApiV2() };
+      }
+    }
+    throw kubeErrors.notAcceptable(['application/json', ...OPENAPI_V2_PROTOBUF_ACCEPT]);
   }
   if (route.document === '') return { status: 200, body: openApiV3Index() };
   const doc = openApiV3(route.document);

@@ -406,6 +406,17 @@ export const PATCH_TYPES = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
+/** A strategic merge patch without its `$`-prefixed directive keys, at every depth. */
+function withoutDirectives(patch: unknown): unknown {
+  if (Array.isArray(patch)) return patch.map(withoutDirectives);
+  if (!isRecord(patch)) return patch;
+  return Object.fromEntries(
+    Object.entries(patch)
+      .filter(([key]) => !key.startsWith('$'))
+      .map(([key, value]) => [key, withoutDirectives(value)]),
+  );
+}
+
 /** PATCH: merge, strategic-merge (as merge) or JSON patch, then the same checks as PUT. */
 export function patchObject(req: ObjectRequest): Reply {
   if (req.contentType === PATCH_TYPES.apply) return applyObject(req);
@@ -418,13 +429,17 @@ export function patchObject(req: ObjectRequest): Reply {
       // Strategic merge patch is applied as a JSON merge patch. For the kinds served here that is
       // the same result: none of their lists (RBAC rules and subjects, finalizers) declares a
       // patch merge key, so strategic merge replaces them whole, exactly as merge patch does.
-      // The `$patch`/`$retainKeys` directives are not interpreted.
+      // Its `$`-directives (`$patch`, `$retainKeys`, `$setElementOrder/…`) are dropped, not
+      // interpreted: they are instructions, never fields to store or to report as unknown.
       case PATCH_TYPES.merge:
       case PATCH_TYPES.strategic:
         if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
           throw kubeErrors.badRequest('the merge patch is not a JSON object');
         }
-        patched = applyMergePatch(structuredClone(previous), patch);
+        patched = applyMergePatch(
+          structuredClone(previous),
+          req.contentType === PATCH_TYPES.strategic ? withoutDirectives(patch) : patch,
+        );
         break;
       case PATCH_TYPES.json:
         patched = applyJsonPatch(previous, patch);

@@ -114,6 +114,15 @@ describe('fieldValidation', () => {
     expect(patch.status).toBe(200);
     expect(patch.headers.warning).toBe('299 - "unknown field \\"metadata.colour\\""');
     expect(cluster.kube.get('rolebindings', 'team-b', 'warned')!.metadata).not.toHaveProperty('colour');
+    // Strategic-merge directives are instructions, not unknown fields.
+    const strategic = await send(
+      'PATCH',
+      `${RB_PATH}/team-b/rolebindings/warned?fieldValidation=Strict`,
+      { $setElementOrder: [], metadata: { labels: { c: 'd' }, $retainKeys: ['labels'] } },
+      'application/strategic-merge-patch+json',
+    );
+    expect(strategic.status).toBe(200);
+    expect(cluster.kube.get('rolebindings', 'team-b', 'warned')!.metadata.labels).toEqual({ a: 'b', c: 'd' });
     const bad = await send(
       'POST',
       `${RB_PATH}/team-b/rolebindings?fieldValidation=Loose`,

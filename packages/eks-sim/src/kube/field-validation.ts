@@ -54,9 +54,20 @@ export function pruneUnknownFields(spec: MessageSpec, value: unknown, path = '')
   return found;
 }
 
-/** `Warning` header values for dropped fields, in the API server's `299 - "<text>"` form. */
+/** JSON string syntax with every character outside printable ASCII escaped (header-safe). */
+function asciiQuote(text: string): string {
+  return JSON.stringify(text).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * `Warning` header values for dropped fields, in the API server's `299 - "<text>"` form. Field
+ * names come from the request body, so anything a header cannot carry is escaped.
+ */
 export function unknownFieldWarnings(paths: string[]): string[] {
-  return paths.map((p) => `299 - ${JSON.stringify(`unknown field ${JSON.stringify(p)}`)}`);
+  return paths.map((p) => `299 - ${asciiQuote(`unknown field ${JSON.stringify(p)}`)}`);
 }
 
 /**

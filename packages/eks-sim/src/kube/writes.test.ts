@@ -90,10 +90,10 @@ describe('fieldValidation', () => {
   it('escapes unknown field names a header cannot carry', async () => {
     const res = await send('POST', `${RB_PATH}/team-b/rolebindings`, {
       ...binding('accented', 'team-b'),
-      'grüße\n': 1,
+      'price€': 1,
     });
     expect(res.status).toBe(201);
-    expect(res.headers.warning).toBe('299 - "unknown field \\"gr\\u00fc\\u00dfe\\\\n\\""');
+    expect(res.headers.warning).toBe('299 - "unknown field \\"price\\u20ac\\""');
   });
 
   it('Ignore drops them silently', async () => {

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FaultDecision } from '../faults.js';
 import type { Cluster } from '../world/types.js';
+import { applyConfiguration } from './apply.js';
 import { enforceFieldValidation, fieldValidationOf } from './field-validation.js';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
 import { matchesRequirements, parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -349,6 +350,10 @@ function replaceWith(
   dryRun: boolean,
 ): Reply {
   const name = previous.metadata.name;
+  // A write that leaves managedFields out keeps the recorded ones, as on the API server.
+  if (input.metadata.managedFields === undefined && previous.metadata.managedFields !== undefined) {
+    input.metadata.managedFields = previous.metadata.managedFields;
+  }
   validateObject(req.resource, input, previous);
   injectedConflict(req, name);
   const expected = input.metadata.resourceVersion;
@@ -471,31 +476,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Merges an apply configuration into the live object: objects (metadata, labels, annotations,
- * data) merge key by key, everything else, lists included, is replaced by the configuration's
- * value. Every list of the served kinds is atomic (`x-kubernetes-list-type: atomic`), so
- * replacing lists whole is what server-side apply does with them too.
- */
-function mergeApplied(live: unknown, config: unknown): unknown {
-  if (!isRecord(config) || !isRecord(live)) return structuredClone(config);
-  const out: Record<string, unknown> = { ...live };
-  for (const [key, value] of Object.entries(config)) {
-    if (key === '__proto__') continue;
-    out[key] = mergeApplied(out[key], value);
-  }
-  return out;
-}
-
-/**
  * PATCH with `application/apply-patch+yaml` (server-side apply, `kubectl apply --server-side`):
- * creates the object when it does not exist (201), else merges the configuration into it (200).
- * Field ownership is not tracked: fields dropped from a configuration are kept rather than
- * removed, and there are no conflicts between managers (so `force` changes nothing).
+ * creates the object when it does not exist (201), else applies the configuration to it (200),
+ * with field ownership and conflicts as `apply.ts` describes.
  */
 export function applyObject(req: ObjectRequest): Reply {
   const name = req.name!;
   const info = KUBE_RESOURCES[req.resource];
-  if ((req.query.get('fieldManager') ?? '') === '') {
+  const manager = req.query.get('fieldManager') ?? '';
+  if (manager === '') {
     throw new KubeError(
       422,
       'Invalid',
@@ -524,15 +513,17 @@ export function applyObject(req: ObjectRequest): Reply {
   const warnings = checkFields(req, config);
   const dryRun = dryRunOf(req);
   const previous = req.cluster.kube.get(req.resource, req.namespace, name);
-  if (!previous) {
-    const input = asObjectInput(config, req.resource);
-    checkName(input, name);
-    placeInNamespace(req, input);
-    return withWarnings(createFrom(req, input, dryRun), warnings);
-  }
-  const input = asObjectInput(mergeApplied(structuredClone(previous), config), req.resource);
+  const applied = applyConfiguration(previous, config, {
+    manager,
+    force: req.query.get('force') === 'true',
+    apiVersion,
+    now: req.now,
+    describe: { kind: req.resource, group: info.group, name },
+  });
+  const input = asObjectInput(applied, req.resource);
   checkName(input, name);
   placeInNamespace(req, input);
+  if (!previous) return withWarnings(createFrom(req, input, dryRun), warnings);
   return withWarnings(replaceWith(req, input, previous, dryRun), warnings);
 }
 

@@ -209,7 +209,11 @@ describe.skipIf(!HAS_KUBECTL)(
     it(
       'applies server-side: creates and updates, and --dry-run=server stores nothing',
       async () => {
-        const file = manifest('ssa.yaml', roleBinding('ssa', 'team-b', 'carol'));
+        const labelled = roleBinding('ssa', 'team-b', 'carol');
+        const file = manifest('ssa.yaml', {
+          ...labelled,
+          metadata: { ...labelled.metadata, labels: { tier: 'gold' } },
+        });
         const dry = await kubectl('admin', ['apply', '--server-side', '--dry-run=server', '-f', file]);
         expect(dry.stdout.trim(), dry.stderr).toBe(
           'rolebinding.rbac.authorization.k8s.io/ssa serverside-applied (server dry run)',
@@ -229,6 +233,8 @@ describe.skipIf(!HAS_KUBECTL)(
         expect(cluster.kube.get('rolebindings', 'team-b', 'ssa')?.subjects).toEqual([
           { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'erin' },
         ]);
+        // The label the configuration no longer sets is removed: the applier owned it.
+        expect(cluster.kube.get('rolebindings', 'team-b', 'ssa')?.metadata.labels).toBeUndefined();
       },
       budget(3),
     );

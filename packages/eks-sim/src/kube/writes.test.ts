@@ -222,36 +222,94 @@ describe('server-side apply', () => {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
     });
 
-  it('creates the object (201), then merges later configurations into it (200)', async () => {
-    const APPLY = 'application/apply-patch+yaml';
+  const APPLY = 'application/apply-patch+yaml';
+  const as = (manager: string, force = false) =>
+    `${RB_PATH}/team-b/rolebindings/applied?fieldManager=${manager}&fieldValidation=Strict&force=${force}`;
+  const labelsNow = () => cluster.kube.get('rolebindings', 'team-b', 'applied')!.metadata.labels;
+
+  it('creates the object (201), then applies later configurations to it (200)', async () => {
     const dry = await send('PATCH', `${path}&dryRun=All`, config('carol', { a: '1' }), APPLY);
     expect(dry.status).toBe(201);
     expect(cluster.kube.get('rolebindings', 'team-b', 'applied')).toBeUndefined();
     const created = await send('PATCH', path, config('carol', { a: '1' }), APPLY);
     expect(created.status).toBe(201);
+    expect((created.json as { metadata: { managedFields: unknown } }).metadata.managedFields).toEqual([
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        time: expect.stringMatching(/Z$/),
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { 'f:a': {} } },
+          'f:roleRef': { 'f:apiGroup': {}, 'f:kind': {}, 'f:name': {} },
+          'f:subjects': {},
+        },
+      },
+    ]);
+    // A label someone else adds with a plain patch is not the applier's to remove.
+    await send(
+      'PATCH',
+      `${RB_PATH}/team-b/rolebindings/applied`,
+      { metadata: { labels: { x: 'kept' } } },
+      'application/merge-patch+json',
+    );
     const updated = await send('PATCH', path, config('dave', { b: '2' }), APPLY);
     expect(updated.status).toBe(200);
     const stored = cluster.kube.get('rolebindings', 'team-b', 'applied')!;
-    // Lists are atomic (replaced whole); labels merge key by key.
+    // Lists are atomic (replaced whole); the label the manager stopped applying is gone.
     expect(stored.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dave' }]);
-    expect(stored.metadata.labels).toEqual({ a: '1', b: '2' });
+    expect(stored.metadata.labels).toEqual({ b: '2', x: 'kept' });
     // YAML, as the media type says.
     const yaml = [
       'apiVersion: rbac.authorization.k8s.io/v1',
       'kind: RoleBinding',
-      'metadata: {name: applied, namespace: team-b, labels: {c: "3"}}',
+      'metadata: {name: applied, namespace: team-b, labels: {b: "2", c: "3"}}',
       'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}]',
     ].join('\n');
     expect((await send('PATCH', path, yaml, APPLY)).status).toBe(200);
-    expect(cluster.kube.get('rolebindings', 'team-b', 'applied')!.metadata.labels).toEqual({
-      a: '1',
-      b: '2',
-      c: '3',
+    expect(labelsNow()).toEqual({ b: '2', c: '3', x: 'kept' });
+  });
+
+  it('refuses to change a field another applier owns unless forced, and keeps fields both own', async () => {
+    // "ci" applies label b with the same value as kubectl: shared, no conflict.
+    const shared = await send('PATCH', as('ci'), config('dave', { b: '2' }), APPLY);
+    expect(shared.status, shared.text).toBe(200);
+    // kubectl dropping b now keeps it: ci still owns it.
+    const yaml = (labels: string) =>
+      [
+        'apiVersion: rbac.authorization.k8s.io/v1',
+        'kind: RoleBinding',
+        `metadata: {name: applied, namespace: team-b, labels: {${labels}}}`,
+        'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}',
+        'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}]',
+      ].join('\n');
+    expect((await send('PATCH', as('kubectl'), yaml('c: "3"'), APPLY)).status).toBe(200);
+    expect(labelsNow()).toEqual({ b: '2', c: '3', x: 'kept' });
+    // ci changing the subjects kubectl applied is a conflict ...
+    const conflict = await send('PATCH', as('ci'), config('erin', { b: '2' }), APPLY);
+    expect(conflict.status).toBe(409);
+    expect(conflict.json).toMatchObject({
+      reason: 'Conflict',
+      message:
+        'Apply failed with 1 conflict: conflict with "kubectl" using rbac.authorization.k8s.io/v1: .subjects',
+      details: { causes: [{ reason: 'FieldManagerConflict', field: '.subjects' }] },
     });
+    // ... which force takes over: kubectl no longer owns the subjects.
+    expect((await send('PATCH', as('ci', true), config('erin', { b: '2' }), APPLY)).status).toBe(200);
+    const stored = cluster.kube.get('rolebindings', 'team-b', 'applied')!;
+    expect(stored.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'erin' }]);
+    const owners = (
+      stored.metadata.managedFields as { manager: string; fieldsV1: Record<string, unknown> }[]
+    ).map((e) => [e.manager, 'f:subjects' in e.fieldsV1]);
+    expect(owners).toEqual([
+      ['kubectl', false],
+      ['ci', true],
+    ]);
   });
 
   it('requires a field manager and a configuration of the right kind', async () => {
-    const APPLY = 'application/apply-patch+yaml';
     const noManager = await send(
       'PATCH',
       `${RB_PATH}/team-b/rolebindings/applied`,

@@ -1,13 +1,14 @@
 // One EKS cluster's Kubernetes API endpoint, in the order the API server's filter chain runs:
-// authenticate the EKS bearer token → apply injected faults (delay, 429, 5xx) → authorize (RBAC
-// and access policies) → read the body (≤ 3 MiB) → serve. Every failure is a Kubernetes Status.
-// Watches are not implemented and answer 405.
+// authenticate the EKS bearer token → impersonation (Impersonate-* headers) → apply injected
+// faults (delay, 429, 5xx) → authorize (RBAC and access policies) → read the body (≤ 3 MiB; JSON,
+// YAML or protobuf) → serve. Every failure is a Kubernetes Status. Watches are not implemented
+// and answer 405.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { sleep, type Faults } from '../faults.js';
 import type { Cluster } from '../world/types.js';
 import type { World } from '../world/world.js';
-import { parse as parseYaml } from 'yaml';
 import { authenticate, type KubeUser } from './authn.js';
 import { authorize, forbidden, type RequestAttributes } from './authz.js';
 import {

@@ -4,7 +4,7 @@
 // (the Google Cloud SDK's) runs its 1.32 binary. Each call gets a generous timeout: the machine
 // running the tests may be loaded.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -100,6 +100,8 @@ describe.skipIf(!HAS_KUBECTL)(
 
     afterAll(async () => {
       await endpoint.close();
+      // The kubeconfigs hold bearer tokens (valid 15 minutes): leave none behind.
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it(

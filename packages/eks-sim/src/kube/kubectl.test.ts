@@ -20,7 +20,7 @@ const CALL_TIMEOUT_MS = 60_000;
 /** A test's budget: every kubectl call it makes may take the whole call timeout. */
 const budget = (calls: number) => calls * CALL_TIMEOUT_MS + 10_000;
 
-const dir = mkdtempSync(join(tmpdir(), 'eks-sim-kubectl-'));
+let dir = '';
 let t: TestWorld;
 let cluster: Cluster;
 let endpoint: KubeEndpoint;
@@ -82,6 +82,7 @@ describe.skipIf(!HAS_KUBECTL)(
   `kubectl against the simulated API server${HAS_KUBECTL ? '' : ` (skipped: ${KUBECTL} is not installed)`}`,
   () => {
     beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'eks-sim-kubectl-'));
       t = buildTestWorld();
       cluster = t.clusters.api;
       cluster.version = '1.32';

@@ -53,6 +53,27 @@ export function kubeconfigCommand(program: Command, io: CliIo): void {
     .action(action<KubeconfigFlags>((flags) => kubeconfig(flags, io)));
 }
 
+/**
+ * A kubeconfig with one cluster, user and context, all called `name` (the cluster ARN, as
+ * `aws eks update-kubeconfig` names them); `user` is the kubeconfig user (`exec` or `token`).
+ */
+export function kubeconfigDocument(options: {
+  name: string;
+  server: string;
+  caData: string;
+  user: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { name } = options;
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': options.caData } }],
+    users: [{ name, user: options.user }],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    'current-context': name,
+  };
+}
+
 /** Runs `eks-sim kubeconfig`. */
 export async function kubeconfig(flags: KubeconfigFlags, io: CliIo): Promise<number> {
   const name = required(flags.cluster, '--cluster');
@@ -104,34 +125,21 @@ export async function kubeconfig(flags: KubeconfigFlags, io: CliIo): Promise<num
     { name: 'AWS_SECRET_ACCESS_KEY', value: credential.secretAccessKey },
     ...(flags.sessionToken ? [{ name: 'AWS_SESSION_TOKEN', value: flags.sessionToken }] : []),
   ];
-  // Named by ARN, as `aws eks update-kubeconfig` does.
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: cluster.arn,
-        cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.caData },
+  const config = kubeconfigDocument({
+    name: cluster.arn,
+    server: cluster.endpoint,
+    caData: cluster.caData,
+    user: {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: self.command,
+        args: [...self.args, ...tokenArgs],
+        env,
+        interactiveMode: 'Never',
+        provideClusterInfo: false,
       },
-    ],
-    users: [
-      {
-        name: cluster.arn,
-        user: {
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1beta1',
-            command: self.command,
-            args: [...self.args, ...tokenArgs],
-            env,
-            interactiveMode: 'Never',
-            provideClusterInfo: false,
-          },
-        },
-      },
-    ],
-    contexts: [{ name: cluster.arn, context: { cluster: cluster.arn, user: cluster.arn } }],
-    'current-context': cluster.arn,
-  };
+    },
+  });
   io.stdout(stringify(config, { lineWidth: 0 }));
   return 0;
 }

@@ -23,6 +23,8 @@ export interface KubeUser {
   accessEntry?: AccessEntry;
   /** Which mechanism produced the mapping. */
   mappedBy: 'access-entry' | 'aws-auth';
+  /** Set when the request impersonates this user: the caller's user name. */
+  impersonatedBy?: string;
 }
 
 export type AuthnResult = { ok: true; user: KubeUser } | { ok: false; reason: string };

@@ -5,8 +5,15 @@ import { createHash } from 'node:crypto';
 import type { Cluster } from '../world/types.js';
 import { KUBE_RESOURCES, type KubeResource } from './store.js';
 
-/** Verbs the emulator implements for stored resources (no watch or deletecollection). */
-export const OBJECT_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update'];
+/**
+ * Verbs the emulator implements for a stored resource (no watch). Namespaces have no
+ * deletecollection, as on the API server.
+ */
+export function objectVerbsFor(resource: KubeResource): string[] {
+  return resource === 'namespaces'
+    ? ['create', 'delete', 'get', 'list', 'patch', 'update']
+    : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'];
+}
 
 export interface ApiResource {
   name: string;
@@ -89,7 +96,7 @@ function storedResources(group: string): ApiResource[] {
       singularName: info.kind.toLowerCase(),
       namespaced: info.namespaced,
       kind: info.kind,
-      verbs: OBJECT_VERBS,
+      verbs: objectVerbsFor(name),
       ...(info.shortNames.length > 0 ? { shortNames: [...info.shortNames] } : {}),
       storageVersionHash: Buffer.from(hash(`${group}/${name}`, 8), 'hex').toString('base64'),
     }));

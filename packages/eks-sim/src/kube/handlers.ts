@@ -1,9 +1,12 @@
-// The object verbs: list, get, create, update, patch and delete on the stored resources, with the
-// API server's semantics for pagination (continue tokens over one snapshot, 410 once compacted),
-// selectors, optimistic concurrency, patch formats, dry runs and namespace lifecycle.
+// The object verbs: list, get, create, update, patch, delete and deletecollection on the stored
+// resources, with the API server's semantics for pagination (continue tokens over one snapshot,
+// 410 once compacted), selectors, optimistic concurrency, patch formats (server-side apply
+// included), field validation, dry runs and namespace lifecycle.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FaultDecision } from '../faults.js';
 import type { Cluster } from '../world/types.js';
+import { applyConfiguration } from './apply.js';
+import { enforceFieldValidation, fieldValidationOf } from './field-validation.js';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
 import { matchesRequirements, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, kubeErrors, successStatus } from './status.js';
@@ -16,10 +19,11 @@ import {
   type ListOptions,
   type ListResult,
 } from './store.js';
+import { message, RESOURCE_MESSAGES } from './schema.js';
 import { renderTable, tableRequest } from './table.js';
 import { asObjectInput, requireName, validateObject } from './validation.js';
 
-export type ObjectVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete';
+export type ObjectVerb = 'list' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface ObjectRequest {
   cluster: Cluster;
@@ -38,9 +42,10 @@ export interface ObjectRequest {
 
 export interface Reply {
   status: number;
-  /** Serialised JSON. */
-  body: string;
-  headers?: Record<string, string>;
+  /** Serialised JSON (a Buffer for the one binary document, protobuf OpenAPI v2). */
+  body: string | Buffer;
+  /** Extra response headers; a list sends the header once per value (`Warning`). */
+  headers?: Record<string, string | string[]>;
 }
 
 /** Namespaces the API server refuses to delete. */
@@ -160,10 +165,25 @@ function listOrExpire(req: ObjectRequest, options: ListOptions): ListResult {
   }
 }
 
+/** The request's label and field selectors as one predicate; undefined when neither narrows. */
+function selectorFilter(req: ObjectRequest): ((obj: KubeObject) => boolean) | undefined {
+  const labelSelector = req.query.get('labelSelector') ?? '';
+  const fieldSelector = req.query.get('fieldSelector') ?? '';
+  const requirements = parseLabelSelector(labelSelector);
+  const fieldTest = parseFieldSelector(fieldSelector, KUBE_RESOURCES[req.resource].namespaced);
+  if (requirements.length === 0 && fieldSelector.trim() === '') return undefined;
+  return (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
+}
+
+function listBody(req: ObjectRequest, items: KubeObject[], metadata: Record<string, unknown>): string {
+  let body = `{"kind":"${KUBE_RESOURCES[req.resource].kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
+  for (let i = 0; i < items.length; i++) body += (i === 0 ? '' : ',') + serializeItem(items[i]!);
+  return `${body}]}`;
+}
+
 /** GET on a collection: one page of a consistent snapshot, filtered by the selectors. */
 export function listObjects(req: ObjectRequest): Reply {
   const store = req.cluster.kube;
-  const info = KUBE_RESOURCES[req.resource];
   const q = req.query;
   const limit = parseLimit(q.get('limit'));
   const continueValue = q.get('continue') ?? '';
@@ -194,14 +214,9 @@ export function listObjects(req: ObjectRequest): Reply {
     }
     options.atRevision = rv;
   }
-  const labelSelector = q.get('labelSelector') ?? '';
-  const fieldSelector = q.get('fieldSelector') ?? '';
-  const requirements = parseLabelSelector(labelSelector);
-  const fieldTest = parseFieldSelector(fieldSelector, info.namespaced);
-  const filtered = requirements.length > 0 || fieldSelector.trim() !== '';
-  if (filtered) {
-    options.filter = (obj) => matchesRequirements(requirements, obj.metadata.labels) && fieldTest(obj);
-  }
+  const filter = selectorFilter(req);
+  if (filter) options.filter = filter;
+  const filtered = filter !== undefined;
   const result = listOrExpire(req, options);
   const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
   if (result.lastKey !== undefined) {
@@ -211,12 +226,7 @@ export function listObjects(req: ObjectRequest): Reply {
   }
   const table = tableRequest(req.accept, q.get('includeObject'));
   if (table) return { status: 200, body: renderTable(result.items, table, metadata) };
-  let body = `{"kind":"${info.kind}List","apiVersion":"${apiVersionOf(req.resource)}","metadata":${JSON.stringify(metadata)},"items":[`;
-  for (let i = 0; i < result.items.length; i++) {
-    body += (i === 0 ? '' : ',') + serializeItem(result.items[i]!);
-  }
-  body += ']}';
-  return { status: 200, body };
+  return { status: 200, body: listBody(req, result.items, metadata) };
 }
 
 function existing(req: ObjectRequest, name: string): KubeObject {
@@ -311,12 +321,26 @@ function createFrom(req: ObjectRequest, input: KubeObjectInput, dryRun: boolean)
   }
 }
 
+/**
+ * Drops the body's unknown fields as the request's `fieldValidation` says (Strict refuses them)
+ * and returns the `Warning` values to answer with.
+ */
+function checkFields(req: ObjectRequest, body: unknown): string[] {
+  return enforceFieldValidation(message(RESOURCE_MESSAGES[req.resource]), body, fieldValidationOf(req.query));
+}
+
+function withWarnings(reply: Reply, warnings: string[]): Reply {
+  return warnings.length === 0 ? reply : { ...reply, headers: { ...reply.headers, Warning: warnings } };
+}
+
 /** POST: validates, defaults and stores a new object (201). */
 export function createObject(req: ObjectRequest): Reply {
-  const input = asObjectInput(requireBody(req), req.resource);
+  const body = requireBody(req);
+  const warnings = checkFields(req, body);
+  const input = asObjectInput(body, req.resource);
   requireName(req.resource, input, randomSuffix);
   placeInNamespace(req, input);
-  return createFrom(req, input, dryRunOf(req));
+  return withWarnings(createFrom(req, input, dryRunOf(req)), warnings);
 }
 
 function replaceWith(
@@ -326,6 +350,10 @@ function replaceWith(
   dryRun: boolean,
 ): Reply {
   const name = previous.metadata.name;
+  // A write that leaves managedFields out keeps the recorded ones, as on the API server.
+  if (input.metadata.managedFields === undefined && previous.metadata.managedFields !== undefined) {
+    input.metadata.managedFields = previous.metadata.managedFields;
+  }
   validateObject(req.resource, input, previous);
   injectedConflict(req, name);
   const expected = input.metadata.resourceVersion;
@@ -361,19 +389,21 @@ function createsOnUpdate(resource: KubeResource): boolean {
 /** PUT: replaces an object, with optimistic concurrency on metadata.resourceVersion. */
 export function updateObject(req: ObjectRequest): Reply {
   const name = req.name!;
-  const input = asObjectInput(requireBody(req), req.resource);
+  const body = requireBody(req);
+  const warnings = checkFields(req, body);
+  const input = asObjectInput(body, req.resource);
   checkName(input, name);
   placeInNamespace(req, input);
   const dryRun = dryRunOf(req);
   const previous = req.cluster.kube.get(req.resource, req.namespace, name);
   if (!previous) {
     if (!createsOnUpdate(req.resource)) throw kubeErrors.notFound(req.resource, name);
-    return createFrom(req, input, dryRun);
+    return withWarnings(createFrom(req, input, dryRun), warnings);
   }
-  return replaceWith(req, input, previous, dryRun);
+  return withWarnings(replaceWith(req, input, previous, dryRun), warnings);
 }
 
-/** The patch media types; server-side apply (`apply`) is recognised but not served (415). */
+/** The patch media types; `apply` is server-side apply. */
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
   merge: 'application/merge-patch+json',
@@ -381,8 +411,20 @@ export const PATCH_TYPES = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
+/** A strategic merge patch without its `$`-prefixed directive keys, at every depth. */
+function withoutDirectives(patch: unknown): unknown {
+  if (Array.isArray(patch)) return patch.map(withoutDirectives);
+  if (!isRecord(patch)) return patch;
+  return Object.fromEntries(
+    Object.entries(patch)
+      .filter(([key]) => !key.startsWith('$'))
+      .map(([key, value]) => [key, withoutDirectives(value)]),
+  );
+}
+
 /** PATCH: merge, strategic-merge (as merge) or JSON patch, then the same checks as PUT. */
 export function patchObject(req: ObjectRequest): Reply {
+  if (req.contentType === PATCH_TYPES.apply) return applyObject(req);
   const name = req.name!;
   const previous = existing(req, name);
   const patch = requireBody(req);
@@ -392,23 +434,23 @@ export function patchObject(req: ObjectRequest): Reply {
       // Strategic merge patch is applied as a JSON merge patch. For the kinds served here that is
       // the same result: none of their lists (RBAC rules and subjects, finalizers) declares a
       // patch merge key, so strategic merge replaces them whole, exactly as merge patch does.
-      // The `$patch`/`$retainKeys` directives are not interpreted.
+      // Its `$`-directives (`$patch`, `$retainKeys`, `$setElementOrder/…`) are dropped, not
+      // interpreted: they are instructions, never fields to store or to report as unknown.
       case PATCH_TYPES.merge:
       case PATCH_TYPES.strategic:
         if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
           throw kubeErrors.badRequest('the merge patch is not a JSON object');
         }
-        patched = applyMergePatch(structuredClone(previous), patch);
+        patched = applyMergePatch(
+          structuredClone(previous),
+          req.contentType === PATCH_TYPES.strategic ? withoutDirectives(patch) : patch,
+        );
         break;
       case PATCH_TYPES.json:
         patched = applyJsonPatch(previous, patch);
         break;
       default:
-        throw kubeErrors.unsupportedMediaType(req.contentType, [
-          PATCH_TYPES.json,
-          PATCH_TYPES.merge,
-          PATCH_TYPES.strategic,
-        ]);
+        throw kubeErrors.unsupportedMediaType(req.contentType, Object.values(PATCH_TYPES));
     }
   } catch (err) {
     if (!(err instanceof PatchError)) throw err;
@@ -418,6 +460,7 @@ export function patchObject(req: ObjectRequest): Reply {
       causes: [{ reason: 'FieldValueInvalid', message: err.message }],
     });
   }
+  const warnings = checkFields(req, patched);
   const input = asObjectInput(patched, req.resource);
   checkName(input, name);
   if (KUBE_RESOURCES[req.resource].namespaced && input.metadata.namespace !== req.namespace) {
@@ -425,7 +468,63 @@ export function patchObject(req: ObjectRequest): Reply {
       'the namespace of the provided object does not match the namespace sent on the request',
     );
   }
-  return replaceWith(req, input, previous, dryRunOf(req));
+  return withWarnings(replaceWith(req, input, previous, dryRunOf(req)), warnings);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * PATCH with `application/apply-patch+yaml` (server-side apply, `kubectl apply --server-side`):
+ * creates the object when it does not exist (201), else applies the configuration to it (200),
+ * with field ownership and conflicts as `apply.ts` describes.
+ */
+export function applyObject(req: ObjectRequest): Reply {
+  const name = req.name!;
+  const info = KUBE_RESOURCES[req.resource];
+  const manager = req.query.get('fieldManager') ?? '';
+  if (manager === '') {
+    throw new KubeError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [
+          {
+            reason: 'FieldValueRequired',
+            message: 'Required value: is required for apply patch',
+            field: 'fieldManager',
+          },
+        ],
+      },
+    );
+  }
+  const config = requireBody(req);
+  if (!isRecord(config)) throw kubeErrors.badRequest('the apply configuration is not an object');
+  const apiVersion = apiVersionOf(req.resource);
+  if (config.apiVersion !== apiVersion || config.kind !== info.kind) {
+    throw kubeErrors.badRequest(
+      `the apply configuration must have apiVersion ${JSON.stringify(apiVersion)} and kind ${JSON.stringify(info.kind)}`,
+    );
+  }
+  const warnings = checkFields(req, config);
+  const dryRun = dryRunOf(req);
+  const previous = req.cluster.kube.get(req.resource, req.namespace, name);
+  const applied = applyConfiguration(previous, config, {
+    manager,
+    force: req.query.get('force') === 'true',
+    apiVersion,
+    now: req.now,
+    describe: { kind: req.resource, group: info.group, name },
+  });
+  const input = asObjectInput(applied, req.resource);
+  checkName(input, name);
+  placeInNamespace(req, input);
+  if (!previous) return withWarnings(createFrom(req, input, dryRun), warnings);
+  return withWarnings(replaceWith(req, input, previous, dryRun), warnings);
 }
 
 interface DeleteOptions {
@@ -488,6 +587,36 @@ export function deleteObject(req: ObjectRequest): Reply {
   return { status: 200, body: JSON.stringify(successStatus(req.resource, name, previous.metadata.uid)) };
 }
 
+/**
+ * DELETE on a collection (deletecollection): deletes every object of the namespace that the label
+ * and field selectors match, and answers with the list of what was deleted, as the API server
+ * does. A dry run deletes nothing and answers the same list.
+ */
+export function deleteCollection(req: ObjectRequest): Reply {
+  const store = req.cluster.kube;
+  const options = (isRecord(req.body) ? req.body : {}) as DeleteOptions;
+  const dryRun = dryRunOf(req, options.dryRun);
+  const filter = selectorFilter(req);
+  const matched = store.list(req.resource, {
+    ...(req.namespace === undefined ? {} : { namespace: req.namespace }),
+    ...(filter ? { filter } : {}),
+  });
+  const deleted: KubeObject[] = [];
+  for (const obj of matched.items) {
+    if (!dryRun) {
+      try {
+        store.delete(req.resource, req.namespace, obj.metadata.name);
+      } catch (err) {
+        // Deleted by another request since the list: not ours to report.
+        if (err instanceof KubeStoreError && err.reason === 'NotFound') continue;
+        throw err;
+      }
+    }
+    deleted.push(obj);
+  }
+  return { status: 200, body: listBody(req, deleted, { resourceVersion: String(store.currentRevision) }) };
+}
+
 export const OBJECT_HANDLERS: Record<ObjectVerb, (req: ObjectRequest) => Reply> = {
   list: listObjects,
   get: getObject,
@@ -495,4 +624,5 @@ export const OBJECT_HANDLERS: Record<ObjectVerb, (req: ObjectRequest) => Reply> 
   update: updateObject,
   patch: patchObject,
   delete: deleteObject,
+  deletecollection: deleteCollection,
 };

@@ -3,6 +3,7 @@
 //   /api/v1/<resource>[/<name>], /api/v1/namespaces/<ns>/<resource>[/<name>]   (core group)
 //   /apis/<g>/v1/<resource>[/<name>], /apis/<g>/v1/namespaces/<ns>/<resource>[/<name>]
 //   POST /apis/authorization.k8s.io/v1/selfsubject{access,rules}reviews, /apis/authentication.k8s.io/v1/selfsubjectreviews
+//   /openapi/v2, /openapi/v3, /openapi/v3/api/v1, /openapi/v3/apis/<g>/v1
 import { REVIEW_GROUPS, type ReviewGroup, type ReviewResource } from './discovery.js';
 import { KUBE_RESOURCES, isKubeResource, type KubeResource } from './store.js';
 
@@ -11,6 +12,8 @@ export type Route =
   | { type: 'health' }
   | { type: 'discovery'; path: 'api' | 'apis' | 'group' | 'resources'; group: string; version: string }
   | { type: 'review'; group: ReviewGroup; resource: ReviewResource }
+  /** `document` is '' for the v2 document and the v3 index, else `api/v1` or `apis/<g>/v1`. */
+  | { type: 'openapi'; version: 'v2' | 'v3'; document: string }
   | { type: 'object'; resource: KubeResource; namespace?: string; name?: string; subresource?: string }
   | { type: 'unknown' };
 
@@ -57,6 +60,11 @@ export function matchRoute(path: string): Route {
   if (root === 'version' && second === undefined) return { type: 'version' };
   if ((root === 'healthz' || root === 'livez' || root === 'readyz') && second === undefined) {
     return { type: 'health' };
+  }
+  if (root === 'openapi' && (second === 'v2' || second === 'v3')) {
+    if (second === 'v2')
+      return third === undefined ? { type: 'openapi', version: 'v2', document: '' } : UNKNOWN;
+    return { type: 'openapi', version: 'v3', document: segments.slice(2).join('/') };
   }
   if (root === 'api') {
     if (second === undefined) return { type: 'discovery', path: 'api', group: '', version: '' };

@@ -1,18 +1,32 @@
 // One EKS cluster's Kubernetes API endpoint, in the order the API server's filter chain runs:
-// authenticate the EKS bearer token → apply injected faults (delay, 429, 5xx) → authorize (RBAC
-// and access policies) → read the body (≤ 3 MiB) → serve. Every failure is a Kubernetes Status.
-// Watches are not implemented and answer 405.
+// authenticate the EKS bearer token → impersonation (Impersonate-* headers) → apply injected
+// faults (delay, 429, 5xx) → authorize (RBAC and access policies) → read the body (≤ 3 MiB; JSON,
+// YAML or protobuf) → serve. Every failure is a Kubernetes Status. Watches are not implemented
+// and answer 405.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { sleep, type Faults } from '../faults.js';
 import type { Cluster } from '../world/types.js';
 import type { World } from '../world/world.js';
 import { authenticate, type KubeUser } from './authn.js';
 import { authorize, forbidden, type RequestAttributes } from './authz.js';
-import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import {
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  objectVerbsFor,
+  versionInfo,
+} from './discovery.js';
 import { OBJECT_HANDLERS, PATCH_TYPES, type ObjectVerb, type Reply } from './handlers.js';
+import { headerLists, impersonate } from './impersonation.js';
+import { openApiV2, openApiV2Protobuf, openApiV3, openApiV3Index } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT } from './openapi-v2-protobuf.js';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE, ProtobufError } from './protobuf.js';
 import { handleReview } from './reviews.js';
 import { matchRoute, type Route } from './routes.js';
+import { messageForKind } from './schema.js';
 import { KubeError, kubeErrors } from './status.js';
 import { KUBE_RESOURCES } from './store.js';
 
@@ -28,7 +42,7 @@ export interface KubeHandlerDeps {
 /** The API server's default request body limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-type Verb = ObjectVerb | 'watch' | 'deletecollection';
+type Verb = ObjectVerb | 'watch';
 
 function objectVerb(method: string, hasName: boolean, query: URLSearchParams): Verb | undefined {
   switch (method) {
@@ -81,28 +95,67 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseJsonBody(raw: Buffer, what: 'object' | 'patch'): unknown {
+function parseJsonBody(raw: Buffer, what: 'object' | 'patch' | 'apply'): unknown {
   if (raw.length === 0) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'invalid JSON';
     throw kubeErrors.badRequest(
-      what === 'patch'
-        ? `error decoding patch: ${detail}`
-        : `couldn't get version/kind; json parse error: ${detail}`,
+      what === 'object'
+        ? `couldn't get version/kind; json parse error: ${detail}`
+        : `error decoding patch: ${detail}`,
     );
   }
 }
 
+/** An apply configuration: YAML (JSON is YAML too). */
+function parseYamlBody(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return parseYaml(raw.toString('utf8')) as unknown;
+  } catch (err) {
+    throw kubeErrors.badRequest(
+      `error decoding YAML: ${err instanceof Error ? err.message : 'invalid YAML'}`,
+    );
+  }
+}
+
+function parseProtobufBody(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return decodeProtobufBody(raw, messageForKind);
+  } catch (err) {
+    if (err instanceof ProtobufError)
+      throw kubeErrors.badRequest(`unable to decode the protobuf body: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Decodes an object body by its media type: JSON (or none given), YAML and protobuf. */
+function parseObjectBody(raw: Buffer, contentType: string): unknown {
+  if (raw.length === 0) return undefined;
+  if (contentType === PROTOBUF_MEDIA_TYPE) return parseProtobufBody(raw);
+  if (contentType === 'application/yaml') return parseYamlBody(raw);
+  if (contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
+    throw kubeErrors.unsupportedMediaType(contentType, [
+      'application/json',
+      'application/yaml',
+      PROTOBUF_MEDIA_TYPE,
+    ]);
+  }
+  return parseJsonBody(raw, 'object');
+}
+
 function send(res: ServerResponse, auditId: string, reply: Reply): void {
   if (res.headersSent) return;
-  res.writeHead(reply.status, {
+  const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
     'Audit-Id': auditId,
     ...reply.headers,
-  });
+  };
+  res.writeHead(reply.status, headers);
   res.end(reply.body);
 }
 
@@ -125,6 +178,7 @@ function faultOperation(route: KnownRoute, verb: Verb | undefined): string {
     case 'discovery':
     case 'version':
     case 'health':
+    case 'openapi':
       return 'kube:discovery';
   }
 }
@@ -157,10 +211,36 @@ function attributesOf(route: Route, verb: Verb | undefined, path: string, method
     case 'discovery':
     case 'version':
     case 'health':
+    case 'openapi':
     case 'unknown':
       // Non-resource requests are authorized with the lower-cased HTTP method as the verb.
       return { kind: 'nonResource', verb: method.toLowerCase(), path };
   }
+}
+
+/** The media types an Accept header lists, in order (parameters dropped). */
+function acceptedTypes(accept: string | undefined): string[] {
+  if (accept === undefined || accept.trim() === '') return ['*/*'];
+  return accept.split(',').map((part) => mediaType(part));
+}
+
+function serveOpenApi(route: Extract<Route, { type: 'openapi' }>, accept: string | undefined): Reply {
+  if (route.version === 'v2') {
+    // The first acceptable of the two encodings: kubectl asks for protobuf alone.
+    for (const type of acceptedTypes(accept)) {
+      if (OPENAPI_V2_PROTOBUF_ACCEPT.includes(type)) {
+        return { status: 200, body: openApiV2Protobuf(), headers: { 'Content-Type': OPENAPI_V2_PROTOBUF } };
+      }
+      if (type === 'application/json' || type === '*/*' || type === 'application/*') {
+        return { status: 200, body: openApiV2() };
+      }
+    }
+    throw kubeErrors.notAcceptable(['application/json', ...OPENAPI_V2_PROTOBUF_ACCEPT]);
+  }
+  if (route.document === '') return { status: 200, body: openApiV3Index() };
+  const doc = openApiV3(route.document);
+  if (!doc) throw kubeErrors.noRoute();
+  return { status: 200, body: doc.body };
 }
 
 function serveDiscovery(
@@ -213,19 +293,26 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
   if (authorization !== undefined || !isPublic) {
     const result = authenticate(authorization, { cluster, world: deps.world(), now });
     if (!result.ok) throw kubeErrors.unauthorized();
-    user = result.user;
+    // Impersonation sits between authentication and everything else, as in the API server.
+    user = impersonate(cluster, result.user, headerLists(req.headersDistinct));
   }
 
   const verb = route.type === 'object' ? objectVerb(method, route.name !== undefined, query) : undefined;
-  if (
-    route.type === 'object' &&
-    (verb === undefined || verb === 'watch' || verb === 'deletecollection' || route.subresource)
-  ) {
+  if (route.type === 'object') {
     if (route.subresource) throw kubeErrors.noRoute();
-    throw kubeErrors.methodNotAllowed();
+    const namespaced = KUBE_RESOURCES[route.resource].namespaced;
+    // deletecollection is served per namespace only, and never on namespaces themselves.
+    const served =
+      verb !== undefined &&
+      verb !== 'watch' &&
+      objectVerbsFor(route.resource).includes(verb) &&
+      !(verb === 'deletecollection' && namespaced && route.namespace === undefined);
+    if (!served) throw kubeErrors.methodNotAllowed();
   }
   if (route.type === 'review' && method !== 'POST') throw kubeErrors.methodNotAllowed();
-  if ((route.type === 'discovery' || isPublic) && method !== 'GET') throw kubeErrors.methodNotAllowed();
+  if ((route.type === 'discovery' || route.type === 'openapi' || isPublic) && method !== 'GET') {
+    throw kubeErrors.methodNotAllowed();
+  }
 
   if (route.type === 'unknown') {
     // Unknown paths are authorized as non-resource URLs first, then 404, as the real server does.
@@ -252,13 +339,14 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
     case 'discovery':
       send(res, auditId, serveDiscovery(route, cluster, req.headers.host ?? '127.0.0.1:443'));
       return;
-    case 'review':
-      send(
-        res,
-        auditId,
-        handleReview(cluster, user!, route.resource, parseJsonBody(await readBody(req), 'object')),
-      );
+    case 'openapi':
+      send(res, auditId, serveOpenApi(route, req.headers.accept));
       return;
+    case 'review': {
+      const body = parseObjectBody(await readBody(req), mediaType(req.headers['content-type']));
+      send(res, auditId, handleReview(cluster, user!, route.resource, body));
+      return;
+    }
     case 'object': {
       const contentType = mediaType(req.headers['content-type']);
       const body = await readObjectBody(req, method, contentType);
@@ -285,23 +373,19 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
   }
 }
 
-/** Reads and parses the body of a write; PATCH must name a patch format, other writes JSON. */
+/**
+ * Reads and parses the body of a write. PATCH must name a patch format (an apply configuration
+ * is YAML); other writes are JSON or protobuf, which kubectl's typed commands send.
+ */
 async function readObjectBody(req: IncomingMessage, method: string, contentType: string): Promise<unknown> {
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return undefined;
   const raw = await readBody(req);
   if (method === 'PATCH') {
-    const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic];
-    if (!accepted.includes(contentType as never)) {
-      throw kubeErrors.unsupportedMediaType(contentType, accepted);
-    }
-    return parseJsonBody(raw, 'patch');
+    const accepted: string[] = Object.values(PATCH_TYPES);
+    if (!accepted.includes(contentType)) throw kubeErrors.unsupportedMediaType(contentType, accepted);
+    return contentType === PATCH_TYPES.apply ? parseYamlBody(raw) : parseJsonBody(raw, 'patch');
   }
-  // Only JSON bodies are decoded: kubectl's typed commands (`kubectl create rolebinding …`) send
-  // protobuf and get this 415; manifests (`kubectl create/apply -f`) are sent as JSON and work.
-  if (raw.length > 0 && contentType !== '' && contentType !== 'application/json' && contentType !== '*/*') {
-    throw kubeErrors.unsupportedMediaType(contentType, ['application/json']);
-  }
-  return parseJsonBody(raw, 'object');
+  return parseObjectBody(raw, contentType);
 }
 
 /** Builds the request handler for one cluster's HTTPS endpoint. */

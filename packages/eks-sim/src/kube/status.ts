@@ -143,6 +143,12 @@ export const kubeErrors = {
       'the server does not allow this method on the requested resource',
       {},
     ),
+  notAcceptable: (accepted: readonly string[]) =>
+    new KubeError(
+      406,
+      'NotAcceptable',
+      `only the following media types are accepted: ${accepted.join(', ')}`,
+    ),
   tooLarge: (limit: number) =>
     new KubeError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
   unsupportedMediaType: (contentType: string, accepted: readonly string[]) =>

@@ -120,6 +120,8 @@ export interface RawResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
+  /** The body's bytes (for binary answers). */
+  raw: Buffer;
 }
 
 /** A plain HTTPS request to the endpoint (for what typed clients cannot send: odd bodies, headers). */
@@ -129,7 +131,8 @@ export function rawRequest(
     method?: string;
     path: string;
     token?: string;
-    headers?: Record<string, string>;
+    /** A list sends the header once per value (Impersonate-Group). */
+    headers?: Record<string, string | string[]>;
     body?: string | Buffer;
   },
 ): Promise<RawResponse> {
@@ -152,14 +155,15 @@ export function rawRequest(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
           let json: unknown;
           try {
             json = JSON.parse(text);
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, raw });
         });
         res.on('error', reject);
       },

@@ -61,9 +61,9 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .max(4096)
-    .default(64)
+    .default(0)
     .describe(
-      'Memory for answers kept until their cluster changes (snapshot listings, principal access) and for verified API keys; Postgres announces each change. 0 turns the cache off',
+      'Memory for answers kept until Postgres announces their cluster changed (snapshot listings, principal access) and for verified API keys (at most a minute). 0, the default, reads every answer from Postgres when asked; with a cache an answer can trail a just-finished sync by the announcement delay',
     ),
   SNAPSHOT_RETENTION: z.coerce
     .number()

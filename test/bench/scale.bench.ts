@@ -26,7 +26,15 @@ import {
 } from '@eks-access/eks-sim';
 import { createProducer, createRedisConnection } from '@eks-access/queue';
 import { pino } from 'pino';
-import { cpuSeconds, deleteKeys, peakRssMiB, startService, stopAll, type ServiceProcess } from './support.js';
+import {
+  cpuSeconds,
+  deleteKeys,
+  peakRssMiB,
+  startService,
+  stopAll,
+  WORKER_NODE_FLAGS,
+  type ServiceProcess,
+} from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORKER = resolve(ROOT, 'apps/sync-worker/dist/main.js');
@@ -136,7 +144,14 @@ function fleet(): ClusterRef[] {
 
 function startWorker(id: string, env: Record<string, string>): ServiceProcess {
   // "sync worker ready" today; "worker ready" once the workers share one start-up package.
-  return startService(id, WORKER, { WORKER_ID: id, ...env }, /"msg":"(sync )?worker ready"/);
+  return startService(
+    id,
+    WORKER,
+    { WORKER_ID: id, ...env },
+    /"msg":"(sync )?worker ready"/,
+    [],
+    WORKER_NODE_FLAGS,
+  );
 }
 
 interface RunResult {

@@ -16,7 +16,6 @@
 // - the highest per-account-and-region EKS rate the simulator served (never above the limit).
 // It prints a markdown table (the README's figures) and never fails on timing: it exits non-zero
 // only when a sync fails or the fleet does not finish.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createCluster, enqueueSyncRun } from '@eks-access/db';
 import { createTestDatabase, type TestDatabase } from '@eks-access/db/testing';
@@ -27,7 +26,6 @@ import {
   parseFleetFlag,
   GENERATOR_CONNECTOR_KEY,
   type RateSnapshot,
-  type ReadyLine,
 } from '@eks-access/eks-sim';
 import { createProducer, createRedisConnection } from '@eks-access/queue';
 import {
@@ -42,6 +40,7 @@ import {
   quietLogger,
   randomId,
   startService,
+  startSimCli,
   stopAll,
   WORKER_NODE_FLAGS,
   type ServiceProcess,
@@ -55,27 +54,6 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
 const SYNC_CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 16);
 const PRINCIPALS = 50;
 const DEADLINE_MS = 12 * 60_000;
-
-async function startSimProcess(): Promise<{ child: ChildProcess; ready: ReadyLine; startMs: number }> {
-  const entry = compiled('packages/eks-sim/dist/cli/main.js', 'pnpm bench:fleet builds, or pnpm build');
-  const started = performance.now();
-  const child = spawn(process.execPath, [entry, 'serve', '--world', `fleet:${SPEC_TEXT}`, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-  const ready = await new Promise<ReadyLine>((done, fail) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) done(JSON.parse(out.slice(0, nl)) as ReadyLine);
-    });
-    child.once('exit', (code) => fail(new Error(`eks-sim exited (${code ?? 'signal'}): ${stderr}`)));
-  });
-  return { child, ready, startMs: performance.now() - started };
-}
 
 /** Rows inserted, updated and deleted in the database so far (pg_stat_user_tables). */
 async function rowsWritten(database: TestDatabase): Promise<number> {
@@ -212,7 +190,7 @@ async function main(): Promise<void> {
   const apiMain = compiled('apps/api/dist/main.js', 'pnpm bench:fleet builds, or pnpm build');
   const loadBefore = loadavg();
   console.error(`starting the simulator: fleet:${SPEC_TEXT}`);
-  const sim = await startSimProcess();
+  const sim = await startSimCli(['--world', `fleet:${SPEC_TEXT}`], 'pnpm bench:fleet builds, or pnpm build');
   const simRss = () => peakRssMiB(sim.child.pid);
   const database = await createTestDatabase(ADMIN_URL, { maxConnections: 8 });
   const prefix = `bench-fleet-${randomId()}`;

@@ -8,13 +8,12 @@
 // or done twice: every request succeeded exactly once, every user holds exactly one RoleBinding or
 // one namespace in the access policy's scope, and nobody holds more. Goal: p99 < 5 s. Prints a
 // markdown report; never fails on timing (it exits non-zero when a grant is lost or duplicated).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@eks-access/db/testing';
-import { createDemoDocument, DEMO, mintEksToken, type ReadyLine } from '@eks-access/eks-sim';
+import { createDemoDocument, DEMO, mintEksToken } from '@eks-access/eks-sim';
 import {
   ADMIN_URL,
   REDIS_URL,
@@ -25,6 +24,7 @@ import {
   percentile,
   randomId,
   startService,
+  startSimCli,
   stopAll,
   until,
   WORKER_NODE_FLAGS,
@@ -105,29 +105,6 @@ function worldDocument(users: BenchUser[]): unknown {
   return doc;
 }
 
-/** Starts `eks-sim serve` (compiled) and resolves with its ready line. */
-async function startSimProcess(worldFile: string): Promise<{ child: ChildProcess; ready: ReadyLine }> {
-  const entry = compiled('packages/eks-sim/dist/cli/main.js', 'pnpm bench:provision builds, or pnpm build');
-  const faults = LATENCY_MS > 0 ? ['--fault', JSON.stringify({ target: '*', latencyMs: LATENCY_MS })] : [];
-  const child = spawn(
-    process.execPath,
-    [entry, 'serve', '--world', worldFile, '--connector-can-provision', '--port', '0', ...faults],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-  const ready = await new Promise<ReadyLine>((done, fail) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line && out.includes('\n')) done(JSON.parse(line) as ReadyLine);
-    });
-    child.once('exit', (code) => fail(new Error(`eks-sim exited (${code ?? 'signal'}): ${stderr}`)));
-  });
-  return { child, ready };
-}
-
 /** Whether the user, with their own token, may list configmaps in their namespace (200 vs 403). */
 function canList(endpoint: string, ca: Buffer, token: string, namespace: string): Promise<boolean> {
   return new Promise((done, fail) => {
@@ -162,7 +139,11 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-provision-'));
   const worldFile = join(scratch, 'world.json');
   writeFileSync(worldFile, JSON.stringify(worldDocument(users)));
-  const sim = await startSimProcess(worldFile);
+  const faults = LATENCY_MS > 0 ? ['--fault', JSON.stringify({ target: '*', latencyMs: LATENCY_MS })] : [];
+  const sim = await startSimCli(
+    ['--world', worldFile, '--connector-can-provision', ...faults],
+    'pnpm bench:provision builds, or pnpm build',
+  );
   const database = await createTestDatabase(ADMIN_URL, { maxConnections: 4 });
   const prefix = `bench-prov-${randomId()}`;
   const key = `bench-${randomId(16)}`;

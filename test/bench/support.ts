@@ -3,6 +3,7 @@
 // /proc, stop them, clear a queue prefix, and summarise latencies. Benchmarks print figures and
 // never fail on timing; these helpers only throw when a process cannot start at all.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ReadyLine } from '@eks-access/eks-sim';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -87,6 +88,34 @@ export function startService(
     );
   });
   return { id, child, ready };
+}
+
+/**
+ * Starts the compiled simulator (`eks-sim serve <args> --port 0`) as its own process and resolves
+ * with its ready line (the first line it prints) and how long it took to start.
+ */
+export async function startSimCli(
+  args: string[],
+  build: string,
+): Promise<{ child: ChildProcess; ready: ReadyLine; startMs: number }> {
+  const entry = compiled('packages/eks-sim/dist/cli/main.js', build);
+  const started = performance.now();
+  const child = spawn(process.execPath, [entry, 'serve', ...args, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  const ready = await new Promise<ReadyLine>((done, fail) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) done(JSON.parse(out.slice(0, nl)) as ReadyLine);
+    });
+    child.once('exit', (code) => fail(new Error(`eks-sim exited (${code ?? 'signal'}): ${stderr}`)));
+  });
+  return { child, ready, startMs: performance.now() - started };
 }
 
 /** Peak resident set size of a live process, from /proc (VmHWM), in MiB. */

@@ -55,14 +55,25 @@ const SYNC_CONCURRENCY = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 16);
 const PRINCIPALS = 50;
 const DEADLINE_MS = 12 * 60_000;
 
-/** Rows inserted, updated and deleted in the database so far (pg_stat_user_tables). */
-async function rowsWritten(database: TestDatabase): Promise<number> {
-  // Other backends publish their counts when they go idle (at most about a second later).
-  await new Promise((r) => setTimeout(r, 2_000));
-  const { rows } = await database.pool.query<{ n: string }>(
-    'SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) AS n FROM pg_stat_user_tables',
+/** Rows inserted, updated and deleted in the database so far, per table (pg_stat_user_tables). */
+async function rowsWritten(database: TestDatabase): Promise<Map<string, number>> {
+  // Other backends publish their counts once idle for 10 s at the latest (PGSTAT_IDLE_INTERVAL).
+  await new Promise((r) => setTimeout(r, 12_000));
+  const { rows } = await database.pool.query<{ relname: string; n: string }>(
+    // Stored tables only: a sync stages incoming rows in temporary tables (pg_temp_*), dropped at commit.
+    `SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_user_tables WHERE schemaname = 'public'`,
   );
-  return Number(rows[0]!.n);
+  return new Map(rows.map((r) => [r.relname, Number(r.n)]));
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+/** Rows written per table between two readings, largest first. */
+function delta(before: Map<string, number>, after: Map<string, number>): [string, number][] {
+  return [...after]
+    .map(([t, n]): [string, number] => [t, n - (before.get(t) ?? 0)])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
 }
 
 async function databaseBytes(database: TestDatabase): Promise<number> {
@@ -77,6 +88,8 @@ interface Round {
   failed: number;
   rates: RateSnapshot;
   rows: number;
+  /** Rows written per table, largest first. */
+  tables: [string, number][];
   bytes: number;
   rss: (number | undefined)[];
   workerCpu: number;
@@ -127,7 +140,10 @@ async function syncFleet(
     wallMs,
     failed,
     rates,
-    rows: (await rowsWritten(database)) - rowsBefore,
+    ...(await (async () => {
+      const after = await rowsWritten(database);
+      return { rows: total(after) - total(rowsBefore), tables: delta(rowsBefore, after) };
+    })()),
     bytes: await databaseBytes(database),
     rss: workers.map((w) => peakRssMiB(w.child.pid)),
     workerCpu: workers.reduce((s, w, i) => s + (cpuSeconds(w.child.pid) ?? 0) - cpuBefore[i]!, 0),
@@ -258,6 +274,22 @@ async function main(): Promise<void> {
     const first = await syncFleet(database, ids, producer, workers, sim.ready.aws.endpoint);
     console.error(`second (unchanged) sync`);
     const second = await syncFleet(database, ids, producer, workers, sim.ready.aws.endpoint);
+    // Which clusters' unchanged second sync still wrote snapshot rows (content that changed between two reads of the same world).
+    const { rows: rewritten } = await database.pool.query<{ name: string; written: unknown }>(
+      `SELECT DISTINCT ON (c.id) c.name, r.counts->'written' AS written
+         FROM sync_runs r JOIN clusters c ON c.id = r.cluster_id
+        WHERE r.status = 'succeeded' ORDER BY c.id, r.finished_at DESC`,
+    );
+    const changed = rewritten.filter((r) =>
+      Object.values((r.written ?? {}) as Record<string, number>).some((n) => n > 0),
+    );
+    console.error(
+      `second sync wrote snapshot rows for ${changed.length} clusters: ` +
+        changed
+          .slice(0, 8)
+          .map((r) => `${r.name} ${JSON.stringify(r.written)}`)
+          .join('; '),
+    );
     await database.pool.query('ANALYZE');
     const access = await principalAccessP95(`http://127.0.0.1:${port}`, key, database);
     const loadAfter = loadavg();
@@ -291,6 +323,12 @@ async function main(): Promise<void> {
     lines.push(
       `| Postgres rows written | ${first.rows} | ${second.rows} (${((100 * second.rows) / first.rows).toFixed(1)}% of the first) | second < 1%: ${ok(second.rows < first.rows / 100)} |`,
     );
+    const perTable = (r: Round) =>
+      r.tables
+        .slice(0, 5)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ');
+    lines.push(`| rows written by table (top 5) | ${perTable(first)} | ${perTable(second)} | |`);
     lines.push(`| database size after | ${mib(first.bytes)} | ${mib(second.bytes)} | |`);
     lines.push(
       `| peak RSS per worker | ${first.rss.map((r) => r ?? '?').join(' / ')} MiB | ${second.rss.map((r) => r ?? '?').join(' / ')} MiB | < 300 MB: ${ok(maxRss * 1.048576 < 300)} |`,

@@ -58,8 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A path parameter may be a URL-encoded IAM ARN: up to 2,048 characters, three times that
     // encoded (find-my-way's default of 100 refused every SSO role ARN with its path).
     routerOptions: { maxParamLength: 3 * 2048 },
-    // One access-log line per request (written when it ends, below) instead of Fastify's two.
-    disableRequestLogging: true,
     // Errors raised before routing (a malformed URL) use the same envelope as every other error.
     frameworkErrors: (err, req, reply) => {
       const plain = reply as unknown as { status(code: number): { send(body: unknown): unknown } };
@@ -98,10 +96,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    req.log.info(
-      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
     deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });

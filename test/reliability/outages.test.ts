@@ -501,12 +501,13 @@ describe('outages of Postgres and Redis', () => {
       let crashed: { id: string; status: string; attempt: number } | undefined;
       for (let tries = 0; tries < 4 && !caught; tries++) {
         const queued = (await call<{ id: string }>('POST', `/v1/clusters/${clusters.big!}/syncs`)).body;
-        // Watch Postgres itself, as closely as it answers, for the sync worker's COPY into the
-        // snapshot tables, and crash it then.
+        // Watch Postgres itself, as closely as it answers, for the sync worker's COPY of the
+        // snapshot (into the staging tables every sync fills first, or the snapshot tables), and
+        // crash it then.
         const deadline = Date.now() + 240_000;
         for (;;) {
           const { rows } = await observer.pool.query<{ n: string; status: string }>(
-            `SELECT (SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY "snapshot_%' AND state = 'active') AS n, (SELECT status FROM sync_runs WHERE id = $1) AS status`,
+            `SELECT (SELECT count(*) FROM pg_stat_activity WHERE (query LIKE 'COPY "snapshot_%' OR query LIKE 'COPY "staged_%') AND state = 'active') AS n, (SELECT status FROM sync_runs WHERE id = $1) AS status`,
             [queued.id],
           );
           if (Number(rows[0]!.n) > 0) {

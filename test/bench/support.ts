@@ -5,14 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ReadyLine } from '@eks-access/eks-sim';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createRedisConnection } from '@eks-access/queue';
 import { pino } from 'pino';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { ADMIN_URL, REDIS_URL, freePort, randomId, until } from '../common/wait.js';
+
+export { ADMIN_URL, REDIS_URL, freePort, randomId, until };
 export const quietLogger = pino({ level: 'warn' });
 
 /** `apps/<app>/dist/main.js` (or another compiled file), failing with what to run when it is missing. */
@@ -23,16 +23,6 @@ export function compiled(path: string, build = 'pnpm build'): string {
     process.exit(2);
   }
   return file;
-}
-
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
 }
 
 /** The Node flags the Dockerfile's worker images start with (CMD), so benchmarks run workers as users do. */
@@ -177,22 +167,3 @@ export function percentile(values: number[], p: number): number {
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1]!;
 }
-
-/** Polls `fn` until it returns a value (errors count as "not yet"), or throws after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export const randomId = (bytes = 4) =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');

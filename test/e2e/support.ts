@@ -3,8 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createContractRecorder, type OpenApiDocument } from '@eks-access/api/contract';
 import { mintEksToken, type RunningSim } from '@eks-access/eks-sim';
@@ -13,21 +11,9 @@ import { afterAll, afterEach } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { ADMIN_URL, REDIS_URL, freePort, randomId, until } from '../common/wait.js';
 
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
-
-/** A random id for keys and queue prefixes. */
-export const randomId = (bytes = 4) => randomBytes(bytes).toString('hex');
+export { ADMIN_URL, REDIS_URL, freePort, randomId, until };
 
 /**
  * The compiled entry point of `apps/<app>/src/<file>.ts`: processes start from `dist/` as they do in
@@ -157,21 +143,6 @@ export function apiClient(baseUrl: () => string, key: string) {
     );
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
-}
-
-/** Polls `fn` until it returns a value (errors count as "not yet"), or fails after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Whether an IAM user, with her own key and EKS token, may list configmaps in a namespace of a simulated cluster. */

@@ -142,6 +142,25 @@ export { PROVISIONING_ACTIONS, PROVISIONING_STATUSES, PROVISIONING_RESULTS } fro
 export type { ProvisioningAction, ProvisioningStatus, ProvisioningResult } from './schema.js';
 export { findCurrentEntitlement, hasCurrentResource } from './queries/snapshots.js';
 export {
+  applySnapshotDelta,
+  currentSnapshotInfo,
+  diffSnapshotContent,
+  diffTable,
+  isEmptyDelta,
+  loadTableContent,
+  rowKey,
+  tableContent,
+  tableHash,
+  type ApplySnapshotDeltaInput,
+  type ApplySnapshotDeltaResult,
+  type CurrentSnapshotInfo,
+  type SnapshotContent,
+  type SnapshotDelta,
+  type TableContent,
+  type TableDelta,
+} from './queries/incremental.js';
+export { SNAPSHOT_PARTS, type SnapshotPart } from './content-hash.js';
+export {
   createUpload,
   getUpload,
   findTaskUpload,

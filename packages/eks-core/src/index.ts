@@ -165,6 +165,13 @@ export { ClusterSession, validateSessionOptions } from './session.js';
 export type { ClusterDescription, ClusterRef, SessionOptions } from './session.js';
 
 export { collectInventory } from './sync/collect.js';
+export { ClusterWatch, WATCHED_KINDS } from './watch/cluster-watch.js';
+export type {
+  ClusterWatchOptions,
+  ClusterWatchStats,
+  MaterialisedSnapshot,
+  WatchedKind,
+} from './watch/cluster-watch.js';
 export type { CollectOptions } from './sync/collect.js';
 export type * from './sync/inventory.js';
 export { buildSnapshot, MAPPERS } from './sync/snapshot.js';

@@ -94,6 +94,7 @@ export {
   type RedisRateLimiterOptions,
 } from './rate-limiter.js';
 export { scheduleOffsetMs, scheduleProblem } from './schedule.js';
+export { createLeaseTable, fairShare, type LeaseTable, type LeaseTableOptions } from './lease.js';
 export {
   accountSlotKey,
   createSemaphore,

@@ -156,7 +156,8 @@ type ResourceRow = typeof snapshotResources.$inferSelect;
 type EntitlementRow = typeof snapshotEntitlements.$inferSelect;
 type GrantRow = typeof snapshotGrants.$inferSelect;
 
-function toResource(row: ResourceRow): SnapshotResource {
+/** Maps a stored resource row back to the model shape. */
+export function toResource(row: ResourceRow): SnapshotResource {
   const resource: SnapshotResource = {
     type: row.type,
     id: row.resourceId,
@@ -169,7 +170,8 @@ function toResource(row: ResourceRow): SnapshotResource {
   return resource;
 }
 
-function toEntitlement(row: EntitlementRow): SnapshotEntitlement {
+/** Maps a stored entitlement row back to the model shape. */
+export function toEntitlement(row: EntitlementRow): SnapshotEntitlement {
   return {
     id: row.entitlementId,
     resource: { type: row.resourceType, id: row.resourceId },

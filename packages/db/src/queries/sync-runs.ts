@@ -321,7 +321,8 @@ export async function completeSyncRun(
       const { rows: currentRows } = await client.query<CurrentContent>(
         `SELECT ${SNAPSHOT_PARTS.map((p) => `r.${p}_hash, r.${p}_run_id`).join(', ')}
            FROM clusters c JOIN sync_runs r ON r.id = c.current_sync_run_id
-          WHERE c.id = $1`,
+          WHERE c.id = $1
+            FOR UPDATE OF c`,
         [run.cluster_id],
       );
       const currentContent = currentRows[0];
@@ -376,11 +377,16 @@ export async function completeSyncRun(
         .returning(runColumns);
       let current = false;
       if (status === 'succeeded') {
-        // Never move the pointer back: a run queued before the current one (a retried straggler) stays history.
+        // Never move the pointer back: a run queued before the current one (a retried straggler) stays
+        // history. A current `watch` run (incremental changes, queries/incremental.ts) is compared by the
+        // full sync its chain started from: a full sync queued after that one wins over the
+        // incremental state, and what differs is reported as drift.
         const moved = await client.query(
           `UPDATE clusters SET current_sync_run_id = $1
             WHERE id = $2 AND (current_sync_run_id IS NULL
-              OR (SELECT queued_at FROM sync_runs WHERE id = clusters.current_sync_run_id) <= $3)`,
+              OR coalesce((SELECT f.queued_at FROM sync_runs c LEFT JOIN sync_runs f
+                             ON f.id = CASE WHEN c.trigger = 'watch' THEN (c.progress->>'fullRunId')::uuid ELSE c.id END
+                            WHERE c.id = clusters.current_sync_run_id), '-infinity') <= $3)`,
           [id, run.cluster_id, run.queued_at],
         );
         current = (moved.rowCount ?? 0) > 0;

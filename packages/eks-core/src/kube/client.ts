@@ -2,7 +2,7 @@
 // DescribeCluster reported (keep-alive agent shared by every call), the EKS bearer token applied
 // per request (re-minted before expiry, and once more after a 401), and every call run under the
 // call policy (rate limit per cluster, retries, counts).
-import { Agent } from 'undici';
+import { Agent, request } from 'undici';
 import {
   AuthenticationV1Api,
   AuthorizationV1Api,
@@ -47,6 +47,28 @@ export interface ListResult<T> {
   pages: number;
   /** How often an expired continue token forced the list to start again. */
   restarts: number;
+  /** The version the list was served at: a watch started from it misses nothing. */
+  resourceVersion?: string;
+}
+
+/** The API path of each listable resource across all namespaces (what a watch is opened on). */
+export const LIST_PATHS: Record<ListableResource, string> = {
+  namespaces: '/api/v1/namespaces',
+  serviceaccounts: '/api/v1/serviceaccounts',
+  clusterroles: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+  roles: '/apis/rbac.authorization.k8s.io/v1/roles',
+  clusterrolebindings: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+  rolebindings: '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+};
+
+/** One event of a watch stream, as kube-apiserver sends it. */
+export interface RawWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: {
+    metadata?: { resourceVersion?: string; name?: string; namespace?: string };
+    code?: number;
+    [key: string]: unknown;
+  };
 }
 
 const MAX_LIST_RESTARTS = 3;
@@ -163,6 +185,7 @@ export class KubeClient {
       // Mapping page by page keeps only the compact form alive, never a whole list of client objects.
       const items: R[] = [];
       let cont: string | undefined;
+      let resourceVersion: string | undefined;
       try {
         do {
           const current = cont;
@@ -175,8 +198,9 @@ export class KubeClient {
           pages++;
           for (const item of page.items as T[]) items.push(map ? map(item) : (item as unknown as R));
           cont = page.metadata?._continue || undefined;
+          resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         } while (cont);
-        return { items, pages, restarts };
+        return { items, pages, restarts, ...(resourceVersion ? { resourceVersion } : {}) };
       } catch (err) {
         if ((err as EksAccessError).code === 'KUBE_CONTINUE_EXPIRED' && restarts < MAX_LIST_RESTARTS) {
           restarts++;
@@ -185,6 +209,55 @@ export class KubeClient {
         throw err;
       }
     }
+  }
+
+  /**
+   * GETs an API path (with its query) as JSON, outside the typed clients: the list of the aws-auth
+   * ConfigMap by field selector, which gives the resourceVersion its watch starts from.
+   */
+  async getJson<T>(operation: string, pathAndQuery: string, signal?: AbortSignal): Promise<T> {
+    return this.call(operation, undefined, async () => {
+      const res = await this.send(pathAndQuery, 'application/json', signal);
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw statusError(res.statusCode, text);
+      return JSON.parse(text) as T;
+    });
+  }
+
+  /**
+   * Opens a watch (`?watch=true`) and yields its events as they arrive, until the server ends the
+   * stream or `signal` aborts. Not retried here: the caller resumes from the last resourceVersion
+   * it saw, which only it knows. Errors carry the HTTP status (401 renews the token for next time).
+   */
+  async *watch(pathAndQuery: string, signal?: AbortSignal): AsyncGenerator<RawWatchEvent> {
+    const res = await this.send(pathAndQuery, 'application/json', signal);
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      if (res.statusCode === 401) this.tokens.invalidate();
+      throw statusError(res.statusCode, text);
+    }
+    let buffered = '';
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      buffered += chunk.toString('utf8');
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line !== '') yield JSON.parse(line) as RawWatchEvent;
+        newline = buffered.indexOf('\n');
+      }
+    }
+    if (buffered.trim() !== '') yield JSON.parse(buffered) as RawWatchEvent;
+  }
+
+  private async send(pathAndQuery: string, accept: string, signal?: AbortSignal) {
+    const url = new URL(pathAndQuery, this.target.endpoint);
+    return request(url, {
+      method: 'GET',
+      dispatcher: this.agent,
+      headers: { authorization: `Bearer ${await this.tokens.get()}`, accept },
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Reads one ConfigMap; undefined when it does not exist. */
@@ -203,4 +276,15 @@ export class KubeClient {
     // Pending requests are already settled by the time a session closes; destroy frees the sockets.
     void this.agent.destroy().catch(() => undefined);
   }
+}
+
+// A Kubernetes Status answer as an error the call policy can classify (by its HTTP status).
+function statusError(status: number, body: string): Error {
+  let message = body.slice(0, 300);
+  try {
+    message = (JSON.parse(body) as { message?: string }).message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  return Object.assign(new Error(`HTTP ${status}: ${message}`), { code: status, body });
 }

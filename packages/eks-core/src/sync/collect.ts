@@ -50,7 +50,8 @@ function failed(err: unknown): SourceStatus {
   return { state: 'failed', code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-function meta(m: V1ObjectMeta | undefined): KubeMeta {
+/** The compact metadata a snapshot keeps of a Kubernetes object. */
+export function meta(m: V1ObjectMeta | undefined): KubeMeta {
   const out: KubeMeta = { name: m?.name ?? '' };
   if (m?.namespace) out.namespace = m.namespace;
   if (m?.uid) out.uid = m.uid;
@@ -64,7 +65,8 @@ function meta(m: V1ObjectMeta | undefined): KubeMeta {
   return out;
 }
 
-function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
+/** A ClusterRole or Role as the inventory keeps it. */
+export function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
   const out: KubeRoleRecord = {
     meta: meta(r.metadata),
     rules: (r.rules ?? []).map((rule) => ({
@@ -86,7 +88,8 @@ function role(r: V1ClusterRole | V1Role): KubeRoleRecord {
   return out;
 }
 
-function binding(b: V1ClusterRoleBinding | V1RoleBinding): KubeBindingRecord {
+/** A ClusterRoleBinding or RoleBinding as the inventory keeps it. */
+export function binding(b: V1ClusterRoleBinding | V1RoleBinding): KubeBindingRecord {
   return {
     meta: meta(b.metadata),
     roleRef: {
@@ -117,7 +120,8 @@ function decodeTrustPolicy(encoded: string | undefined): {
   }
 }
 
-async function listAccessPolicies(session: ClusterSession): Promise<{ name: string; arn: string }[]> {
+/** Every EKS access policy (ListAccessPolicies, all pages). */
+export async function listAccessPolicies(session: ClusterSession): Promise<{ name: string; arn: string }[]> {
   const out: { name: string; arn: string }[] = [];
   let nextToken: string | undefined;
   do {
@@ -134,12 +138,8 @@ async function listAccessPolicies(session: ClusterSession): Promise<{ name: stri
   return out;
 }
 
-async function listAccessEntries(
-  session: ClusterSession,
-  clusterName: string,
-  options: CollectOptions,
-  warnings: string[],
-): Promise<AccessEntryRecord[]> {
+/** The principal ARNs of a cluster's access entries (ListAccessEntries, all pages). */
+export async function listAccessEntryArns(session: ClusterSession, clusterName: string): Promise<string[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
@@ -156,36 +156,57 @@ async function listAccessEntries(
     arns.push(...(page.accessEntries ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
+  return arns;
+}
 
+/**
+ * One access entry with its associations (DescribeAccessEntry + ListAssociatedAccessPolicies);
+ * undefined when it was deleted after it was listed.
+ */
+export async function readAccessEntry(
+  session: ClusterSession,
+  clusterName: string,
+  principalArn: string,
+): Promise<AccessEntryRecord | undefined> {
+  try {
+    const [described, associations] = await Promise.all([
+      session.awsCall('eks', 'DescribeAccessEntry', principalArn, () =>
+        session.aws.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn })),
+      ),
+      listAssociations(session, clusterName, principalArn),
+    ]);
+    const e = described.accessEntry;
+    return {
+      principalArn,
+      type: e?.type ?? 'STANDARD',
+      username: e?.username ?? '',
+      kubernetesGroups: e?.kubernetesGroups ?? [],
+      associations,
+      ...(e?.createdAt ? { createdAt: e.createdAt.toISOString() } : {}),
+    };
+  } catch (err) {
+    if (err instanceof EksAccessError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+async function listAccessEntries(
+  session: ClusterSession,
+  clusterName: string,
+  options: CollectOptions,
+  warnings: string[],
+): Promise<AccessEntryRecord[]> {
+  const arns = await listAccessEntryArns(session, clusterName);
   let done = 0;
   const entries = await mapWithConcurrency(
     arns,
     options.accessEntryConcurrency ?? 10,
     async (principalArn) => {
       try {
-        const [described, associations] = await Promise.all([
-          session.awsCall('eks', 'DescribeAccessEntry', principalArn, () =>
-            session.aws.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn })),
-          ),
-          listAssociations(session, clusterName, principalArn),
-        ]);
-        const e = described.accessEntry;
-        const record: AccessEntryRecord = {
-          principalArn,
-          type: e?.type ?? 'STANDARD',
-          username: e?.username ?? '',
-          kubernetesGroups: e?.kubernetesGroups ?? [],
-          associations,
-          ...(e?.createdAt ? { createdAt: e.createdAt.toISOString() } : {}),
-        };
-        return record;
-      } catch (err) {
+        const record = await readAccessEntry(session, clusterName, principalArn);
         // Deleted between the list and the describe: it no longer grants anything. Say so.
-        if (err instanceof EksAccessError && err.code === 'NOT_FOUND') {
-          warnings.push(`access entry ${principalArn} disappeared during the sync`);
-          return undefined;
-        }
-        throw err;
+        if (!record) warnings.push(`access entry ${principalArn} disappeared during the sync`);
+        return record;
       } finally {
         options.onProgress?.({ source: 'eks:accessEntries', done: ++done, total: arns.length });
       }
@@ -194,7 +215,8 @@ async function listAccessEntries(
   return entries.filter((e): e is AccessEntryRecord => e !== undefined);
 }
 
-async function listAssociations(
+/** The access policies associated with one access entry (all pages). */
+export async function listAssociations(
   session: ClusterSession,
   clusterName: string,
   principalArn: string,
@@ -230,7 +252,8 @@ async function listAssociations(
   return out;
 }
 
-async function listRoles(session: ClusterSession, options: CollectOptions): Promise<IamRoleRecord[]> {
+/** Every IAM role with its decoded trust policy, from ListRoles alone. */
+export async function listRoles(session: ClusterSession, options: CollectOptions): Promise<IamRoleRecord[]> {
   const out: IamRoleRecord[] = [];
   let marker: string | undefined;
   do {

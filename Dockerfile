@@ -4,7 +4,7 @@
 #   build      compiles every package to dist/, then `pnpm deploy --prod` writes one production tree
 #              per process to /out/<process> (its own dist/ and only the dependencies it imports),
 #              stripped by tooling/docker/prune-deploy.sh
-#   api | sync-worker | provisioner | uploader | c1-standin | eks-sim | cli   one target per process:
+#   api | sync-worker | provisioner | uploader | watcher | c1-standin | eks-sim | cli   one target per process:
 #              its tree in /app, owned by root and read-only to the process, run as node (uid 1000)
 # Every target runs `node dist/...` from /app, as deploy/kubernetes/ does.
 FROM node:24.22.3-bookworm-slim AS base
@@ -22,6 +22,7 @@ COPY apps/cli/package.json apps/cli/
 COPY apps/provisioner/package.json apps/provisioner/
 COPY apps/sync-worker/package.json apps/sync-worker/
 COPY apps/uploader/package.json apps/uploader/
+COPY apps/watcher/package.json apps/watcher/
 COPY packages/c1/package.json packages/c1/
 COPY packages/cli-kit/package.json packages/cli-kit/
 COPY packages/db/package.json packages/db/
@@ -40,7 +41,7 @@ RUN pnpm install --frozen-lockfile
 FROM deps AS build
 COPY . .
 RUN pnpm exec turbo run build --filter='./apps/*' --filter=@eks-access/eks-sim --filter=@eks-access/c1
-RUN for p in api sync-worker provisioner uploader cli eks-sim c1; do \
+RUN for p in api sync-worker provisioner uploader watcher cli eks-sim c1; do \
       pnpm --filter "@eks-access/$p" deploy --prod "/out/$p" >/dev/null && tooling/docker/prune-deploy.sh "/out/$p" || exit 1; \
     done
 
@@ -67,6 +68,12 @@ FROM runtime AS provisioner
 COPY --from=build /out/provisioner /app
 ENV HEALTH_PORT=9465
 EXPOSE 9465
+CMD ["node", "--max-semi-space-size=16", "dist/main.js"]
+
+FROM runtime AS watcher
+COPY --from=build /out/watcher /app
+ENV HEALTH_PORT=9467
+EXPOSE 9467
 CMD ["node", "--max-semi-space-size=16", "dist/main.js"]
 
 FROM runtime AS uploader

@@ -6,6 +6,7 @@ import { configSchema as provisioner } from '@eks-access/provisioner/config';
 import { renderEnvReference } from '@eks-access/runtime';
 import { configSchema as syncWorker } from '@eks-access/sync-worker/config';
 import { configSchema as uploader } from '@eks-access/uploader/config';
+import { configSchema as watcher } from '@eks-access/watcher/config';
 
 export const START =
   '<!-- config-reference:start (generated from the zod env schemas by `pnpm config:reference`; edit the schemas, not this) -->';
@@ -16,6 +17,7 @@ const PROCESSES = [
   { title: 'Sync worker (`apps/sync-worker`)', schema: syncWorker },
   { title: 'Provisioner (`apps/provisioner`)', schema: provisioner },
   { title: 'Uploader (`apps/uploader`)', schema: uploader },
+  { title: 'Watcher (`apps/watcher`)', schema: watcher },
 ];
 
 /** The reference as Markdown, between the START and END markers. */

@@ -102,6 +102,7 @@ describe('docker-compose.yml', () => {
       ['sync-worker', 9464],
       ['provisioner', 9465],
       ['uploader', 9466],
+      ['watcher', 9467],
     ] as const) {
       expect(compose.services[name]?.environment?.HEALTH_PORT, name).toBe(String(port));
       const test = compose.services[name]?.healthcheck?.test;
@@ -137,7 +138,7 @@ describe('docker-compose.yml', () => {
       '--wait-ms',
       '120000',
     ]);
-    for (const name of ['api', 'sync-worker', 'provisioner', 'uploader', 'demo-clusters']) {
+    for (const name of ['api', 'sync-worker', 'provisioner', 'uploader', 'watcher', 'demo-clusters']) {
       expect(compose.services[name]?.depends_on?.migrate?.condition, name).toBe(
         'service_completed_successfully',
       );

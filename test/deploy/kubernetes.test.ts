@@ -65,7 +65,8 @@ const WORKER_QUEUES: Record<string, string> = {
   provisioner: 'eks-provision',
   uploader: 'c1-upload',
 };
-const PRODUCT = ['api', ...Object.keys(WORKER_QUEUES)];
+// The watcher consumes no queue: it leases clusters through Redis.
+const PRODUCT = ['api', 'watcher', ...Object.keys(WORKER_QUEUES)];
 
 /** Every directory holding a kustomization, relative to deploy/kubernetes. */
 function kustomizations(dir = deployDir): string[] {

@@ -56,7 +56,10 @@ export interface WorkerProcessOptions<Q extends QueueName> {
   /** `sync-worker`, `provisioner`, `uploader`: the log's `service`, connection and application names. */
   service: string;
   config: WorkerKitConfig;
-  queue: Q;
+  /** The queue it consumes; a process that consumes none (the watcher) leaves it out. */
+  queue?: Q;
+  /** Readiness of a process without a queue consumer (the watcher): true when it does its work. */
+  ready?: () => boolean;
   /** Jobs run at once by this process. */
   concurrency: number;
   /** Postgres pool size: at least one per concurrent job, plus what timers use. */
@@ -142,13 +145,14 @@ export async function startWorkerProcess<Q extends QueueName>(
         if (!producerConnection) throw new Error('not connected yet');
         return producerConnection.ping();
       },
-      worker: () => consumer?.isUsable() ?? false,
+      worker: () => (options.ready ? options.ready() : (consumer?.isUsable() ?? false)),
     },
     metrics: async () => {
       // Queue counts come from Redis; when it does not answer the process's own metrics still do.
-      const queueText = producerConnection
-        ? await producer.prometheusMetrics(options.queue).catch(() => '')
-        : '';
+      const queueText =
+        producerConnection && options.queue
+          ? await producer.prometheusMetrics(options.queue).catch(() => '')
+          : '';
       return { contentType: registry.contentType, text: `${await registry.metrics()}${queueText}\n` };
     },
   });
@@ -237,6 +241,7 @@ export async function startWorkerProcess<Q extends QueueName>(
     jobHealth,
     health,
     async consume(handlers) {
+      if (!options.queue) throw new Error(`${service} has no queue to consume`);
       consumer = createConsumer({
         connection: workerConnection,
         queue: options.queue,

@@ -1,0 +1,3 @@
+import { createVitestConfig } from '@eks-access/vitest-config';
+
+export default createVitestConfig();

@@ -300,7 +300,7 @@ export async function applySnapshotDelta(
           newHolders[part] = holder;
           continue;
         }
-        written[part] = await writeTable(client, part, runId, holder, d as TableDelta<SnapshotPart>);
+        written[part] = await writeTable(client, part, runId, holder, d);
         newHolders[part] = runId;
       }
       await client.query(

@@ -269,4 +269,40 @@ describe('watcher', () => {
     expect(check.rows).toEqual({ resources: 0, entitlements: 0, grants: 0 });
     expect((await getSyncRun(database, check.run.id)).status).toBe('succeeded');
   });
+
+  it("hands a crashed replica's clusters to another replica once its leases expire", async () => {
+    const leases = createLeaseTable({
+      connection: redis,
+      prefix,
+      name: 'watcher',
+      replicaId: 'probe',
+      leaseMs: 1,
+    });
+    const doomed = startReplica('doomed', 3_000);
+    await doomed.balance();
+    const feed = doomed.feeds().get(clusterId)!;
+    await until('the first replica to watch', async () => feed.state() === 'watching');
+    expect(await leases.holder(clusterId)).toBe('doomed');
+    // It dies holding the lease: no release, no goodbye.
+    await doomed.crash();
+    const survivor = startReplica('survivor', 3_000);
+    cluster().kube.create('clusterrolebindings', {
+      metadata: { name: 'after-crash' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-crash-team' }],
+    });
+    await until(
+      'the survivor to take the cluster over',
+      async () => (await leases.holder(clusterId)) === 'survivor',
+    );
+    await until(
+      'the change made while nobody watched',
+      async () => (await grantsTo('after-crash-team')).length > 0,
+    );
+    cluster().kube.delete('clusterrolebindings', undefined, 'after-crash');
+    await until(
+      'the survivor to apply new changes',
+      async () => (await grantsTo('after-crash-team')).length === 0,
+    );
+  });
 });

@@ -285,7 +285,7 @@ describe('watcher', () => {
     expect(await leases.holder(clusterId)).toBe('doomed');
     // It dies holding the lease: no release, no goodbye.
     await doomed.crash();
-    const survivor = startReplica('survivor', 3_000);
+    startReplica('survivor', 3_000);
     cluster().kube.create('clusterrolebindings', {
       metadata: { name: 'after-crash' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },

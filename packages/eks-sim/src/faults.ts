@@ -39,6 +39,18 @@ export const faultRuleSchema = z
     errorStatus: z.number().int().min(500).max(599).optional(),
     /** Kubernetes lists: a `continue` token is answered with 410 Gone. */
     expireContinue: z.boolean().optional(),
+    /**
+     * Kubernetes watches: probability (0–1) that a watch connection is cut (the TCP connection
+     * destroyed, no final chunk) at a random moment within `dropWithinMs` of its start.
+     */
+    dropWatchRate: z.number().min(0).max(1).optional(),
+    /** Window for `dropWatchRate` (default 10,000 ms). */
+    dropWithinMs: z.number().int().min(1).max(3_600_000).optional(),
+    /**
+     * Kubernetes watches: probability (0–1) that a watch is answered with a 410 Expired ERROR
+     * event at once, as after a compaction; 1 with `count` makes a "410 storm".
+     */
+    expireWatchRate: z.number().min(0).max(1).optional(),
     /** Kubernetes writes: answered with 409 Conflict as if another writer got there first. */
     conflictRate: z.number().min(0).max(1).optional(),
     /** Apply to the next N matching requests only, then retire the rule. */
@@ -55,6 +67,10 @@ export interface FaultDecision {
   errorStatus?: number;
   expireContinue: boolean;
   conflict: boolean;
+  /** A watch: cut its connection after this many milliseconds. */
+  dropWatchAfterMs?: number;
+  /** A watch: answer with 410 Expired at once. */
+  expireWatch?: boolean;
 }
 
 interface ActiveRule {
@@ -210,6 +226,11 @@ export class Faults {
         decision.errorStatus = rule.errorStatus ?? 500;
       if (rule.expireContinue) decision.expireContinue = true;
       if (rule.conflictRate !== undefined && this.random() < rule.conflictRate) decision.conflict = true;
+      if (rule.dropWatchRate !== undefined && this.random() < rule.dropWatchRate) {
+        decision.dropWatchAfterMs = Math.floor(this.random() * (rule.dropWithinMs ?? 10_000));
+      }
+      if (rule.expireWatchRate !== undefined && this.random() < rule.expireWatchRate)
+        decision.expireWatch = true;
     }
     const injected = decision.throttle
       ? 'throttle'
@@ -217,7 +238,11 @@ export class Faults {
         ? 'error'
         : decision.conflict
           ? 'conflict'
-          : undefined;
+          : decision.expireWatch
+            ? 'expire-watch'
+            : decision.dropWatchAfterMs !== undefined
+              ? 'drop-watch'
+              : undefined;
     if (injected)
       this.faultCounters.set(`${op}:${injected}`, (this.faultCounters.get(`${op}:${injected}`) ?? 0) + 1);
     const service = op.slice(0, op.indexOf(':'));

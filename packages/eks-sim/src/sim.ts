@@ -146,9 +146,16 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
         })),
     }),
     reset: () => {
+      const old = world;
       world = options.world();
       world.issuerKeys = issuerKeys;
       attach(world);
+      // As after an API server restore: open watches end, and resuming any old version gets 410.
+      for (const [key, cluster] of world.clusters) {
+        const before = old.clusters.get(key);
+        if (before) cluster.kube.startAfter(before.kube.currentRevision);
+      }
+      for (const cluster of old.clusters.values()) cluster.kube.retire();
     },
     findCluster: (name, region) =>
       [...world.clusters.values()].find(

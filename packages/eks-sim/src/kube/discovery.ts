@@ -11,8 +11,8 @@ import { KUBE_RESOURCES, type KubeResource } from './store.js';
  */
 export function objectVerbsFor(resource: KubeResource): string[] {
   return resource === 'namespaces'
-    ? ['create', 'delete', 'get', 'list', 'patch', 'update']
-    : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'];
+    ? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
+    : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 }
 
 export interface ApiResource {

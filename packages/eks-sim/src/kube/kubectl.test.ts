@@ -284,5 +284,53 @@ describe.skipIf(!HAS_KUBECTL)(
       },
       budget(1),
     );
+    it(
+      'kubectl get rolebindings -A -w shows a binding created and then deleted by someone else',
+      async () => {
+        const child = spawn(KUBECTL, ['get', 'rolebindings', '-A', '-w'], {
+          env: {
+            ...process.env,
+            KUBECONFIG: kubeconfigs.admin,
+            HOME: dir,
+            NO_PROXY: '127.0.0.1',
+            no_proxy: '127.0.0.1',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        const seen = (text: string, times = 1) =>
+          new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`no "${text}" in: ${stdout} ${stderr}`)),
+              CALL_TIMEOUT_MS,
+            );
+            const check = () => {
+              if (stdout.split(text).length - 1 >= times) {
+                clearTimeout(timer);
+                child.stdout.off('data', check);
+                resolve();
+              }
+            };
+            child.stdout.on('data', check);
+            check();
+          });
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        try {
+          // The initial list is printed first (its header), then the watch runs.
+          await seen('NAMESPACE');
+          cluster.kube.create('rolebindings', roleBinding('watched', 'team-b', 'zed'));
+          await seen('watched');
+          cluster.kube.delete('rolebindings', 'team-b', 'watched');
+          // kubectl prints the deleted object's row again.
+          await seen('watched', 2);
+          expect(stdout).toMatch(/team-b\s+watched\s+/);
+        } finally {
+          child.kill('SIGKILL');
+        }
+      },
+      budget(2),
+    );
   },
 );

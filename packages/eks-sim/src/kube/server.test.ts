@@ -534,13 +534,16 @@ describe('faults and protocol errors', () => {
     expect(faults.snapshot().clusters[cluster.name]?.['kube:update:configmaps']).toBe(1);
   });
 
-  it('refuses watches with 405, bodies over 3 MiB with 413 and malformed JSON with 400', async () => {
-    const watch = await rawRequest(endpoint, {
-      path: '/api/v1/namespaces/team-a/configmaps?watch=true',
+  it('refuses a PUT on a collection with 405, bodies over 3 MiB with 413 and malformed JSON with 400', async () => {
+    const put = await rawRequest(endpoint, {
+      method: 'PUT',
+      path: '/api/v1/namespaces/team-a/configmaps',
       token,
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
     });
-    expect(watch.status).toBe(405);
-    expect(watch.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405 });
+    expect(put.status).toBe(405);
+    expect(put.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405 });
     const big = await rawRequest(endpoint, {
       method: 'POST',
       path: '/api/v1/namespaces/team-a/configmaps',

@@ -1,8 +1,8 @@
 // One EKS cluster's Kubernetes API endpoint, in the order the API server's filter chain runs:
 // authenticate the EKS bearer token → impersonation (Impersonate-* headers) → apply injected
 // faults (delay, 429, 5xx) → authorize (RBAC and access policies) → read the body (≤ 3 MiB; JSON,
-// YAML or protobuf) → serve. Every failure is a Kubernetes Status. Watches are not implemented
-// and answer 405.
+// YAML or protobuf) → serve. Every failure is a Kubernetes Status. Watches stream chunked JSON
+// events (watch.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
@@ -29,12 +29,15 @@ import { matchRoute, type Route } from './routes.js';
 import { messageForKind } from './schema.js';
 import { KubeError, kubeErrors } from './status.js';
 import { KUBE_RESOURCES } from './store.js';
+import { serveWatch } from './watch.js';
 
 export interface KubeHandlerDeps {
   cluster: () => Cluster | undefined;
   world: () => World;
   faults: Faults;
   now?: () => Date;
+  /** How often a watch that allows bookmarks gets one. Default 60 s. */
+  watchBookmarkMs?: number;
   /** Told about unexpected failures (answered as a 500 that hides the detail). */
   onError?: (err: unknown, auditId: string) => void;
 }
@@ -304,7 +307,6 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
     // deletecollection is served per namespace only, and never on namespaces themselves.
     const served =
       verb !== undefined &&
-      verb !== 'watch' &&
       objectVerbsFor(route.resource).includes(verb) &&
       !(verb === 'deletecollection' && namespaced && route.namespace === undefined);
     if (!served) throw kubeErrors.methodNotAllowed();
@@ -348,6 +350,23 @@ async function serve({ deps, req, res, auditId }: Context): Promise<void> {
       return;
     }
     case 'object': {
+      if (verb === 'watch') {
+        serveWatch(
+          {
+            cluster,
+            resource: route.resource,
+            ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
+            ...(route.name === undefined ? {} : { name: route.name }),
+            query,
+            accept: req.headers.accept,
+            faults: decision,
+            auditId,
+            ...(deps.watchBookmarkMs === undefined ? {} : { bookmarkIntervalMs: deps.watchBookmarkMs }),
+          },
+          res,
+        );
+        return;
+      }
       const contentType = mediaType(req.headers['content-type']);
       const body = await readObjectBody(req, method, contentType);
       const objectVerbName = verb as ObjectVerb;

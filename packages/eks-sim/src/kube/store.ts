@@ -140,6 +140,9 @@ export interface StoreChange {
 
 export type StoreListener = (change: StoreChange) => void;
 
+/** How many changes the store keeps for watches resuming from a resourceVersion (the watch cache). */
+export const WATCH_HISTORY_LIMIT = 20_000;
+
 // `__proto__` (which JSON.parse yields as an ordinary key) is dropped so assignment cannot set a prototype.
 const SERVER_META_KEYS = new Set([
   'name',
@@ -213,6 +216,11 @@ export class KubeStore {
   private compacted = 0;
   private readonly tables = new Map<KubeResource, ResourceTable>();
   private readonly listeners = new Set<StoreListener>();
+  private readonly retireListeners = new Set<() => void>();
+  /** Recent changes in revision order, for watches that resume from a resourceVersion. */
+  private history: StoreChange[] = [];
+  /** Every change after this revision is in `history`; a watch from an older one gets 410. */
+  private historyFloor = 0;
 
   /** The current resourceVersion of the whole store. */
   get currentRevision(): number {
@@ -240,7 +248,66 @@ export class KubeStore {
     previous: KubeObject | null,
     current: KubeObject | null,
   ): void {
-    for (const listener of this.listeners) listener({ resource, key, revision, previous, current });
+    const change: StoreChange = { resource, key, revision, previous, current };
+    this.history.push(change);
+    if (this.history.length > WATCH_HISTORY_LIMIT) {
+      // Drop the older half at once (amortised), as the watch cache forgets its oldest events.
+      const dropped = this.history.splice(0, this.history.length - WATCH_HISTORY_LIMIT / 2);
+      this.historyFloor = dropped[dropped.length - 1]!.revision;
+    }
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  /** The oldest resourceVersion a watch can resume from: older ones are answered 410 Expired. */
+  get oldestWatchableRevision(): number {
+    return this.historyFloor;
+  }
+
+  /**
+   * The changes to `resource` after `revision`, oldest first, for a watch resuming there. Throws
+   * Expired when that history has been compacted or forgotten.
+   */
+  changesSince(resource: KubeResource, revision: number): StoreChange[] {
+    if (revision < this.historyFloor) {
+      throw new KubeStoreError('Expired', `too old resource version: ${revision} (${this.historyFloor + 1})`);
+    }
+    // History is in revision order: binary-search the first change after `revision`.
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid]!.revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: StoreChange[] = [];
+    for (let i = lo; i < this.history.length; i++) {
+      const change = this.history[i]!;
+      if (change.resource === resource) out.push(change);
+    }
+    return out;
+  }
+
+  /** Called when the store is retired (the simulator's world was reset); returns the unsubscribe. */
+  onRetire(listener: () => void): () => void {
+    this.retireListeners.add(listener);
+    return () => this.retireListeners.delete(listener);
+  }
+
+  /**
+   * For a store that replaces another (a reset world): moves this store's revision past the old
+   * store's and forgets its history, so a client resuming from any version the old store issued
+   * gets 410 and lists again, while a list served here gives a version a watch can resume from.
+   */
+  startAfter(revision: number): void {
+    if (revision >= this.revision) this.revision = revision + 1;
+    this.history = [];
+    this.historyFloor = this.revision;
+  }
+
+  /** Ends every watch on this store, as an API server restart does. */
+  retire(): void {
+    for (const listener of [...this.retireListeners]) listener();
+    this.retireListeners.clear();
   }
 
   private table(resource: KubeResource): ResourceTable {
@@ -400,6 +467,8 @@ export class KubeStore {
    */
   compact(): void {
     this.compacted = this.revision;
+    this.history = [];
+    this.historyFloor = this.revision;
     for (const table of this.tables.values()) {
       const live: string[] = [];
       for (const key of table.keys) {

@@ -22,6 +22,8 @@ export interface StartKubeEndpointOptions {
   cluster: Cluster;
   faults?: Faults;
   now?: () => Date;
+  /** How often watches that allow bookmarks get one. */
+  watchBookmarkMs?: number;
 }
 
 /** Serves `cluster`'s Kubernetes API over HTTPS on 127.0.0.1 (generating its TLS if it has none). */
@@ -36,6 +38,7 @@ export async function startKubeEndpoint(options: StartKubeEndpointOptions): Prom
       world: () => world,
       faults,
       ...(options.now ? { now: options.now } : {}),
+      ...(options.watchBookmarkMs === undefined ? {} : { watchBookmarkMs: options.watchBookmarkMs }),
       onError: (err) => console.error('eks-sim kube handler failed', err),
     }),
   );

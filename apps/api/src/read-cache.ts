@@ -57,6 +57,8 @@ export class ReadCache {
   }
 
   onChange(change: Change): void {
+    // New change events alter no cached answer: the cluster's snapshot change announces itself.
+    if (change.kind === 'events') return;
     if (change.kind === 'api_keys') {
       this.keyDrops++;
       this.keys.clear();

@@ -4,6 +4,7 @@
 // one AWS account are capped across workers (SYNC_MAX_PER_ACCOUNT), and the process stops taking
 // jobs while Postgres or Redis is slow (BACKPRESSURE_*).
 // /healthz, /readyz and /metrics on HEALTH_PORT (9464).
+import { Counter } from 'prom-client';
 import { CredentialCache } from '@eks-access/eks-core';
 import { JOBS, createSemaphore, settingsForCeilings } from '@eks-access/queue';
 import { awsEndpoints, runMain } from '@eks-access/runtime';
@@ -35,6 +36,12 @@ runMain(
       }),
     });
     const { database, producer, locks, logger, jobHealth } = worker;
+    const drift = new Counter({
+      name: 'eks_access_sync_drift_total',
+      help: "Grants and resources a full sync found different from the watcher's incremental snapshot it replaced",
+      labelNames: ['table'],
+      registers: [worker.registry],
+    });
     const deps: SyncJobDeps = {
       database,
       producer,
@@ -52,6 +59,11 @@ runMain(
         // A dead worker's slot frees about when its job's lock does and another worker takes the job.
         leaseMs: config.JOB_LOCK_MS,
         deferMs: config.SYNC_DEFER_MS,
+      },
+      onChanges: (changes) => {
+        if (!changes.drift) return;
+        drift.inc({ table: 'grants' }, changes.grantsAdded + changes.grantsRemoved);
+        drift.inc({ table: 'resources' }, changes.resourcesChanged);
       },
     };
     await worker.consume({

@@ -17,7 +17,9 @@
 //   starts from one, so a cluster's first answer is never half-watched.
 // - Flushes run one at a time; changes arriving meanwhile are coalesced into the next.
 import {
+  appendChangeEvents,
   applySnapshotDelta,
+  changeSetOf,
   currentSnapshotInfo,
   diffSnapshotContent,
   getClusterCredentials,
@@ -28,9 +30,7 @@ import {
   tableContent,
   tableHash,
   type Database,
-  type ApplySnapshotDeltaInput,
   type SnapshotContent,
-  type SnapshotDelta,
   type SnapshotPart,
 } from '@eks-access/db';
 import {
@@ -40,24 +40,9 @@ import {
   type AwsEndpoints,
   type ClusterWatchStats,
   type CredentialCache,
-  type Grant,
   type RateLimiter,
-  type Resource,
 } from '@eks-access/eks-core';
 import type { Logger } from '@eks-access/queue';
-
-/** The open transaction a watch run's change events are written in. */
-export type TxClient = Parameters<NonNullable<ApplySnapshotDeltaInput['beforeCommit']>>[0];
-
-/** What a watch run's transaction records as change events (grant, revoke, resource change). */
-export interface FeedChangeSet {
-  clusterId: string;
-  syncRunId: string;
-  source: 'watch';
-  grantsAdded: Grant[];
-  grantsRemoved: Grant[];
-  resourcesChanged: { before: Resource | null; after: Resource | null }[];
-}
 
 export interface ClusterFeedSettings {
   debounceMs: number;
@@ -77,10 +62,14 @@ export interface ClusterFeedDeps {
   workerId: string;
   logger: Logger;
   settings: ClusterFeedSettings;
-  /** Appends the change events inside the watch run's transaction. */
-  appendEvents?: (client: TxClient, changes: FeedChangeSet) => Promise<void>;
   /** Called after each applied change: rows per table and the delay from first event to commit. */
-  onApplied?: (info: { clusterId: string; runId: string; latencyMs: number; rows: number }) => void;
+  onApplied?: (info: {
+    clusterId: string;
+    runId: string;
+    latencyMs: number;
+    rows: number;
+    events: number;
+  }) => void;
   onRebase?: (clusterId: string) => void;
   /** Limits how many feeds read their cluster in full at once (start-up of a replica). */
   startSlots: { run<T>(fn: () => Promise<T>): Promise<T> };
@@ -109,26 +98,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The change events of a delta: grants that appeared or went, resources that changed. */
-export function changeSetOf(
-  clusterId: string,
-  runId: string,
-  delta: SnapshotDelta,
-  before: SnapshotContent,
-): FeedChangeSet {
-  const grantsAdded = delta.grants.upsert.filter((g) => !before.grants.has(g.id));
-  const removed = new Set(delta.grants.removed);
-  const grantsRemoved = delta.grants.before.filter((g) => removed.has(g.id));
-  const resourcesChanged: FeedChangeSet['resourcesChanged'] = [];
-  const resourceKey = (r: Resource) => `${r.type}\u0000${r.id}`;
-  for (const r of delta.resources.upsert)
-    resourcesChanged.push({ before: before.resources.get(resourceKey(r))?.row ?? null, after: r });
-  const goneResources = new Set(delta.resources.removed);
-  for (const r of delta.resources.before)
-    if (goneResources.has(resourceKey(r))) resourcesChanged.push({ before: r, after: null });
-  return { clusterId, syncRunId: runId, source: 'watch', grantsAdded, grantsRemoved, resourcesChanged };
 }
 
 /** Starts watching one cluster whose lease this replica holds. */
@@ -226,24 +195,30 @@ export function startClusterFeed(deps: ClusterFeedDeps, clusterId: string): Clus
         SnapshotPart,
         number
       >;
+      let events = 0;
       const result = await applySnapshotDelta(deps.database, clusterId, {
         baseRunId: base.runId,
         delta,
         hashes,
         totals,
         worker: deps.workerId,
-        ...(deps.appendEvents
-          ? {
-              beforeCommit: (client: TxClient, runId: string) =>
-                deps.appendEvents!(client, changeSetOf(clusterId, runId, delta, base.content)),
-            }
-          : {}),
+        // The change events commit with the snapshot change, or neither does.
+        beforeCommit: async (client, runId) => {
+          events = (await appendChangeEvents(client, changeSetOf(clusterId, runId, delta, base.content)))
+            .count;
+        },
       });
       if (result.status === 'applied') {
         applied = { runId: result.runId, content };
         const rows = SNAPSHOT_PARTS.reduce((n, p) => n + delta[p].upsert.length + delta[p].removed.length, 0);
-        deps.onApplied?.({ clusterId, runId: result.runId, latencyMs: performance.now() - since, rows });
-        log.info({ runId: result.runId, rows, written: result.written }, 'watched change applied');
+        deps.onApplied?.({
+          clusterId,
+          runId: result.runId,
+          latencyMs: performance.now() - since,
+          rows,
+          events,
+        });
+        log.info({ runId: result.runId, rows, events, written: result.written }, 'watched change applied');
         await prune();
         return;
       }

@@ -15,6 +15,11 @@ export function createWatcherMetrics(registry: Registry, feeds: () => ReadonlyMa
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
+  const events = new Counter({
+    name: 'eks_access_watch_change_events_total',
+    help: 'Change events (grant, revoke, resource change, finding) appended by watched changes',
+    registers: [registry],
+  });
   const rebases = new Counter({
     name: 'eks_access_watch_rebases_total',
     help: 'Times a feed re-based on the stored snapshot (start, or a full sync landed)',
@@ -50,8 +55,9 @@ export function createWatcherMetrics(registry: Registry, feeds: () => ReadonlyMa
   stat('eks_access_watch_relists', 'Kinds listed again after a 410 Expired by the current feeds', 'relists');
   stat('eks_access_watch_eks_polls', 'EKS access-entry polls by the current feeds', 'eksPolls');
   return {
-    onApplied(info: { latencyMs: number }) {
+    onApplied(info: { latencyMs: number; events: number }) {
       applied.inc();
+      events.inc(info.events);
       latency.observe(info.latencyMs / 1000);
     },
     onRebase() {

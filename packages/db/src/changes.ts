@@ -8,7 +8,11 @@ import pg from 'pg';
 
 export const CHANGE_CHANNEL = 'eks_access_changes';
 
-export type Change = { kind: 'cluster'; clusterId: string } | { kind: 'api_keys' };
+export type Change =
+  | { kind: 'cluster'; clusterId: string }
+  | { kind: 'api_keys' }
+  /** Change events up to `lastId` were committed (queries/events.ts). */
+  | { kind: 'events'; lastId: number };
 
 export interface ChangeListenerOptions {
   /** postgres://… (the same database the pool uses). */
@@ -31,6 +35,8 @@ export interface ChangeListener {
 /** Parses a notification payload; undefined for anything this version does not know. */
 export function parseChange(payload: string | undefined): Change | undefined {
   if (payload === 'api_keys') return { kind: 'api_keys' };
+  const events = payload ? /^events:(\d{1,18})$/.exec(payload) : null;
+  if (events) return { kind: 'events', lastId: Number(events[1]) };
   const m = payload ? /^cluster:([0-9a-f-]{36})$/.exec(payload) : null;
   return m ? { kind: 'cluster', clusterId: m[1]! } : undefined;
 }

@@ -161,6 +161,26 @@ export {
 } from './queries/incremental.js';
 export { SNAPSHOT_PARTS, type SnapshotPart } from './content-hash.js';
 export {
+  appendChangeEvents,
+  changeSetOf,
+  changeSetSize,
+  findingsOf,
+  listChangeEvents,
+  parseEventCursor,
+  FINDING_RULES,
+  MAX_EVENT_PAGE,
+  type ChangeEvent,
+  type ChangeEventPage,
+  type ChangeSet,
+  type ListChangeEventsOptions,
+} from './queries/events.js';
+export {
+  CHANGE_EVENT_KINDS,
+  CHANGE_EVENT_SOURCES,
+  type ChangeEventKind,
+  type ChangeEventSource,
+} from './schema.js';
+export {
   createUpload,
   getUpload,
   findTaskUpload,

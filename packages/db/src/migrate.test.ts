@@ -39,6 +39,7 @@ async function tables(p: pg.Pool): Promise<string[]> {
 const EXPECTED_TABLES = [
   'api_keys',
   'audit_events',
+  'change_events',
   'cluster_doctor_runs',
   'clusters',
   'provisioning_requests',

@@ -471,3 +471,48 @@ export const uploads = pgTable(
     check('uploads_status_check', sql`${t.status} IN (${inList(UPLOAD_STATUSES)})`),
   ],
 );
+
+/** What a change event records (see queries/events.ts). */
+export const CHANGE_EVENT_KINDS = ['grant', 'revoke', 'resource_change', 'finding'] as const;
+export type ChangeEventKind = (typeof CHANGE_EVENT_KINDS)[number];
+/** Who found the change: the watcher (incremental) or a full sync (a difference to the snapshot before). */
+export const CHANGE_EVENT_SOURCES = ['watch', 'sync'] as const;
+export type ChangeEventSource = (typeof CHANGE_EVENT_SOURCES)[number];
+
+/**
+ * The append-only log of access changes, in commit order: `id` is the cursor. Appends take a
+ * transaction-scoped advisory lock before taking ids, so ids are handed out in the order their
+ * transactions commit and a reader that has seen id N never later finds a smaller id committed.
+ * No foreign keys: the log outlives the runs that pruning deletes and the clusters that are removed.
+ */
+export const changeEvents = pgTable(
+  'change_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    clusterId: uuid('cluster_id').notNull(),
+    syncRunId: uuid('sync_run_id').notNull(),
+    kind: text('kind', { enum: CHANGE_EVENT_KINDS }).notNull(),
+    source: text('source', { enum: CHANGE_EVENT_SOURCES }).notNull(),
+    /** A full sync that found what the incremental snapshot had missed. */
+    drift: boolean('drift').notNull().default(false),
+    /** The principal's resource (`iam_role`, arn…), for grant, revoke and finding events. */
+    principalType: text('principal_type'),
+    principalId: idText('principal_id'),
+    resourceType: text('resource_type'),
+    resourceId: idText('resource_id'),
+    entitlementId: idText('entitlement_id'),
+    grantId: idText('grant_id'),
+    /** For findings: which rule fired (`system-masters-member`, `cluster-admin-binding`…). */
+    finding: text('finding'),
+    /** The rows involved: `{ grant }`, `{ before, after }` for a resource… */
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull(),
+    occurredAt: ts('occurred_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('change_events_cluster_id_idx').on(t.clusterId, t.id),
+    index('change_events_principal_id_idx').on(t.principalId, t.id),
+    index('change_events_occurred_at_idx').on(t.occurredAt),
+    check('change_events_kind_check', sql`${t.kind} IN (${inList(CHANGE_EVENT_KINDS)})`),
+    check('change_events_source_check', sql`${t.source} IN (${inList(CHANGE_EVENT_SOURCES)})`),
+  ],
+);

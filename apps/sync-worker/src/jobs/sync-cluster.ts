@@ -57,6 +57,16 @@ export interface SyncJobDeps {
   clusterLockMs: number;
   /** The per-account cap; without it syncs are not capped per account (tests of other things). */
   accountSlots?: AccountSlots;
+  /**
+   * Told what a sync changed against the snapshot it replaced; `drift` when that snapshot was the
+   * watcher's incremental one (what the watch had missed).
+   */
+  onChanges?: (changes: {
+    grantsAdded: number;
+    grantsRemoved: number;
+    resourcesChanged: number;
+    drift: boolean;
+  }) => void;
 }
 
 export interface AccountSlots {
@@ -173,11 +183,15 @@ async function syncUnderLock(
           accountId: sync.report.cluster.accountId,
         });
         await ctx.updateProgress({ phase: 'store' });
-        await completeSyncRun(deps.database, syncRunId, {
+        const completed = await completeSyncRun(deps.database, syncRunId, {
           snapshot: sync,
           report: () => sync.finish(),
           attempt,
         });
+        if (completed.changes) deps.onChanges?.(completed.changes);
+        if (completed.changes?.drift && completed.changes.grantsAdded + completed.changes.grantsRemoved > 0) {
+          ctx.logger.warn(completed.changes, 'the full sync found grants the watcher had missed (drift)');
+        }
         await pruneSyncRuns(deps.database, clusterId, deps.retention);
         const report = sync.report;
         const grants = Object.values(report.counts.grants).reduce<number>((n, v) => n + (v ?? 0), 0);

@@ -152,9 +152,9 @@ function page<Row, Item>(
   return result;
 }
 
-type ResourceRow = typeof snapshotResources.$inferSelect;
+export type ResourceRow = typeof snapshotResources.$inferSelect;
 type EntitlementRow = typeof snapshotEntitlements.$inferSelect;
-type GrantRow = typeof snapshotGrants.$inferSelect;
+export type GrantRow = typeof snapshotGrants.$inferSelect;
 
 /** Maps a stored resource row back to the model shape. */
 export function toResource(row: ResourceRow): SnapshotResource {

@@ -42,6 +42,8 @@ import {
 import type { RowSource, SnapshotSource, SyncReportInput } from '../snapshot-types.js';
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
+import { appendChangeEvents, type ChangeSet } from './events.js';
+import { toGrant, toResource, type GrantRow, type ResourceRow } from './snapshots.js';
 
 // Where a run's snapshot rows are kept (the per-table hashes and the runs holding the rows) is the
 // storage's business: runs are read and returned without those columns; the content hash is kept.
@@ -239,6 +241,12 @@ export interface CompleteSyncRunResult {
   size: Record<SnapshotPart, number>;
   /** True when the whole snapshot equals the current one: nothing was written. */
   reused: boolean;
+  /**
+   * What this run changed against the snapshot it replaced (appended to the change-event log), when
+   * it became current and a snapshot was current before it. `drift` is true when that snapshot was
+   * the watcher's incremental one: the counts are then what the incremental state had wrong.
+   */
+  changes?: { grantsAdded: number; grantsRemoved: number; resourcesChanged: number; drift: boolean };
 }
 
 const quoted = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
@@ -264,7 +272,70 @@ async function stage<T>(
 }
 
 /** The content of the cluster's current snapshot: per table, its hash and the run holding its rows. */
-type CurrentContent = { [K in SnapshotPart as `${K}_hash` | `${K}_run_id`]: string | null };
+type CurrentContent = { [K in SnapshotPart as `${K}_hash` | `${K}_run_id`]: string | null } & {
+  id: string;
+  trigger: string;
+};
+
+const camel = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const selectAs = (alias: string, columns: readonly string[]) =>
+  columns.map((c) => `${alias}."${c}" AS "${camel(c)}"`).join(', ');
+
+/**
+ * The difference between the staged snapshot and the one it replaces, as a change set: grants by
+ * id, resources by (type, id) and content. Read only for tables whose hash differs.
+ */
+async function stagedDifference(
+  client: pg.PoolClient,
+  clusterId: string,
+  runId: string,
+  previous: CurrentContent,
+  hashes: Record<SnapshotPart, string>,
+): Promise<ChangeSet> {
+  const changes: ChangeSet = {
+    clusterId,
+    syncRunId: runId,
+    source: 'sync',
+    drift: previous.trigger === 'watch',
+    grantsAdded: [],
+    grantsRemoved: [],
+    resourcesChanged: [],
+  };
+  if (previous.grants_hash !== hashes.grants && previous.grants_run_id) {
+    const g = GRANTS.columns;
+    const added = await client.query<GrantRow>(
+      `SELECT ${selectAs('s', g)} FROM pg_temp."staged_grants" s
+        WHERE NOT EXISTS (SELECT 1 FROM snapshot_grants p WHERE p.sync_run_id = $1 AND p.grant_id = s.grant_id)`,
+      [previous.grants_run_id],
+    );
+    const removed = await client.query<GrantRow>(
+      `SELECT ${selectAs('p', g)} FROM snapshot_grants p
+        WHERE p.sync_run_id = $1
+          AND NOT EXISTS (SELECT 1 FROM pg_temp."staged_grants" s WHERE s.grant_id = p.grant_id)`,
+      [previous.grants_run_id],
+    );
+    changes.grantsAdded = added.rows.map(toGrant);
+    changes.grantsRemoved = removed.rows.map(toGrant);
+  }
+  if (previous.resources_hash !== hashes.resources && previous.resources_run_id) {
+    const r = RESOURCES.columns;
+    const same = r.map((c) => `s."${c}" IS NOT DISTINCT FROM p."${c}"`).join(' AND ');
+    const { rows } = await client.query<{ s: ResourceRow | null; p: ResourceRow | null }>(
+      `SELECT CASE WHEN s.type IS NULL THEN NULL ELSE json_build_object(${r.map((c) => `'${camel(c)}', s."${c}"`).join(', ')}) END AS s,
+              CASE WHEN p.type IS NULL THEN NULL ELSE json_build_object(${r.map((c) => `'${camel(c)}', p."${c}"`).join(', ')}) END AS p
+         FROM pg_temp."staged_resources" s
+         FULL JOIN (SELECT * FROM snapshot_resources WHERE sync_run_id = $1) p
+           ON p.type = s.type AND p.resource_id = s.resource_id
+        WHERE s.type IS NULL OR p.type IS NULL OR NOT (${same})`,
+      [previous.resources_run_id],
+    );
+    changes.resourcesChanged = rows.map((row) => ({
+      before: row.p ? toResource(row.p) : null,
+      after: row.s ? toResource(row.s) : null,
+    }));
+  }
+  return changes;
+}
 
 /**
  * Finishes a run with its snapshot, all in one transaction: succeeded (and made the cluster's
@@ -319,7 +390,7 @@ export async function completeSyncRun(
       const status = report.status === 'complete' ? 'succeeded' : 'partial';
 
       const { rows: currentRows } = await client.query<CurrentContent>(
-        `SELECT ${SNAPSHOT_PARTS.map((p) => `r.${p}_hash, r.${p}_run_id`).join(', ')}
+        `SELECT r.id, r.trigger, ${SNAPSHOT_PARTS.map((p) => `r.${p}_hash, r.${p}_run_id`).join(', ')}
            FROM clusters c JOIN sync_runs r ON r.id = c.current_sync_run_id
           WHERE c.id = $1
             FOR UPDATE OF c`,
@@ -391,6 +462,21 @@ export async function completeSyncRun(
         );
         current = (moved.rowCount ?? 0) > 0;
       }
+      let changes: CompleteSyncRunResult['changes'];
+      if (current && currentContent) {
+        const difference = await stagedDifference(client, run.cluster_id, id, currentContent, {
+          resources: staged.resources.hash,
+          entitlements: staged.entitlements.hash,
+          grants: staged.grants.hash,
+        });
+        await appendChangeEvents(client, difference);
+        changes = {
+          grantsAdded: difference.grantsAdded.length,
+          grantsRemoved: difference.grantsRemoved.length,
+          resourcesChanged: difference.resourcesChanged.length,
+          drift: difference.drift ?? false,
+        };
+      }
       await client.query('COMMIT');
       return {
         run: finished!,
@@ -398,6 +484,7 @@ export async function completeSyncRun(
         rows: written,
         size,
         reused: SNAPSHOT_PARTS.every((p) => holders[p] !== id),
+        ...(changes ? { changes } : {}),
       };
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: unknown) => {

@@ -7,6 +7,7 @@ import {
   createCluster,
   enqueueSyncRun,
   getSyncRun,
+  listChangeEvents,
   listGrants,
   listResources,
   startSyncRun,
@@ -123,6 +124,14 @@ async function hasResource(type: string, id: string): Promise<boolean> {
   return page.items.some((r) => r.id === id);
 }
 
+async function getCurrent(): Promise<string | null> {
+  const { rows } = await database.pool.query<{ id: string | null }>(
+    'SELECT current_sync_run_id AS id FROM clusters WHERE id = $1',
+    [clusterId],
+  );
+  return rows[0]?.id ?? null;
+}
+
 const cluster = () => sim.findCluster(DEMO.clusters.stagingUs.name, DEMO.clusters.stagingUs.region)!;
 
 beforeAll(async () => {
@@ -154,120 +163,206 @@ afterAll(async () => {
 });
 
 describe('watcher', () => {
-  it('writes nothing before the first full sync, then applies every watched kind within seconds', async () => {
-    const watcher = startReplica('r1');
+  it(
+    'writes nothing before the first full sync, then applies every watched kind within seconds',
+    { timeout: 180_000 },
+    async () => {
+      const watcher = startReplica('r1');
+      await watcher.balance();
+      const feed = watcher.feeds().get(clusterId)!;
+      await until('the feed to wait for a first sync', async () => feed.state() === 'waiting-for-first-sync');
+      const first = await fullSync(database, clusterId);
+      expect(first.current).toBe(true);
+      await until('the feed to re-base on the full sync', async () => feed.appliedRunId() === first.run.id);
+
+      const kube = cluster().kube;
+      // Namespace and service account: resources.
+      kube.create('namespaces', { metadata: { name: 'watch-ns' } });
+      kube.create('serviceaccounts', { metadata: { name: 'watch-sa', namespace: 'watch-ns' } });
+      await until(
+        'the namespace and service account',
+        async () =>
+          (await hasResource('namespace', 'watch-ns')) &&
+          (await hasResource('service_account', 'watch-ns/watch-sa')),
+      );
+
+      // A Role and a RoleBinding to a group: a namespace-role grant to the group.
+      kube.create('roles', {
+        metadata: { name: 'watch-reader', namespace: 'watch-ns' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+      });
+      kube.create('rolebindings', {
+        metadata: { name: 'watch-rb', namespace: 'watch-ns' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watch-reader' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-team' }],
+      });
+      await until(
+        'the RoleBinding grant',
+        async () => (await grantsTo('watch-team')).length > 0 || undefined,
+      );
+      // Modified: the binding now names another group; the first loses it.
+      const rb = kube.get('rolebindings', 'watch-ns', 'watch-rb')!;
+      kube.update('rolebindings', {
+        ...rb,
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-team-2' }],
+      });
+      await until(
+        'the modified RoleBinding',
+        async () =>
+          (await grantsTo('watch-team')).length === 0 && (await grantsTo('watch-team-2')).length > 0,
+      );
+      kube.delete('rolebindings', 'watch-ns', 'watch-rb');
+      await until('the deleted RoleBinding', async () => (await grantsTo('watch-team-2')).length === 0);
+
+      // A ClusterRole and a ClusterRoleBinding: created, modified (another subject), deleted.
+      kube.create('clusterroles', {
+        metadata: { name: 'watch-auditor' },
+        rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }],
+      });
+      kube.create('clusterrolebindings', {
+        metadata: { name: 'watch-crb' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'watch-auditor' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-auditors' }],
+      });
+      await until('the ClusterRoleBinding grant', async () => (await grantsTo('watch-auditors')).length > 0);
+      const crb = kube.get('clusterrolebindings', undefined, 'watch-crb')!;
+      kube.update('clusterrolebindings', {
+        ...crb,
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-auditors-2' }],
+      });
+      await until(
+        'the modified ClusterRoleBinding',
+        async () => (await grantsTo('watch-auditors-2')).length > 0,
+      );
+      kube.delete('clusterrolebindings', undefined, 'watch-crb');
+      kube.delete('clusterroles', undefined, 'watch-auditor');
+      await until(
+        'the deleted ClusterRole',
+        async () =>
+          (await grantsTo('watch-auditors-2')).length === 0 &&
+          !(await hasResource('cluster_role', 'watch-auditor')),
+      );
+      kube.delete('roles', 'watch-ns', 'watch-reader');
+      kube.delete('serviceaccounts', 'watch-ns', 'watch-sa');
+      kube.delete('namespaces', undefined, 'watch-ns');
+      await until('the deleted namespace objects', async () => !(await hasResource('namespace', 'watch-ns')));
+
+      // aws-auth (this cluster is API_AND_CONFIG_MAP): a mapped role joins a group.
+      const cm = kube.get('configmaps', 'kube-system', 'aws-auth')!;
+      const data = (cm.data ?? {}) as Record<string, string>;
+      kube.update('configmaps', {
+        ...cm,
+        data: {
+          ...data,
+          mapRoles: `${data.mapRoles ?? ''}\n- rolearn: ${DEMO.roles.legacyDeployer.replace('/ci/', '/')}\n  username: watch-mapped\n  groups:\n    - watch-mapped-group\n`,
+        },
+      });
+      await until('the aws-auth mapping', async () =>
+        (await allGrants()).some(
+          (g) => g.resource.id === 'watch-mapped-group' && g.principal.type === 'role',
+        ),
+      );
+
+      // EKS access entry association (polled): AmazonEKSViewPolicy for bob.
+      const entry = cluster().accessEntries.values().next().value!;
+      const viewPolicy = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy';
+      entry.associations.set(viewPolicy, {
+        policyArn: viewPolicy,
+        accessScope: { type: 'cluster', namespaces: [] },
+        associatedAt: new Date(),
+        modifiedAt: new Date(),
+      });
+      await until('the access-policy association', async () =>
+        (await allGrants()).some(
+          (g) =>
+            g.resource.type === 'access_policy' &&
+            g.resource.id.includes('AmazonEKSAdminViewPolicy') &&
+            g.principal.id === entry.principalArn,
+        ),
+      );
+
+      // A new cluster-admin binding raises a finding at once.
+      kube.create('clusterrolebindings', {
+        metadata: { name: 'watch-admins' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-admins' }],
+      });
+      const finding = await until('the cluster-admin finding', async () =>
+        (await listChangeEvents(database, { clusterId, kinds: ['finding'] })).items.find(
+          (e) => e.principal?.id === 'watch-admins',
+        ),
+      );
+      expect(finding).toMatchObject({ finding: 'cluster-admin-binding', source: 'watch', drift: false });
+
+      // The change-event log tells the RoleBinding's story in order: granted, moved, revoked.
+      const events = (await listChangeEvents(database, { clusterId, limit: 1000 })).items;
+      const story = events
+        .filter((e) => e.principal?.id.startsWith('watch-team') && e.kind !== 'resource_change')
+        .map((e) => `${e.kind} ${e.principal!.id}`);
+      expect(story).toEqual([
+        'grant watch-team',
+        'revoke watch-team',
+        'grant watch-team-2',
+        'revoke watch-team-2',
+      ]);
+      expect(events.some((e) => e.kind === 'resource_change' && e.resource?.id === 'watch-ns')).toBe(true);
+      expect(events.every((e) => e.source === 'watch')).toBe(true);
+
+      // A full sync now finds exactly the incremental state: nothing to write, no drift.
+      const check = await fullSync(database, clusterId);
+      expect(check.current).toBe(true);
+      expect(check.rows).toEqual({ resources: 0, entitlements: 0, grants: 0 });
+      expect(check.changes).toEqual({ grantsAdded: 0, grantsRemoved: 0, resourcesChanged: 0, drift: true });
+      expect((await getSyncRun(database, check.run.id)).status).toBe('succeeded');
+    },
+  );
+
+  it('reconnects after dropped watches and lists again after 410 Expired, missing nothing', async () => {
+    if ((await getCurrent()) === null) await fullSync(database, clusterId);
+    const watcher = startReplica('r410');
     await watcher.balance();
     const feed = watcher.feeds().get(clusterId)!;
-    await until('the feed to wait for a first sync', async () => feed.state() === 'waiting-for-first-sync');
-    const first = await fullSync(database, clusterId);
-    expect(first.current).toBe(true);
-    await until('the feed to re-base on the full sync', async () => feed.appliedRunId() === first.run.id);
-
+    await until('the feed to watch', async () => feed.state() === 'watching');
     const kube = cluster().kube;
-    // Namespace and service account: resources.
-    kube.create('namespaces', { metadata: { name: 'watch-ns' } });
-    kube.create('serviceaccounts', { metadata: { name: 'watch-sa', namespace: 'watch-ns' } });
-    await until(
-      'the namespace and service account',
-      async () =>
-        (await hasResource('namespace', 'watch-ns')) &&
-        (await hasResource('service_account', 'watch-ns/watch-sa')),
-    );
 
-    // A Role and a RoleBinding to a group: a namespace-role grant to the group.
-    kube.create('roles', {
-      metadata: { name: 'watch-reader', namespace: 'watch-ns' },
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
-    });
-    kube.create('rolebindings', {
-      metadata: { name: 'watch-rb', namespace: 'watch-ns' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watch-reader' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-team' }],
-    });
-    await until('the RoleBinding grant', async () => (await grantsTo('watch-team')).length > 0 || undefined);
-    // Modified: the binding now names another group; the first loses it.
-    const rb = kube.get('rolebindings', 'watch-ns', 'watch-rb')!;
-    kube.update('rolebindings', {
-      ...rb,
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-team-2' }],
-    });
-    await until(
-      'the modified RoleBinding',
-      async () => (await grantsTo('watch-team')).length === 0 && (await grantsTo('watch-team-2')).length > 0,
-    );
-    kube.delete('rolebindings', 'watch-ns', 'watch-rb');
-    await until('the deleted RoleBinding', async () => (await grantsTo('watch-team-2')).length === 0);
-
-    // A ClusterRole and a ClusterRoleBinding: created, modified (another subject), deleted.
-    kube.create('clusterroles', {
-      metadata: { name: 'watch-auditor' },
-      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }],
-    });
+    // The next 20 watch connections are cut within 200 ms: changes still arrive through resumes.
+    sim.faults.setRules([{ target: 'kube:watch:*', dropWatchRate: 1, dropWithinMs: 200, count: 20 }]);
+    const reconnects = feed.stats()!.reconnects;
     kube.create('clusterrolebindings', {
-      metadata: { name: 'watch-crb' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'watch-auditor' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-auditors' }],
-    });
-    await until('the ClusterRoleBinding grant', async () => (await grantsTo('watch-auditors')).length > 0);
-    const crb = kube.get('clusterrolebindings', undefined, 'watch-crb')!;
-    kube.update('clusterrolebindings', {
-      ...crb,
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'watch-auditors-2' }],
+      metadata: { name: 'dropped-1' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'dropped-team' }],
     });
     await until(
-      'the modified ClusterRoleBinding',
-      async () => (await grantsTo('watch-auditors-2')).length > 0,
+      'the change made while watches were being cut',
+      async () => (await grantsTo('dropped-team')).length > 0,
     );
-    kube.delete('clusterrolebindings', undefined, 'watch-crb');
-    kube.delete('clusterroles', undefined, 'watch-auditor');
+    await until('reconnects', async () => feed.stats()!.reconnects > reconnects);
+    sim.faults.setRules([]);
+
+    // The API server restarts and compacts: every resume is too old (410) and must list again; the
+    // next watches are refused with 410 too (a storm). A change made meanwhile reaches no watch.
+    const relists = feed.stats()!.relists;
+    sim.faults.setRules([{ target: 'kube:watch:clusterrolebindings', expireWatchRate: 1, count: 3 }]);
+    kube.compact();
+    kube.retire();
+    kube.delete('clusterrolebindings', undefined, 'dropped-1');
+    kube.create('clusterrolebindings', {
+      metadata: { name: 'after-410' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-410-team' }],
+    });
     await until(
-      'the deleted ClusterRole',
+      'the changes made during the 410s',
       async () =>
-        (await grantsTo('watch-auditors-2')).length === 0 &&
-        !(await hasResource('cluster_role', 'watch-auditor')),
+        (await grantsTo('after-410-team')).length > 0 && (await grantsTo('dropped-team')).length === 0,
     );
-    kube.delete('roles', 'watch-ns', 'watch-reader');
-    kube.delete('serviceaccounts', 'watch-ns', 'watch-sa');
-    kube.delete('namespaces', undefined, 'watch-ns');
-    await until('the deleted namespace objects', async () => !(await hasResource('namespace', 'watch-ns')));
-
-    // aws-auth (this cluster is API_AND_CONFIG_MAP): a mapped role joins a group.
-    const cm = kube.get('configmaps', 'kube-system', 'aws-auth')!;
-    const data = (cm.data ?? {}) as Record<string, string>;
-    kube.update('configmaps', {
-      ...cm,
-      data: {
-        ...data,
-        mapRoles: `${data.mapRoles ?? ''}\n- rolearn: ${DEMO.roles.legacyDeployer.replace('/ci/', '/')}\n  username: watch-mapped\n  groups:\n    - watch-mapped-group\n`,
-      },
-    });
-    await until('the aws-auth mapping', async () =>
-      (await allGrants()).some((g) => g.resource.id === 'watch-mapped-group' && g.principal.type === 'role'),
+    expect(feed.stats()!.relists).toBeGreaterThan(relists);
+    kube.delete('clusterrolebindings', undefined, 'after-410');
+    await until(
+      'the survivor to apply new changes',
+      async () => (await grantsTo('after-410-team')).length === 0,
     );
-
-    // EKS access entry association (polled): AmazonEKSViewPolicy for bob.
-    const entry = cluster().accessEntries.values().next().value!;
-    const viewPolicy = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy';
-    entry.associations.set(viewPolicy, {
-      policyArn: viewPolicy,
-      accessScope: { type: 'cluster', namespaces: [] },
-      associatedAt: new Date(),
-      modifiedAt: new Date(),
-    });
-    await until('the access-policy association', async () =>
-      (await allGrants()).some(
-        (g) =>
-          g.resource.type === 'access_policy' &&
-          g.resource.id.includes('AmazonEKSAdminViewPolicy') &&
-          g.principal.id === entry.principalArn,
-      ),
-    );
-
-    // A full sync now finds exactly the incremental state: nothing to write, no drift.
-    const check = await fullSync(database, clusterId);
-    expect(check.current).toBe(true);
-    expect(check.rows).toEqual({ resources: 0, entitlements: 0, grants: 0 });
-    expect((await getSyncRun(database, check.run.id)).status).toBe('succeeded');
   });
 
   it("hands a crashed replica's clusters to another replica once its leases expire", async () => {

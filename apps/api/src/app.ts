@@ -19,6 +19,7 @@ import { registerOpenApi } from './openapi/document.js';
 import { registerAccessRoutes } from './routes/access/index.js';
 import { registerApiKeyRoutes } from './routes/api-keys/index.js';
 import { registerClusterRoutes } from './routes/clusters/index.js';
+import { registerEventRoutes } from './routes/events/index.js';
 import { registerHealthRoutes } from './routes/health/index.js';
 import { registerProvisioningRoutes } from './routes/provisioning/index.js';
 import { registerSyncRoutes } from './routes/syncs/index.js';
@@ -178,5 +179,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerProvisioningRoutes(app, deps);
   registerUploadRoutes(app, deps);
   registerApiKeyRoutes(app, deps);
+  registerEventRoutes(app, deps);
   return app;
 }

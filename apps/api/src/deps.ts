@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { VerifyKey } from './auth.js';
 import type { ApiConfig } from './config.js';
+import { EventBell } from './event-bell.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { ReadCache } from './read-cache.js';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   verifyKey: VerifyKey;
   /** Answers and verified keys kept until Postgres announces a change (read-cache.ts); absent: none. */
   cache?: ReadCache;
+  /** Rung when Postgres announces new change events (the event streams wait on it). */
+  eventBell: EventBell;
 }
 
 /** Verifies keys through Postgres, keeping verified ones in `cache` (when there is one) until a key changes. */
@@ -74,20 +77,24 @@ export async function createAppDeps(
     commandTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
   });
   const cache = new ReadCache(config.READ_CACHE_MB * 2 ** 20);
-  const listener =
-    config.READ_CACHE_MB > 0
-      ? listenForChanges({
-          url: config.DATABASE_URL,
-          applicationName: 'eks-access-api-changes',
-          onChange: (change) => cache.onChange(change),
-          onState: (connected) => {
-            cache.setLive(connected);
-            logger.info({ connected }, connected ? 'read cache on' : 'read cache off until Postgres is back');
-          },
-          onError: (err) =>
-            logger.warn({ err: { message: err.message } }, 'change listener lost its connection'),
-        })
-      : undefined;
+  const eventBell = new EventBell();
+  // One LISTEN connection feeds the read cache (when it is on) and wakes the event streams.
+  const listener = listenForChanges({
+    url: config.DATABASE_URL,
+    applicationName: 'eks-access-api-changes',
+    onChange: (change) => {
+      if (change.kind === 'events') eventBell.ring();
+      else cache.onChange(change);
+    },
+    onState: (connected) => {
+      cache.setLive(connected);
+      if (config.READ_CACHE_MB > 0)
+        logger.info({ connected }, connected ? 'read cache on' : 'read cache off until Postgres is back');
+      // Whatever was announced while the connection was down: streams read again.
+      if (connected) eventBell.ring();
+    },
+    onError: (err) => logger.warn({ err: { message: err.message } }, 'change listener lost its connection'),
+  });
   const deps: AppDeps = {
     config,
     logger,
@@ -97,11 +104,12 @@ export async function createAppDeps(
     metrics: createApiMetrics(),
     verifyKey: cachedKeyVerifier(database, cache),
     cache,
+    eventBell,
   };
   return {
     deps,
     close: async () => {
-      await listener?.close();
+      await listener.close();
       await producer.close();
       redis.disconnect();
       await database.close();

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach } from 'vitest';
 import { buildApp, type App } from './app.js';
 import type { AppDeps } from './deps.js';
+import { EventBell } from './event-bell.js';
 import { createApiMetrics } from './metrics.js';
 import { createContractRecorder } from './openapi/contract.js';
 import type { OpenApiDocument } from './openapi/document.js';
@@ -113,6 +114,7 @@ export async function startTestApi(): Promise<TestApi> {
       const key = await verifyApiKey(database, plaintext);
       return key ? { actor: `api-key:${key.id}`, scopes: key.scopes } : undefined;
     },
+    eventBell: new EventBell(),
   };
   const app = checkContract(await buildApp(deps));
   await app.ready();

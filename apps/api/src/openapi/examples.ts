@@ -462,3 +462,35 @@ export const notReady = {
 };
 export const metrics =
   '# HELP eks_access_http_requests_total HTTP requests by method, route and status\n# TYPE eks_access_http_requests_total counter\neks_access_http_requests_total{method="GET",route="/v1/clusters",status="200"} 42\n';
+
+export const changeEventPage = {
+  items: [
+    {
+      id: '1042',
+      clusterId: CLUSTER_ID,
+      syncRunId: RUN_ID,
+      kind: 'grant',
+      source: 'watch',
+      drift: false,
+      principal: { type: 'iam_role', id: ALICE },
+      resource: { type: 'cluster_role', id: 'cluster-admin' },
+      entitlementId: 'cluster_role:cluster-admin:all:member',
+      grantId: `cluster_role:cluster-admin:all:member:iam_role:${ALICE}`,
+      finding: null,
+      detail: {
+        grant: {
+          id: `cluster_role:cluster-admin:all:member:iam_role:${ALICE}`,
+          entitlementId: 'cluster_role:cluster-admin:all:member',
+          resource: { type: 'cluster_role', id: 'cluster-admin' },
+          principal: { type: 'iam_role', id: ALICE },
+          annotations: [],
+        },
+      },
+      occurredAt: '2026-05-04T09:30:00.000Z',
+    },
+  ],
+  cursor: '1042',
+  hasMore: false,
+};
+
+export const eventStream = `retry: 2000\n\nid: 1042\nevent: grant\ndata: {"id":"1042","kind":"grant",…}\n\n`;

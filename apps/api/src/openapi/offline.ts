@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { buildApp } from '../app.js';
 import type { AppDeps } from '../deps.js';
+import { EventBell } from '../event-bell.js';
 import { createApiMetrics } from '../metrics.js';
 import type { OpenApiDocument } from './document.js';
 
@@ -25,6 +26,7 @@ export async function buildOpenApiDocument(): Promise<OpenApiDocument> {
     redis: unusable('redis'),
     metrics: createApiMetrics(),
     verifyKey: async () => undefined,
+    eventBell: new EventBell(),
   };
   const app = await buildApp(deps);
   try {

@@ -21,6 +21,8 @@ export const TAGS = {
   provisioning:
     'Grant and revoke requests, carried out by the provisioner under the cluster’s provisioning policy.',
   uploads: 'c1z uploads to ConductorOne and their dead letters.',
+  events:
+    'The change-event log: grants, revokes, resource changes and findings in commit order, by cursor or as a live server-sent-events stream.',
   'api-keys': 'API keys and their scopes (admin).',
   operations: 'Health, readiness, Prometheus metrics and this document; no API key needed.',
 } as const;

@@ -13,10 +13,19 @@ import type { Database } from '../client.js';
 import type { SnapshotPart } from '../content-hash.js';
 import { decodeCursor, encodeCursor, isKeyString, pageSize, type Page } from '../cursor.js';
 import { InvalidCursorError, InvalidInputError, NotFoundError } from '../errors.js';
-import { clusters, snapshotEntitlements, snapshotGrants, snapshotResources, syncRuns } from '../schema.js';
+import {
+  clusters,
+  snapshotEntitlements,
+  snapshotGrants,
+  snapshotResources,
+  syncRuns,
+  type SyncStatus,
+} from '../schema.js';
 import type { SnapshotEntitlement, SnapshotGrant, SnapshotResource } from '../snapshot-types.js';
 import { isRecord, isUuid } from '../validate.js';
-import { SNAPSHOT_STATUSES } from './sync-runs.js';
+
+/** Statuses whose run holds a snapshot. */
+export const SNAPSHOT_STATUSES = ['succeeded', 'partial'] as const satisfies readonly SyncStatus[];
 
 /** A page of a snapshot, with the run it was read from (null when the cluster has no snapshot yet). */
 export interface SnapshotPage<T> extends Page<T> {

@@ -43,7 +43,7 @@ import type { RowSource, SnapshotSource, SyncReportInput } from '../snapshot-typ
 import { assertUuid, isRecord, isUuid } from '../validate.js';
 import { recordAudit, type AuditContext } from './audit.js';
 import { appendChangeEvents, type ChangeSet } from './events.js';
-import { toGrant, toResource, type GrantRow, type ResourceRow } from './snapshots.js';
+import { SNAPSHOT_STATUSES, toGrant, toResource, type GrantRow, type ResourceRow } from './snapshots.js';
 
 // Where a run's snapshot rows are kept (the per-table hashes and the runs holding the rows) is the
 // storage's business: runs are read and returned without those columns; the content hash is kept.
@@ -63,8 +63,7 @@ export type SyncRun = {
 };
 
 export const ACTIVE_STATUSES = ['queued', 'running'] as const satisfies readonly SyncStatus[];
-/** Statuses whose run holds a snapshot. */
-export const SNAPSHOT_STATUSES = ['succeeded', 'partial'] as const satisfies readonly SyncStatus[];
+export { SNAPSHOT_STATUSES };
 
 export interface EnqueueResult {
   run: SyncRun;

@@ -445,7 +445,8 @@ async function main(): Promise<void> {
     const checkFailed = await syncAll(database, [...ids.values()], producer);
     const { rows: drift } = await database.pool.query<{ clusters: string; rows: string; drift: string }>(
       `SELECT count(*) FILTER (WHERE w.total > 0) AS clusters, coalesce(sum(w.total), 0) AS rows,
-              coalesce(sum((counts->'drift'->>'grantsAdded')::int + (counts->'drift'->>'grantsRemoved')::int), 0) AS drift
+              (SELECT count(*) FROM change_events e
+                WHERE e.drift AND e.kind IN ('grant', 'revoke') AND e.occurred_at >= $1) AS drift
          FROM sync_runs r,
               LATERAL (SELECT coalesce((r.counts->'written'->>'resources')::int, 0)
                             + coalesce((r.counts->'written'->>'entitlements')::int, 0)
@@ -500,9 +501,9 @@ async function main(): Promise<void> {
   }
 }
 
-/** The simulator's fault rule that drops `fraction` of watch connections. */
+/** The simulator's fault rule that cuts `fraction` of watch connections within 30 s of opening. */
 function dropWatches(fraction: number): FaultRule {
-  return { kind: 'watch-drop', probability: fraction } as unknown as FaultRule;
+  return { target: 'kube:watch:*', dropWatchRate: fraction, dropWithinMs: 30_000 };
 }
 
 main().catch((err: unknown) => {

@@ -44,6 +44,8 @@ export interface SimClusterInfo {
   caData: string;
   /** The cluster's service-account token issuer (DescribeCluster's identity.oidc.issuer). */
   oidcIssuer: string;
+  /** The role `eks-sim kubeconfig` assumes by default to reach the cluster, when the world names one. */
+  operator?: { roleArn: string; externalId?: string };
 }
 
 export interface SimCredentialInfo {
@@ -130,6 +132,7 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
           endpoint: c.endpoint!,
           caData: Buffer.from(c.tls!.caPem).toString('base64'),
           oidcIssuer: c.oidcIssuer,
+          ...(c.operator ? { operator: c.operator } : {}),
         })),
     ready: () => ({
       event: 'ready',

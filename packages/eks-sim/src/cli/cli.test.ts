@@ -356,6 +356,32 @@ describe('eks-sim CLI against a running simulator', () => {
     expect(configMap.status, configMap.body).toBe(200);
   });
 
+  it('prints, with no identity flags, a kubeconfig that each demo cluster accepts', async () => {
+    for (const name of ['prod-eu', 'staging-us', 'legacy-us']) {
+      const r = await run(['kubeconfig', '--cluster', name, '--admin', ready.admin]);
+      expect(r.code, r.stderr).toBe(0);
+      const exec = (
+        parse(r.stdout) as {
+          users: {
+            user: { exec: { command: string; args: string[]; env: { name: string; value: string }[] } };
+          }[];
+        }
+      ).users[0]!.user.exec;
+      const env = Object.fromEntries(exec.env.map((e) => [e.name, e.value]));
+      const plugin = await run([], env, { command: exec.command, args: exec.args, cwd: tmpdir() });
+      expect(plugin.code, plugin.stderr).toBe(0);
+      const token = (JSON.parse(plugin.stdout) as { status: { token: string } }).status.token;
+      const cluster = ready.clusters.find((c) => c.name === name)!;
+      const bindings = await kubeGet(
+        cluster.endpoint,
+        cluster.caData,
+        '/apis/rbac.authorization.k8s.io/v1/rolebindings',
+        token,
+      );
+      expect(bindings.status, `${name}: ${bindings.body}`).toBe(200);
+    }
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     serve.kill('SIGTERM');
     const [code] = (await once(serve, 'exit')) as [number | null];

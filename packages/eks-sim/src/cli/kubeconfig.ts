@@ -38,7 +38,8 @@ export function kubeconfigCommand(program: Command, io: CliIo): void {
     .option(
       '--access-key <id>',
       'credentials the token is minted with (default: the first long-lived credential the simulator lists, ' +
-        "the demo's connector user)",
+        "the demo's connector user, assuming the role the world names for the cluster: in the demo the " +
+        "connector's role, with its ExternalId for legacy-us)",
     )
     .option('--secret-key <secret>', 'the secret of --access-key')
     .option('--session-token <token>', 'a session token for temporary credentials')
@@ -116,10 +117,15 @@ export async function kubeconfig(flags: KubeconfigFlags, io: CliIo): Promise<num
   if (!credential)
     throw new CliError('the simulator lists no long-lived credentials; pass --access-key and --secret-key');
 
+  // Without an identity on the command line, the one the world names for this cluster (the demo's
+  // connector role): the first listed credential alone is usually mapped nowhere.
+  const operator = !flags.accessKey && !flags.roleArn ? cluster.operator : undefined;
+  const roleArn = flags.roleArn ?? operator?.roleArn;
+  const externalId = flags.externalId ?? operator?.externalId;
   const self = selfCommand();
   const tokenArgs = ['token', '--cluster', cluster.name, '--region', cluster.region];
-  if (flags.roleArn) tokenArgs.push('--role-arn', flags.roleArn, '--sts-endpoint', info.aws.endpoint);
-  if (flags.externalId) tokenArgs.push('--external-id', flags.externalId);
+  if (roleArn) tokenArgs.push('--role-arn', roleArn, '--sts-endpoint', info.aws.endpoint);
+  if (externalId) tokenArgs.push('--external-id', externalId);
   const env = [
     { name: 'AWS_ACCESS_KEY_ID', value: credential.accessKeyId },
     { name: 'AWS_SECRET_ACCESS_KEY', value: credential.secretAccessKey },

@@ -399,6 +399,8 @@ export function createDemoDocument(): WorldDocumentInput {
     clusters: [
       {
         ...DEMO.clusters.prodEu,
+        // What `eks-sim kubeconfig` uses by default: the connector's role, mapped read-only.
+        operator: { roleArn: DEMO.connector.roleArn },
         version: '1.31',
         tags: { env: 'prod' },
         accessEntries: [
@@ -500,6 +502,7 @@ export function createDemoDocument(): WorldDocumentInput {
       },
       {
         ...DEMO.clusters.stagingUs,
+        operator: { roleArn: DEMO.connector.roleArn },
         version: '1.30',
         tags: { env: 'staging' },
         accessEntries: [
@@ -585,6 +588,7 @@ export function createDemoDocument(): WorldDocumentInput {
       },
       {
         ...DEMO.clusters.legacyUs,
+        operator: { roleArn: DEMO.connector.legacyRoleArn, externalId: DEMO.connector.externalId },
         version: '1.29',
         tags: { env: 'legacy' },
         namespaces: ['default', 'kube-system', 'team-a', 'legacy-apps'],

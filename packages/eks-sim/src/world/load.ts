@@ -600,6 +600,7 @@ function buildValid(doc: WorldDocument): World {
       ...(c.tags === undefined ? {} : { tags: c.tags }),
       createdAt: WORLD_EPOCH,
     });
+    if (c.operator) cluster.operator = { ...c.operator };
     for (const e of c.accessEntries ?? []) addAccessEntryFromDocument(world, cluster, e);
     // Namespaces first, as `kubectl apply` of a directory would need them.
     const objects = clusterObjects(c, '').sort(

@@ -553,6 +553,17 @@ export const clusterSchema = z
     roleBindings: z.array(roleBindingShorthandSchema).optional(),
     kubernetes: z.array(kubeManifestSchema).optional(),
     podIdentityAssociations: z.array(podIdentityAssociationSchema).optional(),
+    /**
+     * The role `eks-sim kubeconfig` assumes (with the simulator's first listed credential) when given
+     * no identity: one the cluster maps, so a kubeconfig printed with no flags works.
+     */
+    operator: z
+      .object({
+        roleArn: z.string().regex(IAM_ROLE_ARN, 'must be an IAM role ARN'),
+        externalId: z.string().min(2).max(1224).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -193,6 +193,11 @@ export interface Cluster {
   /** Set when the simulator serves the cluster. */
   endpoint?: string;
   tls?: ClusterTls;
+  /**
+   * A role that can reach the cluster's Kubernetes API, assumed with the simulator's first listed
+   * credential: what `eks-sim kubeconfig` uses unless told otherwise (the demo: the connector's role).
+   */
+  operator?: { roleArn: string; externalId?: string };
 }
 
 /** Key of a cluster in the world: clusters are unique per account and region, as in AWS. */

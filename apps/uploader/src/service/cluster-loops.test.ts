@@ -3,11 +3,17 @@
 // provisioning requests, and finish them as C1 expects.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasAnnotation, readC1z } from '@eks-access/c1';
+import {
+  decodeListEventFeedsResponse,
+  decodeListEventsResponse,
+  hasAnnotation,
+  readC1z,
+} from '@eks-access/c1';
 import type { StandInC1 } from '@eks-access/c1/standin';
 import {
   deleteCluster,
   findTaskUpload,
+  listChangeEvents,
   listEntitlements,
   listGrants,
   listProvisioningRequests,
@@ -16,7 +22,7 @@ import {
   updateCluster,
   type SnapshotGrant,
 } from '@eks-access/db';
-import { DEMO } from '@eks-access/eks-sim';
+import { createSimAdminClient, DEMO } from '@eks-access/eks-sim';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runSyncFullTask } from '../tasks/sync-full.js';
 import { c1LoopLockKey } from './cluster-loops.js';
@@ -461,5 +467,121 @@ describe('c1 service mode', () => {
       error: { nonRetryable: true },
       status: { code: 3 },
     });
+  });
+
+  it('answers list_events from the change-event log: GrantEvents and RevokeEvents in order, with a cursor that resumes exactly', async () => {
+    const cluster = await c1Cluster('prod-eu', 'eu-west-1');
+    const admin = createSimAdminClient(h.sim.awsEndpoint);
+    await h.syncNow(cluster.id);
+    // Three new bindings of view in team-a (to groups), then one of them deleted: each sync logs its
+    // difference to the snapshot before it.
+    const subjects = ['feed-group-0', 'feed-group-1', 'feed-group-2'];
+    for (const name of subjects)
+      await admin.putObject('prod-eu', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `feed-${name}`, namespace: 'team-a' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name }],
+      });
+    await h.syncNow(cluster.id);
+    await admin.deleteObject('prod-eu', 'rolebindings', 'team-a', 'feed-feed-group-1');
+    await h.syncNow(cluster.id);
+    const logged = (
+      await listChangeEvents(h.database, {
+        clusterId: cluster.id,
+        kinds: ['grant', 'revoke', 'resource_change'],
+        limit: 1000,
+      })
+    ).items;
+    const grants = logged.filter((e) => e.kind === 'grant' && e.entitlementId === VIEW_TEAM_A);
+    expect(grants.map((e) => e.principal?.id).sort()).toEqual(
+      expect.arrayContaining(subjects.map((s) => expect.stringContaining(s) as string)),
+    );
+    expect(logged.filter((e) => e.kind === 'revoke').map((e) => e.principal?.id)).toEqual([
+      expect.stringContaining('feed-group-1'),
+    ]);
+
+    h.loops('uploader-a').start();
+    const finishOf = async (listEvents: Record<string, unknown>) =>
+      h.standIn.waitForFinish(h.standIn.enqueueTask({ listEvents }), 30_000);
+    // No feed id: the connector's default feed, as baton-sdk's builder has one.
+    const byDefault = await finishOf({});
+    expect(byDefault.finalState).toBe('success');
+    expect((decodeListEventsResponse(byDefault.success!.response!.value).events ?? []).length).toBe(
+      Math.min(logged.length, 100),
+    );
+    const listFeeds = await h.standIn.waitForFinish(h.standIn.enqueueTask({ listEventFeeds: {} }), 30_000);
+    const feedList = decodeListEventFeedsResponse(listFeeds.success!.response!.value).list ?? [];
+    expect(feedList.map((f) => f.id)).toEqual(['eks_access_changes']);
+
+    // Pages of two, each resumed from the cursor the one before answered, across two uploaders.
+    const seen: { id: string; kind: string | undefined; principal: string | undefined }[] = [];
+    let cursor = '';
+    for (let page = 0; ; page++) {
+      const finish = await finishOf({ eventFeedId: 'eks_access_changes', pageSize: 2, cursor });
+      expect(finish.finalState, JSON.stringify(finish.status)).toBe('success');
+      expect(finish.success?.response?.typeUrl).toBe(
+        'type.googleapis.com/c1.connector.v2.ListEventsResponse',
+      );
+      const res = decodeListEventsResponse(finish.success!.response!.value);
+      for (const e of res.events ?? []) {
+        seen.push({
+          id: e.id!,
+          kind: e.event,
+          principal:
+            e.grantEvent?.grant?.principal?.id?.resource ??
+            e.revokeEvent?.principal?.id?.resource ??
+            e.resourceChangeEvent?.resourceId?.resource,
+        });
+        expect(e.occurredAt?.seconds).toBeGreaterThan(0);
+        if (e.event === 'grantEvent') {
+          const logEntry = logged.find((l) => l.id === e.id)!;
+          expect(e.grantEvent?.grant).toMatchObject({
+            id: logEntry.grantId,
+            entitlement: {
+              id: logEntry.entitlementId,
+              resource: { id: { resourceType: logEntry.resource!.type, resource: logEntry.resource!.id } },
+            },
+            principal: { id: { resourceType: logEntry.principal!.type, resource: logEntry.principal!.id } },
+          });
+        }
+      }
+      if (!res.hasMore && (res.events ?? []).length < 2) {
+        // The last page gives back a cursor that finds nothing more.
+        expect(res.cursor).toBe(logged.at(-1)!.id);
+        break;
+      }
+      expect((res.events ?? []).length).toBe(2);
+      cursor = res.cursor!;
+      expect(page).toBeLessThan(100);
+    }
+    // Exactly the log, in its order: nothing skipped or repeated at page boundaries.
+    expect(seen.map((e) => e.id)).toEqual(logged.map((e) => e.id));
+    expect(seen.filter((e) => e.kind === 'grantEvent').length).toBe(
+      logged.filter((e) => e.kind === 'grant').length,
+    );
+    expect(seen.filter((e) => e.kind === 'revokeEvent').map((e) => e.principal)).toEqual([
+      expect.stringContaining('feed-group-1'),
+    ]);
+
+    // start_at after everything: an empty page.
+    const later = await finishOf({ startAt: { seconds: Math.floor(Date.now() / 1000) + 3600 } });
+    expect(later.finalState, JSON.stringify(later.status)).toBe('success');
+    expect(decodeListEventsResponse(later.success?.response?.value ?? new Uint8Array()).events ?? []).toEqual(
+      [],
+    );
+
+    // What retrying cannot fix fails for good, with the reason.
+    const refusals = [
+      await finishOf({ cursor: 'not-a-cursor' }),
+      await finishOf({ eventFeedId: 'someone-elses-feed' }),
+      await finishOf({ pageSize: 5000 }),
+    ];
+    expect(refusals.map((f) => [f.finalState, f.error?.nonRetryable, f.status?.code])).toEqual([
+      ['error', true, 3],
+      ['error', true, 5],
+      ['error', true, 3],
+    ]);
   });
 });

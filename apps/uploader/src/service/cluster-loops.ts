@@ -18,6 +18,7 @@ import {
 } from '@eks-access/queue';
 import { createClusterC1Client, type C1Endpoint } from '../c1.js';
 import type { TaskDeps } from '../tasks/deps.js';
+import { eventFeeds, runListEventsTask } from '../tasks/list-events.js';
 import { runGrantTask, runRevokeTask } from '../tasks/provision.js';
 import { runSyncFullTask } from '../tasks/sync-full.js';
 
@@ -118,6 +119,8 @@ export function createClusterLoops(deps: ClusterLoopsDeps) {
                 syncFull: (task, ctx) => runSyncFullTask(taskDeps, task, ctx),
                 grant: (task, ctx) => runGrantTask(taskDeps, task, ctx),
                 revoke: (task, ctx) => runRevokeTask(taskDeps, task, ctx),
+                listEventFeeds: async () => eventFeeds(),
+                listEvents: (task) => runListEventsTask(taskDeps, task),
               },
             });
           } catch (err) {

@@ -5,6 +5,7 @@ import { C1Error, type C1ErrorCode } from '@eks-access/c1';
 // google.rpc.Code values (grpc-js is not a dependency of this app).
 const GRPC_CODES = {
   INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
   FAILED_PRECONDITION: 9,
   INTERNAL: 13,
   UNAVAILABLE: 14,

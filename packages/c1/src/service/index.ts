@@ -42,6 +42,8 @@ export type {
   TaskContext,
 } from './loop.js';
 export {
+  decodeListEventFeedsResponse,
+  decodeListEventsResponse,
   durationToMs,
   grantAlreadyExistsAnnotation,
   grantAlreadyRevokedAnnotation,
@@ -52,6 +54,9 @@ export type {
   AnyMessage,
   Entitlement,
   EventFeedMetadata,
+  EventMessage,
+  ListEventsResponse,
+  ListEventsTaskPayload,
   SyncFullTaskPayload,
   TaskType,
   Grant,
@@ -64,7 +69,10 @@ export type {
   GrantTask,
   HelloTask,
   ListEventFeedsTask,
+  ListEventsTask,
   RevokeTask,
   SyncFullTask,
   UnsupportedTask,
 } from './tasks.js';
+export { eventMessage, listEventsResponse } from './events.js';
+export type { FeedEvent, FeedGrant, ListEventsResult } from './events.js';

@@ -9,7 +9,12 @@ import { generateClientCredentials } from './credentials.js';
 import { C1Error, rateLimitWaitMs } from './errors.js';
 import { defaultHelloInfo } from './hello-info.js';
 import { runServiceLoop, type ServiceLoopHandlers, type TaskContext } from './loop.js';
-import { grantAlreadyExistsAnnotation, grantAlreadyRevokedAnnotation, messageCodecs } from './messages.js';
+import {
+  decodeListEventsResponse,
+  grantAlreadyExistsAnnotation,
+  grantAlreadyRevokedAnnotation,
+  messageCodecs,
+} from './messages.js';
 import { typeNameOf } from './proto.js';
 import { createMemoryLogger } from './test-support.js';
 
@@ -31,6 +36,7 @@ const entitlement = {
   resource: { id: { resourceType: 'access_policy', resource: 'AmazonEKSViewPolicy' } },
 };
 const principal = { id: { resourceType: 'role', resource: 'arn:aws:iam::123456789012:role/dev' } };
+const VIEW = 'cluster_role:view:team-a:member';
 
 describe('runServiceLoop against the stand-in', () => {
   let standIn: StandInC1;
@@ -315,6 +321,76 @@ describe('runServiceLoop against the stand-in', () => {
     expect(
       messageCodecs().listEventFeedsResponse.decode(listed.success?.response?.value ?? new Uint8Array()).list,
     ).toEqual([{ id: 'cluster-changes', supportedEventTypes: ['EVENT_TYPE_RESOURCE_CHANGE'] }]);
+  });
+
+  it('answers list_events with the handler’s page: GrantEvent, RevokeEvent and ResourceChangeEvent, its cursor and has_more', async () => {
+    const taskId = standIn.enqueueTask({
+      listEvents: { cursor: '41', eventFeedId: 'changes', pageSize: 3, startAt: { seconds: 1_700_000_000 } },
+    });
+    const asked: unknown[] = [];
+    const grant = {
+      id: 'cluster_role:view:team-a:member:iam_user:arn:aws:iam::1:user/bob',
+      entitlementId: VIEW,
+      resource: { type: 'cluster_role', id: 'view' },
+      principal: { type: 'iam_user', id: 'arn:aws:iam::1:user/bob' },
+    };
+    const at = new Date('2026-12-01T10:00:00.250Z');
+    start({
+      listEvents: async (task) => {
+        asked.push(task.listEvents);
+        return {
+          events: [
+            { id: '42', occurredAt: at, kind: 'grant', grant },
+            { id: '43', occurredAt: at, kind: 'revoke', grant },
+            {
+              id: '44',
+              occurredAt: at,
+              kind: 'resourceChange',
+              resource: { type: 'namespace', id: 'team-a' },
+              parent: { type: 'cluster', id: 'prod' },
+            },
+          ],
+          cursor: '44',
+          hasMore: true,
+        };
+      },
+    });
+    const finish = await standIn.waitForFinish(taskId);
+    expect(asked).toEqual([
+      {
+        cursor: '41',
+        eventFeedId: 'changes',
+        pageSize: 3,
+        startAt: { seconds: 1_700_000_000 },
+        annotations: [],
+      },
+    ]);
+    expect(finish.finalState).toBe('success');
+    expect(typeNameOf(finish.success?.response?.typeUrl ?? '')).toBe('c1.connector.v2.ListEventsResponse');
+    const page = decodeListEventsResponse(finish.success?.response?.value ?? new Uint8Array());
+    const entitlement = { id: VIEW, resource: { id: { resourceType: 'cluster_role', resource: 'view' } } };
+    const principal = { id: { resourceType: 'iam_user', resource: 'arn:aws:iam::1:user/bob' } };
+    const occurredAt = { seconds: Math.floor(at.getTime() / 1000), nanos: 250_000_000 };
+    expect(page).toMatchObject({ cursor: '44', hasMore: true });
+    expect(page.events).toMatchObject([
+      {
+        id: '42',
+        occurredAt,
+        event: 'grantEvent',
+        grantEvent: { grant: { id: grant.id, entitlement, principal } },
+      },
+      { id: '43', occurredAt, event: 'revokeEvent', revokeEvent: { entitlement, principal } },
+      {
+        id: '44',
+        occurredAt,
+        event: 'resourceChangeEvent',
+        resourceChangeEvent: {
+          resourceId: { resourceType: 'namespace', resource: 'team-a' },
+          parentResourceId: { resourceType: 'cluster', resource: 'prod' },
+        },
+      },
+    ]);
+    expect(standIn.heartbeats(taskId)).toBe(0);
   });
 
   it('finishes task types it does not run as baton-sdk does an unknown type: Unknown, retryable, no heartbeat', async () => {

@@ -3,8 +3,11 @@
 // - Hello backs off from 1 s to 5 min and gives up at once on credential or request errors;
 //   GetTask honours next_poll (0–5 min); FinishTask has a 30 s deadline.
 // - Only a full sync is heartbeated (next_heartbeat, 1 s–5 min; cancelled when C1 says so or after
-//   10 failures in a row). Grant, revoke and list_event_feeds tasks run without heartbeats, as the
-//   SDK runs them.
+//   10 failures in a row). Grant, revoke, list_event_feeds and list_events tasks run without
+//   heartbeats, as the SDK runs them.
+// - list_events answers one page of a feed (ListEventsResponse: events, cursor, has_more); a task
+//   C1 cannot fix by retrying (a page size over 1000, a cursor this connector never gave, a feed it
+//   does not serve) fails non-retryable. Without a listEvents handler the task is unsupported.
 // - A hello task is answered with a Hello carrying its id, and nothing else (no FinishTask).
 // - A failed grant or revoke is finished with non_retryable set, as the SDK joins every such error
 //   with ErrTaskNonRetryable; the one exception is a task cut short because this loop is stopping,
@@ -22,7 +25,15 @@ import {
   sleep,
   withRetry,
 } from './retry.js';
-import type { C1Task, GrantTask, ListEventFeedsTask, RevokeTask, SyncFullTask } from './tasks.js';
+import { listEventsResponse, type ListEventsResult } from './events.js';
+import type {
+  C1Task,
+  GrantTask,
+  ListEventFeedsTask,
+  ListEventsTask,
+  RevokeTask,
+  SyncFullTask,
+} from './tasks.js';
 
 const MAX_POLL_MS = 5 * 60_000;
 const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -75,6 +86,8 @@ export interface ServiceLoopHandlers {
   revoke(task: RevokeTask, ctx: TaskContext): Promise<RevokeResult>;
   /** The event feeds this connector serves; without a handler the answer is an empty list. */
   listEventFeeds?(task: ListEventFeedsTask, ctx: TaskContext): Promise<EventFeedMetadata[]>;
+  /** One page of an event feed; without a handler, list_events tasks are unsupported. */
+  listEvents?(task: ListEventsTask, ctx: TaskContext): Promise<ListEventsResult>;
 }
 
 export interface ServiceLoopOptions {
@@ -167,9 +180,12 @@ async function runTask(
   let uploadedBytes: number | undefined;
 
   try {
-    if (task.kind === 'unsupported') {
+    if (task.kind === 'unsupported' || (task.kind === 'listEvents' && !options.handlers.listEvents)) {
       outcome = { error: { code: GRPC_UNKNOWN, message: 'unsupported task type', nonRetryable: false } };
-      logger.warn({ taskType: task.taskType }, 'c1 sent a task type this connector does not run');
+      logger.warn(
+        { taskType: task.kind === 'unsupported' ? task.taskType : task.kind },
+        'c1 sent a task type this connector does not run',
+      );
     } else {
       if (task.kind === 'syncFull') {
         heartbeat = await startHeartbeat(client, task.id, getTaskHeartbeatMs, controller, logger);
@@ -267,6 +283,12 @@ async function executeTask(
     case 'listEventFeeds': {
       const list = (await handlers.listEventFeeds?.(task, ctx)) ?? [];
       return { outcome: { success: { response: packAny(codecs.listEventFeedsResponse, { list }) } } };
+    }
+    case 'listEvents': {
+      const page = await handlers.listEvents!(task, ctx);
+      return {
+        outcome: { success: { response: packAny(codecs.listEventsResponse, listEventsResponse(page)) } },
+      };
     }
   }
 }

@@ -84,6 +84,44 @@ export interface ListEventFeedsResponse {
   annotations?: AnyMessage[];
 }
 
+/** A list_events task's fields (baton.proto's `Task.ListEventsTask`). */
+export interface ListEventsTaskPayload {
+  annotations?: AnyMessage[];
+  /** Resume after this cursor (the one a previous page answered); from the feed's start when empty. */
+  cursor?: string;
+  /** Only events that occurred at or after this instant. */
+  startAt?: SecondsNanos;
+  /** The feed to read; empty for the connector's default feed. */
+  eventFeedId?: string;
+  /** Events per page; 0 for the connector's default. */
+  pageSize?: number;
+}
+
+/** `c1.connector.v2.Event` as decoded; `event` names the oneof member that is set. */
+export interface EventMessage {
+  id?: string;
+  occurredAt?: SecondsNanos;
+  event?:
+    | 'usageEvent'
+    | 'grantEvent'
+    | 'revokeEvent'
+    | 'resourceChangeEvent'
+    | 'createGrantEvent'
+    | 'createRevokeEvent';
+  grantEvent?: { grant?: Grant };
+  revokeEvent?: { entitlement?: Entitlement; principal?: Resource };
+  resourceChangeEvent?: { resourceId?: ResourceId; parentResourceId?: ResourceId };
+  annotations?: AnyMessage[];
+}
+
+/** FinishTask's `response` for a list_events task. */
+export interface ListEventsResponse {
+  events?: EventMessage[];
+  cursor?: string;
+  hasMore?: boolean;
+  annotations?: AnyMessage[];
+}
+
 /** `c1.ratelimit.v1.RateLimitDescription`. */
 export interface RateLimitDescription {
   status?: 'UNKNOWN' | 'OK' | 'OVERLIMIT' | 'ERROR' | 'EMPTY';
@@ -159,7 +197,10 @@ export type TaskMessage = {
   syncFull?: SyncFullTaskPayload;
   grant?: GrantTaskPayload;
   revoke?: RevokeTaskPayload;
-} & { [member in Exclude<TaskType, 'syncFull' | 'grant' | 'revoke'>]?: Record<string, unknown> };
+  listEvents?: ListEventsTaskPayload;
+} & {
+  [member in Exclude<TaskType, 'syncFull' | 'grant' | 'revoke' | 'listEvents'>]?: Record<string, unknown>;
+};
 
 export interface HelloRequest {
   hostId: string;
@@ -239,6 +280,7 @@ function buildCodecs() {
     rpcStatus: codecFor<RpcStatus>('google.rpc.Status'),
     rateLimitDescription: codecFor<RateLimitDescription>('c1.ratelimit.v1.RateLimitDescription'),
     listEventFeedsResponse: codecFor<ListEventFeedsResponse>('c1.connector.v2.ListEventFeedsResponse'),
+    listEventsResponse: codecFor<ListEventsResponse>('c1.connector.v2.ListEventsResponse'),
     grantResponse: codecFor<{ annotations?: AnyMessage[]; grants?: Grant[] }>(
       'c1.connector.v2.GrantManagerServiceGrantResponse',
     ),
@@ -286,4 +328,14 @@ export function durationToMs(d: SecondsNanos | undefined): number | undefined {
 export function msToSecondsNanos(ms: number): SecondsNanos {
   const seconds = Math.floor(ms / 1000);
   return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
+}
+
+/** Decodes the `response` of a finished list_events task (for tests and tools that read C1's side). */
+export function decodeListEventsResponse(bytes: Uint8Array): ListEventsResponse {
+  return messageCodecs().listEventsResponse.decode(bytes);
+}
+
+/** Decodes the `response` of a finished list_event_feeds task. */
+export function decodeListEventFeedsResponse(bytes: Uint8Array): ListEventFeedsResponse {
+  return messageCodecs().listEventFeedsResponse.decode(bytes);
 }

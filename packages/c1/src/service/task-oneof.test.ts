@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { protoType } from '../proto.js';
+import { protoRoot, protoType } from '../proto.js';
 import { TASK_TYPES } from './messages.js';
 
 // What C1 can send: our baton.proto against a list transcribed from baton-sdk's own file.
@@ -36,5 +36,31 @@ describe('the Task message', () => {
       f.repeated ? 'repeated' : '',
     ]);
     expect(ours).toEqual(upstream.syncFullTaskFields);
+  });
+});
+
+// The event-feed answers: our event_feed.proto (and Task.ListEventsTask) against baton-sdk's.
+const feed = JSON.parse(
+  readFileSync(new URL('./testdata/baton-sdk-event-feed.json', import.meta.url), 'utf8'),
+) as { messages: Record<string, [string, number, string, string][]>; eventType: [string, number][] };
+
+describe('the event-feed messages', () => {
+  it.each(Object.entries(feed.messages))('declares %s as baton-sdk does', (name, fields) => {
+    const type = protoType(name);
+    type.resolveAll();
+    const ours = type.fieldsArray
+      .map((f) => [
+        snake(f.name),
+        f.id,
+        f.resolvedType ? f.resolvedType.fullName.slice(1) : f.type,
+        f.repeated ? 'repeated' : f.partOf ? `oneof ${f.partOf.name}` : '',
+      ])
+      .sort((a, b) => (a[1] as number) - (b[1] as number));
+    expect(ours).toEqual(fields);
+  });
+
+  it('has baton-sdk’s EventType values', () => {
+    const values = protoRoot().lookupEnum('c1.connector.v2.EventType').values;
+    expect(Object.entries(values).sort((a, b) => a[1] - b[1])).toEqual(feed.eventType);
   });
 });

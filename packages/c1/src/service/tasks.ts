@@ -3,6 +3,7 @@
 // is declared in ours; task-oneof.test.ts holds them against baton-sdk's file).
 import type {
   GrantTaskPayload,
+  ListEventsTaskPayload,
   RevokeTaskPayload,
   SyncFullTaskPayload,
   TaskMessage,
@@ -37,6 +38,12 @@ export interface ListEventFeedsTask {
   id: string;
 }
 
+export interface ListEventsTask {
+  kind: 'listEvents';
+  id: string;
+  listEvents: ListEventsTaskPayload;
+}
+
 /**
  * A task kind this connector does not run (ticketing, account creation, actions, event listing…,
  * or a member newer than our schema); it is answered as baton-sdk answers a type it does not know.
@@ -48,7 +55,8 @@ export interface UnsupportedTask {
   taskType: TaskType | 'unknown';
 }
 
-export type C1Task = HelloTask | SyncFullTask | GrantTask | RevokeTask | ListEventFeedsTask | UnsupportedTask;
+export type C1Task =
+  HelloTask | SyncFullTask | GrantTask | RevokeTask | ListEventFeedsTask | ListEventsTask | UnsupportedTask;
 
 /** The task in a GetTask response, or undefined when there is none (no task, or a `none` task). */
 export function taskFromMessage(message: TaskMessage | undefined): C1Task | undefined {
@@ -65,5 +73,6 @@ export function taskFromMessage(message: TaskMessage | undefined): C1Task | unde
   if (type === 'grant') return { kind: 'grant', id, grant: message.grant ?? {} };
   if (type === 'revoke') return { kind: 'revoke', id, revoke: message.revoke ?? {} };
   if (type === 'listEventFeeds') return { kind: 'listEventFeeds', id };
+  if (type === 'listEvents') return { kind: 'listEvents', id, listEvents: message.listEvents ?? {} };
   return { kind: 'unsupported', id, taskType: type };
 }

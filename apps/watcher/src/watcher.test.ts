@@ -263,23 +263,29 @@ describe('watcher', () => {
         ),
       );
 
-      // EKS access entry association (polled): AmazonEKSViewPolicy for bob.
-      const entry = cluster().accessEntries.values().next().value!;
-      const viewPolicy = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy';
+      // EKS access entry association (polled): AmazonEKSViewPolicy for the SSO developer role, which
+      // has only a namespaced edit policy; then disassociated.
+      const entry = [...cluster().accessEntries.values()].find(
+        (e) => e.principalArn === DEMO.roles.ssoDeveloper,
+      )!;
+      const viewPolicy = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
+      const hasView = async () =>
+        (await allGrants()).some(
+          (g) =>
+            g.resource.type === 'access_policy' &&
+            g.resource.id === viewPolicy &&
+            g.principal.id === entry.principalArn,
+        );
+      expect(await hasView()).toBe(false);
       entry.associations.set(viewPolicy, {
         policyArn: viewPolicy,
         accessScope: { type: 'cluster', namespaces: [] },
         associatedAt: new Date(),
         modifiedAt: new Date(),
       });
-      await until('the access-policy association', async () =>
-        (await allGrants()).some(
-          (g) =>
-            g.resource.type === 'access_policy' &&
-            g.resource.id.includes('AmazonEKSAdminViewPolicy') &&
-            g.principal.id === entry.principalArn,
-        ),
-      );
+      await until('the access-policy association', hasView);
+      entry.associations.delete(viewPolicy);
+      await until('the access-policy disassociation', async () => !(await hasView()));
 
       // A new cluster-admin binding raises a finding at once.
       kube.create('clusterrolebindings', {
@@ -317,87 +323,97 @@ describe('watcher', () => {
     },
   );
 
-  it('reconnects after dropped watches and lists again after 410 Expired, missing nothing', async () => {
-    if ((await getCurrent()) === null) await fullSync(database, clusterId);
-    const watcher = startReplica('r410');
-    await watcher.balance();
-    const feed = watcher.feeds().get(clusterId)!;
-    await until('the feed to watch', async () => feed.state() === 'watching');
-    const kube = cluster().kube;
+  it(
+    'reconnects after dropped watches and lists again after 410 Expired, missing nothing',
+    { timeout: 180_000 },
+    async () => {
+      if ((await getCurrent()) === null) await fullSync(database, clusterId);
+      const watcher = startReplica('r410');
+      await watcher.balance();
+      const feed = watcher.feeds().get(clusterId)!;
+      await until('the feed to watch', async () => feed.state() === 'watching');
+      const kube = cluster().kube;
 
-    // The next 20 watch connections are cut within 200 ms: changes still arrive through resumes.
-    sim.faults.setRules([{ target: 'kube:watch:*', dropWatchRate: 1, dropWithinMs: 200, count: 20 }]);
-    const reconnects = feed.stats()!.reconnects;
-    kube.create('clusterrolebindings', {
-      metadata: { name: 'dropped-1' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'dropped-team' }],
-    });
-    await until(
-      'the change made while watches were being cut',
-      async () => (await grantsTo('dropped-team')).length > 0,
-    );
-    await until('reconnects', async () => feed.stats()!.reconnects > reconnects);
-    sim.faults.setRules([]);
+      // The next 20 watch connections are cut within 200 ms: changes still arrive through resumes.
+      sim.faults.setRules([{ target: 'kube:watch:*', dropWatchRate: 1, dropWithinMs: 200, count: 20 }]);
+      const reconnects = feed.stats()!.reconnects;
+      // The API server ends every open watch (as a restart would): they reopen into the drops.
+      kube.retire();
+      kube.create('clusterrolebindings', {
+        metadata: { name: 'dropped-1' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'dropped-team' }],
+      });
+      await until(
+        'the change made while watches were being cut',
+        async () => (await grantsTo('dropped-team')).length > 0,
+      );
+      await until('reconnects', async () => feed.stats()!.reconnects > reconnects);
+      sim.faults.setRules([]);
 
-    // The API server restarts and compacts: every resume is too old (410) and must list again; the
-    // next watches are refused with 410 too (a storm). A change made meanwhile reaches no watch.
-    const relists = feed.stats()!.relists;
-    sim.faults.setRules([{ target: 'kube:watch:clusterrolebindings', expireWatchRate: 1, count: 3 }]);
-    kube.compact();
-    kube.retire();
-    kube.delete('clusterrolebindings', undefined, 'dropped-1');
-    kube.create('clusterrolebindings', {
-      metadata: { name: 'after-410' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-410-team' }],
-    });
-    await until(
-      'the changes made during the 410s',
-      async () =>
-        (await grantsTo('after-410-team')).length > 0 && (await grantsTo('dropped-team')).length === 0,
-    );
-    expect(feed.stats()!.relists).toBeGreaterThan(relists);
-    kube.delete('clusterrolebindings', undefined, 'after-410');
-    await until(
-      'the survivor to apply new changes',
-      async () => (await grantsTo('after-410-team')).length === 0,
-    );
-  });
+      // The API server restarts and compacts: every resume is too old (410) and must list again; the
+      // next watches are refused with 410 too (a storm). A change made meanwhile reaches no watch.
+      const relists = feed.stats()!.relists;
+      sim.faults.setRules([{ target: 'kube:watch:clusterrolebindings', expireWatchRate: 1, count: 3 }]);
+      kube.compact();
+      kube.retire();
+      kube.delete('clusterrolebindings', undefined, 'dropped-1');
+      kube.create('clusterrolebindings', {
+        metadata: { name: 'after-410' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-410-team' }],
+      });
+      await until(
+        'the changes made during the 410s',
+        async () =>
+          (await grantsTo('after-410-team')).length > 0 && (await grantsTo('dropped-team')).length === 0,
+      );
+      expect(feed.stats()!.relists).toBeGreaterThan(relists);
+      kube.delete('clusterrolebindings', undefined, 'after-410');
+      await until(
+        'the survivor to apply new changes',
+        async () => (await grantsTo('after-410-team')).length === 0,
+      );
+    },
+  );
 
-  it("hands a crashed replica's clusters to another replica once its leases expire", async () => {
-    const leases = createLeaseTable({
-      connection: redis,
-      prefix,
-      name: 'watcher',
-      replicaId: 'probe',
-      leaseMs: 1,
-    });
-    const doomed = startReplica('doomed', 3_000);
-    await doomed.balance();
-    const feed = doomed.feeds().get(clusterId)!;
-    await until('the first replica to watch', async () => feed.state() === 'watching');
-    expect(await leases.holder(clusterId)).toBe('doomed');
-    // It dies holding the lease: no release, no goodbye.
-    await doomed.crash();
-    startReplica('survivor', 3_000);
-    cluster().kube.create('clusterrolebindings', {
-      metadata: { name: 'after-crash' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-crash-team' }],
-    });
-    await until(
-      'the survivor to take the cluster over',
-      async () => (await leases.holder(clusterId)) === 'survivor',
-    );
-    await until(
-      'the change made while nobody watched',
-      async () => (await grantsTo('after-crash-team')).length > 0,
-    );
-    cluster().kube.delete('clusterrolebindings', undefined, 'after-crash');
-    await until(
-      'the survivor to apply new changes',
-      async () => (await grantsTo('after-crash-team')).length === 0,
-    );
-  });
+  it(
+    "hands a crashed replica's clusters to another replica once its leases expire",
+    { timeout: 180_000 },
+    async () => {
+      const leases = createLeaseTable({
+        connection: redis,
+        prefix,
+        name: 'watcher',
+        replicaId: 'probe',
+        leaseMs: 1,
+      });
+      const doomed = startReplica('doomed', 3_000);
+      await doomed.balance();
+      const feed = doomed.feeds().get(clusterId)!;
+      await until('the first replica to watch', async () => feed.state() === 'watching');
+      expect(await leases.holder(clusterId)).toBe('doomed');
+      // It dies holding the lease: no release, no goodbye.
+      await doomed.crash();
+      startReplica('survivor', 3_000);
+      cluster().kube.create('clusterrolebindings', {
+        metadata: { name: 'after-crash' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'after-crash-team' }],
+      });
+      await until(
+        'the survivor to take the cluster over',
+        async () => (await leases.holder(clusterId)) === 'survivor',
+      );
+      await until(
+        'the change made while nobody watched',
+        async () => (await grantsTo('after-crash-team')).length > 0,
+      );
+      cluster().kube.delete('clusterrolebindings', undefined, 'after-crash');
+      await until(
+        'the survivor to apply new changes',
+        async () => (await grantsTo('after-crash-team')).length === 0,
+      );
+    },
+  );
 });

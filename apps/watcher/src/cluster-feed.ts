@@ -123,9 +123,13 @@ export function startClusterFeed(deps: ClusterFeedDeps, clusterId: string): Clus
     }, deps.settings.debounceMs);
   };
 
+  // One flush loop at a time. `flushing` is set only after the loop's promise exists and cleared
+  // only by its own kick once it has settled: a loop that found nothing to do finishes synchronously,
+  // and clearing the slot from inside it (before the assignment) left it set forever, so that every
+  // later change was ignored.
   const kick = async (): Promise<void> => {
     if (flushing) return;
-    flushing = (async () => {
+    const current = (async () => {
       try {
         while (dirtySince !== undefined && !signal.aborted) await flush();
       } catch (err) {
@@ -135,12 +139,15 @@ export function startClusterFeed(deps: ClusterFeedDeps, clusterId: string): Clus
           await sleep(1_000, signal);
           needsRebase = true;
         }
-      } finally {
-        flushing = undefined;
       }
-      if (dirtySince !== undefined && !signal.aborted) schedule();
     })();
-    await flushing;
+    flushing = current;
+    try {
+      await current;
+    } finally {
+      if (flushing === current) flushing = undefined;
+    }
+    if (dirtySince !== undefined && !signal.aborted) schedule();
   };
 
   async function currentContent(): Promise<SnapshotContent> {

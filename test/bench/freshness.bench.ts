@@ -320,10 +320,11 @@ async function main(): Promise<void> {
       grantLatency.push(performance.now() - t0);
       if (!usesEntries(c)) return;
       for (;;) {
-        const access = await get<{ items: { entitlementId?: string; entitlement?: { id: string } }[] }>(
-          `/v1/principals/${encodeURIComponent(benchRole(c.accountId))}/access?limit=500`,
-        );
-        if (access.items.some((g) => (g.entitlementId ?? g.entitlement?.id) === entitlement)) break;
+        const access = await get<{
+          items: { cluster: { id: string }; grant: { entitlementId: string } }[];
+        }>(`/v1/principals/${encodeURIComponent(benchRole(c.accountId))}/access`);
+        if (access.items.some((g) => g.cluster.id === idOf(c) && g.grant.entitlementId === entitlement))
+          break;
         if (performance.now() - t0 > 120_000) throw new Error(`probe ${k}: principal access never showed it`);
         await sleep(25);
       }

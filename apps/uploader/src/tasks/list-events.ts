@@ -3,7 +3,13 @@
 // feed, list_events reads a page of it after C1's cursor. The cursor is the last event's id, so a
 // page resumes exactly where the one before it ended, whichever uploader process answers it.
 // Findings are not sent (C1's feed has no event for them; the API and its stream carry them).
-import type { EventFeedMetadata, FeedEvent, ListEventsResult, ListEventsTask } from '@eks-access/c1';
+import {
+  durationToMs,
+  type EventFeedMetadata,
+  type FeedEvent,
+  type ListEventsResult,
+  type ListEventsTask,
+} from '@eks-access/c1';
 import {
   InvalidInputError,
   listChangeEvents,
@@ -51,11 +57,6 @@ export function feedEventOf(e: ChangeEvent): FeedEvent | undefined {
   return undefined;
 }
 
-function toDate(t: { seconds?: number; nanos?: number } | undefined): Date | undefined {
-  if (!t || (!t.seconds && !t.nanos)) return undefined;
-  return new Date((t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6));
-}
-
 /** One page of the cluster's feed after the task's cursor (or from start_at, or the start). */
 export async function runListEventsTask(deps: TaskDeps, task: ListEventsTask): Promise<ListEventsResult> {
   const { cursor = '', startAt, eventFeedId = '', pageSize = 0 } = task.listEvents;
@@ -67,7 +68,9 @@ export async function runListEventsTask(deps: TaskDeps, task: ListEventsTask): P
       `page_size must be at most ${MAX_EVENT_PAGE} (got ${pageSize})`,
       false,
     );
-  const since = toDate(startAt);
+  // A Timestamp is a Duration since the epoch; unset or zero means no start.
+  const sinceMs = durationToMs(startAt);
+  const since = sinceMs ? new Date(sinceMs) : undefined;
   let page;
   try {
     page = await listChangeEvents(deps.database, {
